@@ -1,0 +1,51 @@
+//===- MaskTypes.h - Value types of the mask interface ----------*- C++ -*-===//
+//
+/// \file
+/// Plain structs passed to `MaskAttrInterface` methods: the run-time sizes a
+/// mask is evaluated against, a tile to classify, and what an op tells a
+/// mask about itself when verifying.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_MASKTYPES_H
+#define ATTN_DIALECT_ATTN_IR_MASKTYPES_H
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include <cstdint>
+#include <optional>
+
+namespace mlir::attn {
+
+/// What a tile of the score matrix holds once a mask is applied.
+enum class BlockKind { Empty, Partial, Full };
+
+/// The sizes a mask is evaluated against.
+struct MaskContext {
+  int64_t numQueries = 0;
+  int64_t numKeys = 0;
+  /// Whether query `i` and key `j` of batch `b` share a document; needed by
+  /// `#attn.document` only, which treats a missing callback as an error.
+  llvm::function_ref<bool(int64_t batch, int64_t query, int64_t key)>
+      sameSegment = nullptr;
+};
+
+/// The half-open tile [queryBegin, queryEnd) x [keyBegin, keyEnd) of head
+/// `head`. Coordinates past the sequence ends are allowed and ignored by no
+/// mask: callers clip tiles to the sequence first.
+struct MaskBlock {
+  int64_t head = 0;
+  int64_t queryBegin = 0, queryEnd = 0;
+  int64_t keyBegin = 0, keyEnd = 0;
+};
+
+/// What an op states about itself, for `MaskAttrInterface::verifyForOp`.
+struct MaskOpInfo {
+  int64_t numQueryHeads = 0;
+  /// Static sequence lengths; nullopt when dynamic.
+  std::optional<int64_t> numQueries, numKeys;
+  bool hasSegmentIds = false;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_DIALECT_ATTN_IR_MASKTYPES_H
