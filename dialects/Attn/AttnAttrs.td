@@ -22,6 +22,13 @@ class Attn_I32Enum<string name, string summary, list<I32EnumAttrCase> cases>
   let genSpecializedAttr = 0;
 }
 
+// Enum attributes print as `#attn.<mnemonic><case>`, e.g.
+// `#attn.normalization<softmax>`.
+class Attn_EnumAttr<EnumAttrInfo info, string mnemonic>
+    : EnumAttr<Attn_Dialect, info, mnemonic> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Attn_Normalization : Attn_I32Enum<"Normalization",
     "how scores become attention weights", [
   I32EnumAttrCase<"softmax", 0>,
@@ -29,7 +36,7 @@ def Attn_Normalization : Attn_I32Enum<"Normalization",
   I32EnumAttrCase<"l1", 2>,
   I32EnumAttrCase<"relu", 3>]>;
 def Attn_NormalizationAttr
-    : EnumAttr<Attn_Dialect, Attn_Normalization, "normalization">;
+    : Attn_EnumAttr<Attn_Normalization, "normalization">;
 
 def Attn_DiagonalAlignment : Attn_I32Enum<"DiagonalAlignment",
     "where the main diagonal sits when Nq != Nk", [
@@ -44,7 +51,7 @@ def Attn_FeatureMap : Attn_I32Enum<"FeatureMap",
   I32EnumAttrCase<"taylor2", 3>,
   I32EnumAttrCase<"hedgehog", 4>]>;
 def Attn_FeatureMapAttr
-    : EnumAttr<Attn_Dialect, Attn_FeatureMap, "feature_map">;
+    : Attn_EnumAttr<Attn_FeatureMap, "feature_map">;
 
 def Attn_LinearNormalization : Attn_I32Enum<"LinearNormalization",
     "how the linear-attention numerator is normalized", [
@@ -52,7 +59,7 @@ def Attn_LinearNormalization : Attn_I32Enum<"LinearNormalization",
   I32EnumAttrCase<"denominator", 1>,
   I32EnumAttrCase<"rms_norm", 2>]>;
 def Attn_LinearNormalizationAttr
-    : EnumAttr<Attn_Dialect, Attn_LinearNormalization, "linear_normalization">;
+    : Attn_EnumAttr<Attn_LinearNormalization, "linear_normalization">;
 
 def Attn_GateKind : Attn_I32Enum<"GateKind",
     "shape of the log-space decay gate", [
@@ -60,20 +67,20 @@ def Attn_GateKind : Attn_I32Enum<"GateKind",
   I32EnumAttrCase<"per_head", 1>,
   I32EnumAttrCase<"per_token", 2>,
   I32EnumAttrCase<"per_key", 3>]>;
-def Attn_GateKindAttr : EnumAttr<Attn_Dialect, Attn_GateKind, "gate">;
+def Attn_GateKindAttr : Attn_EnumAttr<Attn_GateKind, "gate">;
 
 def Attn_UpdateRule : Attn_I32Enum<"UpdateRule",
     "how a token updates the recurrent state", [
   I32EnumAttrCase<"additive", 0>,
   I32EnumAttrCase<"delta", 1>]>;
-def Attn_UpdateRuleAttr : EnumAttr<Attn_Dialect, Attn_UpdateRule, "update">;
+def Attn_UpdateRuleAttr : Attn_EnumAttr<Attn_UpdateRule, "update">;
 
 def Attn_HybridCombine : Attn_I32Enum<"HybridCombine",
     "how the softmax and linear terms of a hybrid combine", [
   I32EnumAttrCase<"shared_denominator", 0>,
   I32EnumAttrCase<"weighted_sum", 1>]>;
 def Attn_HybridCombineAttr
-    : EnumAttr<Attn_Dialect, Attn_HybridCombine, "combine">;
+    : Attn_EnumAttr<Attn_HybridCombine, "combine">;
 
 //===----------------------------------------------------------------------===//
 // Named masks
@@ -186,8 +193,8 @@ def Attn_PrefixLMAttr : Attn_MaskAttr<"PrefixLM", "prefix_lm"> {
   let summary = "bidirectional prefix followed by a causal suffix";
   let description = [{
     `#attn.prefix_lm<prefix = P>` keeps key `j` for query `i` when `j < P`
-    or `j <= i + Nk - Nq`. It equals `#attn.or<[#attn.sinks<count = P>,
-    #attn.causal]>`, which `attn-simplify-masks` rewrites it to.
+    or `j <= i + Nk - Nq`. It equals `#attn.or<[#attn.causal,
+    #attn.sinks<count = P>]>`, which `attn-simplify-masks` rewrites it to.
 
     ```mlir
     #attn.prefix_lm<prefix = 128>

@@ -15,10 +15,18 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 // Query/key/value tensors: rank 4, [batch, heads, seq, head_dim]. The exact
 // shape rules (static heads and head dims, GQA ratios) are checked in the
 // op verifiers, where the message can name the offending dimension.
-def Attn_QKVTensor : RankedTensorOf<[BF16, F16, F32], [HasAnyRankOfPred<[4]>]>;
-def Attn_StateTensor : RankedTensorOf<[F32], [HasAnyRankOfPred<[4]>]>;
+class Attn_RankedTensor<list<Type> elementTypes, int rank, string summary>
+    : Type<And<[RankedTensorOf<elementTypes>.predicate,
+                HasAnyRankOfPred<[rank]>]>,
+           summary, "::mlir::RankedTensorType">;
+
+def Attn_QKVTensor : Attn_RankedTensor<[BF16, F16, F32], 4,
+    "rank-4 tensor [batch, heads, seq, head_dim] of bf16, f16 or f32">;
+def Attn_StateTensor : Attn_RankedTensor<[F32], 4,
+    "rank-4 f32 tensor [batch, heads, feature_dim, value_dim]">;
+def Attn_SegmentIdTensor : Attn_RankedTensor<[I32, I64], 2,
+    "rank-2 tensor [batch, seq] of i32 or i64">;
 def Attn_FloatTensor : RankedTensorOf<[BF16, F16, F32]>;
-def Attn_SegmentIdTensor : RankedTensorOf<[I32, I64], [HasAnyRankOfPred<[2]>]>;
 
 def Attn_ChunkSizeAttr : ConfinedAttr<I64Attr, [IntPowerOf2, IntMinValue<16>,
                                                 IntMaxValue<256>]>;

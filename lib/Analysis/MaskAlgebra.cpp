@@ -121,7 +121,8 @@ MaskAttrInterface mlir::attn::simplifyMask(MaskAttrInterface mask) {
     Attribute parts[] = {SinksAttr::get(context, prefix.getPrefix()),
                          CausalAttr::get(context, /*offset=*/0,
                                          DiagonalAlignment::bottom_right)};
-    return cast<MaskAttrInterface>(OrAttr::get(context, parts));
+    return cast<MaskAttrInterface>(
+        simplifyCombinator(Combinator::Or, parts, context));
   }
   if (auto conjunction = dyn_cast<AndAttr>(mask))
     return cast<MaskAttrInterface>(

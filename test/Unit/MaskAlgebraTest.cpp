@@ -50,7 +50,7 @@ const std::pair<int64_t, int64_t> kShapes[] = {{24, 24}, {9, 24}, {24, 30}};
 
 TEST_F(MaskTest, SimplifyExpandsPrefixLM) {
   EXPECT_EQ(print(simplifyMask(parse("#attn.prefix_lm<prefix = 16>"))),
-            "#attn.or<[#attn.sinks<count = 16>, #attn.causal]>");
+            "#attn.or<[#attn.causal, #attn.sinks<count = 16>]>");
 }
 
 TEST_F(MaskTest, SimplifyFlattensAndDeduplicates) {
