@@ -162,6 +162,8 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [
     with `feature_weights` `[2, H, Dk, M]` (index 0 for queries, 1 for keys)
     and `F = 2M`.
 
+    `scale` defaults to `1 / sqrt(Dk)` (flash-linear-attention's default; it
+    cancels under `denominator` and, but for `norm_eps`, under `rms_norm`).
     The state is `[B, H, F, Dv]` in fp32, with one more column holding `z`
     under `denominator`. `chunk_size` is the chunk length of the chunked
     algorithm; it does not change the result.
@@ -195,6 +197,10 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [
   let results = (outs Attn_QKVTensor:$output,
                       Optional<Attn_StateTensor>:$final_state);
   let regions = (region MaxSizedRegion<1>:$feature_map_region);
+  let extraClassDeclaration = [{
+    /// The scale applied to phi(q): the attribute, or 1/sqrt(Dk).
+    float getEffectiveScale();
+  }];
   let assemblyFormat = [{
     $query `,` $key `,` $value
     (`gate` `(` $gate_values^ `:` type($gate_values) `)`)?
@@ -261,6 +267,12 @@ def Attn_HybridOp : Attn_Op<"hybrid", [
     DefaultValuedAttr<Attn_ChunkSizeAttr, "64">:$chunk_size);
   let results = (outs Attn_QKVTensor:$output);
   let regions = (region MaxSizedRegion<1>:$feature_map_region);
+  let extraClassDeclaration = [{
+    /// The softmax term's scale: the attribute, or 1/sqrt(Dk).
+    float getEffectiveScale();
+    /// The linear term's scale: the attribute, or 1.
+    float getEffectiveLinearScale();
+  }];
   let assemblyFormat = [{
     $query `,` $key `,` $value
     (`gate` `(` $gate_values^ `:` type($gate_values) `)`)?

@@ -81,6 +81,32 @@ static LogicalResult verifyResultType(Operation *op, StringRef what,
                            << layout << "), got " << actual;
 }
 
+/// The scale attribute's value, or `fallback` when it is absent.
+static float scaleOr(FloatAttr scale, float fallback) {
+  return scale ? static_cast<float>(scale.getValueAsDouble()) : fallback;
+}
+
+/// 1/sqrt(Dk), the default scale of <q, k>.
+static float inverseSqrtHeadDim(RankedTensorType query) {
+  return 1.0f / std::sqrt(static_cast<float>(query.getDimSize(3)));
+}
+
+float AttentionOp::getEffectiveScale() {
+  return scaleOr(getScaleAttr(), inverseSqrtHeadDim(getQuery().getType()));
+}
+
+float LinearAttentionOp::getEffectiveScale() {
+  return scaleOr(getScaleAttr(), inverseSqrtHeadDim(getQuery().getType()));
+}
+
+float HybridOp::getEffectiveScale() {
+  return scaleOr(getScaleAttr(), inverseSqrtHeadDim(getQuery().getType()));
+}
+
+float HybridOp::getEffectiveLinearScale() {
+  return scaleOr(getLinearScaleAttr(), 1.0f);
+}
+
 static LogicalResult verifyScale(Operation *op, StringRef name,
                                  std::optional<float> scale) {
   if (!scale || (std::isfinite(*scale) && *scale > 0))
@@ -343,13 +369,6 @@ static LogicalResult verifyFeatureMapRegion(Operation *op, Region &region) {
 //===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//
-
-float AttentionOp::getEffectiveScale() {
-  if (FloatAttr scale = getScaleAttr())
-    return static_cast<float>(scale.getValueAsDouble());
-  int64_t keyDim = getQuery().getType().getDimSize(kHeadDim);
-  return 1.0f / std::sqrt(static_cast<float>(keyDim));
-}
 
 /// Whether `mask` or one of the masks it combines is `#attn.document`.
 static bool usesDocumentMask(Attribute mask) {
