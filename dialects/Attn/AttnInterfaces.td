@@ -36,6 +36,13 @@ def Attn_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       /*args=*/(ins "const ::mlir::attn::MaskContext &":$context,
                     "const ::mlir::attn::MaskBlock &":$block)>,
     InterfaceMethod<
+      /*desc=*/[{Builds the `i1` value of `isVisible` at the point given by
+        `values`, with arith ops on `index` values (and loads of the segment
+        ids for `#attn.document`). Kernels of every backend use it.}],
+      /*retTy=*/"::mlir::Value", /*methodName=*/"buildIsVisible",
+      /*args=*/(ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+                    "const ::mlir::attn::MaskValues &":$values)>,
+    InterfaceMethod<
       /*desc=*/[{Checks the mask against the op it is attached to (head
         count, static sequence lengths, operands it needs).}],
       /*retTy=*/"::llvm::LogicalResult", /*methodName=*/"verifyForOp",

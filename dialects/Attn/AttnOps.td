@@ -53,12 +53,13 @@ def Attn_AttentionOp : Attn_Op<"attention", [
 
     - `softmax` (default): `p_ij = exp(s_ij - m_i) / sum_{keep} exp(s_ij - m_i)`;
     - `sigmoid`: `p_ij = sigmoid(s_ij + sigmoid_bias)`, no row sum;
+      `sigmoid_bias` is required with `sigmoid` and rejected otherwise;
     - `l1`: `p_ij = f_ij / sum_{keep} f_ij` with `f_ij = l1_map(s_ij) >= 0`;
     - `relu`: `p_ij = max(s_ij, 0)`, no row sum.
 
     A row with no kept key (or a zero `l1` sum) gives output 0; its
-    log-sum-exp, the optional second result `lse[b,h,i] = log sum exp s_ij`
-    (softmax only, fp32), is `-inf`.
+    log-sum-exp, the optional second result `lse[b,h,i] = log sum_{keep}
+    exp s_ij` over the kept keys (softmax only, fp32), is `-inf`.
 
     Regions, all optional, end in `attn.yield` and receive the captured
     tensors as trailing block arguments:
@@ -153,7 +154,9 @@ def Attn_LinearAttentionOp : Attn_Op<"linear_attention", [
     `normalization` maps `n_t` to `o_t`: `none` (default), `denominator`
     (`o_t = n_t / (scale * phi(q_t))^T z_t` with `z_t` the same recurrence
     applied to a constant value 1, giving 0 when the denominator is 0), or
-    `rms_norm` (`o_t = n_t / sqrt(mean(n_t^2) + norm_eps)`).
+    `rms_norm` (`o_t = n_t / sqrt(mean(n_t^2) + norm_eps)`, `norm_eps`
+    defaulting to 1e-6). Non-causal specs use `S = S_0 + sum_t phi(k_t)
+    v_t^T` for every `t`, and return that `S` as the final state.
 
     Feature maps (`feature_map`, default `identity`, or the elementwise
     `feature_map` region `(x: f32) -> f32`): `identity`, `elu_plus_one`,
@@ -225,7 +228,8 @@ def Attn_HybridOp : Attn_Op<"hybrid", [
   let description = [{
     `attn.hybrid` is causal. With `s_ij = scale * <q_i, k_j>`, the window
     `W_i = [i - window + 1, i]`, the linear weight `a_ij = (lscale *
-    phi(q_i))^T G_{j..i} phi(k_j)` and `weights = [w0, w1]`:
+    phi(q_i))^T G_{j..i} phi(k_j)`, where `G_{j..i}` is the product of the
+    gates of tokens `j+1 .. i` (1 for `j = i`), and `weights = [w0, w1]`:
 
     - `shared_denominator` (LoLCATs): the softmax term covers `W_i`, the
       linear term the keys before it, over one denominator:

@@ -11,12 +11,46 @@ def AttnSimplifyMasksPass : Pass<"attn-simplify-masks"> {
     Rewrites the `mask` attribute of every `attn.attention` op to an equal,
     simpler mask: nested `and`/`or` are flattened and deduplicated,
     one-element combinators are unwrapped, `prefix_lm` becomes
-    `or<[sinks, causal]>`, several causal masks of one alignment keep the
-    tightest, and a sliding window and-ed with a causal mask of the same
-    alignment drops the part of the window right of the diagonal.
+    `or<[causal, sinks]>`; under `and`, causal masks of one alignment keep
+    the smallest offset, windows of one alignment intersect, and a window
+    and-ed with a causal mask of offset c >= 0 of its alignment absorbs it
+    with `right = min(right, c)`; under `or`, causal masks of one alignment
+    keep the largest offset and sinks the largest count. Merged operands
+    come in canonical order: per alignment (bottom_right, then top_left) the
+    causal mask and the window, then sinks, then the rest.
     The meaning of the op does not change (docs/semantics.md).
   }];
   let dependentDialects = [];
+}
+
+def AttnLowerToReferencePass
+    : Pass<"attn-lower-to-reference", "::mlir::ModuleOp"> {
+  let summary = "Lower every attn spec op to a reference kernel of plain loops";
+  let description = [{
+    For the `n`-th attn op of function `@f`, adds a kernel
+    `func.func @f_n_reference` whose arguments are strided memrefs, one per
+    operand and result of the op (inputs, then outputs; see
+    `getKernelSignature`). The kernel follows docs/semantics.md literally,
+    one output element at a time, in fp32:
+
+    - `attn.attention`: per row, a pass for the maximum kept score, then a
+      pass accumulating the weights and the weighted values;
+    - `attn.linear_attention`: the step-by-step recurrence on an fp32 state;
+    - `attn.hybrid`: per row, the window's softmax terms and the linear
+      terms with their decays, summed directly.
+
+    This is the semantic reference every faster kernel is tested against;
+    it favours plainness over speed. The spec functions are left in place.
+  }];
+  let options = [
+    Option<"floatStorage", "float-storage", "std::string", /*default=*/"\"\"",
+           "Store every floating-point tensor as this type ('f32'); by "
+           "default tensors keep the spec's element types">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // ATTN_DIALECT_ATTN_PASSES

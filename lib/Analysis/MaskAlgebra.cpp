@@ -3,7 +3,7 @@
 /// \file
 /// Simplification works bottom-up:
 ///  1. simplify the operands of and/or/per_head;
-///  2. expand prefix_lm<P> into or<[sinks<P>, causal]>;
+///  2. expand prefix_lm<P> into or<[causal, sinks<P>]>;
 ///  3. flatten nested combinators of the same kind and drop duplicates;
 ///  4. merge what one combinator can state in one mask:
 ///     - and: causal masks of one alignment keep the smallest offset,
@@ -12,7 +12,10 @@
 ///       right = min(right, c);
 ///     - or: causal masks of one alignment keep the largest offset, and
 ///       sinks keep the largest count;
-///  5. unwrap a combinator left with one operand.
+///  5. order the merged operands canonically: per alignment (bottom_right,
+///     then top_left) the causal mask and the window, then sinks, then the
+///     other operands in their first-seen order;
+///  6. unwrap a combinator left with one operand.
 //
 //===----------------------------------------------------------------------===//
 

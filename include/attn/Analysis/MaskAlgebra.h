@@ -20,7 +20,7 @@ namespace mlir::attn {
 /// Returns a mask equal to `mask` at every (b, h, i, j) for every sequence
 /// length, in simplest form: nested and/or flattened and deduplicated,
 /// one-element combinators unwrapped, prefix_lm expanded to
-/// or<[sinks, causal]>, causal masks and windows of one alignment merged,
+/// or<[causal, sinks]>, causal masks and windows of one alignment merged,
 /// and per_head with a single distinct pattern replaced by that pattern.
 MaskAttrInterface simplifyMask(MaskAttrInterface mask);
 

@@ -10,6 +10,7 @@
 #ifndef ATTN_DIALECT_ATTN_IR_MASKTYPES_H
 #define ATTN_DIALECT_ATTN_IR_MASKTYPES_H
 
+#include "mlir/IR/Value.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include <cstdint>
 #include <optional>
@@ -44,6 +45,16 @@ struct MaskOpInfo {
   /// Static sequence lengths; nullopt when dynamic.
   std::optional<int64_t> numQueries, numKeys;
   bool hasSegmentIds = false;
+};
+
+/// The IR values a mask is built from, for
+/// `MaskAttrInterface::buildIsVisible`. Indices and lengths are `index`
+/// values; the segment ids are rank-2 memrefs [batch, seq], present when the
+/// op has them.
+struct MaskValues {
+  Value batch, head, query, key;
+  Value numQueries, numKeys;
+  Value querySegments, keySegments;
 };
 
 } // namespace mlir::attn

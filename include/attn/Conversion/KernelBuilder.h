@@ -1,0 +1,135 @@
+//===- KernelBuilder.h - Kernel signatures and building blocks --*- C++ -*-===//
+//
+/// \file
+/// What every attn kernel has in common, whatever algorithm or target:
+/// its signature (one strided memref per operand and result of the spec op,
+/// in a fixed order with fixed names), the kernel function itself, and the
+/// helpers that inline the user's regions and load/store through fp32.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_KERNELBUILDER_H
+#define ATTN_CONVERSION_KERNELBUILDER_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/SmallVector.h"
+#include <string>
+
+namespace mlir::attn {
+
+/// What a kernel argument holds.
+enum class KernelArgRole {
+  Query,
+  Key,
+  Value,
+  QuerySegmentIds,
+  KeySegmentIds,
+  Capture,
+  Gate,
+  Beta,
+  InitialState,
+  FeatureWeights,
+  Output,
+  LogSumExp,
+  FinalState,
+};
+
+/// One kernel argument: a strided memref with dynamic strides and offset.
+struct KernelArg {
+  KernelArgRole role;
+  /// The name the runtime and attn-run use: "query", "capture0", "lse", ...
+  std::string name;
+  MemRefType type;
+  bool isOutput;
+};
+
+/// The arguments of the kernel of one spec op: its operands in operand
+/// order, then its results.
+struct KernelSignature {
+  SmallVector<KernelArg> args;
+
+  /// Index of the argument of `role` (the first for captures), or -1.
+  int find(KernelArgRole role) const;
+};
+
+/// The signature of the kernel of `specOp` (an attn.attention,
+/// attn.linear_attention or attn.hybrid). With `floatStorage`, every
+/// floating-point tensor is stored with that element type instead (the CPU
+/// backend runs fp32); integer tensors keep theirs.
+KernelSignature getKernelSignature(Operation *specOp, Type floatStorage = {});
+
+/// A kernel function under construction: its entry-block arguments by role.
+struct Kernel {
+  func::FuncOp func;
+  const KernelSignature *signature;
+
+  /// The argument of `role`, or null when the spec has none.
+  Value get(KernelArgRole role) const;
+  /// The captured tensors, in capture order.
+  SmallVector<Value> getCaptures() const;
+};
+
+/// Creates `func.func @name(...)` with the signature's arguments, marked
+/// for the C interface, at the end of `module`; leaves `builder` at the start
+/// of its body, before a `func.return`.
+Kernel createKernel(OpBuilder &builder, ModuleOp module, Location loc,
+                    StringRef name, const KernelSignature &signature);
+
+/// Loads `memref[indices]` as f32 (widening narrower floats).
+Value loadF32(OpBuilder &b, Location loc, Value memref, ValueRange indices);
+/// Stores the f32 `value` to `memref[indices]`, narrowing it to the
+/// memref's element type.
+void storeF32(OpBuilder &b, Location loc, Value value, Value memref,
+              ValueRange indices);
+
+/// Checks that `region` (whose first `numArguments` block arguments are not
+/// captures) can be inlined into a kernel: captured tensors are read only by
+/// `tensor.extract` and `tensor.dim` at the region's top level. Emits an
+/// error at the offending op otherwise.
+LogicalResult checkInlinable(Region &region, unsigned numArguments);
+
+/// Inlines the single block of `region` at the builder's insertion point
+/// with its leading arguments bound to `arguments` and its trailing
+/// arguments (captured tensors) bound to the memrefs `captures`, and returns
+/// the value the region yields. `tensor.extract` and `tensor.dim` of a
+/// captured tensor become `memref.load` and `memref.dim`. The region must
+/// pass `checkInlinable`.
+Value inlineRegion(OpBuilder &b, Region &region, ValueRange arguments,
+                   ValueRange captures);
+
+/// Emits `scf.for %iv = lb to ub step 1 iter_args(inits)` whose body is
+/// built by `body(iv, iterArgs)`, which returns the values to yield; returns
+/// the loop's results.
+SmallVector<Value>
+emitFor(OpBuilder &b, Location loc, Value lb, Value ub, ValueRange inits,
+        function_ref<SmallVector<Value>(Value iv, ValueRange iterArgs)> body);
+
+/// Emits `scf.if` yielding `thenBody()` or `elseBody()`; returns its results.
+SmallVector<Value> emitIf(OpBuilder &b, Location loc, Value condition,
+                          function_ref<SmallVector<Value>()> thenBody,
+                          function_ref<SmallVector<Value>()> elseBody);
+
+/// f32 constants and arithmetic at one location.
+struct FloatMath {
+  OpBuilder &b;
+  Location loc;
+
+  Value c(double value);
+  Value index(int64_t value);
+  Value add(Value x, Value y);
+  Value sub(Value x, Value y);
+  Value mul(Value x, Value y);
+  Value div(Value x, Value y);
+  Value max(Value x, Value y);
+  Value exp(Value x);
+  Value log(Value x);
+  Value select(Value condition, Value x, Value y);
+  Value cmp(arith::CmpFPredicate predicate, Value x, Value y);
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_KERNELBUILDER_H

@@ -1,0 +1,761 @@
+//===- LowerToReference.cpp - attn spec ops to reference loops ------------===//
+//
+/// \file
+/// The semantic reference: every attn spec op becomes a kernel of scf loops
+/// over memrefs that computes docs/semantics.md one output element at a
+/// time, in fp32. Every other kernel is tested against these.
+///
+/// 1. Build the kernel signature (strided memrefs for operands and results)
+///    and the kernel function.
+/// 2. Emit the op's literal meaning:
+///    - attention: for every (b, h, i), the maximum kept score, then the
+///      weights and the weighted sum of values, then the normalization;
+///    - linear attention: for every (b, h), the recurrence over t on an fp32
+///      state [F, Dv (+1)] (two passes when non-causal);
+///    - hybrid: for every (b, h, i), the window's softmax sums and the
+///      linear terms a_ij with their decays, combined as the op says.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/KernelBuilder.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/AsmParser/AsmParser.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include <cmath>
+#include <limits>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNLOWERTOREFERENCEPASS
+#include "attn/Dialect/Attn/IR/AttnPasses.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+using Values = SmallVector<Value>;
+
+namespace {
+
+/// Shared state of one kernel body: builder, location, f32 helpers, sizes.
+struct Emitter {
+  OpBuilder &b;
+  Location loc;
+  FloatMath f;
+
+  Emitter(OpBuilder &b, Location loc) : b(b), loc(loc), f{b, loc} {}
+
+  Value idx(int64_t v) { return f.index(v); }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  Value divui(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, loc, x, idx(y));
+  }
+  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value subi(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value negInf() { return f.c(-std::numeric_limits<double>::infinity()); }
+  Value buffer(ArrayRef<int64_t> shape) {
+    return memref::AllocOp::create(b, loc,
+                                   MemRefType::get(shape, b.getF32Type()));
+  }
+  void free(Value memref) { memref::DeallocOp::create(b, loc, memref); }
+  Value load(Value memref, ValueRange indices) {
+    return loadF32(b, loc, memref, indices);
+  }
+  void store(Value value, Value memref, ValueRange indices) {
+    storeF32(b, loc, value, memref, indices);
+  }
+  /// A plain loop without results over [lb, ub).
+  void loop(Value lb, Value ub, function_ref<void(Value)> body) {
+    emitFor(b, loc, lb, ub, {}, [&](Value iv, ValueRange) {
+      body(iv);
+      return Values{};
+    });
+  }
+  void loop(int64_t ub, function_ref<void(Value)> body) {
+    loop(idx(0), idx(ub), body);
+  }
+  /// Sum over [0, ub) of term(iv).
+  Value sum(int64_t ub, function_ref<Value(Value)> term) {
+    return emitFor(b, loc, idx(0), idx(ub), {f.c(0)},
+                   [&](Value iv, ValueRange acc) {
+                     return Values{f.add(acc[0], term(iv))};
+                   })[0];
+  }
+  void fill(Value memref, int64_t size, Value value) {
+    loop(size, [&](Value i) { store(value, memref, {i}); });
+  }
+  /// `x / y`, or 0 where y == 0.
+  Value divOrZero(Value x, Value y) {
+    Value zero = f.c(0);
+    Value nonzero = f.cmp(arith::CmpFPredicate::UNE, y, zero);
+    Value safe = f.select(nonzero, y, f.c(1));
+    return f.select(nonzero, f.div(x, safe), zero);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// attn.attention
+//===----------------------------------------------------------------------===//
+
+/// The weight p of a kept score s (before the row normalization).
+static Value attentionWeight(Emitter &e, AttentionOp op, Value score,
+                             Value rowMax, ValueRange captures) {
+  FloatMath &f = e.f;
+  switch (op.getNormalization()) {
+  case Normalization::softmax: {
+    // exp(s - m), with s = -inf (a score_mod that masks) giving 0.
+    Value isNegInf = f.cmp(arith::CmpFPredicate::OEQ, score, e.negInf());
+    Value shifted = f.select(isNegInf, f.c(0), f.sub(score, rowMax));
+    return f.select(isNegInf, f.c(0), f.exp(shifted));
+  }
+  case Normalization::sigmoid: {
+    float bias = op.getSigmoidBiasAttr().getValueAsDouble();
+    Value x = f.add(score, f.c(bias));
+    return f.div(f.c(1), f.add(f.c(1), f.exp(f.sub(f.c(0), x))));
+  }
+  case Normalization::relu:
+    return f.max(score, f.c(0));
+  case Normalization::l1:
+    Values args = {score};
+    return inlineRegion(e.b, op.getL1Map(), args, captures);
+  }
+  llvm_unreachable("unknown normalization");
+}
+
+static void buildAttentionReference(OpBuilder &b, AttentionOp op,
+                                    const Kernel &kernel) {
+  Emitter e(b, op.getLoc());
+  FloatMath &f = e.f;
+  Value query = kernel.get(KernelArgRole::Query);
+  Value key = kernel.get(KernelArgRole::Key);
+  Value value = kernel.get(KernelArgRole::Value);
+  Value output = kernel.get(KernelArgRole::Output);
+  Value lse = kernel.get(KernelArgRole::LogSumExp);
+  Values captures = kernel.getCaptures();
+
+  RankedTensorType qType = op.getQuery().getType();
+  int64_t queryHeads = qType.getDimSize(1), keyDim = qType.getDimSize(3);
+  int64_t keyGroup = queryHeads / op.getKey().getType().getDimSize(1);
+  int64_t valueGroup = queryHeads / op.getValue().getType().getDimSize(1);
+  int64_t valueDim = op.getValue().getType().getDimSize(3);
+  Normalization normalization = op.getNormalization();
+  Value scale = f.c(op.getEffectiveScale());
+
+  Value batches = e.dim(query, 0);
+  Value numQueries = e.dim(query, 2), numKeys = e.dim(key, 2);
+  Value acc = e.buffer({valueDim});
+
+  e.loop(e.idx(0), batches, [&](Value bi) {
+    e.loop(queryHeads, [&](Value h) {
+      Value kh = e.divui(h, keyGroup), vh = e.divui(h, valueGroup);
+      e.loop(e.idx(0), numQueries, [&](Value i) {
+        auto keep = [&](Value j) -> Value {
+          Value bit = arith::ConstantIntOp::create(b, e.loc, 1, 1);
+          if (MaskAttrInterface mask = op.getMaskAttr()) {
+            MaskValues values{bi, h, i, j, numQueries, numKeys,
+                              kernel.get(KernelArgRole::QuerySegmentIds),
+                              kernel.get(KernelArgRole::KeySegmentIds)};
+            bit = mask.buildIsVisible(b, e.loc, values);
+          }
+          if (!op.getMaskMod().empty()) {
+            Values args = {bi, h, i, j};
+            bit = arith::AndIOp::create(
+                b, e.loc, bit, inlineRegion(b, op.getMaskMod(), args, captures));
+          }
+          return bit;
+        };
+        auto score = [&](Value j) -> Value {
+          Value dot = e.sum(keyDim, [&](Value d) {
+            return f.mul(e.load(query, {bi, h, i, d}),
+                         e.load(key, {bi, kh, j, d}));
+          });
+          Value s = f.mul(scale, dot);
+          if (op.getScoreMod().empty())
+            return s;
+          Values args = {s, bi, h, i, j};
+          return inlineRegion(b, op.getScoreMod(), args, captures);
+        };
+
+        // Pass 1: the row maximum of the kept scores (softmax only).
+        Value rowMax = e.negInf();
+        if (normalization == Normalization::softmax)
+          rowMax = emitFor(b, e.loc, e.idx(0), numKeys, {rowMax},
+                           [&](Value j, ValueRange m) {
+                             return emitIf(
+                                 b, e.loc, keep(j),
+                                 [&] { return Values{f.max(m[0], score(j))}; },
+                                 [&] { return Values{m[0]}; });
+                           })[0];
+
+        // Pass 2: weights and the weighted sum of values.
+        e.fill(acc, valueDim, f.c(0));
+        Value rowSum = emitFor(
+            b, e.loc, e.idx(0), numKeys, {f.c(0)},
+            [&](Value j, ValueRange l) {
+              return emitIf(
+                  b, e.loc, keep(j),
+                  [&] {
+                    Value p = attentionWeight(e, op, score(j), rowMax, captures);
+                    e.loop(valueDim, [&](Value d) {
+                      Value term = f.mul(p, e.load(value, {bi, vh, j, d}));
+                      e.store(f.add(e.load(acc, {d}), term), acc, {d});
+                    });
+                    return Values{f.add(l[0], p)};
+                  },
+                  [&] { return Values{l[0]}; });
+            })[0];
+
+        bool dividesBySum = normalization == Normalization::softmax ||
+                            normalization == Normalization::l1;
+        e.loop(valueDim, [&](Value d) {
+          Value o = e.load(acc, {d});
+          e.store(dividesBySum ? e.divOrZero(o, rowSum) : o, output,
+                  {bi, h, i, d});
+        });
+        if (lse) {
+          Value positive = f.cmp(arith::CmpFPredicate::OGT, rowSum, f.c(0));
+          Value safeSum = f.select(positive, rowSum, f.c(1));
+          Value logSumExp = f.add(rowMax, f.log(safeSum));
+          e.store(f.select(positive, logSumExp, e.negInf()), lse, {bi, h, i});
+        }
+      });
+    });
+  });
+  e.free(acc);
+}
+
+//===----------------------------------------------------------------------===//
+// Feature maps, shared by attn.linear_attention and attn.hybrid
+//===----------------------------------------------------------------------===//
+
+/// The linear term of an op: its feature map and gate.
+struct LinearSpec {
+  std::optional<FeatureMap> featureMap;
+  Region *featureMapRegion;
+  GateKind gate;
+  int64_t keyDim, featureDim;
+};
+
+static LinearSpec getLinearSpec(Operation *op) {
+  return llvm::TypeSwitch<Operation *, LinearSpec>(op)
+      .Case<LinearAttentionOp, HybridOp>([](auto op) {
+        LinearSpec spec;
+        spec.featureMap = op.getFeatureMap();
+        spec.featureMapRegion =
+            op.getFeatureMapRegion().empty() ? nullptr
+                                             : &op.getFeatureMapRegion();
+        spec.gate = op.getGate();
+        spec.keyDim = op.getQuery().getType().getDimSize(3);
+        spec.featureDim = spec.keyDim;
+        if (!spec.featureMapRegion && spec.featureMap == FeatureMap::taylor2)
+          spec.featureDim = 1 + spec.keyDim + spec.keyDim * spec.keyDim;
+        if (!spec.featureMapRegion && spec.featureMap == FeatureMap::hedgehog)
+          spec.featureDim =
+              2 * cast<RankedTensorType>(op.getFeatureWeights().getType())
+                      .getDimSize(3);
+        return spec;
+      });
+}
+
+/// Writes phi(x) * scale into `features` [F], where x = source[b, head, t, :]
+/// and `queryHead` selects the hedgehog weights (`side` 0 for queries, 1 for
+/// keys). `scratch` holds at least max(Dk, M) floats.
+static void emitFeatures(Emitter &e, const LinearSpec &spec, Value source,
+                         Value bi, Value head, Value t, Value queryHead,
+                         int64_t side, Value weights, Value scale,
+                         Value features, Value scratch) {
+  FloatMath &f = e.f;
+  FeatureMap map = spec.featureMap.value_or(FeatureMap::identity);
+  auto x = [&](Value d) { return e.load(source, {bi, head, t, d}); };
+  if (spec.featureMapRegion) {
+    e.loop(spec.keyDim, [&](Value d) {
+      Values args = {x(d)};
+      e.store(f.mul(scale, inlineRegion(e.b, *spec.featureMapRegion, args, {})),
+              features, {d});
+    });
+    return;
+  }
+  switch (map) {
+  case FeatureMap::identity:
+    e.loop(spec.keyDim,
+           [&](Value d) { e.store(f.mul(scale, x(d)), features, {d}); });
+    return;
+  case FeatureMap::relu:
+    e.loop(spec.keyDim, [&](Value d) {
+      e.store(f.mul(scale, f.max(x(d), f.c(0))), features, {d});
+    });
+    return;
+  case FeatureMap::elu_plus_one:
+    e.loop(spec.keyDim, [&](Value d) {
+      Value v = x(d);
+      Value positive = f.cmp(arith::CmpFPredicate::OGT, v, f.c(0));
+      Value phi = f.select(positive, f.add(v, f.c(1)),
+                           f.exp(arith::MinimumFOp::create(e.b, e.loc, v,
+                                                           f.c(0))));
+      e.store(f.mul(scale, phi), features, {d});
+    });
+    return;
+  case FeatureMap::taylor2: {
+    int64_t dk = spec.keyDim;
+    e.store(scale, features, {e.idx(0)});
+    e.loop(dk, [&](Value d) {
+      e.store(f.mul(scale, x(d)), features, {e.addi(d, e.idx(1))});
+    });
+    Value halfRoot = f.c(1.0 / std::sqrt(2.0));
+    e.loop(dk, [&](Value d1) {
+      Value x1 = x(d1);
+      e.loop(dk, [&](Value d2) {
+        Value term = f.mul(scale, f.mul(halfRoot, f.mul(x1, x(d2))));
+        Value position = e.addi(
+            e.idx(1 + dk),
+            e.addi(arith::MulIOp::create(e.b, e.loc, d1, e.idx(dk)), d2));
+        e.store(term, features, {position});
+      });
+    });
+    return;
+  }
+  case FeatureMap::hedgehog: {
+    int64_t width = spec.featureDim / 2;
+    // y = x W, then [softmax(y), softmax(-y)].
+    e.loop(width, [&](Value m) {
+      Value y = e.sum(spec.keyDim, [&](Value d) {
+        return f.mul(x(d), e.load(weights, {e.idx(side), queryHead, d, m}));
+      });
+      e.store(y, scratch, {m});
+    });
+    for (int sign : {1, -1}) {
+      Value offset = e.idx(sign == 1 ? 0 : width);
+      Value signValue = f.c(sign);
+      Value maxValue =
+          emitFor(e.b, e.loc, e.idx(0), e.idx(width), {e.negInf()},
+                  [&](Value m, ValueRange acc) {
+                    return Values{f.max(
+                        acc[0], f.mul(signValue, e.load(scratch, {m})))};
+                  })[0];
+      Value total = e.sum(width, [&](Value m) {
+        Value p = f.exp(f.sub(f.mul(signValue, e.load(scratch, {m})), maxValue));
+        e.store(p, features, {e.addi(offset, m)});
+        return p;
+      });
+      e.loop(width, [&](Value m) {
+        Value position = e.addi(offset, m);
+        e.store(f.mul(scale, f.div(e.load(features, {position}), total)),
+                features, {position});
+      });
+    }
+    return;
+  }
+  }
+}
+
+/// Normalizes the numerator `numerator` [Dv (+1)] into output[b, h, t, :].
+static void emitLinearOutput(Emitter &e, LinearNormalization normalization,
+                             std::optional<float> normEps, int64_t valueDim,
+                             Value numerator, Value output, ValueRange index,
+                             Value weight) {
+  FloatMath &f = e.f;
+  auto store = [&](Value d, Value o) {
+    Values at(index.begin(), index.end());
+    at.push_back(d);
+    Value scaled = weight ? f.mul(weight, o) : o;
+    if (weight)
+      scaled = f.add(e.load(output, at), scaled);
+    e.store(scaled, output, at);
+  };
+  switch (normalization) {
+  case LinearNormalization::none:
+    e.loop(valueDim, [&](Value d) { store(d, e.load(numerator, {d})); });
+    return;
+  case LinearNormalization::denominator: {
+    Value z = e.load(numerator, {e.idx(valueDim)});
+    e.loop(valueDim,
+           [&](Value d) { store(d, e.divOrZero(e.load(numerator, {d}), z)); });
+    return;
+  }
+  case LinearNormalization::rms_norm: {
+    Value squares = e.sum(valueDim, [&](Value d) {
+      Value n = e.load(numerator, {d});
+      return f.mul(n, n);
+    });
+    Value meanSquare = f.div(squares, f.c(valueDim));
+    Value rms = math::SqrtOp::create(
+        e.b, e.loc, f.add(meanSquare, f.c(normEps.value_or(1e-6f))));
+    e.loop(valueDim,
+           [&](Value d) { store(d, f.div(e.load(numerator, {d}), rms)); });
+    return;
+  }
+  }
+}
+
+/// The log gate of token t for head h (scalar kinds), or of feature `feature`
+/// (per_key).
+static Value logGate(Emitter &e, GateKind gate, Value gates, Value bi, Value h,
+                     Value t, Value feature) {
+  switch (gate) {
+  case GateKind::none:
+    return e.f.c(0);
+  case GateKind::per_head:
+    return e.load(gates, {h});
+  case GateKind::per_token:
+    return e.load(gates, {bi, h, t});
+  case GateKind::per_key:
+    return e.load(gates, {bi, h, t, feature});
+  }
+  llvm_unreachable("unknown gate kind");
+}
+
+//===----------------------------------------------------------------------===//
+// attn.linear_attention
+//===----------------------------------------------------------------------===//
+
+static void buildLinearReference(OpBuilder &b, LinearAttentionOp op,
+                                 const Kernel &kernel) {
+  Emitter e(b, op.getLoc());
+  FloatMath &f = e.f;
+  LinearSpec spec = getLinearSpec(op);
+  Value query = kernel.get(KernelArgRole::Query);
+  Value key = kernel.get(KernelArgRole::Key);
+  Value value = kernel.get(KernelArgRole::Value);
+  Value gates = kernel.get(KernelArgRole::Gate);
+  Value beta = kernel.get(KernelArgRole::Beta);
+  Value initialState = kernel.get(KernelArgRole::InitialState);
+  Value weights = kernel.get(KernelArgRole::FeatureWeights);
+  Value output = kernel.get(KernelArgRole::Output);
+  Value finalState = kernel.get(KernelArgRole::FinalState);
+
+  RankedTensorType qType = op.getQuery().getType();
+  int64_t heads = qType.getDimSize(1);
+  int64_t keyGroup = heads / op.getKey().getType().getDimSize(1);
+  int64_t valueGroup = heads / op.getValue().getType().getDimSize(1);
+  int64_t valueDim = op.getValue().getType().getDimSize(3);
+  LinearNormalization normalization = op.getNormalization();
+  bool withDenominator = normalization == LinearNormalization::denominator;
+  bool delta = op.getUpdate() == UpdateRule::delta;
+  int64_t featureDim = spec.featureDim;
+  int64_t columns = valueDim + (withDenominator ? 1 : 0);
+  std::optional<float> normEps;
+  if (op.getNormEpsAttr())
+    normEps = op.getNormEpsAttr().getValueAsDouble();
+
+  Value batches = e.dim(query, 0), length = e.dim(query, 2);
+  Value state = e.buffer({featureDim, columns});
+  Value queryFeatures = e.buffer({featureDim});
+  Value keyFeatures = e.buffer({featureDim});
+  Value row = e.buffer({columns});      // [v_t, 1]
+  Value numerator = e.buffer({columns});
+  Value scratch = e.buffer({std::max(spec.keyDim, featureDim)});
+  Value scale = f.c(op.getEffectiveScale()), one = f.c(1);
+
+  e.loop(e.idx(0), batches, [&](Value bi) {
+    e.loop(heads, [&](Value h) {
+      Value kh = e.divui(h, keyGroup), vh = e.divui(h, valueGroup);
+      // S = initial state, or 0.
+      e.loop(featureDim, [&](Value fi) {
+        e.loop(columns, [&](Value c) {
+          e.store(initialState ? e.load(initialState, {bi, h, fi, c}) : f.c(0),
+                  state, {fi, c});
+        });
+      });
+
+      // S <- G_t S + phi(k_t) [v_t, 1]^T, or the delta rule.
+      auto update = [&](Value t) {
+        emitFeatures(e, spec, key, bi, kh, t, h, /*side=*/1, weights, one,
+                     keyFeatures, scratch);
+        e.loop(valueDim, [&](Value c) {
+          e.store(e.load(value, {bi, vh, t, c}), row, {c});
+        });
+        if (withDenominator)
+          e.store(one, row, {e.idx(valueDim)});
+        if (!delta) {
+          e.loop(featureDim, [&](Value fi) {
+            Value decay =
+                f.exp(logGate(e, spec.gate, gates, bi, h, t, fi));
+            Value k = e.load(keyFeatures, {fi});
+            e.loop(columns, [&](Value c) {
+              Value s = f.mul(decay, e.load(state, {fi, c}));
+              e.store(f.add(s, f.mul(k, e.load(row, {c}))), state, {fi, c});
+            });
+          });
+          return;
+        }
+        // Delta: u = (a S)^T phi(k); S = a S + beta phi(k) (v - u)^T.
+        Value decay = f.exp(logGate(e, spec.gate, gates, bi, h, t, Value()));
+        Value strength = e.load(beta, {bi, h, t});
+        e.loop(columns, [&](Value c) {
+          Value predicted = e.sum(featureDim, [&](Value fi) {
+            return f.mul(e.load(state, {fi, c}), e.load(keyFeatures, {fi}));
+          });
+          Value error = f.sub(e.load(row, {c}), f.mul(decay, predicted));
+          e.store(f.mul(strength, error), numerator, {c});
+        });
+        e.loop(featureDim, [&](Value fi) {
+          Value k = e.load(keyFeatures, {fi});
+          e.loop(columns, [&](Value c) {
+            Value s = f.mul(decay, e.load(state, {fi, c}));
+            e.store(f.add(s, f.mul(k, e.load(numerator, {c}))), state,
+                    {fi, c});
+          });
+        });
+      };
+      // o_t from n = S^T (scale phi(q_t)).
+      auto emitOutput = [&](Value t) {
+        emitFeatures(e, spec, query, bi, h, t, h, /*side=*/0, weights, scale,
+                     queryFeatures, scratch);
+        e.loop(columns, [&](Value c) {
+          e.store(e.sum(featureDim,
+                        [&](Value fi) {
+                          return f.mul(e.load(state, {fi, c}),
+                                       e.load(queryFeatures, {fi}));
+                        }),
+                  numerator, {c});
+        });
+        emitLinearOutput(e, normalization, normEps, valueDim, numerator, output,
+                         {bi, h, t}, Value());
+      };
+
+      if (op.getCausal()) {
+        e.loop(e.idx(0), length, [&](Value t) {
+          update(t);
+          emitOutput(t);
+        });
+      } else {
+        e.loop(e.idx(0), length, update);
+        e.loop(e.idx(0), length, emitOutput);
+      }
+      if (finalState)
+        e.loop(featureDim, [&](Value fi) {
+          e.loop(columns, [&](Value c) {
+            e.store(e.load(state, {fi, c}), finalState, {bi, h, fi, c});
+          });
+        });
+    });
+  });
+  for (Value buffer : {state, queryFeatures, keyFeatures, row, numerator,
+                       scratch})
+    e.free(buffer);
+}
+
+//===----------------------------------------------------------------------===//
+// attn.hybrid
+//===----------------------------------------------------------------------===//
+
+static void buildHybridReference(OpBuilder &b, HybridOp op,
+                                 const Kernel &kernel) {
+  Emitter e(b, op.getLoc());
+  FloatMath &f = e.f;
+  LinearSpec spec = getLinearSpec(op);
+  Value query = kernel.get(KernelArgRole::Query);
+  Value key = kernel.get(KernelArgRole::Key);
+  Value value = kernel.get(KernelArgRole::Value);
+  Value gates = kernel.get(KernelArgRole::Gate);
+  Value weights = kernel.get(KernelArgRole::FeatureWeights);
+  Value output = kernel.get(KernelArgRole::Output);
+
+  RankedTensorType qType = op.getQuery().getType();
+  int64_t heads = qType.getDimSize(1), keyDim = qType.getDimSize(3);
+  int64_t keyGroup = heads / op.getKey().getType().getDimSize(1);
+  int64_t valueGroup = heads / op.getValue().getType().getDimSize(1);
+  int64_t valueDim = op.getValue().getType().getDimSize(3);
+  int64_t featureDim = spec.featureDim;
+  bool shared = op.getCombine() == HybridCombine::shared_denominator;
+  LinearNormalization normalization =
+      op.getNormalization().value_or(LinearNormalization::none);
+  std::optional<float> normEps;
+  if (op.getNormEpsAttr())
+    normEps = op.getNormEpsAttr().getValueAsDouble();
+  float w0 = 1, w1 = 1;
+  if (std::optional<ArrayRef<float>> mix = op.getWeights()) {
+    w0 = (*mix)[0];
+    w1 = (*mix)[1];
+  }
+
+  Value batches = e.dim(query, 0), length = e.dim(query, 2);
+  Value softmaxSum = e.buffer({valueDim + 1});  // [sum p v, sum p]
+  Value linearSum = e.buffer({valueDim + 1});   // [sum a v, sum a]
+  Value queryFeatures = e.buffer({featureDim});
+  Value keyFeatures = e.buffer({featureDim});
+  Value logDecay = e.buffer({featureDim});
+  Value scratch = e.buffer({std::max(keyDim, featureDim)});
+  Value scale = f.c(op.getEffectiveScale());
+  Value linearScale = f.c(op.getEffectiveLinearScale());
+  Value window = e.idx(op.getWindow());
+
+  e.loop(e.idx(0), batches, [&](Value bi) {
+    e.loop(heads, [&](Value h) {
+      Value kh = e.divui(h, keyGroup), vh = e.divui(h, valueGroup);
+      e.loop(e.idx(0), length, [&](Value i) {
+        // The window [lo, i] with lo = max(i - window + 1, 0).
+        Value next = e.addi(i, e.idx(1));
+        Value lo = arith::MaxSIOp::create(b, e.loc, e.subi(next, window),
+                                          e.idx(0));
+        auto score = [&](Value j) {
+          return f.mul(scale, e.sum(keyDim, [&](Value d) {
+            return f.mul(e.load(query, {bi, h, i, d}),
+                         e.load(key, {bi, kh, j, d}));
+          }));
+        };
+        Value rowMax = emitFor(b, e.loc, lo, next, {e.negInf()},
+                               [&](Value j, ValueRange m) {
+                                 return Values{f.max(m[0], score(j))};
+                               })[0];
+        // Scores are shifted by c = max(m, 0) so that exp(s - c) <= 1 and
+        // the linear terms' factor exp(-c) <= 1.
+        Value shift = f.max(rowMax, f.c(0));
+        e.fill(softmaxSum, valueDim + 1, f.c(0));
+        e.loop(lo, next, [&](Value j) {
+          Value p = f.exp(f.sub(score(j), shift));
+          e.loop(valueDim, [&](Value d) {
+            Value term = f.mul(p, e.load(value, {bi, vh, j, d}));
+            e.store(f.add(e.load(softmaxSum, {d}), term), softmaxSum, {d});
+          });
+          Value at = e.idx(valueDim);
+          e.store(f.add(e.load(softmaxSum, {at}), p), softmaxSum, {at});
+        });
+
+        // Linear terms a_ij = (lscale phi(q_i))^T D_ij phi(k_j), walking j
+        // down from i so that the decay D_ij = exp(sum_{t=j+1..i} g_t)
+        // accumulates one gate per step.
+        emitFeatures(e, spec, query, bi, h, i, h, /*side=*/0, weights,
+                     linearScale, queryFeatures, scratch);
+        e.fill(linearSum, valueDim + 1, f.c(0));
+        e.fill(logDecay, featureDim, f.c(0));
+        Value linearEnd = shared ? lo : next;
+        e.loop(e.idx(0), next, [&](Value r) {
+          Value j = e.subi(i, r);
+          Value inLinear = e.cmpi(arith::CmpIPredicate::slt, j, linearEnd);
+          emitIf(
+              b, e.loc, inLinear,
+              [&] {
+                emitFeatures(e, spec, key, bi, kh, j, h, /*side=*/1, weights,
+                             f.c(1), keyFeatures, scratch);
+                Value a = e.sum(featureDim, [&](Value fi) {
+                  return f.mul(f.mul(e.load(queryFeatures, {fi}),
+                                     f.exp(e.load(logDecay, {fi}))),
+                               e.load(keyFeatures, {fi}));
+                });
+                e.loop(valueDim, [&](Value d) {
+                  Value term = f.mul(a, e.load(value, {bi, vh, j, d}));
+                  e.store(f.add(e.load(linearSum, {d}), term), linearSum, {d});
+                });
+                Value at = e.idx(valueDim);
+                e.store(f.add(e.load(linearSum, {at}), a), linearSum, {at});
+                return Values{};
+              },
+              [&] { return Values{}; });
+          // Going from j to j - 1 brings gate g_j into the decay.
+          e.loop(featureDim, [&](Value fi) {
+            Value g = logGate(e, spec.gate, gates, bi, h, j, fi);
+            e.store(f.add(e.load(logDecay, {fi}), g), logDecay, {fi});
+          });
+        });
+
+        if (shared) {
+          Value linearFactor = f.mul(f.c(w1), f.exp(f.sub(f.c(0), shift)));
+          Value denominator =
+              f.add(f.mul(f.c(w0), e.load(softmaxSum, {e.idx(valueDim)})),
+                    f.mul(linearFactor, e.load(linearSum, {e.idx(valueDim)})));
+          e.loop(valueDim, [&](Value d) {
+            Value numerator =
+                f.add(f.mul(f.c(w0), e.load(softmaxSum, {d})),
+                      f.mul(linearFactor, e.load(linearSum, {d})));
+            e.store(e.divOrZero(numerator, denominator), output,
+                    {bi, h, i, d});
+          });
+          return;
+        }
+        Value softmaxTotal = e.load(softmaxSum, {e.idx(valueDim)});
+        e.loop(valueDim, [&](Value d) {
+          e.store(f.mul(f.c(w0),
+                        e.divOrZero(e.load(softmaxSum, {d}), softmaxTotal)),
+                  output, {bi, h, i, d});
+        });
+        emitLinearOutput(e, normalization, normEps, valueDim, linearSum, output,
+                         {bi, h, i}, f.c(w1));
+      });
+    });
+  });
+  for (Value buffer : {softmaxSum, linearSum, queryFeatures, keyFeatures,
+                       logDecay, scratch})
+    e.free(buffer);
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+struct AttnLowerToReferencePass
+    : public attn::impl::AttnLowerToReferencePassBase<
+          AttnLowerToReferencePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    Type storageType;
+    if (!floatStorage.empty()) {
+      storageType = parseType(floatStorage, &getContext());
+      if (!storageType || !isa<FloatType>(storageType)) {
+        module.emitError() << "float-storage must be a float type, got '"
+                           << floatStorage << "'";
+        return signalPassFailure();
+      }
+    }
+    // Kernels are appended to the module; collect the specs first.
+    SmallVector<std::pair<Operation *, std::string>> specs;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      int index = 0;
+      func.walk([&](Operation *op) {
+        if (isa<AttentionOp, LinearAttentionOp, HybridOp>(op))
+          specs.push_back(
+              {op, (func.getSymName() + "_" + Twine(index++)).str()});
+      });
+    }
+    OpBuilder builder(&getContext());
+    for (auto &[op, name] : specs) {
+      if (failed(lowerSpec(builder, module, op, name + "_reference",
+                           storageType)))
+        return signalPassFailure();
+    }
+  }
+
+  static LogicalResult lowerSpec(OpBuilder &builder, ModuleOp module,
+                                 Operation *op, StringRef name,
+                                 Type floatStorage) {
+    if (auto attention = dyn_cast<AttentionOp>(op)) {
+      if (failed(checkInlinable(attention.getScoreMod(), 5)) ||
+          failed(checkInlinable(attention.getMaskMod(), 4)) ||
+          failed(checkInlinable(attention.getL1Map(), 1)))
+        return failure();
+    }
+    // The signature must outlive the kernel's construction.
+    KernelSignature signature = getKernelSignature(op, floatStorage);
+    Kernel kernel =
+        createKernel(builder, module, op->getLoc(), name, signature);
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(kernel.func.getBody().front().getTerminator());
+    llvm::TypeSwitch<Operation *>(op)
+        .Case([&](AttentionOp spec) {
+          buildAttentionReference(builder, spec, kernel);
+        })
+        .Case([&](LinearAttentionOp spec) {
+          buildLinearReference(builder, spec, kernel);
+        })
+        .Case([&](HybridOp spec) {
+          buildHybridReference(builder, spec, kernel);
+        });
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,277 @@
+//===- KernelBuilder.cpp - Kernel signatures and building blocks ----------===//
+//
+/// \file
+/// The kernel signature of a spec op, the kernel function, fp32 loads and
+/// stores, and inlining of the user's regions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/KernelBuilder.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+int KernelSignature::find(KernelArgRole role) const {
+  for (auto [index, arg] : llvm::enumerate(args))
+    if (arg.role == role)
+      return index;
+  return -1;
+}
+
+/// A strided memref with dynamic strides and offset holding `type`'s shape.
+static MemRefType stridedMemRef(Type type, Type floatStorage) {
+  auto tensor = cast<RankedTensorType>(type);
+  Type element = tensor.getElementType();
+  if (floatStorage && isa<FloatType>(element))
+    element = floatStorage;
+  SmallVector<int64_t> strides(tensor.getRank(), ShapedType::kDynamic);
+  auto layout = StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic,
+                                       strides);
+  return MemRefType::get(tensor.getShape(), element, layout);
+}
+
+KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
+                                               Type floatStorage) {
+  KernelSignature signature;
+  auto add = [&](KernelArgRole role, std::string name, Value value,
+                 bool isOutput) {
+    if (!value)
+      return;
+    signature.args.push_back(
+        {role, std::move(name), stridedMemRef(value.getType(), floatStorage),
+         isOutput});
+  };
+  llvm::TypeSwitch<Operation *>(specOp)
+      .Case([&](AttentionOp op) {
+        add(KernelArgRole::Query, "query", op.getQuery(), false);
+        add(KernelArgRole::Key, "key", op.getKey(), false);
+        add(KernelArgRole::Value, "value", op.getValue(), false);
+        add(KernelArgRole::QuerySegmentIds, "query_segment_ids",
+            op.getQuerySegmentIds(), false);
+        add(KernelArgRole::KeySegmentIds, "key_segment_ids",
+            op.getKeySegmentIds(), false);
+        for (auto [index, capture] : llvm::enumerate(op.getCaptures()))
+          add(KernelArgRole::Capture, "capture" + std::to_string(index),
+              capture, false);
+        add(KernelArgRole::Output, "output", op.getOutput(), true);
+        add(KernelArgRole::LogSumExp, "lse", op.getLse(), true);
+      })
+      .Case([&](LinearAttentionOp op) {
+        add(KernelArgRole::Query, "query", op.getQuery(), false);
+        add(KernelArgRole::Key, "key", op.getKey(), false);
+        add(KernelArgRole::Value, "value", op.getValue(), false);
+        add(KernelArgRole::Gate, "gate", op.getGateValues(), false);
+        add(KernelArgRole::Beta, "beta", op.getBeta(), false);
+        add(KernelArgRole::InitialState, "initial_state", op.getInitialState(),
+            false);
+        add(KernelArgRole::FeatureWeights, "feature_weights",
+            op.getFeatureWeights(), false);
+        add(KernelArgRole::Output, "output", op.getOutput(), true);
+        add(KernelArgRole::FinalState, "final_state", op.getFinalState(),
+            true);
+      })
+      .Case([&](HybridOp op) {
+        add(KernelArgRole::Query, "query", op.getQuery(), false);
+        add(KernelArgRole::Key, "key", op.getKey(), false);
+        add(KernelArgRole::Value, "value", op.getValue(), false);
+        add(KernelArgRole::Gate, "gate", op.getGateValues(), false);
+        add(KernelArgRole::FeatureWeights, "feature_weights",
+            op.getFeatureWeights(), false);
+        add(KernelArgRole::Output, "output", op.getOutput(), true);
+      });
+  return signature;
+}
+
+Value Kernel::get(KernelArgRole role) const {
+  int index = signature->find(role);
+  return index < 0 ? Value() : func::FuncOp(func).getArgument(index);
+}
+
+SmallVector<Value> Kernel::getCaptures() const {
+  SmallVector<Value> captures;
+  for (auto [index, arg] : llvm::enumerate(signature->args))
+    if (arg.role == KernelArgRole::Capture)
+      captures.push_back(func::FuncOp(func).getArgument(index));
+  return captures;
+}
+
+Kernel mlir::attn::createKernel(OpBuilder &builder, ModuleOp module,
+                                Location loc, StringRef name,
+                                const KernelSignature &signature) {
+  SmallVector<Type> types;
+  for (const KernelArg &arg : signature.args)
+    types.push_back(arg.type);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto func = func::FuncOp::create(builder, loc, name,
+                                   builder.getFunctionType(types, {}));
+  func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                builder.getUnitAttr());
+  for (auto [index, arg] : llvm::enumerate(signature.args))
+    func.setArgAttr(index, "attn.arg", builder.getStringAttr(arg.name));
+  Block *body = func.addEntryBlock();
+  builder.setInsertionPointToEnd(body);
+  func::ReturnOp::create(builder, loc);
+  return Kernel{func, &signature};
+}
+
+Value mlir::attn::loadF32(OpBuilder &b, Location loc, Value memref,
+                          ValueRange indices) {
+  Value value = memref::LoadOp::create(b, loc, memref, indices);
+  Type f32 = b.getF32Type();
+  if (value.getType() == f32)
+    return value;
+  if (cast<FloatType>(value.getType()).getWidth() < 32)
+    return arith::ExtFOp::create(b, loc, f32, value);
+  return arith::TruncFOp::create(b, loc, f32, value);
+}
+
+void mlir::attn::storeF32(OpBuilder &b, Location loc, Value value,
+                          Value memref, ValueRange indices) {
+  Type element = cast<MemRefType>(memref.getType()).getElementType();
+  if (element != value.getType()) {
+    if (cast<FloatType>(element).getWidth() < 32)
+      value = arith::TruncFOp::create(b, loc, element, value);
+    else
+      value = arith::ExtFOp::create(b, loc, element, value);
+  }
+  memref::StoreOp::create(b, loc, value, memref, indices);
+}
+
+/// Whether `op` reads one of `captures` from inside one of its regions.
+static bool readsCaptureInNestedRegion(Operation &op,
+                                       const DenseSet<Value> &captures) {
+  bool found = false;
+  for (Region &nested : op.getRegions())
+    nested.walk([&](Operation *inner) {
+      found |= llvm::any_of(inner->getOperands(),
+                            [&](Value v) { return captures.contains(v); });
+    });
+  return found;
+}
+
+LogicalResult mlir::attn::checkInlinable(Region &region,
+                                         unsigned numArguments) {
+  if (region.empty())
+    return success();
+  Block &block = region.front();
+  DenseSet<Value> captures;
+  for (BlockArgument arg : block.getArguments().drop_front(numArguments))
+    captures.insert(arg);
+  for (Operation &op : block.without_terminator()) {
+    if (readsCaptureInNestedRegion(op, captures))
+      return op.emitOpError() << "reads a captured tensor inside a nested "
+                                 "region; read it at the region's top level";
+    bool readsCapture = llvm::any_of(
+        op.getOperands(), [&](Value v) { return captures.contains(v); });
+    if (readsCapture && !isa<tensor::ExtractOp, tensor::DimOp>(op))
+      return op.emitOpError()
+             << "reads a captured tensor; regions may read captured tensors "
+                "only with tensor.extract and tensor.dim";
+  }
+  return success();
+}
+
+Value mlir::attn::inlineRegion(OpBuilder &b, Region &region,
+                               ValueRange arguments, ValueRange captures) {
+  Block &block = region.front();
+  assert(block.getNumArguments() == arguments.size() + captures.size() &&
+         "the verifier checks region signatures");
+  IRMapping mapping;
+  for (auto [blockArg, value] :
+       llvm::zip(block.getArguments().take_front(arguments.size()), arguments))
+    mapping.map(blockArg, value);
+  DenseMap<Value, Value> captureMemRefs;
+  for (auto [blockArg, memref] :
+       llvm::zip(block.getArguments().drop_front(arguments.size()), captures))
+    captureMemRefs[blockArg] = memref;
+
+  for (Operation &op : block.without_terminator()) {
+    if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+      if (Value memref = captureMemRefs.lookup(extract.getTensor())) {
+        SmallVector<Value> indices = llvm::map_to_vector(
+            extract.getIndices(), [&](Value i) { return mapping.lookup(i); });
+        mapping.map(extract.getResult(),
+                    memref::LoadOp::create(b, op.getLoc(), memref, indices));
+        continue;
+      }
+    }
+    if (auto dim = dyn_cast<tensor::DimOp>(op)) {
+      if (Value memref = captureMemRefs.lookup(dim.getSource())) {
+        mapping.map(dim.getResult(),
+                    memref::DimOp::create(b, op.getLoc(), memref,
+                                          mapping.lookup(dim.getIndex())));
+        continue;
+      }
+    }
+    b.clone(op, mapping);
+  }
+  auto yield = cast<YieldOp>(block.getTerminator());
+  return mapping.lookup(yield.getValues().front());
+}
+
+SmallVector<Value> mlir::attn::emitFor(
+    OpBuilder &b, Location loc, Value lb, Value ub, ValueRange inits,
+    function_ref<SmallVector<Value>(Value iv, ValueRange iterArgs)> body) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, lb, ub, one, inits,
+      [&](OpBuilder &nested, Location nestedLoc, Value iv, ValueRange iters) {
+        SmallVector<Value> results = body(iv, iters);
+        scf::YieldOp::create(nested, nestedLoc, results);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+SmallVector<Value> mlir::attn::emitIf(OpBuilder &b, Location loc,
+                                      Value condition,
+                                      function_ref<SmallVector<Value>()> thenBody,
+                                      function_ref<SmallVector<Value>()> elseBody) {
+  auto ifOp = scf::IfOp::create(
+      b, loc, condition,
+      [&](OpBuilder &nested, Location nestedLoc) {
+        scf::YieldOp::create(nested, nestedLoc, thenBody());
+      },
+      [&](OpBuilder &nested, Location nestedLoc) {
+        scf::YieldOp::create(nested, nestedLoc, elseBody());
+      });
+  return SmallVector<Value>(ifOp.getResults());
+}
+
+Value FloatMath::c(double value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+Value FloatMath::index(int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+Value FloatMath::add(Value x, Value y) {
+  return arith::AddFOp::create(b, loc, x, y);
+}
+Value FloatMath::sub(Value x, Value y) {
+  return arith::SubFOp::create(b, loc, x, y);
+}
+Value FloatMath::mul(Value x, Value y) {
+  return arith::MulFOp::create(b, loc, x, y);
+}
+Value FloatMath::div(Value x, Value y) {
+  return arith::DivFOp::create(b, loc, x, y);
+}
+Value FloatMath::max(Value x, Value y) {
+  return arith::MaximumFOp::create(b, loc, x, y);
+}
+Value FloatMath::exp(Value x) { return math::ExpOp::create(b, loc, x); }
+Value FloatMath::log(Value x) { return math::LogOp::create(b, loc, x); }
+Value FloatMath::select(Value condition, Value x, Value y) {
+  return arith::SelectOp::create(b, loc, condition, x, y);
+}
+Value FloatMath::cmp(arith::CmpFPredicate predicate, Value x, Value y) {
+  return arith::CmpFOp::create(b, loc, predicate, x, y);
+}
