@@ -90,6 +90,18 @@ KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
   return signature;
 }
 
+std::string mlir::attn::getKernelBaseName(Operation *specOp) {
+  auto func = specOp->getParentOfType<func::FuncOp>();
+  int index = 0, found = -1;
+  func.walk([&](Operation *op) {
+    if (op == specOp)
+      found = index;
+    if (isa<AttentionOp, LinearAttentionOp, HybridOp>(op))
+      ++index;
+  });
+  return (func.getSymName() + "_" + Twine(found)).str();
+}
+
 Value Kernel::get(KernelArgRole role) const {
   int index = signature->find(role);
   return index < 0 ? Value() : func::FuncOp(func).getArgument(index);
@@ -115,8 +127,6 @@ Kernel mlir::attn::createKernel(OpBuilder &builder, ModuleOp module,
                                    builder.getFunctionType(types, {}));
   func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                 builder.getUnitAttr());
-  for (auto [index, arg] : llvm::enumerate(signature.args))
-    func.setArgAttr(index, "attn.arg", builder.getStringAttr(arg.name));
   Block *body = func.addEntryBlock();
   builder.setInsertionPointToEnd(body);
   func::ReturnOp::create(builder, loc);

@@ -61,6 +61,10 @@ struct KernelSignature {
 /// backend runs fp32); integer tensors keep theirs.
 KernelSignature getKernelSignature(Operation *specOp, Type floatStorage = {});
 
+/// The name kernels of `specOp` start with: `<function>_<n>` for the n-th
+/// attn op (in walk order) of its enclosing function.
+std::string getKernelBaseName(Operation *specOp);
+
 /// A kernel function under construction: its entry-block arguments by role.
 struct Kernel {
   func::FuncOp func;

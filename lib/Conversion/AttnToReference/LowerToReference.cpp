@@ -712,19 +712,15 @@ struct AttnLowerToReferencePass
       }
     }
     // Kernels are appended to the module; collect the specs first.
-    SmallVector<std::pair<Operation *, std::string>> specs;
-    for (auto func : module.getOps<func::FuncOp>()) {
-      int index = 0;
-      func.walk([&](Operation *op) {
-        if (isa<AttentionOp, LinearAttentionOp, HybridOp>(op))
-          specs.push_back(
-              {op, (func.getSymName() + "_" + Twine(index++)).str()});
-      });
-    }
+    SmallVector<Operation *> specs;
+    module.walk([&](Operation *op) {
+      if (isa<AttentionOp, LinearAttentionOp, HybridOp>(op))
+        specs.push_back(op);
+    });
     OpBuilder builder(&getContext());
-    for (auto &[op, name] : specs) {
-      if (failed(lowerSpec(builder, module, op, name + "_reference",
-                           storageType)))
+    for (Operation *op : specs) {
+      if (failed(lowerSpec(builder, module, op,
+                           getKernelBaseName(op) + "_reference", storageType)))
         return signalPassFailure();
     }
   }

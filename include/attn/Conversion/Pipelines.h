@@ -1,0 +1,24 @@
+//===- Pipelines.h - attn pass pipelines ------------------------*- C++ -*-===//
+//
+/// \file
+/// Pass pipelines from attn kernels to targets.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_PIPELINES_H
+#define ATTN_CONVERSION_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir::attn {
+
+/// Lowers attn kernels (scf, memref, arith and math on strided memrefs) to
+/// the LLVM dialect for the host CPU.
+void buildCPUToLLVMPipeline(OpPassManager &pm);
+
+/// Registers `attn-cpu-to-llvm` for attn-opt.
+void registerAttnPipelines();
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_PIPELINES_H

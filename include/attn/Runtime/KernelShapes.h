@@ -1,0 +1,40 @@
+//===- KernelShapes.h - Concrete shapes of kernel arguments -----*- C++ -*-===//
+//
+/// \file
+/// Resolves the dynamic dimensions of a kernel's arguments from the problem
+/// sizes (batch, query and key lengths), and checks what the verifier could
+/// not: that given shapes agree with the spec and with each other, that
+/// self-attention ops get Nq == Nk, and that masks accept the lengths (a
+/// neighborhood grid must hold exactly the sequence). Every backend calls
+/// this before it runs a kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_KERNELSHAPES_H
+#define ATTN_RUNTIME_KERNELSHAPES_H
+
+#include "attn/Conversion/KernelBuilder.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+#include <optional>
+
+namespace mlir::attn::runtime {
+
+/// The run-time sizes of one call.
+struct ProblemSizes {
+  std::optional<int64_t> batch, numQueries, numKeys;
+  /// Shapes given for arguments by name (captures, or every input when the
+  /// inputs come from files); they must agree with the spec and the sizes.
+  llvm::StringMap<llvm::SmallVector<int64_t>> argumentShapes;
+};
+
+/// Returns the shape of every argument of `signature` (the kernel of
+/// `spec`), or an error naming the argument and dimension that contradicts
+/// the spec, the sizes or another argument.
+llvm::Expected<llvm::SmallVector<llvm::SmallVector<int64_t>>>
+resolveArgumentShapes(Operation *spec, const KernelSignature &signature,
+                      const ProblemSizes &sizes);
+
+} // namespace mlir::attn::runtime
+
+#endif // ATTN_RUNTIME_KERNELSHAPES_H

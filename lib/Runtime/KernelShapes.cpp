@@ -1,0 +1,183 @@
+//===- KernelShapes.cpp - Concrete shapes of kernel arguments -------------===//
+//
+/// \file
+/// Every dynamic dimension of a kernel argument is the batch, the query
+/// length or the key length, by the argument's role and the dimension's
+/// position; captured tensors get theirs from the shapes given by name.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Runtime/KernelShapes.h"
+#include "attn/Runtime/HostTensor.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::runtime;
+
+namespace {
+enum class Symbol { None, Batch, Queries, Keys };
+} // namespace
+
+/// Which problem size dimension `dim` of an argument of `role` and `rank`
+/// holds.
+static Symbol symbolOf(KernelArgRole role, int64_t rank, int64_t dim) {
+  switch (role) {
+  case KernelArgRole::Gate:
+    // A per-head gate is [H]; per-token and per-key gates are [B, H, N, ...].
+    if (rank == 1)
+      return Symbol::None;
+    [[fallthrough]];
+  case KernelArgRole::Query:
+  case KernelArgRole::Output:
+  case KernelArgRole::LogSumExp:
+  case KernelArgRole::Beta:
+    return dim == 0 ? Symbol::Batch : dim == 2 ? Symbol::Queries : Symbol::None;
+  case KernelArgRole::Key:
+  case KernelArgRole::Value:
+    return dim == 0 ? Symbol::Batch : dim == 2 ? Symbol::Keys : Symbol::None;
+  case KernelArgRole::QuerySegmentIds:
+    return dim == 0 ? Symbol::Batch : Symbol::Queries;
+  case KernelArgRole::KeySegmentIds:
+    return dim == 0 ? Symbol::Batch : Symbol::Keys;
+  case KernelArgRole::InitialState:
+  case KernelArgRole::FinalState:
+    return dim == 0 ? Symbol::Batch : Symbol::None;
+  case KernelArgRole::Capture:
+  case KernelArgRole::FeatureWeights:
+    return Symbol::None;
+  }
+  llvm_unreachable("unknown role");
+}
+
+static const char *describe(Symbol symbol) {
+  switch (symbol) {
+  case Symbol::Batch:
+    return "batch";
+  case Symbol::Queries:
+    return "query length";
+  case Symbol::Keys:
+    return "key length";
+  case Symbol::None:
+    return "size";
+  }
+  llvm_unreachable("unknown symbol");
+}
+
+llvm::Expected<SmallVector<SmallVector<int64_t>>>
+mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
+                                           const KernelSignature &signature,
+                                           const ProblemSizes &sizes) {
+  std::optional<int64_t> values[] = {std::nullopt, sizes.batch,
+                                     sizes.numQueries, sizes.numKeys};
+  auto error = [](const llvm::Twine &message) {
+    return llvm::createStringError(message);
+  };
+
+  // Static dims of the spec fix sizes; given sizes must agree with them.
+  for (const KernelArg &arg : signature.args) {
+    for (auto [dim, size] : llvm::enumerate(arg.type.getShape())) {
+      Symbol symbol = symbolOf(arg.role, arg.type.getRank(), dim);
+      if (symbol == Symbol::None || ShapedType::isDynamic(size))
+        continue;
+      std::optional<int64_t> &value = values[static_cast<int>(symbol)];
+      if (value && *value != size)
+        return error(llvm::formatv(
+            "{0} {1} contradicts the spec: {2} has static {0} {3}",
+            describe(symbol), *value, arg.name, size));
+      value = size;
+    }
+  }
+  // Self-attention ops have one sequence length.
+  if (isa<LinearAttentionOp, HybridOp>(spec)) {
+    auto &queries = values[static_cast<int>(Symbol::Queries)];
+    auto &keys = values[static_cast<int>(Symbol::Keys)];
+    if (queries && keys && *queries != *keys)
+      return error(llvm::formatv("{0} needs equal query and key lengths, got "
+                                 "{1} and {2}",
+                                 spec->getName(), *queries, *keys));
+    if (!queries)
+      queries = keys;
+    if (!keys)
+      keys = queries;
+  }
+  // Sizes implied by the shapes given by name (inputs read from files).
+  for (const KernelArg &arg : signature.args) {
+    auto given = sizes.argumentShapes.find(arg.name);
+    if (given == sizes.argumentShapes.end())
+      continue;
+    if (given->second.size() != arg.type.getShape().size())
+      return error(llvm::formatv("{0} has rank {1}, the spec needs rank {2}",
+                                 arg.name, given->second.size(),
+                                 arg.type.getShape().size()));
+    for (auto [dim, size] : llvm::enumerate(given->second)) {
+      Symbol symbol = symbolOf(arg.role, arg.type.getRank(), dim);
+      if (symbol == Symbol::None)
+        continue;
+      std::optional<int64_t> &value = values[static_cast<int>(symbol)];
+      if (value && *value != size)
+        return error(llvm::formatv("{0} has {1} {2} in dim {3}, but the {1} "
+                                   "is {4}",
+                                   arg.name, describe(symbol), size, dim,
+                                   *value));
+      value = size;
+    }
+  }
+
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (const KernelArg &arg : signature.args) {
+    SmallVector<int64_t> shape(arg.type.getShape());
+    auto given = sizes.argumentShapes.find(arg.name);
+    for (auto [dim, size] : llvm::enumerate(shape)) {
+      Symbol symbol = symbolOf(arg.role, arg.type.getRank(), dim);
+      if (symbol != Symbol::None) {
+        std::optional<int64_t> value = values[static_cast<int>(symbol)];
+        if (!value)
+          return error(llvm::formatv("the {0} is not given (needed by {1})",
+                                     describe(symbol), arg.name));
+        if (*value < 0)
+          return error(llvm::formatv("the {0} must be non-negative, got {1}",
+                                     describe(symbol), *value));
+        size = *value;
+        continue;
+      }
+      if (given != sizes.argumentShapes.end()) {
+        int64_t actual = given->second[dim];
+        if (!ShapedType::isDynamic(size) && actual != size)
+          return error(llvm::formatv("{0} has size {1} in dim {2}, the spec "
+                                     "needs {3}",
+                                     arg.name, actual, dim, size));
+        size = actual;
+        continue;
+      }
+      if (ShapedType::isDynamic(size))
+        return error(llvm::formatv("dim {0} of {1} is dynamic; give its shape",
+                                   dim, arg.name));
+    }
+    shapes.push_back(std::move(shape));
+  }
+
+  // Masks check the lengths they depend on (a neighborhood grid must hold
+  // the whole sequence).
+  if (auto attention = dyn_cast<AttentionOp>(spec)) {
+    if (MaskAttrInterface mask = attention.getMaskAttr()) {
+      MaskOpInfo info;
+      info.numQueryHeads = attention.getQuery().getType().getDimSize(1);
+      info.numQueries = values[static_cast<int>(Symbol::Queries)];
+      info.numKeys = values[static_cast<int>(Symbol::Keys)];
+      info.hasSegmentIds = static_cast<bool>(attention.getQuerySegmentIds());
+      std::string message;
+      bool failedCheck = false;
+      ScopedDiagnosticHandler handler(spec->getContext(), [&](Diagnostic &d) {
+        message = d.str();
+        failedCheck = true;
+        return success();
+      });
+      if (failed(mask.verifyForOp(info, [&] { return spec->emitOpError(); })) ||
+          failedCheck)
+        return error(message);
+    }
+  }
+  return shapes;
+}

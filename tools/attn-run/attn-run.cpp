@@ -1,0 +1,412 @@
+//===- attn-run.cpp - Run an attn spec and check it -----------------------===//
+//
+/// \file
+/// Runs one attn spec op on seeded random inputs (or .npy files) and checks
+/// it: the reference kernel (attn-lower-to-reference) always runs; with
+/// --check the tiled kernel runs too and is compared with it; with --ref its
+/// outputs are compared with .npy files. Prints one line with
+/// `max_rel_err=<value>` (the error relative to the reference's largest
+/// magnitude), the shapes and the times, and exits 1 when the error is over
+/// --tol or when anything is wrong with the spec, the sizes or the inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/KernelBuilder.h"
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Runtime/CPUExecutor.h"
+#include "attn/Runtime/HostTensor.h"
+#include "attn/Runtime/KernelShapes.h"
+#include "attn/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+#include <chrono>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::runtime;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> specPath(cl::Positional, cl::desc("<spec.mlir>"),
+                                     cl::Required);
+static cl::opt<std::string> backend("backend", cl::desc("cpu or cuda"),
+                                    cl::init("cpu"));
+static cl::opt<bool> check("check",
+                           cl::desc("run the tiled kernel and compare it with "
+                                    "the reference"));
+static cl::opt<std::string>
+    sizesOption("sizes",
+                cl::desc("run-time sizes: b=2,n=100 (or nq=..,nk=..), and "
+                         "NAME=AxBxC for captured tensors"),
+                cl::init(""));
+static cl::opt<std::string> inputsDir("inputs",
+                                      cl::desc("read inputs NAME.npy from DIR"),
+                                      cl::init(""));
+static cl::opt<std::string>
+    refDir("ref", cl::desc("compare outputs with NAME.npy in DIR"),
+           cl::init(""));
+static cl::opt<std::string>
+    outputsDir("write-outputs",
+               cl::desc("write the reference's outputs as NAME.npy to DIR"),
+               cl::init(""));
+static cl::opt<uint64_t> seed("seed", cl::desc("seed of the random inputs"),
+                              cl::init(0));
+static cl::opt<unsigned> opIndex("op",
+                                 cl::desc("which attn op of the file to run"),
+                                 cl::init(0));
+static cl::opt<double> tolerance("tol",
+                                 cl::desc("largest max_rel_err that passes"),
+                                 cl::init(1e-4));
+
+namespace {
+/// A failure that ends the run with exit code 1 and a message.
+struct RunError {
+  std::string message;
+};
+} // namespace
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "attn-run: error: " << message << "\n";
+  return 1;
+}
+
+/// Parses `b=2,n=100,capture0=2x300`.
+static llvm::Expected<ProblemSizes> parseSizes(llvm::StringRef text) {
+  ProblemSizes sizes;
+  SmallVector<llvm::StringRef> items;
+  text.split(items, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (llvm::StringRef item : items) {
+    auto [name, value] = item.split('=');
+    name = name.trim();
+    SmallVector<llvm::StringRef> dims;
+    value.split(dims, 'x');
+    SmallVector<int64_t> shape;
+    for (llvm::StringRef dim : dims) {
+      int64_t size;
+      if (dim.trim().getAsInteger(10, size) || size < 0)
+        return llvm::createStringError(llvm::formatv(
+            "--sizes: '{0}' is not NAME=SIZE with a non-negative size", item));
+      shape.push_back(size);
+    }
+    bool scalar = shape.size() == 1;
+    if (name == "b" && scalar)
+      sizes.batch = shape[0];
+    else if (name == "n" && scalar)
+      sizes.numQueries = sizes.numKeys = shape[0];
+    else if (name == "nq" && scalar)
+      sizes.numQueries = shape[0];
+    else if (name == "nk" && scalar)
+      sizes.numKeys = shape[0];
+    else if (name == "b" || name == "n" || name == "nq" || name == "nk")
+      return llvm::createStringError(
+          llvm::formatv("--sizes: {0} takes one size, got '{1}'", name, value));
+    else
+      sizes.argumentShapes[name] = shape;
+  }
+  return sizes;
+}
+
+static ElementType elementTypeOf(Type type) {
+  if (type.isF32())
+    return ElementType::F32;
+  if (type.isF64())
+    return ElementType::F64;
+  if (type.isF16())
+    return ElementType::F16;
+  if (type.isBF16())
+    return ElementType::BF16;
+  if (type.isInteger(1))
+    return ElementType::I1;
+  if (type.isInteger(8))
+    return ElementType::I8;
+  if (type.isInteger(32))
+    return ElementType::I32;
+  return ElementType::I64;
+}
+
+static bool isFloat(ElementType type) {
+  return type == ElementType::F32 || type == ElementType::F64 ||
+         type == ElementType::F16 || type == ElementType::BF16;
+}
+
+/// Sorted document ids of random lengths (mean about a fifth of the row).
+static void fillSegments(HostTensor &tensor, uint64_t seed) {
+  HostTensor coin(ElementType::F64, tensor.getShape());
+  fillUniform(coin, seed, 0, 1);
+  int64_t rows = tensor.getShape()[0], length = tensor.getShape()[1];
+  double boundary = 1.0 / std::max<int64_t>(4, length / 5);
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t segment = 0;
+    for (int64_t t = 0; t < length; ++t) {
+      if (t > 0 && coin.get(r * length + t) < boundary)
+        ++segment;
+      tensor.set(r * length + t, segment);
+    }
+  }
+}
+
+/// Seeded random inputs whose ranges suit each role.
+static HostTensor randomInput(const KernelArg &arg, ArrayRef<int64_t> shape,
+                              uint64_t argSeed, bool normalizeKeys) {
+  HostTensor tensor(elementTypeOf(arg.type.getElementType()), shape);
+  switch (arg.role) {
+  case KernelArgRole::QuerySegmentIds:
+  case KernelArgRole::KeySegmentIds:
+    fillSegments(tensor, argSeed);
+    return tensor;
+  case KernelArgRole::Gate:
+    // Log-space decays in [-0.5, -0.01].
+    fillUniform(tensor, argSeed, -0.5, -0.01);
+    return tensor;
+  case KernelArgRole::Beta:
+    fillUniform(tensor, argSeed, 0, 1);
+    return tensor;
+  case KernelArgRole::InitialState:
+    fillNormal(tensor, argSeed, 0, 0.1);
+    return tensor;
+  case KernelArgRole::FeatureWeights:
+    fillNormal(tensor, argSeed, 0, 0.2);
+    return tensor;
+  case KernelArgRole::Capture:
+    if (isFloat(tensor.getElementType()))
+      fillNormal(tensor, argSeed, 0, 0.5);
+    else
+      fillUniform(tensor, argSeed, 0,
+                  tensor.getElementType() == ElementType::I1 ? 2 : 4);
+    if (!isFloat(tensor.getElementType()))
+      for (int64_t i = 0; i < tensor.getNumElements(); ++i)
+        tensor.set(i, std::floor(tensor.get(i)));
+    return tensor;
+  default:
+    break;
+  }
+  fillNormal(tensor, argSeed);
+  // The delta rule is stable for unit-norm keys (DeltaNet normalizes them).
+  if (normalizeKeys && arg.role == KernelArgRole::Key) {
+    int64_t width = shape.back();
+    for (int64_t row = 0; row < tensor.getNumElements() / width; ++row) {
+      double norm = 0;
+      for (int64_t d = 0; d < width; ++d)
+        norm += tensor.get(row * width + d) * tensor.get(row * width + d);
+      norm = std::sqrt(std::max(norm, 1e-12));
+      for (int64_t d = 0; d < width; ++d)
+        tensor.set(row * width + d, tensor.get(row * width + d) / norm);
+    }
+  }
+  return tensor;
+}
+
+/// Runs `kernel` and returns its run time in milliseconds.
+static llvm::Expected<double> timeKernel(CPUExecutor &executor,
+                                         llvm::StringRef kernel,
+                                         MutableArrayRef<HostTensor> args) {
+  auto start = std::chrono::steady_clock::now();
+  if (llvm::Error error = executor.run(kernel, args))
+    return std::move(error);
+  auto end = std::chrono::steady_clock::now();
+  return std::chrono::duration<double, std::milli>(end - start).count();
+}
+
+/// Fresh outputs poisoned with NaN: an element the kernel does not write
+/// shows up in the comparison.
+static void poisonOutputs(const KernelSignature &signature,
+                          MutableArrayRef<HostTensor> args) {
+  for (auto [arg, tensor] : llvm::zip(signature.args, args))
+    if (arg.isOutput)
+      for (int64_t i = 0; i < tensor.getNumElements(); ++i)
+        tensor.set(i, std::nan(""));
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "attn-run: run and check attn specs\n");
+
+  if (backend == "cuda")
+    return fail("the CUDA backend is not built yet; use --backend=cpu");
+  if (backend != "cpu")
+    return fail("--backend must be cpu or cuda, got '" + backend + "'");
+
+  DialectRegistry registry;
+  registry.insert<AttnDialect, arith::ArithDialect, func::FuncDialect,
+                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  tensor::TensorDialect, LLVM::LLVMDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(specPath, sourceMgr,
+                                                           &context);
+  if (!module)
+    return fail("cannot parse or verify " + specPath);
+
+  SmallVector<Operation *> specs;
+  module->walk([&](Operation *op) {
+    if (isa<AttentionOp, LinearAttentionOp, HybridOp>(op))
+      specs.push_back(op);
+  });
+  if (opIndex >= specs.size())
+    return fail(llvm::formatv("{0} holds {1} attn ops; --op {2} is out of range",
+                              specPath, specs.size(), opIndex.getValue()));
+  Operation *spec = specs[opIndex];
+  std::string baseName = getKernelBaseName(spec);
+  std::string opName = spec->getName().getStringRef().str();
+  KernelSignature signature =
+      getKernelSignature(spec, Float32Type::get(&context));
+
+  // Sizes: --sizes, then the shapes of the input files, then defaults.
+  auto parsedSizes = parseSizes(sizesOption);
+  if (!parsedSizes)
+    return fail(llvm::toString(parsedSizes.takeError()));
+  ProblemSizes sizes = std::move(*parsedSizes);
+  llvm::StringMap<HostTensor> fileInputs;
+  if (!inputsDir.empty()) {
+    for (const KernelArg &arg : signature.args) {
+      if (arg.isOutput)
+        continue;
+      SmallString<256> path(inputsDir);
+      llvm::sys::path::append(path, arg.name + ".npy");
+      if (!llvm::sys::fs::exists(path))
+        return fail(llvm::formatv("input {0} is missing: no {1}", arg.name,
+                                  path));
+      auto tensor = readNpy(path);
+      if (!tensor)
+        return fail(llvm::toString(tensor.takeError()));
+      ElementType want = elementTypeOf(arg.type.getElementType());
+      if (isFloat(want) != isFloat(tensor->getElementType()))
+        return fail(llvm::formatv("{0}: {1} needs {2} values, the file holds "
+                                  "{3}",
+                                  path, arg.name, stringify(want),
+                                  stringify(tensor->getElementType())));
+      sizes.argumentShapes[arg.name] = SmallVector<int64_t>(tensor->getShape());
+      fileInputs[arg.name] = tensor->convertTo(want);
+    }
+  }
+  if (!sizes.batch)
+    sizes.batch = 2;
+  if (!sizes.numQueries && !sizes.numKeys)
+    sizes.numQueries = sizes.numKeys = 100;
+  auto shapes = resolveArgumentShapes(spec, signature, sizes);
+  if (!shapes)
+    return fail(llvm::toString(shapes.takeError()));
+
+  bool normalizeKeys = false;
+  if (auto linear = dyn_cast<LinearAttentionOp>(spec))
+    normalizeKeys = linear.getUpdate() == UpdateRule::delta;
+  SmallVector<HostTensor> args;
+  for (auto [index, arg] : llvm::enumerate(signature.args)) {
+    ArrayRef<int64_t> shape = (*shapes)[index];
+    if (arg.isOutput)
+      args.emplace_back(elementTypeOf(arg.type.getElementType()), shape);
+    else if (fileInputs.count(arg.name))
+      args.push_back(fileInputs[arg.name]);
+    else
+      args.push_back(randomInput(arg, shape, seed * 1000003 + index,
+                                 normalizeKeys));
+  }
+
+  // Kernels: lower every spec op, keep only the kernels.
+  PassManager pm(&context);
+  pm.addPass(createAttnLowerToReferencePass(
+      AttnLowerToReferencePassOptions{/*floatStorage=*/"f32"}));
+  if (failed(pm.run(*module)))
+    return fail("lowering " + specPath + " failed");
+  for (auto func : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
+    if (!func->hasAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName()))
+      func.erase();
+
+  auto executor = CPUExecutor::create(*module);
+  if (!executor)
+    return fail(llvm::toString(executor.takeError()));
+
+  SmallVector<HostTensor> reference = args;
+  poisonOutputs(signature, reference);
+  auto referenceMs =
+      timeKernel(**executor, baseName + "_reference", reference);
+  if (!referenceMs)
+    return fail(llvm::toString(referenceMs.takeError()));
+
+  // Compare every output against its reference; the worst counts.
+  double worst = 0;
+  std::string worstName;
+  auto compareOutputs = [&](ArrayRef<HostTensor> actual,
+                            ArrayRef<HostTensor> expected) -> llvm::Error {
+    for (auto [index, arg] : llvm::enumerate(signature.args)) {
+      if (!arg.isOutput)
+        continue;
+      auto result = compare(actual[index], expected[index]);
+      if (!result)
+        return llvm::createStringError(arg.name + ": " +
+                                       llvm::toString(result.takeError()));
+      if (result->maxRelError > worst || worstName.empty()) {
+        worst = std::max(worst, result->maxRelError);
+        worstName = arg.name;
+      }
+    }
+    return llvm::Error::success();
+  };
+
+  std::string timing = llvm::formatv("reference={0:f2}ms", *referenceMs);
+  bool compared = false;
+  if (!refDir.empty()) {
+    SmallVector<HostTensor> external = reference;
+    for (auto [index, arg] : llvm::enumerate(signature.args)) {
+      if (!arg.isOutput)
+        continue;
+      SmallString<256> path(refDir);
+      llvm::sys::path::append(path, arg.name + ".npy");
+      auto tensor = readNpy(path);
+      if (!tensor)
+        return fail(llvm::toString(tensor.takeError()));
+      external[index] = std::move(*tensor);
+    }
+    if (llvm::Error error = compareOutputs(reference, external))
+      return fail(llvm::toString(std::move(error)));
+    compared = true;
+  }
+  if (check)
+    return fail("--check needs the tiled kernels, which are not built yet");
+
+  if (!outputsDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputsDir))
+      return fail("cannot create " + outputsDir + ": " + ec.message());
+    for (auto [index, arg] : llvm::enumerate(signature.args)) {
+      SmallString<256> path(outputsDir);
+      llvm::sys::path::append(path, arg.name + ".npy");
+      if (llvm::Error error = writeNpy(path, reference[index]))
+        return fail(llvm::toString(std::move(error)));
+    }
+  }
+
+  std::string shapesText;
+  for (auto [index, arg] : llvm::enumerate(signature.args))
+    shapesText += " " + arg.name + formatShape((*shapes)[index]);
+  llvm::outs() << "attn-run: " << specPath << " @" << baseName << " "
+               << opName << " backend=cpu seed=" << seed.getValue()
+               << shapesText;
+  if (compared)
+    llvm::outs() << llvm::formatv(" max_rel_err={0:e2} ({1}) tol={2:e1}",
+                                  worst, worstName, tolerance.getValue());
+  llvm::outs() << " " << timing << "\n";
+  if (compared && !(worst <= tolerance))
+    return fail(llvm::formatv("max_rel_err {0:e2} of {1} is over the "
+                              "tolerance {2:e1}",
+                              worst, worstName, tolerance.getValue()));
+  return 0;
+}
