@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/KernelBuilder.h"
+#include "attn/Conversion/KernelEmitter.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -40,99 +41,14 @@ namespace mlir::attn {
 using namespace mlir;
 using namespace mlir::attn;
 
-using Values = SmallVector<Value>;
 
 namespace {
 
-/// Shared state of one kernel body: builder, location, f32 helpers, sizes.
-struct Emitter {
-  OpBuilder &b;
-  Location loc;
-  FloatMath f;
-
-  Emitter(OpBuilder &b, Location loc) : b(b), loc(loc), f{b, loc} {}
-
-  Value idx(int64_t v) { return f.index(v); }
-  Value dim(Value memref, int64_t d) {
-    return memref::DimOp::create(b, loc, memref, d);
-  }
-  Value divui(Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, idx(y));
-  }
-  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value subi(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value negInf() { return f.c(-std::numeric_limits<double>::infinity()); }
-  Value buffer(ArrayRef<int64_t> shape) {
-    return memref::AllocOp::create(b, loc,
-                                   MemRefType::get(shape, b.getF32Type()));
-  }
-  void free(Value memref) { memref::DeallocOp::create(b, loc, memref); }
-  Value load(Value memref, ValueRange indices) {
-    return loadF32(b, loc, memref, indices);
-  }
-  void store(Value value, Value memref, ValueRange indices) {
-    storeF32(b, loc, value, memref, indices);
-  }
-  /// A plain loop without results over [lb, ub).
-  void loop(Value lb, Value ub, function_ref<void(Value)> body) {
-    emitFor(b, loc, lb, ub, {}, [&](Value iv, ValueRange) {
-      body(iv);
-      return Values{};
-    });
-  }
-  void loop(int64_t ub, function_ref<void(Value)> body) {
-    loop(idx(0), idx(ub), body);
-  }
-  /// Sum over [0, ub) of term(iv).
-  Value sum(int64_t ub, function_ref<Value(Value)> term) {
-    return emitFor(b, loc, idx(0), idx(ub), {f.c(0)},
-                   [&](Value iv, ValueRange acc) {
-                     return Values{f.add(acc[0], term(iv))};
-                   })[0];
-  }
-  void fill(Value memref, int64_t size, Value value) {
-    loop(size, [&](Value i) { store(value, memref, {i}); });
-  }
-  /// `x / y`, or 0 where y == 0.
-  Value divOrZero(Value x, Value y) {
-    Value zero = f.c(0);
-    Value nonzero = f.cmp(arith::CmpFPredicate::UNE, y, zero);
-    Value safe = f.select(nonzero, y, f.c(1));
-    return f.select(nonzero, f.div(x, safe), zero);
-  }
-};
 
 //===----------------------------------------------------------------------===//
 // attn.attention
 //===----------------------------------------------------------------------===//
 
-/// The weight p of a kept score s (before the row normalization).
-static Value attentionWeight(Emitter &e, AttentionOp op, Value score,
-                             Value rowMax, ValueRange captures) {
-  FloatMath &f = e.f;
-  switch (op.getNormalization()) {
-  case Normalization::softmax: {
-    // exp(s - m), with s = -inf (a score_mod that masks) giving 0.
-    Value isNegInf = f.cmp(arith::CmpFPredicate::OEQ, score, e.negInf());
-    Value shifted = f.select(isNegInf, f.c(0), f.sub(score, rowMax));
-    return f.select(isNegInf, f.c(0), f.exp(shifted));
-  }
-  case Normalization::sigmoid: {
-    float bias = op.getSigmoidBiasAttr().getValueAsDouble();
-    Value x = f.add(score, f.c(bias));
-    return f.div(f.c(1), f.add(f.c(1), f.exp(f.sub(f.c(0), x))));
-  }
-  case Normalization::relu:
-    return f.max(score, f.c(0));
-  case Normalization::l1:
-    Values args = {score};
-    return inlineRegion(e.b, op.getL1Map(), args, captures);
-  }
-  llvm_unreachable("unknown normalization");
-}
 
 static void buildAttentionReference(OpBuilder &b, AttentionOp op,
                                     const Kernel &kernel) {
@@ -236,185 +152,6 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
   e.free(acc);
 }
 
-//===----------------------------------------------------------------------===//
-// Feature maps, shared by attn.linear_attention and attn.hybrid
-//===----------------------------------------------------------------------===//
-
-/// The linear term of an op: its feature map and gate.
-struct LinearSpec {
-  std::optional<FeatureMap> featureMap;
-  Region *featureMapRegion;
-  GateKind gate;
-  int64_t keyDim, featureDim;
-};
-
-static LinearSpec getLinearSpec(Operation *op) {
-  return llvm::TypeSwitch<Operation *, LinearSpec>(op)
-      .Case<LinearAttentionOp, HybridOp>([](auto op) {
-        LinearSpec spec;
-        spec.featureMap = op.getFeatureMap();
-        spec.featureMapRegion =
-            op.getFeatureMapRegion().empty() ? nullptr
-                                             : &op.getFeatureMapRegion();
-        spec.gate = op.getGate();
-        spec.keyDim = op.getQuery().getType().getDimSize(3);
-        spec.featureDim = spec.keyDim;
-        if (!spec.featureMapRegion && spec.featureMap == FeatureMap::taylor2)
-          spec.featureDim = 1 + spec.keyDim + spec.keyDim * spec.keyDim;
-        if (!spec.featureMapRegion && spec.featureMap == FeatureMap::hedgehog)
-          spec.featureDim =
-              2 * cast<RankedTensorType>(op.getFeatureWeights().getType())
-                      .getDimSize(3);
-        return spec;
-      });
-}
-
-/// Writes phi(x) * scale into `features` [F], where x = source[b, head, t, :]
-/// and `queryHead` selects the hedgehog weights (`side` 0 for queries, 1 for
-/// keys). `scratch` holds at least max(Dk, M) floats.
-static void emitFeatures(Emitter &e, const LinearSpec &spec, Value source,
-                         Value bi, Value head, Value t, Value queryHead,
-                         int64_t side, Value weights, Value scale,
-                         Value features, Value scratch) {
-  FloatMath &f = e.f;
-  FeatureMap map = spec.featureMap.value_or(FeatureMap::identity);
-  auto x = [&](Value d) { return e.load(source, {bi, head, t, d}); };
-  if (spec.featureMapRegion) {
-    e.loop(spec.keyDim, [&](Value d) {
-      Values args = {x(d)};
-      e.store(f.mul(scale, inlineRegion(e.b, *spec.featureMapRegion, args, {})),
-              features, {d});
-    });
-    return;
-  }
-  switch (map) {
-  case FeatureMap::identity:
-    e.loop(spec.keyDim,
-           [&](Value d) { e.store(f.mul(scale, x(d)), features, {d}); });
-    return;
-  case FeatureMap::relu:
-    e.loop(spec.keyDim, [&](Value d) {
-      e.store(f.mul(scale, f.max(x(d), f.c(0))), features, {d});
-    });
-    return;
-  case FeatureMap::elu_plus_one:
-    e.loop(spec.keyDim, [&](Value d) {
-      Value v = x(d);
-      Value positive = f.cmp(arith::CmpFPredicate::OGT, v, f.c(0));
-      Value phi = f.select(positive, f.add(v, f.c(1)),
-                           f.exp(arith::MinimumFOp::create(e.b, e.loc, v,
-                                                           f.c(0))));
-      e.store(f.mul(scale, phi), features, {d});
-    });
-    return;
-  case FeatureMap::taylor2: {
-    int64_t dk = spec.keyDim;
-    e.store(scale, features, {e.idx(0)});
-    e.loop(dk, [&](Value d) {
-      e.store(f.mul(scale, x(d)), features, {e.addi(d, e.idx(1))});
-    });
-    Value halfRoot = f.c(1.0 / std::sqrt(2.0));
-    e.loop(dk, [&](Value d1) {
-      Value x1 = x(d1);
-      e.loop(dk, [&](Value d2) {
-        Value term = f.mul(scale, f.mul(halfRoot, f.mul(x1, x(d2))));
-        Value position = e.addi(
-            e.idx(1 + dk),
-            e.addi(arith::MulIOp::create(e.b, e.loc, d1, e.idx(dk)), d2));
-        e.store(term, features, {position});
-      });
-    });
-    return;
-  }
-  case FeatureMap::hedgehog: {
-    int64_t width = spec.featureDim / 2;
-    // y = x W, then [softmax(y), softmax(-y)].
-    e.loop(width, [&](Value m) {
-      Value y = e.sum(spec.keyDim, [&](Value d) {
-        return f.mul(x(d), e.load(weights, {e.idx(side), queryHead, d, m}));
-      });
-      e.store(y, scratch, {m});
-    });
-    for (int sign : {1, -1}) {
-      Value offset = e.idx(sign == 1 ? 0 : width);
-      Value signValue = f.c(sign);
-      Value maxValue =
-          emitFor(e.b, e.loc, e.idx(0), e.idx(width), {e.negInf()},
-                  [&](Value m, ValueRange acc) {
-                    return Values{f.max(
-                        acc[0], f.mul(signValue, e.load(scratch, {m})))};
-                  })[0];
-      Value total = e.sum(width, [&](Value m) {
-        Value p = f.exp(f.sub(f.mul(signValue, e.load(scratch, {m})), maxValue));
-        e.store(p, features, {e.addi(offset, m)});
-        return p;
-      });
-      e.loop(width, [&](Value m) {
-        Value position = e.addi(offset, m);
-        e.store(f.mul(scale, f.div(e.load(features, {position}), total)),
-                features, {position});
-      });
-    }
-    return;
-  }
-  }
-}
-
-/// Normalizes the numerator `numerator` [Dv (+1)] into output[b, h, t, :].
-static void emitLinearOutput(Emitter &e, LinearNormalization normalization,
-                             std::optional<float> normEps, int64_t valueDim,
-                             Value numerator, Value output, ValueRange index,
-                             Value weight) {
-  FloatMath &f = e.f;
-  auto store = [&](Value d, Value o) {
-    Values at(index.begin(), index.end());
-    at.push_back(d);
-    Value scaled = weight ? f.mul(weight, o) : o;
-    if (weight)
-      scaled = f.add(e.load(output, at), scaled);
-    e.store(scaled, output, at);
-  };
-  switch (normalization) {
-  case LinearNormalization::none:
-    e.loop(valueDim, [&](Value d) { store(d, e.load(numerator, {d})); });
-    return;
-  case LinearNormalization::denominator: {
-    Value z = e.load(numerator, {e.idx(valueDim)});
-    e.loop(valueDim,
-           [&](Value d) { store(d, e.divOrZero(e.load(numerator, {d}), z)); });
-    return;
-  }
-  case LinearNormalization::rms_norm: {
-    Value squares = e.sum(valueDim, [&](Value d) {
-      Value n = e.load(numerator, {d});
-      return f.mul(n, n);
-    });
-    Value meanSquare = f.div(squares, f.c(valueDim));
-    Value rms = math::SqrtOp::create(
-        e.b, e.loc, f.add(meanSquare, f.c(normEps.value_or(1e-6f))));
-    e.loop(valueDim,
-           [&](Value d) { store(d, f.div(e.load(numerator, {d}), rms)); });
-    return;
-  }
-  }
-}
-
-/// The log gate of token t for head h (scalar kinds), or of feature `feature`
-/// (per_key).
-static Value logGate(Emitter &e, GateKind gate, Value gates, Value bi, Value h,
-                     Value t, Value feature) {
-  switch (gate) {
-  case GateKind::none:
-    return e.f.c(0);
-  case GateKind::per_head:
-    return e.load(gates, {h});
-  case GateKind::per_token:
-    return e.load(gates, {bi, h, t});
-  case GateKind::per_key:
-    return e.load(gates, {bi, h, t, feature});
-  }
-  llvm_unreachable("unknown gate kind");
-}
 
 //===----------------------------------------------------------------------===//
 // attn.linear_attention

@@ -1,0 +1,124 @@
+//===- KernelEmitter.h - Pieces shared by every kernel body -----*- C++ -*-===//
+//
+/// \file
+/// An emitter of kernel bodies (loops, fp32 loads and stores, small math)
+/// and the pieces of attn semantics every kernel computes the same way:
+/// attention weights, feature maps, gates and the normalization of linear
+/// attention outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_KERNELEMITTER_H
+#define ATTN_CONVERSION_KERNELEMITTER_H
+
+#include "attn/Conversion/KernelBuilder.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include <limits>
+#include <optional>
+
+namespace mlir::attn {
+
+using Values = SmallVector<Value>;
+
+/// Shared state of one kernel body: builder, location, f32 helpers, sizes.
+struct Emitter {
+  OpBuilder &b;
+  Location loc;
+  FloatMath f;
+
+  Emitter(OpBuilder &b, Location loc) : b(b), loc(loc), f{b, loc} {}
+
+  Value idx(int64_t v) { return f.index(v); }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  Value divui(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, loc, x, idx(y));
+  }
+  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value subi(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value negInf() { return f.c(-std::numeric_limits<double>::infinity()); }
+  Value buffer(ArrayRef<int64_t> shape) {
+    return memref::AllocOp::create(b, loc,
+                                   MemRefType::get(shape, b.getF32Type()));
+  }
+  void free(Value memref) { memref::DeallocOp::create(b, loc, memref); }
+  Value load(Value memref, ValueRange indices) {
+    return loadF32(b, loc, memref, indices);
+  }
+  void store(Value value, Value memref, ValueRange indices) {
+    storeF32(b, loc, value, memref, indices);
+  }
+  /// A plain loop without results over [lb, ub).
+  void loop(Value lb, Value ub, function_ref<void(Value)> body) {
+    emitFor(b, loc, lb, ub, {}, [&](Value iv, ValueRange) {
+      body(iv);
+      return Values{};
+    });
+  }
+  void loop(int64_t ub, function_ref<void(Value)> body) {
+    loop(idx(0), idx(ub), body);
+  }
+  /// Sum over [0, ub) of term(iv).
+  Value sum(int64_t ub, function_ref<Value(Value)> term) {
+    return emitFor(b, loc, idx(0), idx(ub), {f.c(0)},
+                   [&](Value iv, ValueRange acc) {
+                     return Values{f.add(acc[0], term(iv))};
+                   })[0];
+  }
+  void fill(Value memref, int64_t size, Value value) {
+    loop(size, [&](Value i) { store(value, memref, {i}); });
+  }
+  /// `x / y`, or 0 where y == 0.
+  Value divOrZero(Value x, Value y) {
+    Value zero = f.c(0);
+    Value nonzero = f.cmp(arith::CmpFPredicate::UNE, y, zero);
+    Value safe = f.select(nonzero, y, f.c(1));
+    return f.select(nonzero, f.div(x, safe), zero);
+  }
+};
+
+/// The weight p of a kept score `score` before the row normalization:
+/// exp(s - rowMax) for softmax (0 for s = -inf), sigmoid(s + bias), relu(s),
+/// or the `l1_map` region.
+Value attentionWeight(Emitter &e, AttentionOp op, Value score, Value rowMax,
+                      ValueRange captures);
+
+/// The linear term of an op: its feature map and gate.
+struct LinearSpec {
+  std::optional<FeatureMap> featureMap;
+  Region *featureMapRegion;
+  GateKind gate;
+  int64_t keyDim, featureDim;
+};
+
+/// The feature map, gate kind and widths of a linear_attention or hybrid op.
+LinearSpec getLinearSpec(Operation *op);
+
+/// Writes phi(x) * scale into `features` [F], where x = source[b, head, t, :]
+/// and `queryHead` selects the hedgehog weights (`side` 0 for queries, 1 for
+/// keys). `scratch` holds at least max(Dk, M) floats.
+void emitFeatures(Emitter &e, const LinearSpec &spec, Value source, Value bi,
+                  Value head, Value t, Value queryHead, int64_t side,
+                  Value weights, Value scale, Value features, Value scratch);
+
+/// Normalizes `numerator` [Dv (+1 for z)] into output[index..., :]; with
+/// `weight`, adds weight * result to what the output holds.
+void emitLinearOutput(Emitter &e, LinearNormalization normalization,
+                      std::optional<float> normEps, int64_t valueDim,
+                      Value numerator, Value output, ValueRange index,
+                      Value weight);
+
+/// The log gate of token t for head h (scalar kinds), or of feature
+/// `feature` (per_key).
+Value logGate(Emitter &e, GateKind gate, Value gates, Value bi, Value h,
+              Value t, Value feature);
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_KERNELEMITTER_H

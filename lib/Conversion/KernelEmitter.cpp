@@ -1,0 +1,219 @@
+//===- KernelEmitter.cpp - Pieces shared by every kernel body -------------===//
+//
+/// \file
+/// Attention weights, feature maps, gates and the linear-attention output
+/// normalization, emitted as scf/arith/math on memrefs. The reference and
+/// the tiled kernels both use them, so the two compute each piece the same
+/// way and differ only in the algorithm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/KernelEmitter.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// The weight p of a kept score s (before the row normalization).
+Value mlir::attn::attentionWeight(Emitter &e, AttentionOp op, Value score,
+                             Value rowMax, ValueRange captures) {
+  FloatMath &f = e.f;
+  switch (op.getNormalization()) {
+  case Normalization::softmax: {
+    // exp(s - m), with s = -inf (a score_mod that masks) giving 0.
+    Value isNegInf = f.cmp(arith::CmpFPredicate::OEQ, score, e.negInf());
+    Value shifted = f.select(isNegInf, f.c(0), f.sub(score, rowMax));
+    return f.select(isNegInf, f.c(0), f.exp(shifted));
+  }
+  case Normalization::sigmoid: {
+    float bias = op.getSigmoidBiasAttr().getValueAsDouble();
+    Value x = f.add(score, f.c(bias));
+    return f.div(f.c(1), f.add(f.c(1), f.exp(f.sub(f.c(0), x))));
+  }
+  case Normalization::relu:
+    return f.max(score, f.c(0));
+  case Normalization::l1:
+    Values args = {score};
+    return inlineRegion(e.b, op.getL1Map(), args, captures);
+  }
+  llvm_unreachable("unknown normalization");
+}
+
+//===----------------------------------------------------------------------===//
+// Feature maps, shared by attn.linear_attention and attn.hybrid
+//===----------------------------------------------------------------------===//
+
+
+
+LinearSpec mlir::attn::getLinearSpec(Operation *op) {
+  return llvm::TypeSwitch<Operation *, LinearSpec>(op)
+      .Case<LinearAttentionOp, HybridOp>([](auto op) {
+        LinearSpec spec;
+        spec.featureMap = op.getFeatureMap();
+        spec.featureMapRegion =
+            op.getFeatureMapRegion().empty() ? nullptr
+                                             : &op.getFeatureMapRegion();
+        spec.gate = op.getGate();
+        spec.keyDim = op.getQuery().getType().getDimSize(3);
+        spec.featureDim = spec.keyDim;
+        if (!spec.featureMapRegion && spec.featureMap == FeatureMap::taylor2)
+          spec.featureDim = 1 + spec.keyDim + spec.keyDim * spec.keyDim;
+        if (!spec.featureMapRegion && spec.featureMap == FeatureMap::hedgehog)
+          spec.featureDim =
+              2 * cast<RankedTensorType>(op.getFeatureWeights().getType())
+                      .getDimSize(3);
+        return spec;
+      });
+}
+
+/// Writes phi(x) * scale into `features` [F], where x = source[b, head, t, :]
+/// and `queryHead` selects the hedgehog weights (`side` 0 for queries, 1 for
+/// keys). `scratch` holds at least max(Dk, M) floats.
+void mlir::attn::emitFeatures(Emitter &e, const LinearSpec &spec, Value source,
+                         Value bi, Value head, Value t, Value queryHead,
+                         int64_t side, Value weights, Value scale,
+                         Value features, Value scratch) {
+  FloatMath &f = e.f;
+  FeatureMap map = spec.featureMap.value_or(FeatureMap::identity);
+  auto x = [&](Value d) { return e.load(source, {bi, head, t, d}); };
+  if (spec.featureMapRegion) {
+    e.loop(spec.keyDim, [&](Value d) {
+      Values args = {x(d)};
+      e.store(f.mul(scale, inlineRegion(e.b, *spec.featureMapRegion, args, {})),
+              features, {d});
+    });
+    return;
+  }
+  switch (map) {
+  case FeatureMap::identity:
+    e.loop(spec.keyDim,
+           [&](Value d) { e.store(f.mul(scale, x(d)), features, {d}); });
+    return;
+  case FeatureMap::relu:
+    e.loop(spec.keyDim, [&](Value d) {
+      e.store(f.mul(scale, f.max(x(d), f.c(0))), features, {d});
+    });
+    return;
+  case FeatureMap::elu_plus_one:
+    e.loop(spec.keyDim, [&](Value d) {
+      Value v = x(d);
+      Value positive = f.cmp(arith::CmpFPredicate::OGT, v, f.c(0));
+      Value phi = f.select(positive, f.add(v, f.c(1)),
+                           f.exp(arith::MinimumFOp::create(e.b, e.loc, v,
+                                                           f.c(0))));
+      e.store(f.mul(scale, phi), features, {d});
+    });
+    return;
+  case FeatureMap::taylor2: {
+    int64_t dk = spec.keyDim;
+    e.store(scale, features, {e.idx(0)});
+    e.loop(dk, [&](Value d) {
+      e.store(f.mul(scale, x(d)), features, {e.addi(d, e.idx(1))});
+    });
+    Value halfRoot = f.c(1.0 / std::sqrt(2.0));
+    e.loop(dk, [&](Value d1) {
+      Value x1 = x(d1);
+      e.loop(dk, [&](Value d2) {
+        Value term = f.mul(scale, f.mul(halfRoot, f.mul(x1, x(d2))));
+        Value position = e.addi(
+            e.idx(1 + dk),
+            e.addi(arith::MulIOp::create(e.b, e.loc, d1, e.idx(dk)), d2));
+        e.store(term, features, {position});
+      });
+    });
+    return;
+  }
+  case FeatureMap::hedgehog: {
+    int64_t width = spec.featureDim / 2;
+    // y = x W, then [softmax(y), softmax(-y)].
+    e.loop(width, [&](Value m) {
+      Value y = e.sum(spec.keyDim, [&](Value d) {
+        return f.mul(x(d), e.load(weights, {e.idx(side), queryHead, d, m}));
+      });
+      e.store(y, scratch, {m});
+    });
+    for (int sign : {1, -1}) {
+      Value offset = e.idx(sign == 1 ? 0 : width);
+      Value signValue = f.c(sign);
+      Value maxValue =
+          emitFor(e.b, e.loc, e.idx(0), e.idx(width), {e.negInf()},
+                  [&](Value m, ValueRange acc) {
+                    return Values{f.max(
+                        acc[0], f.mul(signValue, e.load(scratch, {m})))};
+                  })[0];
+      Value total = e.sum(width, [&](Value m) {
+        Value p = f.exp(f.sub(f.mul(signValue, e.load(scratch, {m})), maxValue));
+        e.store(p, features, {e.addi(offset, m)});
+        return p;
+      });
+      e.loop(width, [&](Value m) {
+        Value position = e.addi(offset, m);
+        e.store(f.mul(scale, f.div(e.load(features, {position}), total)),
+                features, {position});
+      });
+    }
+    return;
+  }
+  }
+}
+
+/// Normalizes the numerator `numerator` [Dv (+1)] into output[b, h, t, :].
+void mlir::attn::emitLinearOutput(Emitter &e, LinearNormalization normalization,
+                             std::optional<float> normEps, int64_t valueDim,
+                             Value numerator, Value output, ValueRange index,
+                             Value weight) {
+  FloatMath &f = e.f;
+  auto store = [&](Value d, Value o) {
+    Values at(index.begin(), index.end());
+    at.push_back(d);
+    Value scaled = weight ? f.mul(weight, o) : o;
+    if (weight)
+      scaled = f.add(e.load(output, at), scaled);
+    e.store(scaled, output, at);
+  };
+  switch (normalization) {
+  case LinearNormalization::none:
+    e.loop(valueDim, [&](Value d) { store(d, e.load(numerator, {d})); });
+    return;
+  case LinearNormalization::denominator: {
+    Value z = e.load(numerator, {e.idx(valueDim)});
+    e.loop(valueDim,
+           [&](Value d) { store(d, e.divOrZero(e.load(numerator, {d}), z)); });
+    return;
+  }
+  case LinearNormalization::rms_norm: {
+    Value squares = e.sum(valueDim, [&](Value d) {
+      Value n = e.load(numerator, {d});
+      return f.mul(n, n);
+    });
+    Value meanSquare = f.div(squares, f.c(valueDim));
+    Value rms = math::SqrtOp::create(
+        e.b, e.loc, f.add(meanSquare, f.c(normEps.value_or(1e-6f))));
+    e.loop(valueDim,
+           [&](Value d) { store(d, f.div(e.load(numerator, {d}), rms)); });
+    return;
+  }
+  }
+}
+
+/// The log gate of token t for head h (scalar kinds), or of feature `feature`
+/// (per_key).
+Value mlir::attn::logGate(Emitter &e, GateKind gate, Value gates, Value bi, Value h,
+                     Value t, Value feature) {
+  switch (gate) {
+  case GateKind::none:
+    return e.f.c(0);
+  case GateKind::per_head:
+    return e.load(gates, {h});
+  case GateKind::per_token:
+    return e.load(gates, {bi, h, t});
+  case GateKind::per_key:
+    return e.load(gates, {bi, h, t, feature});
+  }
+  llvm_unreachable("unknown gate kind");
+}
