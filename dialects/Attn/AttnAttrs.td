@@ -86,9 +86,12 @@ def Attn_HybridCombineAttr
 // Named masks
 //===----------------------------------------------------------------------===//
 
-class Attn_MaskAttr<string name, string attrMnemonic>
+// A named mask. With `keyRanges`, the mask builds its own key ranges
+// (MaskKeyRanges.cpp); otherwise tiled kernels treat every tile as partial.
+class Attn_MaskAttr<string name, string attrMnemonic, bit keyRanges = 0>
     : Attn_Attr<name, attrMnemonic, [
-        DeclareAttrInterfaceMethods<Attn_MaskAttrInterface>]>;
+        DeclareAttrInterfaceMethods<Attn_MaskAttrInterface,
+                                    !if(keyRanges, ["buildKeyRanges"], [])>]>;
 
 def Attn_AnyMask : Attr<
     CPred<"::llvm::isa<::mlir::attn::MaskAttrInterface>($_self)">,
@@ -98,7 +101,7 @@ def Attn_AnyMask : Attr<
   let convertFromStorage = "$_self";
 }
 
-def Attn_CausalAttr : Attn_MaskAttr<"Causal", "causal"> {
+def Attn_CausalAttr : Attn_MaskAttr<"Causal", "causal", /*keyRanges=*/1> {
   let summary = "causal mask with a diagonal offset";
   let description = [{
     `#attn.causal` keeps key `j` for query `i` when `j <= i + shift + offset`,
@@ -122,7 +125,7 @@ def Attn_CausalAttr : Attn_MaskAttr<"Causal", "causal"> {
   let assemblyFormat = "(`<` struct(params)^ `>`)?";
 }
 
-def Attn_SlidingWindowAttr : Attn_MaskAttr<"SlidingWindow", "sliding_window"> {
+def Attn_SlidingWindowAttr : Attn_MaskAttr<"SlidingWindow", "sliding_window", /*keyRanges=*/1> {
   let summary = "band of keys around the (aligned) diagonal";
   let description = [{
     `#attn.sliding_window<left = L, right = R>` keeps key `j` for query `i`
@@ -144,7 +147,7 @@ def Attn_SlidingWindowAttr : Attn_MaskAttr<"SlidingWindow", "sliding_window"> {
   let genVerifyDecl = 1;
 }
 
-def Attn_SinksAttr : Attn_MaskAttr<"Sinks", "sinks"> {
+def Attn_SinksAttr : Attn_MaskAttr<"Sinks", "sinks", /*keyRanges=*/1> {
   let summary = "the first keys, visible to every query";
   let description = [{
     `#attn.sinks<count = S>` keeps key `j` when `j < S` (attention sinks,
@@ -160,7 +163,7 @@ def Attn_SinksAttr : Attn_MaskAttr<"Sinks", "sinks"> {
   let genVerifyDecl = 1;
 }
 
-def Attn_BlockDiagonalAttr : Attn_MaskAttr<"BlockDiagonal", "block_diagonal"> {
+def Attn_BlockDiagonalAttr : Attn_MaskAttr<"BlockDiagonal", "block_diagonal", /*keyRanges=*/1> {
   let summary = "attention within fixed-size blocks";
   let description = [{
     `#attn.block_diagonal<size = B>` keeps key `j` for query `i` when
@@ -189,7 +192,7 @@ def Attn_DocumentAttr : Attn_MaskAttr<"Document", "document"> {
   }];
 }
 
-def Attn_PrefixLMAttr : Attn_MaskAttr<"PrefixLM", "prefix_lm"> {
+def Attn_PrefixLMAttr : Attn_MaskAttr<"PrefixLM", "prefix_lm", /*keyRanges=*/1> {
   let summary = "bidirectional prefix followed by a causal suffix";
   let description = [{
     `#attn.prefix_lm<prefix = P>` keeps key `j` for query `i` when `j < P`
@@ -225,7 +228,7 @@ def Attn_StridedShardAttr : Attn_MaskAttr<"StridedShard", "strided_shard"> {
   let genVerifyDecl = 1;
 }
 
-def Attn_PerHeadAttr : Attn_MaskAttr<"PerHead", "per_head"> {
+def Attn_PerHeadAttr : Attn_MaskAttr<"PerHead", "per_head", /*keyRanges=*/1> {
   let summary = "a per-head choice among mask patterns";
   let description = [{
     `#attn.per_head<[P0, P1, ...], heads = [a0, a1, ...]>` applies pattern
@@ -291,7 +294,7 @@ def Attn_NeighborhoodAttr : Attn_MaskAttr<"Neighborhood", "neighborhood"> {
   }];
 }
 
-def Attn_AndAttr : Attn_MaskAttr<"And", "and"> {
+def Attn_AndAttr : Attn_MaskAttr<"And", "and", /*keyRanges=*/1> {
   let summary = "conjunction of masks";
   let description = [{
     `#attn.and<[M0, M1, ...]>` keeps a key when every `Mk` keeps it.
@@ -305,7 +308,7 @@ def Attn_AndAttr : Attn_MaskAttr<"And", "and"> {
   let genVerifyDecl = 1;
 }
 
-def Attn_OrAttr : Attn_MaskAttr<"Or", "or"> {
+def Attn_OrAttr : Attn_MaskAttr<"Or", "or", /*keyRanges=*/1> {
   let summary = "disjunction of masks";
   let description = [{
     `#attn.or<[M0, M1, ...]>` keeps a key when some `Mk` keeps it.

@@ -43,6 +43,19 @@ def Attn_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
       /*args=*/(ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
                     "const ::mlir::attn::MaskValues &":$values)>,
     InterfaceMethod<
+      /*desc=*/[{Builds the key ranges of a block of queries: disjoint
+        intervals holding every key some query of the block sees, and one
+        interval every query sees. Tiled kernels visit only the visible
+        intervals and skip the mask test on tiles inside the full one. The
+        default (every key maybe visible, none surely) is sound for any mask.}],
+      /*retTy=*/"::mlir::attn::KeyRanges", /*methodName=*/"buildKeyRanges",
+      /*args=*/(ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+                    "const ::mlir::attn::KeyRangeQuery &":$query),
+      /*methodBody=*/"",
+      /*defaultImplementation=*/[{
+        return ::mlir::attn::buildConservativeKeyRanges(builder, loc, query);
+      }]>,
+    InterfaceMethod<
       /*desc=*/[{Checks the mask against the op it is attached to (head
         count, static sequence lengths, operands it needs).}],
       /*retTy=*/"::llvm::LogicalResult", /*methodName=*/"verifyForOp",

@@ -53,4 +53,41 @@ def AttnLowerToReferencePass
     "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def AttnLowerToTilesPass : Pass<"attn-lower-to-tiles", "::mlir::ModuleOp"> {
+  let summary = "Lower every attn spec op to its tiled algorithm";
+  let description = [{
+    For the `n`-th attn op of function `@f`, adds a kernel `@f_n_tiled`
+    with the signature of the reference kernel, running the algorithm the
+    GPU runs:
+
+    - `attn.attention`: flash-style online softmax over blocks of
+      `block-queries` x `block-keys`. Each query block visits only the key
+      intervals its named mask can make visible (`buildKeyRanges`), so
+      empty blocks are never visited, and a block inside the interval every
+      query sees runs without any mask code.
+    - `attn.linear_attention`: chunked form with chunks of the op's
+      `chunk_size`: an intra-chunk quadratic part with the decay-masked
+      causal matrix, an inter-chunk part reading the state, and a state
+      update; the delta rule uses its WY/UT form.
+    - `attn.hybrid`: the window's softmax by blocks, plus the chunked
+      linear term (lagged by the window under `shared_denominator`).
+
+    The kernels are tested against `attn-lower-to-reference` by
+    `attn-run --check`.
+  }];
+  let options = [
+    Option<"blockQueries", "block-queries", "int64_t", /*default=*/"64",
+           "Queries per tile">,
+    Option<"blockKeys", "block-keys", "int64_t", /*default=*/"64",
+           "Keys per tile">,
+    Option<"floatStorage", "float-storage", "std::string", /*default=*/"\"\"",
+           "Store every floating-point tensor as this type ('f32'); by "
+           "default tensors keep the spec's element types">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // ATTN_DIALECT_ATTN_PASSES

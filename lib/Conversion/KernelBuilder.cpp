@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/KernelBuilder.h"
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -131,6 +132,46 @@ Kernel mlir::attn::createKernel(OpBuilder &builder, ModuleOp module,
   builder.setInsertionPointToEnd(body);
   func::ReturnOp::create(builder, loc);
   return Kernel{func, &signature};
+}
+
+LogicalResult mlir::attn::lowerSpecOps(
+    ModuleOp module, StringRef suffix, Type floatStorage,
+    function_ref<LogicalResult(OpBuilder &, Operation *, const Kernel &)>
+        build) {
+  // Kernels are appended to the module; collect the specs first.
+  SmallVector<Operation *> specs;
+  module.walk([&](Operation *op) {
+    if (isa<AttentionOp, LinearAttentionOp, HybridOp>(op))
+      specs.push_back(op);
+  });
+  OpBuilder builder(module.getContext());
+  for (Operation *op : specs) {
+    if (auto attention = dyn_cast<AttentionOp>(op))
+      if (failed(checkInlinable(attention.getScoreMod(), 5)) ||
+          failed(checkInlinable(attention.getMaskMod(), 4)) ||
+          failed(checkInlinable(attention.getL1Map(), 1)))
+        return failure();
+    KernelSignature signature = getKernelSignature(op, floatStorage);
+    Kernel kernel =
+        createKernel(builder, module, op->getLoc(),
+                     getKernelBaseName(op) + "_" + suffix.str(), signature);
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(kernel.func.getBody().front().getTerminator());
+    if (failed(build(builder, op, kernel)))
+      return failure();
+  }
+  return success();
+}
+
+FailureOr<Type> mlir::attn::parseFloatStorage(ModuleOp module,
+                                              StringRef text) {
+  if (text.empty())
+    return Type();
+  Type type = parseType(text, module.getContext());
+  if (!type || !isa<FloatType>(type))
+    return module.emitError() << "float-storage must be a float type, got '"
+                              << text << "'";
+  return type;
 }
 
 Value mlir::attn::loadF32(OpBuilder &b, Location loc, Value memref,

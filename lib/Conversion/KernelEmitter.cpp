@@ -19,6 +19,45 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+Value mlir::attn::emitAttentionScore(Emitter &e, AttentionOp op,
+                                     const Kernel &kernel, Value bi, Value h,
+                                     Value kh, Value i, Value j) {
+  FloatMath &f = e.f;
+  Value query = kernel.get(KernelArgRole::Query);
+  Value key = kernel.get(KernelArgRole::Key);
+  int64_t keyDim = op.getQuery().getType().getDimSize(3);
+  Value dot = e.sum(keyDim, [&](Value d) {
+    return f.mul(e.load(query, {bi, h, i, d}), e.load(key, {bi, kh, j, d}));
+  });
+  Value s = f.mul(f.c(op.getEffectiveScale()), dot);
+  if (op.getScoreMod().empty())
+    return s;
+  Values args = {s, bi, h, i, j};
+  return inlineRegion(e.b, op.getScoreMod(), args, kernel.getCaptures());
+}
+
+Value mlir::attn::emitAttentionKeep(Emitter &e, AttentionOp op,
+                                    const Kernel &kernel, Value bi, Value h,
+                                    Value i, Value j, Value numQueries,
+                                    Value numKeys, bool withNamedMask) {
+  Value bit = arith::ConstantIntOp::create(e.b, e.loc, /*value=*/1,
+                                           /*width=*/1);
+  MaskAttrInterface mask = op.getMaskAttr();
+  if (mask && withNamedMask) {
+    MaskValues values{bi, h, i, j, numQueries, numKeys,
+                      kernel.get(KernelArgRole::QuerySegmentIds),
+                      kernel.get(KernelArgRole::KeySegmentIds)};
+    bit = mask.buildIsVisible(e.b, e.loc, values);
+  }
+  if (!op.getMaskMod().empty()) {
+    Values args = {bi, h, i, j};
+    bit = arith::AndIOp::create(
+        e.b, e.loc, bit,
+        inlineRegion(e.b, op.getMaskMod(), args, kernel.getCaptures()));
+  }
+  return bit;
+}
+
 /// The weight p of a kept score s (before the row normalization).
 Value mlir::attn::attentionWeight(Emitter &e, AttentionOp op, Value score,
                              Value rowMax, ValueRange captures) {

@@ -70,6 +70,13 @@ static cl::opt<uint64_t> seed("seed", cl::desc("seed of the random inputs"),
 static cl::opt<unsigned> opIndex("op",
                                  cl::desc("which attn op of the file to run"),
                                  cl::init(0));
+static cl::opt<int64_t> blockQueries("block-queries",
+                                    cl::desc("queries per tile of the tiled "
+                                             "kernel"),
+                                    cl::init(64));
+static cl::opt<int64_t> blockKeys("block-keys",
+                                  cl::desc("keys per tile of the tiled kernel"),
+                                  cl::init(64));
 static cl::opt<double> tolerance("tol",
                                  cl::desc("largest max_rel_err that passes"),
                                  cl::init(1e-4));
@@ -298,10 +305,19 @@ int main(int argc, char **argv) {
       fileInputs[arg.name] = tensor->convertTo(want);
     }
   }
-  if (!sizes.batch)
+  // Defaults for the sizes the spec leaves dynamic and nobody gave.
+  auto isDynamic = [&](KernelArgRole role, int64_t dim) {
+    return ShapedType::isDynamic(
+        signature.args[signature.find(role)].type.getDimSize(dim));
+  };
+  if (!sizes.batch && isDynamic(KernelArgRole::Query, 0))
     sizes.batch = 2;
-  if (!sizes.numQueries && !sizes.numKeys)
-    sizes.numQueries = sizes.numKeys = 100;
+  if (!sizes.numQueries && !sizes.numKeys) {
+    if (isDynamic(KernelArgRole::Query, 2))
+      sizes.numQueries = 100;
+    if (isDynamic(KernelArgRole::Key, 2))
+      sizes.numKeys = 100;
+  }
   auto shapes = resolveArgumentShapes(spec, signature, sizes);
   if (!shapes)
     return fail(llvm::toString(shapes.takeError()));
@@ -325,6 +341,9 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   pm.addPass(createAttnLowerToReferencePass(
       AttnLowerToReferencePassOptions{/*floatStorage=*/"f32"}));
+  if (check)
+    pm.addPass(createAttnLowerToTilesPass(AttnLowerToTilesPassOptions{
+        blockQueries, blockKeys, /*floatStorage=*/"f32"}));
   if (failed(pm.run(*module)))
     return fail("lowering " + specPath + " failed");
   for (auto func : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
@@ -380,8 +399,17 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(std::move(error)));
     compared = true;
   }
-  if (check)
-    return fail("--check needs the tiled kernels, which are not built yet");
+  if (check) {
+    SmallVector<HostTensor> tiled = args;
+    poisonOutputs(signature, tiled);
+    auto tiledMs = timeKernel(**executor, baseName + "_tiled", tiled);
+    if (!tiledMs)
+      return fail(llvm::toString(tiledMs.takeError()));
+    timing += llvm::formatv(" tiled={0:f2}ms", *tiledMs);
+    if (llvm::Error error = compareOutputs(tiled, reference))
+      return fail(llvm::toString(std::move(error)));
+    compared = true;
+  }
 
   if (!outputsDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(outputsDir))

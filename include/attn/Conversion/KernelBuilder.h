@@ -82,6 +82,19 @@ struct Kernel {
 Kernel createKernel(OpBuilder &builder, ModuleOp module, Location loc,
                     StringRef name, const KernelSignature &signature);
 
+/// Adds one kernel `<base name>_<suffix>` per attn spec op of `module`,
+/// with the signature `getKernelSignature(op, floatStorage)`; `build` emits
+/// its body with the builder before the kernel's `func.return`. The regions
+/// of attn.attention ops are checked with `checkInlinable` first.
+LogicalResult lowerSpecOps(
+    ModuleOp module, StringRef suffix, Type floatStorage,
+    function_ref<LogicalResult(OpBuilder &, Operation *, const Kernel &)>
+        build);
+
+/// Parses a pass's `float-storage` option: empty gives a null type; anything
+/// but a float type is an error reported on `module`.
+FailureOr<Type> parseFloatStorage(ModuleOp module, StringRef text);
+
 /// Loads `memref[indices]` as f32 (widening narrower floats).
 Value loadF32(OpBuilder &b, Location loc, Value memref, ValueRange indices);
 /// Stores the f32 `value` to `memref[indices]`, narrowing it to the

@@ -83,6 +83,17 @@ struct Emitter {
   }
 };
 
+/// The score s_ij = score_mod(scale * <q[b,h,i,:], k[b,kh,j,:]>, b, h, i, j)
+/// of an attn.attention op.
+Value emitAttentionScore(Emitter &e, AttentionOp op, const Kernel &kernel,
+                         Value bi, Value h, Value kh, Value i, Value j);
+
+/// Whether key j is kept for query i: the named mask (when `withNamedMask`)
+/// and the `mask_mod` region; true without either.
+Value emitAttentionKeep(Emitter &e, AttentionOp op, const Kernel &kernel,
+                        Value bi, Value h, Value i, Value j, Value numQueries,
+                        Value numKeys, bool withNamedMask);
+
 /// The weight p of a kept score `score` before the row normalization:
 /// exp(s - rowMax) for softmax (0 for s = -inf), sigmoid(s + bias), relu(s),
 /// or the `l1_map` region.

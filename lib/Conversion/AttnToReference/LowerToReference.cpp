@@ -28,7 +28,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/AsmParser/AsmParser.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include <cmath>
 #include <limits>
@@ -62,12 +61,11 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
   Values captures = kernel.getCaptures();
 
   RankedTensorType qType = op.getQuery().getType();
-  int64_t queryHeads = qType.getDimSize(1), keyDim = qType.getDimSize(3);
+  int64_t queryHeads = qType.getDimSize(1);
   int64_t keyGroup = queryHeads / op.getKey().getType().getDimSize(1);
   int64_t valueGroup = queryHeads / op.getValue().getType().getDimSize(1);
   int64_t valueDim = op.getValue().getType().getDimSize(3);
   Normalization normalization = op.getNormalization();
-  Value scale = f.c(op.getEffectiveScale());
 
   Value batches = e.dim(query, 0);
   Value numQueries = e.dim(query, 2), numKeys = e.dim(key, 2);
@@ -77,31 +75,12 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
     e.loop(queryHeads, [&](Value h) {
       Value kh = e.divui(h, keyGroup), vh = e.divui(h, valueGroup);
       e.loop(e.idx(0), numQueries, [&](Value i) {
-        auto keep = [&](Value j) -> Value {
-          Value bit = arith::ConstantIntOp::create(b, e.loc, 1, 1);
-          if (MaskAttrInterface mask = op.getMaskAttr()) {
-            MaskValues values{bi, h, i, j, numQueries, numKeys,
-                              kernel.get(KernelArgRole::QuerySegmentIds),
-                              kernel.get(KernelArgRole::KeySegmentIds)};
-            bit = mask.buildIsVisible(b, e.loc, values);
-          }
-          if (!op.getMaskMod().empty()) {
-            Values args = {bi, h, i, j};
-            bit = arith::AndIOp::create(
-                b, e.loc, bit, inlineRegion(b, op.getMaskMod(), args, captures));
-          }
-          return bit;
+        auto keep = [&](Value j) {
+          return emitAttentionKeep(e, op, kernel, bi, h, i, j, numQueries,
+                                   numKeys, /*withNamedMask=*/true);
         };
-        auto score = [&](Value j) -> Value {
-          Value dot = e.sum(keyDim, [&](Value d) {
-            return f.mul(e.load(query, {bi, h, i, d}),
-                         e.load(key, {bi, kh, j, d}));
-          });
-          Value s = f.mul(scale, dot);
-          if (op.getScoreMod().empty())
-            return s;
-          Values args = {s, bi, h, i, j};
-          return inlineRegion(b, op.getScoreMod(), args, captures);
+        auto score = [&](Value j) {
+          return emitAttentionScore(e, op, kernel, bi, h, kh, i, j);
         };
 
         // Pass 1: the row maximum of the kept scores (softmax only).
@@ -439,44 +418,19 @@ struct AttnLowerToReferencePass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    Type storageType;
-    if (!floatStorage.empty()) {
-      storageType = parseType(floatStorage, &getContext());
-      if (!storageType || !isa<FloatType>(storageType)) {
-        module.emitError() << "float-storage must be a float type, got '"
-                           << floatStorage << "'";
-        return signalPassFailure();
-      }
-    }
-    // Kernels are appended to the module; collect the specs first.
-    SmallVector<Operation *> specs;
-    module.walk([&](Operation *op) {
-      if (isa<AttentionOp, LinearAttentionOp, HybridOp>(op))
-        specs.push_back(op);
-    });
-    OpBuilder builder(&getContext());
-    for (Operation *op : specs) {
-      if (failed(lowerSpec(builder, module, op,
-                           getKernelBaseName(op) + "_reference", storageType)))
-        return signalPassFailure();
-    }
+    FailureOr<Type> storage = parseFloatStorage(module, floatStorage);
+    if (failed(storage) ||
+        failed(lowerSpecOps(module, "reference", *storage,
+                            [](OpBuilder &builder, Operation *op,
+                               const Kernel &kernel) {
+                              buildReference(builder, op, kernel);
+                              return success();
+                            })))
+      signalPassFailure();
   }
 
-  static LogicalResult lowerSpec(OpBuilder &builder, ModuleOp module,
-                                 Operation *op, StringRef name,
-                                 Type floatStorage) {
-    if (auto attention = dyn_cast<AttentionOp>(op)) {
-      if (failed(checkInlinable(attention.getScoreMod(), 5)) ||
-          failed(checkInlinable(attention.getMaskMod(), 4)) ||
-          failed(checkInlinable(attention.getL1Map(), 1)))
-        return failure();
-    }
-    // The signature must outlive the kernel's construction.
-    KernelSignature signature = getKernelSignature(op, floatStorage);
-    Kernel kernel =
-        createKernel(builder, module, op->getLoc(), name, signature);
-    OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPoint(kernel.func.getBody().front().getTerminator());
+  static void buildReference(OpBuilder &builder, Operation *op,
+                             const Kernel &kernel) {
     llvm::TypeSwitch<Operation *>(op)
         .Case([&](AttentionOp spec) {
           buildAttentionReference(builder, spec, kernel);
@@ -487,7 +441,6 @@ struct AttnLowerToReferencePass
         .Case([&](HybridOp spec) {
           buildHybridReference(builder, spec, kernel);
         });
-    return success();
   }
 };
 

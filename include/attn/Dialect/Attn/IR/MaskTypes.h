@@ -12,6 +12,7 @@
 
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include <cstdint>
 #include <optional>
 
@@ -55,6 +56,22 @@ struct MaskValues {
   Value batch, head, query, key;
   Value numQueries, numKeys;
   Value querySegments, keySegments;
+};
+
+/// The keys a block of queries may see under a mask, as `index` values:
+/// disjoint half-open intervals holding every visible key, and one interval
+/// of keys every query of the block sees. An interval with lo >= hi is
+/// empty; intervals are not clipped to [0, Nk).
+struct KeyRanges {
+  llvm::SmallVector<std::pair<Value, Value>, 2> visible;
+  std::pair<Value, Value> full;
+};
+
+/// The IR values key ranges are built from: the query block
+/// [queryBegin, queryEnd), the head, and the sequence lengths.
+struct KeyRangeQuery {
+  Value queryBegin, queryEnd, head;
+  Value numQueries, numKeys;
 };
 
 } // namespace mlir::attn
