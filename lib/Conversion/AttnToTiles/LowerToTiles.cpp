@@ -101,8 +101,6 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
           ranges.visible.push_back({zero, numKeys});
           ranges.full = {zero, numKeys};
         }
-        if (!op.getMaskMod().empty())
-          ranges.full = {zero, zero};
         Value fullLo = arith::MaxSIOp::create(b, e.loc, ranges.full.first, zero);
         Value fullHi =
             arith::MinSIOp::create(b, e.loc, ranges.full.second, numKeys);
@@ -189,7 +187,18 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
             Value k0 = arith::MaxSIOp::create(b, e.loc, blockStart, begin);
             Value k1 = arith::MinSIOp::create(
                 b, e.loc, e.addi(blockStart, e.idx(bk)), end);
-            // 3. Blocks every query sees run without mask code.
+            // 3. Blocks every query sees run without mask code. Without a
+            // mask every block is such a block; with a mask_mod none is.
+            bool hasNamedMask = static_cast<bool>(op.getMaskAttr());
+            bool hasMaskMod = !op.getMaskMod().empty();
+            if (!hasNamedMask && !hasMaskMod) {
+              tile(k0, k1, /*masked=*/false);
+              return;
+            }
+            if (hasMaskMod) {
+              tile(k0, k1, /*masked=*/true);
+              return;
+            }
             Value isFull = arith::AndIOp::create(
                 b, e.loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
                 e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));

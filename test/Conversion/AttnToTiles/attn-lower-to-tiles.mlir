@@ -1,0 +1,88 @@
+// RUN: attn-opt %s --attn-lower-to-tiles="block-queries=32 block-keys=16" --canonicalize --cse | FileCheck %s
+
+// Causal: the key blocks of query block [q0, q1) stop at the diagonal,
+// min(q1 + Nk - Nq, Nk); blocks left of the diagonal run without mask code.
+
+// CHECK-LABEL: func.func @causal_0_tiled(
+// CHECK-DAG: %[[NQ:.*]] = memref.dim %arg0, %c2
+// CHECK-DAG: %[[NK:.*]] = memref.dim %arg1, %c2
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
+// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// CHECK: scf.for %[[QB:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK:   %[[Q0:.*]] = arith.muli %[[QB]], %c32
+// CHECK:   %[[Q1:.*]] = arith.minui %{{.*}}, %[[NQ]]
+// CHECK:   %[[SHIFT:.*]] = arith.subi %[[NK]], %[[NQ]]
+// CHECK:   %[[DIAG_END:.*]] = arith.addi %[[Q1]], %[[SHIFT]]
+// CHECK:   %[[END:.*]] = arith.minsi %[[DIAG_END]], %[[NK]]
+// CHECK:   %[[END_POS:.*]] = arith.maxsi %[[END]], %c0
+// CHECK:   %[[NUM_KB:.*]] = arith.ceildivui %[[END_POS]], %c16
+// CHECK:   scf.for %{{.*}} = %c0 to %[[NUM_KB]] step %c1 {
+// CHECK:     %[[FULL:.*]] = arith.andi
+// CHECK:     scf.if %[[FULL]] {
+// CHECK-NOT:   arith.cmpi
+// CHECK:     } else {
+// CHECK:       arith.cmpi sle, %{{.*}}, %{{.*}} : index
+// CHECK:       arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
+func.func @causal(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                  %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v {mask = #attn.causal}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+// Sliding window: the first key block is the one holding q0 + shift - left,
+// not block 0.
+
+// CHECK-LABEL: func.func @window_0_tiled(
+// CHECK-DAG: %[[W_NQ:.*]] = memref.dim %arg0, %c2
+// CHECK-DAG: %[[W_NK:.*]] = memref.dim %arg1, %c2
+// CHECK:   %[[W_Q0:.*]] = arith.muli %{{.*}}, %c32
+// CHECK:   %[[W_SHIFT:.*]] = arith.subi %[[W_NK]], %[[W_NQ]]
+// CHECK:   %[[W_ROW:.*]] = arith.addi %[[W_Q0]], %[[W_SHIFT]]
+// CHECK:   %[[W_LO:.*]] = arith.subi %[[W_ROW]], %c100
+// CHECK:   %[[W_BEGIN:.*]] = arith.maxsi %[[W_LO]], %c0
+// CHECK:   %[[W_FIRST:.*]] = arith.divui %[[W_BEGIN]], %c16
+// CHECK:   scf.for %{{.*}} = %[[W_FIRST]] to %{{.*}} step %c1 {
+func.func @window(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                  %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v {mask = #attn.sliding_window<left = 100>}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+// Sinks or-ed with a window under causal: the sink blocks and the window
+// blocks are separate loops, and the blocks between them are never visited.
+
+// CHECK-LABEL: func.func @sinks_window_0_tiled(
+// CHECK:   %[[S_END:.*]] = arith.minsi %{{.*}}, %c4 : index
+// CHECK:   %[[S_CLIP:.*]] = arith.minsi %[[S_END]], %{{.*}} : index
+// CHECK:   %[[S_POS:.*]] = arith.maxsi %[[S_CLIP]], %c0
+// CHECK:   %[[S_BLOCKS:.*]] = arith.ceildivui %[[S_POS]], %c16
+// CHECK:   scf.for %{{.*}} = %c0 to %[[S_BLOCKS]] step %c1 {
+// CHECK:   %[[W_BLOCK0:.*]] = arith.divui %{{.*}}, %c16
+// CHECK:   %[[W_BLOCKS:.*]] = arith.ceildivui %{{.*}}, %c16
+// CHECK:   scf.for %{{.*}} = %[[W_BLOCK0]] to %[[W_BLOCKS]] step %c1 {
+func.func @sinks_window(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                        %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v
+      {mask = #attn.and<[#attn.causal, #attn.or<[#attn.sinks<count = 4>,
+                                                 #attn.sliding_window<left = 100>]>]>}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+// Without a mask every block is full: no mask code at all.
+
+// CHECK-LABEL: func.func @dense_0_tiled(
+// CHECK-NOT: arith.cmpi
+// CHECK: return
+func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                 %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
