@@ -33,6 +33,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include <functional>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNLOWERTOTILESPASS
@@ -53,28 +54,39 @@ struct TileSizes {
 // attn.attention
 //===----------------------------------------------------------------------===//
 
-static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
-                                const Kernel &kernel, TileSizes tiles) {
-  Emitter e(b, op.getLoc());
+/// What the flash loop needs to know about one attention-like computation.
+struct FlashSpec {
+  int64_t heads, keyGroup, valueGroup, valueDim;
+  /// Softmax keeps a running row maximum; other normalizations accumulate
+  /// their weights directly.
+  bool softmax;
+  /// The named mask (may be null) and whether a mask region exists.
+  MaskAttrInterface mask;
+  bool hasMaskMod;
+  Value value, numQueries, numKeys, batches;
+  /// s_ij for query i and key j of head h (kh = the key head).
+  std::function<Value(Value bi, Value h, Value kh, Value i, Value j)> score;
+  /// Whether key j is kept for query i (named mask and mask region).
+  std::function<Value(Value bi, Value h, Value i, Value j)> keep;
+  /// The weight of a kept score under a non-softmax normalization.
+  std::function<Value(Value s)> weight;
+  /// Consumes row r (query i) of a finished query block: its maximum, sum
+  /// and the accumulator buffer holding the row at [r, :].
+  std::function<void(Value bi, Value h, Value i, Value rowMax, Value rowSum,
+                     Value acc, Value r)>
+      finishRow;
+};
+
+/// Emits the flash loops (steps 1-5 of the file comment) over batches,
+/// heads and query blocks.
+static void emitFlashLoops(Emitter &e, const FlashSpec &spec,
+                           TileSizes tiles) {
+  OpBuilder &b = e.b;
   FloatMath &f = e.f;
-  Value query = kernel.get(KernelArgRole::Query);
-  Value key = kernel.get(KernelArgRole::Key);
-  Value value = kernel.get(KernelArgRole::Value);
-  Value output = kernel.get(KernelArgRole::Output);
-  Value lse = kernel.get(KernelArgRole::LogSumExp);
-  Values captures = kernel.getCaptures();
-
-  RankedTensorType qType = op.getQuery().getType();
-  int64_t queryHeads = qType.getDimSize(1);
-  int64_t keyGroup = queryHeads / op.getKey().getType().getDimSize(1);
-  int64_t valueGroup = queryHeads / op.getValue().getType().getDimSize(1);
-  int64_t valueDim = op.getValue().getType().getDimSize(3);
-  Normalization normalization = op.getNormalization();
-  bool softmax = normalization == Normalization::softmax;
   int64_t bq = tiles.blockQueries, bk = tiles.blockKeys;
-
-  Value batches = e.dim(query, 0);
-  Value numQueries = e.dim(query, 2), numKeys = e.dim(key, 2);
+  int64_t valueDim = spec.valueDim;
+  bool softmax = spec.softmax;
+  Value numQueries = spec.numQueries, numKeys = spec.numKeys;
   // Per-row running statistics of one query block, and one row of weights.
   Value rowMax = e.buffer({bq}), rowSum = e.buffer({bq});
   Value acc = e.buffer({bq, valueDim});
@@ -83,9 +95,9 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   Value numQueryBlocks = arith::CeilDivUIOp::create(b, e.loc, numQueries,
                                                     e.idx(bq));
 
-  e.loop(zero, batches, [&](Value bi) {
-    e.loop(queryHeads, [&](Value h) {
-      Value kh = e.divui(h, keyGroup), vh = e.divui(h, valueGroup);
+  e.loop(zero, spec.batches, [&](Value bi) {
+    e.loop(spec.heads, [&](Value h) {
+      Value kh = e.divui(h, spec.keyGroup), vh = e.divui(h, spec.valueGroup);
       e.loop(zero, numQueryBlocks, [&](Value qb) {
         Value q0 = arith::MulIOp::create(b, e.loc, qb, e.idx(bq));
         Value q1 = arith::MinUIOp::create(b, e.loc, e.addi(q0, e.idx(bq)),
@@ -95,8 +107,8 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
         // 1. Key ranges of this query block.
         KeyRangeQuery rangeQuery{q0, q1, h, numQueries, numKeys};
         KeyRanges ranges;
-        if (MaskAttrInterface mask = op.getMaskAttr()) {
-          ranges = mask.buildKeyRanges(b, e.loc, rangeQuery);
+        if (spec.mask) {
+          ranges = spec.mask.buildKeyRanges(b, e.loc, rangeQuery);
         } else {
           ranges.visible.push_back({zero, numKeys});
           ranges.full = {zero, numKeys};
@@ -118,23 +130,17 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
             // Scores (softmax) or weights of the row, and the tile maximum.
             Value tileMax = emitFor(
                 b, e.loc, k0, k1, {e.negInf()}, [&](Value j, ValueRange mx) {
-                  Value s = emitAttentionScore(e, op, kernel, bi, h, kh, i, j);
+                  Value s = spec.score(bi, h, kh, i, j);
                   Value slot = e.subi(j, k0);
                   if (!softmax) {
-                    Value p = attentionWeight(e, op, s, Value(), captures);
+                    Value p = spec.weight(s);
                     if (masked)
-                      p = f.select(emitAttentionKeep(e, op, kernel, bi, h, i, j,
-                                                     numQueries, numKeys,
-                                                     /*withNamedMask=*/true),
-                                   p, f.c(0));
+                      p = f.select(spec.keep(bi, h, i, j), p, f.c(0));
                     e.store(p, weights, {slot});
                     return Values{mx[0]};
                   }
                   if (masked)
-                    s = f.select(emitAttentionKeep(e, op, kernel, bi, h, i, j,
-                                                   numQueries, numKeys,
-                                                   /*withNamedMask=*/true),
-                                 s, e.negInf());
+                    s = f.select(spec.keep(bi, h, i, j), s, e.negInf());
                   e.store(s, weights, {slot});
                   return Values{f.max(mx[0], s)};
                 })[0];
@@ -155,7 +161,12 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
                   Value slot = e.subi(j, k0);
                   Value p = e.load(weights, {slot});
                   if (softmax) {
-                    p = attentionWeight(e, op, p, newMax, captures);
+                    // exp(s - m'), 0 for a masked (-inf) score.
+                    Value isNegInf =
+                        f.cmp(arith::CmpFPredicate::OEQ, p, e.negInf());
+                    p = f.select(isNegInf, f.c(0),
+                                 f.exp(f.select(isNegInf, f.c(0),
+                                                f.sub(p, newMax))));
                     e.store(p, weights, {slot});
                   }
                   return Values{f.add(sum[0], p)};
@@ -166,7 +177,7 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
               Value pv = emitFor(b, e.loc, k0, k1, {f.c(0)},
                                  [&](Value j, ValueRange sum) {
                                    Value p = e.load(weights, {e.subi(j, k0)});
-                                   Value v = e.load(value, {bi, vh, j, d});
+                                   Value v = e.load(spec.value, {bi, vh, j, d});
                                    return Values{f.add(sum[0], f.mul(p, v))};
                                  })[0];
               e.store(f.add(f.mul(correction, e.load(acc, {r, d})), pv), acc,
@@ -189,13 +200,11 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
                 b, e.loc, e.addi(blockStart, e.idx(bk)), end);
             // 3. Blocks every query sees run without mask code. Without a
             // mask every block is such a block; with a mask_mod none is.
-            bool hasNamedMask = static_cast<bool>(op.getMaskAttr());
-            bool hasMaskMod = !op.getMaskMod().empty();
-            if (!hasNamedMask && !hasMaskMod) {
+            if (!spec.mask && !spec.hasMaskMod) {
               tile(k0, k1, /*masked=*/false);
               return;
             }
-            if (hasMaskMod) {
+            if (spec.hasMaskMod) {
               tile(k0, k1, /*masked=*/true);
               return;
             }
@@ -215,29 +224,68 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
           });
         }
 
-        // 5. Normalize and write the block's rows.
-        bool dividesBySum = softmax || normalization == Normalization::l1;
+        // 5. Hand every finished row to the caller.
         e.loop(zero, rows, [&](Value r) {
-          Value i = e.addi(q0, r);
-          Value sum = e.load(rowSum, {r});
-          e.loop(valueDim, [&](Value d) {
-            Value o = e.load(acc, {r, d});
-            e.store(dividesBySum ? e.divOrZero(o, sum) : o, output,
-                    {bi, h, i, d});
-          });
-          if (lse) {
-            Value positive = f.cmp(arith::CmpFPredicate::OGT, sum, f.c(0));
-            Value logSum = f.log(f.select(positive, sum, f.c(1)));
-            e.store(f.select(positive, f.add(e.load(rowMax, {r}), logSum),
-                             e.negInf()),
-                    lse, {bi, h, i});
-          }
+          spec.finishRow(bi, h, e.addi(q0, r), rowMax, rowSum, acc, r);
         });
       });
     });
   });
   for (Value buffer : {rowMax, rowSum, acc, weights})
     e.free(buffer);
+}
+
+static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
+                                const Kernel &kernel, TileSizes tiles) {
+  Emitter e(b, op.getLoc());
+  FloatMath &f = e.f;
+  Value query = kernel.get(KernelArgRole::Query);
+  Value key = kernel.get(KernelArgRole::Key);
+  Value output = kernel.get(KernelArgRole::Output);
+  Value lse = kernel.get(KernelArgRole::LogSumExp);
+  Values captures = kernel.getCaptures();
+  Normalization normalization = op.getNormalization();
+  int64_t heads = op.getQuery().getType().getDimSize(1);
+
+  FlashSpec spec;
+  spec.heads = heads;
+  spec.keyGroup = heads / op.getKey().getType().getDimSize(1);
+  spec.valueGroup = heads / op.getValue().getType().getDimSize(1);
+  spec.valueDim = op.getValue().getType().getDimSize(3);
+  spec.softmax = normalization == Normalization::softmax;
+  spec.mask = op.getMaskAttr();
+  spec.hasMaskMod = !op.getMaskMod().empty();
+  spec.value = kernel.get(KernelArgRole::Value);
+  spec.batches = e.dim(query, 0);
+  spec.numQueries = e.dim(query, 2);
+  spec.numKeys = e.dim(key, 2);
+  spec.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
+    return emitAttentionScore(e, op, kernel, bi, h, kh, i, j);
+  };
+  spec.keep = [&](Value bi, Value h, Value i, Value j) {
+    return emitAttentionKeep(e, op, kernel, bi, h, i, j, spec.numQueries,
+                             spec.numKeys, /*withNamedMask=*/true);
+  };
+  spec.weight = [&](Value s) {
+    return attentionWeight(e, op, s, Value(), captures);
+  };
+  // 5. Normalize and write the row.
+  bool dividesBySum = spec.softmax || normalization == Normalization::l1;
+  spec.finishRow = [&](Value bi, Value h, Value i, Value rowMax, Value rowSum,
+                       Value acc, Value r) {
+    Value sum = e.load(rowSum, {r});
+    e.loop(spec.valueDim, [&](Value d) {
+      Value o = e.load(acc, {r, d});
+      e.store(dividesBySum ? e.divOrZero(o, sum) : o, output, {bi, h, i, d});
+    });
+    if (!lse)
+      return;
+    Value positive = f.cmp(arith::CmpFPredicate::OGT, sum, f.c(0));
+    Value logSum = f.log(f.select(positive, sum, f.c(1)));
+    e.store(f.select(positive, f.add(e.load(rowMax, {r}), logSum), e.negInf()),
+            lse, {bi, h, i});
+  };
+  emitFlashLoops(e, spec, tiles);
 }
 
 //===----------------------------------------------------------------------===//
