@@ -289,6 +289,454 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
 }
 
 //===----------------------------------------------------------------------===//
+// attn.linear_attention and the linear term of attn.hybrid: chunked form
+//===----------------------------------------------------------------------===//
+
+/// sum_f x[row, f] * state[f, column].
+static Value dotRowsState(Emitter &e, Value x, Value row, Value state,
+                          Value column, int64_t width) {
+  return e.sum(width, [&](Value fi) {
+    return e.f.mul(e.load(x, {row, fi}), e.load(state, {fi, column}));
+  });
+}
+
+/// What the chunked loop needs to know about one linear term.
+struct ChunkSpec {
+  LinearSpec linear;
+  int64_t heads, keyGroup, valueGroup, valueDim;
+  /// Value columns of the state: Dv, plus one for z when a denominator is
+  /// needed.
+  int64_t columns;
+  int64_t chunk;
+  /// Query i reads keys j <= i - lag (0 for linear attention, the window for
+  /// a shared-denominator hybrid).
+  int64_t lag;
+  bool causal, delta;
+  Value query, key, value, gates, beta, featureWeights;
+  Value initialState, finalState;
+  Value batches, length, queryScale;
+  /// Consumes the numerator [columns] of query i.
+  std::function<void(Value bi, Value h, Value i, Value numerator)> finishRow;
+};
+
+/// Emits the chunked algorithm, per (b, h) and chunk [t0, t1) of C queries
+/// whose keys are [t0 - lag, t1 - lag):
+///  1. features of the chunk's queries (scaled) and keys, values with a
+///     trailing 1 when z is needed;
+///  2. P, the prefix sums of the log gates over positions
+///     [t0 - lag - 1, t1), so a decay from key j to query i is
+///     exp(P[i] - P[j]) <= 1;
+///  3. additive: per query, the inter-chunk part phi(q)^T D S and the
+///     intra-chunk part sum_j (phi(q)^T D_ij phi(k_j)) [v_j, 1] over the
+///     decay-masked causal matrix; then S <- D_C S + sum_j D_j phi(k_j) v_j^T;
+///     delta: the WY/UT form, T = (I + tril(diag(beta) K K^T, -1))^-1,
+///     W = T diag(beta) K, with the gates folded in as
+///     gamma_i / gamma_m ratios;
+///  4. non-causal: the state of all keys first, then every query reads it.
+static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
+  OpBuilder &b = e.b;
+  FloatMath &f = e.f;
+  const LinearSpec &lin = spec.linear;
+  int64_t C = spec.chunk, lag = spec.lag, F = lin.featureDim;
+  int64_t columns = spec.columns, valueDim = spec.valueDim;
+  bool gated = lin.gate != GateKind::none;
+  int64_t gateWidth = lin.gate == GateKind::per_key ? F : 1;
+
+  Value state = e.buffer({F, columns});
+  Value queryFeatures = e.buffer({C, F}), keyFeatures = e.buffer({C, F});
+  Value values = e.buffer({C, columns});
+  Value featureRow = e.buffer({F});
+  Value scratch = e.buffer({std::max(lin.keyDim, F)});
+  Value prefix = e.buffer({C + lag + 1, gateWidth});
+  Value weightsRow = e.buffer({C});
+  Value numerator = e.buffer({columns});
+  SmallVector<Value> deltaBuffers;
+  Value inverse, wy, wyState, keyMix;
+  if (spec.delta) {
+    inverse = e.buffer({C, C});
+    wy = e.buffer({C, F});
+    wyState = e.buffer({C, columns});
+    keyMix = e.buffer({C, F});
+    deltaBuffers = {inverse, wy, wyState, keyMix};
+  }
+  Value zero = e.idx(0), one = f.c(1);
+  Value numChunks =
+      arith::CeilDivUIOp::create(b, e.loc, spec.length, e.idx(C));
+
+  // Helpers on the chunk buffers.
+  auto copyFeatures = [&](Value target, Value row) {
+    e.loop(F, [&](Value fi) {
+      e.store(e.load(featureRow, {fi}), target, {row, fi});
+    });
+  };
+  auto loadGated = [&](Value u, Value fi) {
+    return e.load(prefix, {u, gateWidth == 1 ? zero : fi});
+  };
+  /// exp(P[ua] - P[ub]) for feature fi; 1 without gates.
+  auto decay = [&](Value ua, Value ub, Value fi) -> Value {
+    if (!gated)
+      return one;
+    return f.exp(f.sub(loadGated(ua, fi), loadGated(ub, fi)));
+  };
+  auto dotRows = [&](Value x, Value rx, Value y, Value ry) {
+    return e.sum(F, [&](Value fi) {
+      return f.mul(e.load(x, {rx, fi}), e.load(y, {ry, fi}));
+    });
+  };
+
+  e.loop(zero, spec.batches, [&](Value bi) {
+    e.loop(spec.heads, [&](Value h) {
+      Value kh = e.divui(h, spec.keyGroup), vh = e.divui(h, spec.valueGroup);
+      e.loop(F, [&](Value fi) {
+        e.loop(columns, [&](Value c) {
+          e.store(spec.initialState
+                      ? e.load(spec.initialState, {bi, h, fi, c})
+                      : f.c(0),
+                  state, {fi, c});
+        });
+      });
+
+      // 1. Features of the chunk: queries [t0, t0 + rows), keys
+      // [k0, k0 + keys).
+      auto loadQueries = [&](Value t0, Value rows) {
+        e.loop(zero, rows, [&](Value r) {
+          emitFeatures(e, lin, spec.query, bi, h, e.addi(t0, r), h,
+                       /*side=*/0, spec.featureWeights, spec.queryScale,
+                       featureRow, scratch);
+          copyFeatures(queryFeatures, r);
+        });
+      };
+      auto loadKeys = [&](Value k0, Value keys) {
+        e.loop(zero, keys, [&](Value r) {
+          Value j = e.addi(k0, r);
+          emitFeatures(e, lin, spec.key, bi, kh, j, h, /*side=*/1,
+                       spec.featureWeights, one, featureRow, scratch);
+          copyFeatures(keyFeatures, r);
+          e.loop(valueDim, [&](Value c) {
+            e.store(e.load(spec.value, {bi, vh, j, c}), values, {r, c});
+          });
+          if (columns > valueDim)
+            e.store(one, values, {r, e.idx(valueDim)});
+        });
+      };
+
+      if (!spec.causal) {
+        // 4. Non-causal: S += K^T V over all chunks, then Q S.
+        e.loop(zero, numChunks, [&](Value ci) {
+          Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
+          Value rows = e.subi(
+              arith::MinUIOp::create(b, e.loc, e.addi(t0, e.idx(C)),
+                                     spec.length),
+              t0);
+          loadKeys(t0, rows);
+          e.loop(F, [&](Value fi) {
+            e.loop(columns, [&](Value c) {
+              Value kv = emitFor(b, e.loc, zero, rows, {f.c(0)},
+                                 [&](Value r, ValueRange acc) {
+                                   return Values{f.add(
+                                       acc[0],
+                                       f.mul(e.load(keyFeatures, {r, fi}),
+                                             e.load(values, {r, c})))};
+                                 })[0];
+              e.store(f.add(e.load(state, {fi, c}), kv), state, {fi, c});
+            });
+          });
+        });
+        e.loop(zero, numChunks, [&](Value ci) {
+          Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
+          Value rows = e.subi(
+              arith::MinUIOp::create(b, e.loc, e.addi(t0, e.idx(C)),
+                                     spec.length),
+              t0);
+          loadQueries(t0, rows);
+          e.loop(zero, rows, [&](Value r) {
+            e.loop(columns, [&](Value c) {
+              e.store(dotRowsState(e, queryFeatures, r, state, c, F), numerator,
+                      {c});
+            });
+            spec.finishRow(bi, h, e.addi(t0, r), numerator);
+          });
+        });
+      } else {
+        e.loop(zero, numChunks, [&](Value ci) {
+          Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
+          Value t1 = arith::MinUIOp::create(b, e.loc, e.addi(t0, e.idx(C)),
+                                            spec.length);
+          Value rows = e.subi(t1, t0);
+          Value lagValue = e.idx(lag);
+          Value k0 = arith::MaxSIOp::create(b, e.loc, e.subi(t0, lagValue),
+                                            zero);
+          Value k1 = arith::MaxSIOp::create(b, e.loc, e.subi(t1, lagValue),
+                                            zero);
+          Value keys = e.subi(k1, k0);
+          // Prefix position u of sequence position x is x - base.
+          Value base = e.subi(t0, e.idx(lag + 1));
+          loadQueries(t0, rows);
+          loadKeys(k0, keys);
+
+          // 2. Log-gate prefix sums over [base, t1).
+          if (gated) {
+            e.loop(gateWidth, [&](Value fi) {
+              e.store(f.c(0), prefix, {zero, fi});
+            });
+            Value span = e.addi(rows, e.idx(lag + 1));
+            e.loop(e.idx(1), span, [&](Value u) {
+              Value x = e.addi(base, u);
+              Value valid = e.cmpi(arith::CmpIPredicate::sge, x, zero);
+              Value at = arith::MaxSIOp::create(b, e.loc, x, zero);
+              e.loop(gateWidth, [&](Value fi) {
+                Value g = logGate(e, lin.gate, spec.gates, bi, h, at, fi);
+                Value previous = e.load(prefix, {e.subi(u, e.idx(1)), fi});
+                e.store(f.add(previous, f.select(valid, g, f.c(0))), prefix,
+                        {u, fi});
+              });
+            });
+          }
+          Value chunkStart = lagValue; // u of t0 - 1
+          Value chunkEnd = e.addi(rows, lagValue); // u of t1 - 1
+          auto keyPosition = [&](Value s) { // u of key row s
+            return e.subi(e.addi(k0, s), base);
+          };
+
+          if (!spec.delta) {
+            // 3a. Outputs: inter-chunk part from S, intra-chunk part from
+            // the decay-masked causal matrix.
+            e.loop(zero, rows, [&](Value r) {
+              Value i = e.addi(t0, r);
+              Value ui = e.addi(r, e.idx(lag + 1));
+              // Keys k0 + s <= i - lag.
+              Value visible = arith::MinSIOp::create(
+                  b, e.loc,
+                  arith::MaxSIOp::create(
+                      b, e.loc, e.subi(e.addi(e.subi(i, lagValue), e.idx(1)), k0),
+                      zero),
+                  keys);
+              e.loop(zero, visible, [&](Value s) {
+                Value uj = keyPosition(s);
+                e.store(e.sum(F,
+                              [&](Value fi) {
+                                return f.mul(
+                                    f.mul(e.load(queryFeatures, {r, fi}),
+                                          e.load(keyFeatures, {s, fi})),
+                                    decay(ui, uj, fi));
+                              }),
+                        weightsRow, {s});
+              });
+              e.loop(columns, [&](Value c) {
+                Value inter = e.sum(F, [&](Value fi) {
+                  return f.mul(f.mul(e.load(queryFeatures, {r, fi}),
+                                     decay(ui, chunkStart, fi)),
+                               e.load(state, {fi, c}));
+                });
+                Value intra = emitFor(b, e.loc, zero, visible, {f.c(0)},
+                                      [&](Value s, ValueRange acc) {
+                                        return Values{f.add(
+                                            acc[0],
+                                            f.mul(e.load(weightsRow, {s}),
+                                                  e.load(values, {s, c})))};
+                                      })[0];
+                e.store(f.add(inter, intra), numerator, {c});
+              });
+              spec.finishRow(bi, h, i, numerator);
+            });
+            // State update: S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
+            e.loop(F, [&](Value fi) {
+              Value carried = decay(chunkEnd, chunkStart, fi);
+              e.loop(columns, [&](Value c) {
+                Value added = emitFor(
+                    b, e.loc, zero, keys, {f.c(0)}, [&](Value s, ValueRange acc) {
+                      Value term = f.mul(
+                          f.mul(decay(chunkEnd, keyPosition(s), fi),
+                                e.load(keyFeatures, {s, fi})),
+                          e.load(values, {s, c}));
+                      return Values{f.add(acc[0], term)};
+                    })[0];
+                e.store(f.add(f.mul(carried, e.load(state, {fi, c})), added),
+                        state, {fi, c});
+              });
+            });
+            return;
+          }
+
+          // 3b. Delta rule, WY/UT form (lag 0, so key row s is query row s).
+          auto gammaLog = [&](Value r) { // log gamma of row r (0 ungated)
+            return gated ? loadGated(e.addi(r, e.idx(1)), zero) : f.c(0);
+          };
+          auto betaOf = [&](Value r) {
+            return e.load(spec.beta, {bi, h, e.addi(t0, r)});
+          };
+          // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p.
+          e.loop(zero, rows, [&](Value r) {
+            e.store(one, inverse, {r, r});
+            e.loop(zero, r, [&](Value m) {
+              Value sum = emitFor(
+                  b, e.loc, m, r, {f.c(0)}, [&](Value p, ValueRange acc) {
+                    Value l = f.mul(betaOf(r),
+                                    dotRows(keyFeatures, r, keyFeatures, p));
+                    return Values{
+                        f.add(acc[0], f.mul(l, e.load(inverse, {p, m})))};
+                  })[0];
+              e.store(f.sub(f.c(0), sum), inverse, {r, m});
+            });
+          });
+          // W = T diag(beta) K, and W S_0.
+          e.loop(zero, rows, [&](Value r) {
+            e.loop(F, [&](Value fi) {
+              Value w = emitFor(b, e.loc, zero, e.addi(r, e.idx(1)), {f.c(0)},
+                                [&](Value m, ValueRange acc) {
+                                  return Values{f.add(
+                                      acc[0],
+                                      f.mul(f.mul(e.load(inverse, {r, m}),
+                                                  betaOf(m)),
+                                            e.load(keyFeatures, {m, fi})))};
+                                })[0];
+              e.store(w, wy, {r, fi});
+            });
+            e.loop(columns, [&](Value c) {
+              e.store(e.sum(F,
+                            [&](Value fi) {
+                              return f.mul(e.load(wy, {r, fi}),
+                                           e.load(state, {fi, c}));
+                            }),
+                      wyState, {r, c});
+            });
+          });
+          // Outputs: gamma_r (q S_0 - sum_{j<=r} A_rj (W S_0)_j)
+          //        + sum_{m<=r} (A T)_rm beta_m (gamma_r / gamma_m) v_m.
+          e.loop(zero, rows, [&](Value r) {
+            Value upto = e.addi(r, e.idx(1));
+            // weightsRow[m] = (A T)[r][m] beta_m gamma_r / gamma_m.
+            e.loop(zero, upto, [&](Value m) {
+              Value at = emitFor(b, e.loc, m, upto, {f.c(0)},
+                                 [&](Value j, ValueRange acc) {
+                                   Value a = dotRows(queryFeatures, r,
+                                                     keyFeatures, j);
+                                   return Values{f.add(
+                                       acc[0],
+                                       f.mul(a, e.load(inverse, {j, m})))};
+                                 })[0];
+              Value ratio = f.exp(f.sub(gammaLog(r), gammaLog(m)));
+              e.store(f.mul(f.mul(at, betaOf(m)), ratio), weightsRow, {m});
+            });
+            Value gamma = f.exp(gammaLog(r));
+            e.loop(columns, [&](Value c) {
+              Value fromState = e.sum(F, [&](Value fi) {
+                return f.mul(e.load(queryFeatures, {r, fi}),
+                             e.load(state, {fi, c}));
+              });
+              Value corrected = emitFor(
+                  b, e.loc, zero, upto, {f.c(0)}, [&](Value j, ValueRange acc) {
+                    Value a = dotRows(queryFeatures, r, keyFeatures, j);
+                    return Values{
+                        f.add(acc[0], f.mul(a, e.load(wyState, {j, c})))};
+                  })[0];
+              Value fresh = emitFor(b, e.loc, zero, upto, {f.c(0)},
+                                    [&](Value m, ValueRange acc) {
+                                      return Values{f.add(
+                                          acc[0],
+                                          f.mul(e.load(weightsRow, {m}),
+                                                e.load(values, {m, c})))};
+                                    })[0];
+              e.store(f.add(f.mul(gamma, f.sub(fromState, corrected)), fresh),
+                      numerator, {c});
+            });
+            spec.finishRow(bi, h, e.addi(t0, r), numerator);
+          });
+          // State: gamma_C (S_0 - K^T W S_0)
+          //      + sum_m (T^T K)_m beta_m (gamma_C / gamma_m) v_m^T.
+          Value last = e.subi(rows, e.idx(1));
+          e.loop(zero, rows, [&](Value m) {
+            e.loop(F, [&](Value fi) {
+              Value mix = emitFor(b, e.loc, m, rows, {f.c(0)},
+                                  [&](Value j, ValueRange acc) {
+                                    return Values{f.add(
+                                        acc[0],
+                                        f.mul(e.load(inverse, {j, m}),
+                                              e.load(keyFeatures, {j, fi})))};
+                                  })[0];
+              Value ratio = f.exp(f.sub(gammaLog(last), gammaLog(m)));
+              e.store(f.mul(f.mul(mix, betaOf(m)), ratio), keyMix, {m, fi});
+            });
+          });
+          Value gammaLast = f.exp(gammaLog(last));
+          e.loop(F, [&](Value fi) {
+            e.loop(columns, [&](Value c) {
+              Value removed = emitFor(b, e.loc, zero, rows, {f.c(0)},
+                                      [&](Value j, ValueRange acc) {
+                                        return Values{f.add(
+                                            acc[0],
+                                            f.mul(e.load(keyFeatures, {j, fi}),
+                                                  e.load(wyState, {j, c})))};
+                                      })[0];
+              Value added = emitFor(b, e.loc, zero, rows, {f.c(0)},
+                                    [&](Value m, ValueRange acc) {
+                                      return Values{f.add(
+                                          acc[0],
+                                          f.mul(e.load(keyMix, {m, fi}),
+                                                e.load(values, {m, c})))};
+                                    })[0];
+              Value kept = f.mul(gammaLast,
+                                 f.sub(e.load(state, {fi, c}), removed));
+              e.store(f.add(kept, added), state, {fi, c});
+            });
+          });
+        });
+      }
+
+      if (spec.finalState)
+        e.loop(F, [&](Value fi) {
+          e.loop(columns, [&](Value c) {
+            e.store(e.load(state, {fi, c}), spec.finalState, {bi, h, fi, c});
+          });
+        });
+    });
+  });
+  for (Value buffer : {state, queryFeatures, keyFeatures, values, featureRow,
+                       scratch, prefix, weightsRow, numerator})
+    e.free(buffer);
+  for (Value buffer : deltaBuffers)
+    e.free(buffer);
+}
+
+static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
+                             const Kernel &kernel) {
+  Emitter e(b, op.getLoc());
+  ChunkSpec spec;
+  spec.linear = getLinearSpec(op);
+  spec.heads = op.getQuery().getType().getDimSize(1);
+  spec.keyGroup = spec.heads / op.getKey().getType().getDimSize(1);
+  spec.valueGroup = spec.heads / op.getValue().getType().getDimSize(1);
+  spec.valueDim = op.getValue().getType().getDimSize(3);
+  LinearNormalization normalization = op.getNormalization();
+  spec.columns = spec.valueDim +
+                 (normalization == LinearNormalization::denominator ? 1 : 0);
+  spec.chunk = op.getChunkSize();
+  spec.lag = 0;
+  spec.causal = op.getCausal();
+  spec.delta = op.getUpdate() == UpdateRule::delta;
+  spec.query = kernel.get(KernelArgRole::Query);
+  spec.key = kernel.get(KernelArgRole::Key);
+  spec.value = kernel.get(KernelArgRole::Value);
+  spec.gates = kernel.get(KernelArgRole::Gate);
+  spec.beta = kernel.get(KernelArgRole::Beta);
+  spec.featureWeights = kernel.get(KernelArgRole::FeatureWeights);
+  spec.initialState = kernel.get(KernelArgRole::InitialState);
+  spec.finalState = kernel.get(KernelArgRole::FinalState);
+  spec.batches = e.dim(spec.query, 0);
+  spec.length = e.dim(spec.query, 2);
+  spec.queryScale = e.f.c(op.getEffectiveScale());
+  std::optional<float> normEps;
+  if (op.getNormEpsAttr())
+    normEps = op.getNormEpsAttr().getValueAsDouble();
+  Value output = kernel.get(KernelArgRole::Output);
+  spec.finishRow = [&](Value bi, Value h, Value i, Value numerator) {
+    emitLinearOutput(e, normalization, normEps, spec.valueDim, numerator,
+                     output, {bi, h, i}, Value());
+  };
+  emitChunkedLoops(e, spec);
+}
+
+//===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
 
@@ -312,6 +760,10 @@ struct AttnLowerToTilesPass
               return llvm::TypeSwitch<Operation *, LogicalResult>(op)
                   .Case([&](AttentionOp spec) {
                     buildAttentionTiled(builder, spec, kernel, tiles);
+                    return success();
+                  })
+                  .Case([&](LinearAttentionOp spec) {
+                    buildLinearTiled(builder, spec, kernel);
                     return success();
                   })
                   .Default([](Operation *spec) {
