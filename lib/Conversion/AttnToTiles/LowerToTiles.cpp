@@ -737,6 +737,138 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
 }
 
 //===----------------------------------------------------------------------===//
+// attn.hybrid
+//===----------------------------------------------------------------------===//
+
+/// The window's softmax by the flash loops under
+/// `sliding_window<left = window - 1>`, then the linear term by the chunked
+/// loops: lagged by the window and sharing the denominator
+/// (shared_denominator), or with its own normalization (weighted_sum).
+static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
+                             TileSizes tiles) {
+  Emitter e(b, op.getLoc());
+  FloatMath &f = e.f;
+  MLIRContext *context = op.getContext();
+  bool shared = op.getCombine() == HybridCombine::shared_denominator;
+  float w0 = 1, w1 = 1;
+  if (std::optional<ArrayRef<float>> mix = op.getWeights()) {
+    w0 = (*mix)[0];
+    w1 = (*mix)[1];
+  }
+  Value query = kernel.get(KernelArgRole::Query);
+  Value key = kernel.get(KernelArgRole::Key);
+  Value output = kernel.get(KernelArgRole::Output);
+  int64_t heads = op.getQuery().getType().getDimSize(1);
+  int64_t valueDim = op.getValue().getType().getDimSize(3);
+  Value batches = e.dim(query, 0), length = e.dim(query, 2);
+
+  // Per row of the softmax term: [acc (Dv), l, m] for the shared
+  // denominator, which needs them once the linear term is known.
+  Value softmaxRows;
+  if (shared)
+    softmaxRows = memref::AllocOp::create(
+        b, e.loc,
+        MemRefType::get({ShapedType::kDynamic, heads, ShapedType::kDynamic,
+                         valueDim + 2},
+                        b.getF32Type()),
+        ValueRange{batches, length});
+
+  FlashSpec flash;
+  flash.heads = heads;
+  flash.keyGroup = heads / op.getKey().getType().getDimSize(1);
+  flash.valueGroup = heads / op.getValue().getType().getDimSize(1);
+  flash.valueDim = valueDim;
+  flash.softmax = true;
+  flash.mask = SlidingWindowAttr::get(context, op.getWindow() - 1,
+                                      /*right=*/0,
+                                      DiagonalAlignment::bottom_right);
+  flash.hasMaskMod = false;
+  flash.value = kernel.get(KernelArgRole::Value);
+  flash.batches = batches;
+  flash.numQueries = length;
+  flash.numKeys = e.dim(key, 2);
+  Value scale = f.c(op.getEffectiveScale());
+  int64_t keyDim = op.getQuery().getType().getDimSize(3);
+  flash.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
+    return f.mul(scale, e.sum(keyDim, [&](Value d) {
+      return f.mul(e.load(query, {bi, h, i, d}), e.load(key, {bi, kh, j, d}));
+    }));
+  };
+  flash.keep = [&](Value bi, Value h, Value i, Value j) {
+    MaskValues values{bi, h, i, j, flash.numQueries, flash.numKeys, {}, {}};
+    return flash.mask.buildIsVisible(b, e.loc, values);
+  };
+  flash.finishRow = [&](Value bi, Value h, Value i, Value rowMax,
+                        Value rowSum, Value acc, Value r) {
+    Value sum = e.load(rowSum, {r});
+    if (!shared) {
+      e.loop(valueDim, [&](Value d) {
+        e.store(f.mul(f.c(w0), e.divOrZero(e.load(acc, {r, d}), sum)), output,
+                {bi, h, i, d});
+      });
+      return;
+    }
+    e.loop(valueDim, [&](Value d) {
+      e.store(e.load(acc, {r, d}), softmaxRows, {bi, h, i, d});
+    });
+    e.store(sum, softmaxRows, {bi, h, i, e.idx(valueDim)});
+    e.store(e.load(rowMax, {r}), softmaxRows, {bi, h, i, e.idx(valueDim + 1)});
+  };
+  emitFlashLoops(e, flash, tiles);
+
+  ChunkSpec chunked;
+  chunked.linear = getLinearSpec(op);
+  chunked.heads = heads;
+  chunked.keyGroup = flash.keyGroup;
+  chunked.valueGroup = flash.valueGroup;
+  chunked.valueDim = valueDim;
+  LinearNormalization normalization =
+      op.getNormalization().value_or(LinearNormalization::none);
+  bool needsZ = shared || normalization == LinearNormalization::denominator;
+  chunked.columns = valueDim + (needsZ ? 1 : 0);
+  chunked.chunk = op.getChunkSize();
+  chunked.lag = shared ? op.getWindow() : 0;
+  chunked.causal = true;
+  chunked.delta = false;
+  chunked.query = query;
+  chunked.key = key;
+  chunked.value = flash.value;
+  chunked.gates = kernel.get(KernelArgRole::Gate);
+  chunked.featureWeights = kernel.get(KernelArgRole::FeatureWeights);
+  chunked.batches = batches;
+  chunked.length = length;
+  chunked.queryScale = f.c(op.getEffectiveLinearScale());
+  std::optional<float> normEps;
+  if (op.getNormEpsAttr())
+    normEps = op.getNormEpsAttr().getValueAsDouble();
+  chunked.finishRow = [&](Value bi, Value h, Value i, Value numerator) {
+    if (!shared) {
+      emitLinearOutput(e, normalization, normEps, valueDim, numerator, output,
+                       {bi, h, i}, f.c(w1));
+      return;
+    }
+    // With c = max(m, 0): (w0 acc e^(m-c) + w1 e^-c n) /
+    //                     (w0 l e^(m-c) + w1 e^-c z).
+    Value rowMax = e.load(softmaxRows, {bi, h, i, e.idx(valueDim + 1)});
+    Value shift = f.max(rowMax, f.c(0));
+    Value softmaxFactor = f.mul(f.c(w0), f.exp(f.sub(rowMax, shift)));
+    Value linearFactor = f.mul(f.c(w1), f.exp(f.sub(f.c(0), shift)));
+    Value denominator = f.add(
+        f.mul(softmaxFactor, e.load(softmaxRows, {bi, h, i, e.idx(valueDim)})),
+        f.mul(linearFactor, e.load(numerator, {e.idx(valueDim)})));
+    e.loop(valueDim, [&](Value d) {
+      Value value = f.add(
+          f.mul(softmaxFactor, e.load(softmaxRows, {bi, h, i, d})),
+          f.mul(linearFactor, e.load(numerator, {d})));
+      e.store(e.divOrZero(value, denominator), output, {bi, h, i, d});
+    });
+  };
+  emitChunkedLoops(e, chunked);
+  if (shared)
+    e.free(softmaxRows);
+}
+
+//===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
 
@@ -766,9 +898,9 @@ struct AttnLowerToTilesPass
                     buildLinearTiled(builder, spec, kernel);
                     return success();
                   })
-                  .Default([](Operation *spec) {
-                    return spec->emitOpError()
-                           << "has no tiled lowering yet";
+                  .Case([&](HybridOp spec) {
+                    buildHybridTiled(builder, spec, kernel, tiles);
+                    return success();
                   });
             })))
       signalPassFailure();

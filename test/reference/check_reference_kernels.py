@@ -1,0 +1,555 @@
+#!/usr/bin/env python3
+"""Check attn-run's reference kernels against an independent float64 model.
+
+Usage:
+    python3 test/reference/check_reference_kernels.py build/bin/attn-run \
+        [--only NAME] [--seed S] [--tol T] [--keep DIR]
+
+For every case of the table below, the script runs
+
+    attn-run examples/<example>.mlir --sizes <sizes> --seed S --write-outputs DIR
+
+loads every kernel argument DIR/<name>.npy, evaluates the spec in float64 with
+attn_reference.py (written from docs/semantics.md only), and compares each
+output the kernel wrote (output, lse, final_state):
+
+    max|got - ref| / max|ref| <= tol   (default 1e-4)
+
+where NaN must meet NaN and +-inf must meet the same infinity.  The
+attributes, masks and regions of each example are transcribed by hand into
+the table; keep them in sync with examples/*.mlir.
+
+Prints one line per case, `PASS name max_rel_err=...` or `FAIL name ...`,
+then `N passed, M failed`; exits 1 on any failure.
+"""
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import attn_reference as R  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+EXAMPLES = os.path.join(REPO, "examples")
+
+
+# ----------------------------------------------------------------------------
+# Transcriptions of the examples' attributes and regions.
+# Each function takes the dict of loaded arrays and returns a dict
+# {output_name: float64 reference array}.
+# ----------------------------------------------------------------------------
+
+def _attn(a, *, mask=None, mask_mod=None, scale=None, score_mod=None,
+          normalization="softmax", sigmoid_bias=None, l1_map=None):
+    q, k, v = a["query"], a["key"], a["value"]
+    if scale is None:
+        scale = R.default_scale(q.shape[-1])
+    keep = None
+    if mask is not None or mask_mod is not None:
+        keep = R.mask_keep(mask, a.get("query_segment_ids"),
+                           a.get("key_segment_ids"), mask_mod)
+    out, lse = R.attention(q, k, v, scale=scale, keep=keep,
+                           score_mod=score_mod, normalization=normalization,
+                           sigmoid_bias=sigmoid_bias, l1_map=l1_map)
+    res = {"output": out}
+    if lse is not None:
+        res["lse"] = lse
+    return res
+
+
+def _lin(a, *, causal=True, scale=None, **kw):
+    q, k, v = a["query"], a["key"], a["value"]
+    if scale is None:
+        scale = R.default_scale(q.shape[-1])
+    for name in ("gate", "beta", "initial_state", "feature_weights"):
+        if name in a:
+            kw[name] = a[name]
+    out, fs = R.linear_attention(q, k, v, scale=scale, causal=causal, **kw)
+    return {"output": out, "final_state": fs}
+
+
+def _hyb(a, **kw):
+    q, k, v = a["query"], a["key"], a["value"]
+    for name in ("gate", "feature_weights"):
+        if name in a:
+            kw[name] = a[name]
+    return {"output": R.hybrid(q, k, v, **kw)}
+
+
+# --- attn.attention examples ------------------------------------------------
+
+def ref_causal_gqa_lse(a):
+    return _attn(a, mask=R.causal())
+
+
+def ref_cross_attention_pooling_mqa(a):
+    return _attn(a)
+
+
+def ref_sigma_diffqkv(a):
+    return _attn(a, mask=R.causal())
+
+
+def ref_softcap_sliding_window(a):
+    def softcap(s, b, h, i, j):
+        return np.tanh(s / 50.0) * 50.0
+    return _attn(a, mask=R.and_(R.causal(), R.sliding_window(left=1024)),
+                 score_mod=softcap)
+
+
+def ref_streaming_llm_sinks(a):
+    return _attn(a, mask=R.and_(R.causal(),
+                                R.or_(R.sinks(4), R.sliding_window(left=1020))))
+
+
+def ref_alibi(a):
+    slopes = a["capture0"].astype(np.float64)
+
+    def alibi(s, b, h, i, j):
+        return s + slopes[h] * (j - i).astype(np.float64)
+    return _attn(a, mask=R.causal(), score_mod=alibi)
+
+
+def ref_document_mask(a):
+    return _attn(a, mask=R.and_(R.causal(), R.document()))
+
+
+def ref_prefix_lm(a):
+    return _attn(a, mask=R.prefix_lm(256))
+
+
+def ref_diag_attention(a):
+    return _attn(a, mask=R.and_(R.causal(), R.block_diagonal(64)))
+
+
+def ref_strided_shard(a):
+    return _attn(a, mask=R.and_(
+        R.causal(), R.or_(R.strided_shard(stride=4, block=64),
+                          R.sliding_window(left=255))))
+
+
+DUO_HEADS = [0, 0, 0, 0, 1, 1, 1, 1,
+             1, 1, 1, 1, 0, 0, 0, 0,
+             1, 1, 1, 1, 0, 0, 0, 0,
+             1, 1, 1, 1, 1, 1, 1, 1]
+
+
+def ref_duo_attention(a):
+    return _attn(a, mask=R.per_head(
+        [R.causal(),
+         R.and_(R.causal(), R.or_(R.sinks(64), R.sliding_window(left=255)))],
+        heads=DUO_HEADS))
+
+
+def ref_transfusion_mask_mod(a):
+    ids = a["capture0"].astype(np.int64)
+
+    def mask_mod(b, h, i, j):
+        causal = j <= i                      # arith.cmpi ule on index
+        img_i = ids[b, i]
+        img_j = ids[b, j]
+        return causal | ((img_i != 0) & (img_i == img_j))
+    return _attn(a, mask_mod=mask_mod)
+
+
+def ref_sigmoid_attention(a):
+    return _attn(a, mask=R.causal(), normalization="sigmoid",
+                 sigmoid_bias=R.f32(-10.0))
+
+
+def ref_softplus_l1_attention(a):
+    def softplus(s):
+        return np.maximum(s, 0.0) + np.log1p(np.exp(-np.abs(s)))
+    return _attn(a, mask=R.causal(), normalization="l1", l1_map=softplus)
+
+
+def ref_relu_attention(a):
+    return _attn(a, normalization="relu", scale=R.f32(6.37755089e-04))
+
+
+def ref_neighborhood_2d(a):
+    return _attn(a, mask=R.neighborhood([32, 32], [7, 7], dilation=[2, 2]))
+
+
+def ref_neighborhood_3d_video(a):
+    return _attn(a, mask=R.neighborhood([8, 16, 16], [3, 7, 7],
+                                        causal_axes=[0]))
+
+
+# --- attn.linear_attention examples -----------------------------------------
+
+def ref_elu_linear_attention(a):
+    return _lin(a, feature_map="elu_plus_one", normalization="denominator")
+
+
+ref_elu_linear_attention_stateful = ref_elu_linear_attention
+
+
+def ref_based_taylor_linear_attention(a):
+    return _lin(a, feature_map="taylor2", normalization="denominator")
+
+
+def ref_hedgehog_linear_attention(a):
+    return _lin(a, feature_map="hedgehog", normalization="denominator")
+
+
+def ref_transnormerllm_lightning_attention(a):
+    def swish(x):
+        return x / (1.0 + np.exp(-x))
+    return _lin(a, feature_fn=swish, gate_kind="per_head",
+                normalization="rms_norm", norm_eps=R.f32(1e-5))
+
+
+def ref_norm_attention(a):
+    return _lin(a, feature_map="elu_plus_one", normalization="rms_norm",
+                norm_eps=R.f32(1e-5))
+
+
+def ref_retnet_retention(a):
+    return _lin(a, gate_kind="per_head", scale=R.f32(6.25e-2))
+
+
+def ref_mamba2_ssd(a):
+    return _lin(a, gate_kind="per_token", scale=1.0)
+
+
+def ref_gla(a):
+    return _lin(a, gate_kind="per_key", scale=R.f32(0.0883883461),
+                normalization="rms_norm", norm_eps=R.f32(1e-5))
+
+
+def ref_deltanet(a):
+    return _lin(a, update="delta", scale=R.f32(0.0883883461),
+                normalization="rms_norm", norm_eps=R.f32(1e-5))
+
+
+def ref_gated_deltanet(a):
+    return _lin(a, gate_kind="per_token", update="delta",
+                scale=R.f32(0.0883883461), normalization="rms_norm",
+                norm_eps=R.f32(1e-5))
+
+
+# --- attn.hybrid examples ---------------------------------------------------
+
+def ref_lolcats_hybrid(a):
+    return _hyb(a, combine="shared_denominator", window=64,
+                feature_map="hedgehog", weights=(R.f32(0.1), R.f32(1.0)))
+
+
+def ref_liger_hybrid(a):
+    return _hyb(a, combine="weighted_sum", window=64,
+                weights=(R.f32(0.5), R.f32(0.5)), gate_kind="per_key",
+                feature_fn=np.exp)
+
+
+def ref_based_hybrid(a):
+    return _hyb(a, combine="weighted_sum", window=64, feature_map="taylor2",
+                normalization="denominator")
+
+
+# ----------------------------------------------------------------------------
+# The table: (case name, example, --sizes, reference, extra check or None)
+# ----------------------------------------------------------------------------
+
+def check_empty_rows(a, nq, nk):
+    """Causal bottom-right with Nq > Nk: rows i < Nq - Nk keep no key (3.4):
+    output exactly +0.0 and lse exactly -inf."""
+    n_empty = nq - nk
+    out = a["output"][:, :, :n_empty]
+    lse = a["lse"][:, :, :n_empty]
+    msgs = []
+    if not (out == 0).all():
+        msgs.append(f"empty rows: output not 0 (max|o|={np.abs(out).max()})")
+    elif np.signbit(out).any():
+        msgs.append("empty rows: output is -0.0, doc says +0.0")
+    if not (lse == -np.inf).all():
+        msgs.append(f"empty rows: lse not -inf (e.g. {lse.ravel()[:4]})")
+    if not np.isfinite(a["lse"][:, :, n_empty:]).all():
+        msgs.append("non-empty rows: non-finite lse")
+    return msgs
+
+
+CASES = [
+    # attn.attention
+    ("causal_gqa_lse", "causal_gqa_lse", "b=2,n=37", ref_causal_gqa_lse, None),
+    ("causal_gqa_lse@nq<nk", "causal_gqa_lse", "b=2,nq=30,nk=45",
+     ref_causal_gqa_lse, None),
+    ("causal_gqa_lse@empty_rows", "causal_gqa_lse", "b=2,nq=45,nk=30",
+     ref_causal_gqa_lse, lambda a: check_empty_rows(a, 45, 30)),
+    ("cross_attention_pooling_mqa", "cross_attention_pooling_mqa",
+     "b=2,nq=30,nk=45", ref_cross_attention_pooling_mqa, None),
+    ("sigma_diffqkv", "sigma_diffqkv", "b=2,n=37", ref_sigma_diffqkv, None),
+    ("softcap_sliding_window", "softcap_sliding_window", "b=2,n=37",
+     ref_softcap_sliding_window, None),
+    ("softcap_sliding_window@n=1100", "softcap_sliding_window", "b=1,n=1100",
+     ref_softcap_sliding_window, None),
+    ("streaming_llm_sinks", "streaming_llm_sinks", "b=2,n=37",
+     ref_streaming_llm_sinks, None),
+    ("streaming_llm_sinks@n=1100", "streaming_llm_sinks", "b=1,n=1100",
+     ref_streaming_llm_sinks, None),
+    ("streaming_llm_sinks@nq<nk", "streaming_llm_sinks", "b=1,nq=40,nk=1100",
+     ref_streaming_llm_sinks, None),
+    ("alibi", "alibi", "b=2,n=37", ref_alibi, None),
+    ("alibi@nq<nk", "alibi", "b=2,nq=20,nk=45", ref_alibi, None),
+    ("document_mask", "document_mask", "b=2,n=37", ref_document_mask, None),
+    ("prefix_lm", "prefix_lm", "b=2,n=37", ref_prefix_lm, None),
+    ("prefix_lm@n=300", "prefix_lm", "b=1,n=300", ref_prefix_lm, None),
+    ("prefix_lm@nq<nk", "prefix_lm", "b=1,nq=50,nk=300", ref_prefix_lm, None),
+    ("diag_attention", "diag_attention", "b=2,n=37", ref_diag_attention, None),
+    ("diag_attention@n=150", "diag_attention", "b=2,n=150",
+     ref_diag_attention, None),
+    ("strided_shard", "strided_shard", "b=2,n=37", ref_strided_shard, None),
+    ("strided_shard@n=600", "strided_shard", "b=1,n=600", ref_strided_shard,
+     None),
+    ("duo_attention", "duo_attention", "b=2,n=37", ref_duo_attention, None),
+    ("duo_attention@n=400", "duo_attention", "b=1,n=400", ref_duo_attention,
+     None),
+    ("transfusion_mask_mod", "transfusion_mask_mod",
+     "b=2,n=37,capture0=2x37", ref_transfusion_mask_mod, None),
+    ("sigmoid_attention", "sigmoid_attention", "b=2,n=37",
+     ref_sigmoid_attention, None),
+    ("softplus_l1_attention", "softplus_l1_attention", "b=2,n=37",
+     ref_softplus_l1_attention, None),
+    ("relu_attention", "relu_attention", "b=1", ref_relu_attention, None),
+    ("neighborhood_2d", "neighborhood_2d", "b=1", ref_neighborhood_2d, None),
+    ("neighborhood_3d_video", "neighborhood_3d_video", "b=1,n=2048",
+     ref_neighborhood_3d_video, None),
+    # attn.linear_attention
+    ("elu_linear_attention", "elu_linear_attention", "b=2,n=37",
+     ref_elu_linear_attention, None),
+    ("elu_linear_attention_stateful", "elu_linear_attention_stateful",
+     "b=2,n=37", ref_elu_linear_attention_stateful, None),
+    ("based_taylor_linear_attention", "based_taylor_linear_attention",
+     "b=2,n=37", ref_based_taylor_linear_attention, None),
+    ("hedgehog_linear_attention", "hedgehog_linear_attention", "b=2,n=37",
+     ref_hedgehog_linear_attention, None),
+    ("transnormerllm_lightning_attention",
+     "transnormerllm_lightning_attention", "b=2,n=37",
+     ref_transnormerllm_lightning_attention, None),
+    ("norm_attention", "norm_attention", "b=2,n=37", ref_norm_attention, None),
+    ("retnet_retention", "retnet_retention", "b=2,n=37",
+     ref_retnet_retention, None),
+    ("mamba2_ssd", "mamba2_ssd", "b=2,n=37", ref_mamba2_ssd, None),
+    ("mamba2_ssd@n=300", "mamba2_ssd", "b=1,n=300", ref_mamba2_ssd, None),
+    ("gla", "gla", "b=2,n=37", ref_gla, None),
+    ("gla@n=150", "gla", "b=1,n=150", ref_gla, None),
+    ("deltanet", "deltanet", "b=2,n=37", ref_deltanet, None),
+    ("deltanet@n=150", "deltanet", "b=1,n=150", ref_deltanet, None),
+    ("gated_deltanet", "gated_deltanet", "b=2,n=37", ref_gated_deltanet, None),
+    ("gated_deltanet@n=150", "gated_deltanet", "b=1,n=150",
+     ref_gated_deltanet, None),
+    ("elu_linear_attention_stateful@n=150", "elu_linear_attention_stateful",
+     "b=1,n=150", ref_elu_linear_attention_stateful, None),
+    # attn.hybrid
+    ("lolcats_hybrid", "lolcats_hybrid", "b=2,n=37", ref_lolcats_hybrid, None),
+    ("lolcats_hybrid@n=150", "lolcats_hybrid", "b=1,n=150",
+     ref_lolcats_hybrid, None),
+    ("liger_hybrid", "liger_hybrid", "b=2,n=37", ref_liger_hybrid, None),
+    ("liger_hybrid@n=150", "liger_hybrid", "b=1,n=150", ref_liger_hybrid,
+     None),
+    ("based_hybrid", "based_hybrid", "b=2,n=37", ref_based_hybrid, None),
+    ("based_hybrid@n=150", "based_hybrid", "b=1,n=150", ref_based_hybrid,
+     None),
+]
+
+
+# ----------------------------------------------------------------------------
+# Self-test of the reference against the worked examples of docs 3.4.
+# ----------------------------------------------------------------------------
+
+def _pattern(rows):
+    return np.array([[c == "1" for c in r.split()] for r in rows])
+
+
+def selftest_masks():
+    msgs = []
+
+    def expect(name, mask, nq, nk, rows, H=1):
+        got = mask.array(1, H, nq, nk)[0, 0]
+        if not (got == _pattern(rows)).all():
+            msgs.append(f"{name}: got\n{got.astype(int)}")
+
+    expect("causal 3x5", R.causal(), 3, 5, ["1 1 1 . .", "1 1 1 1 .",
+                                            "1 1 1 1 1"])
+    expect("causal top_left 3x5", R.causal(align="top_left"), 3, 5,
+           ["1 . . . .", "1 1 . . .", "1 1 1 . ."])
+    expect("causal 5x3", R.causal(), 5, 3, [". . .", ". . .", "1 . .",
+                                            "1 1 .", "1 1 1"])
+    expect("nbhd 1d", R.neighborhood([7], [3]), 7, 7, [
+        "1 1 1 . . . .", "1 1 1 . . . .", ". 1 1 1 . . .", ". . 1 1 1 . .",
+        ". . . 1 1 1 .", ". . . . 1 1 1", ". . . . 1 1 1"])
+    expect("nbhd dilated", R.neighborhood([8], [3], dilation=[2]), 8, 8, [
+        "1 . 1 . 1 . . .", ". 1 . 1 . 1 . .", "1 . 1 . 1 . . .",
+        ". 1 . 1 . 1 . .", ". . 1 . 1 . 1 .", ". . . 1 . 1 . 1",
+        ". . 1 . 1 . 1 .", ". . . 1 . 1 . 1"])
+    expect("nbhd causal", R.neighborhood([8], [3], causal_axes=[0]), 8, 8, [
+        "1 . . . . . . .", "1 1 . . . . . .", "1 1 1 . . . . .",
+        ". 1 1 1 . . . .", ". . 1 1 1 . . .", ". . . 1 1 1 . .",
+        ". . . . 1 1 1 .", ". . . . . 1 1 1"])
+    m2 = R.neighborhood([4, 5], [3, 3]).array(1, 1, 20, 20)[0, 0]
+    if set(np.nonzero(m2[6])[0]) != {0, 1, 2, 5, 6, 7, 10, 11, 12}:
+        msgs.append(f"nbhd 2d query 6: {np.nonzero(m2[6])[0]}")
+    if set(np.nonzero(m2[19])[0]) != {7, 8, 9, 12, 13, 14, 17, 18, 19}:
+        msgs.append(f"nbhd 2d query 19: {np.nonzero(m2[19])[0]}")
+    ss = R.strided_shard(stride=3, block=2).array(1, 5, 1, 12)[0, :, 0]
+    for h, keys in [(0, {0, 1, 6, 7}), (1, {2, 3, 8, 9}), (2, {4, 5, 10, 11}),
+                    (4, {2, 3, 8, 9})]:
+        if set(np.nonzero(ss[h])[0]) != keys:
+            msgs.append(f"strided_shard head {h}: {np.nonzero(ss[h])[0]}")
+    # prefix_lm == or<[causal, sinks<P>]> (3.2), on a few length pairs.
+    for nq, nk in [(7, 7), (4, 9), (9, 4)]:
+        a = R.prefix_lm(3).array(1, 1, nq, nk)
+        b = R.or_(R.causal(), R.sinks(3)).array(1, 1, nq, nk)
+        if not (a == b).all():
+            msgs.append(f"prefix_lm != or<causal, sinks> at {nq}x{nk}")
+    # taylor2: phi(x).phi(y) = 1 + x.y + (x.y)^2/2 (6.2).
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((2, 1, 1, 1, 5))
+    fx = R.feature_map_apply(x, "taylor2")
+    fy = R.feature_map_apply(y, "taylor2")
+    xy = float((x * y).sum())
+    if abs(float((fx * fy).sum()) - (1 + xy + xy * xy / 2)) > 1e-12:
+        msgs.append("taylor2 identity")
+    return msgs
+
+
+# ----------------------------------------------------------------------------
+# Driver
+# ----------------------------------------------------------------------------
+
+def rel_err(got, ref):
+    """max|got-ref| / max|ref|, NaN-equal and inf-equal; inf on mismatch."""
+    got = np.asarray(got, np.float64)
+    ref = np.asarray(ref, np.float64)
+    if got.shape != ref.shape:
+        return math.inf, f"shape {got.shape} != reference {ref.shape}"
+    nan_g, nan_r = np.isnan(got), np.isnan(ref)
+    if (nan_g != nan_r).any():
+        n = int((nan_g != nan_r).sum())
+        return math.inf, f"{n} NaN mismatches (kernel NaN: {int(nan_g.sum())}," \
+                         f" reference NaN: {int(nan_r.sum())})"
+    inf_g, inf_r = np.isinf(got), np.isinf(ref)
+    both = inf_g | inf_r
+    if (both & (got != ref)).any():
+        n = int((both & (got != ref)).sum())
+        return math.inf, f"{n} inf mismatches"
+    fin = ~(nan_r | inf_r)
+    if not fin.any():
+        return 0.0, ""
+    denom = np.abs(ref[fin]).max()
+    diff = np.abs(got[fin] - ref[fin]).max()
+    if denom == 0:
+        return (0.0 if diff == 0 else math.inf), "reference is all zero"
+    return float(diff / denom), ""
+
+
+def run_case(attn_run, case, seed, tol, keep_root):
+    name, example, sizes, ref_fn, extra = case
+    spec = os.path.join(EXAMPLES, example + ".mlir")
+    tmp = None
+    if keep_root:
+        outdir = os.path.join(keep_root, name.replace("/", "_"))
+        os.makedirs(outdir, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="attn_ref_")
+        outdir = tmp.name
+    try:
+        cmd = [attn_run, spec, "--sizes", sizes, "--seed", str(seed),
+               "--write-outputs", outdir]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            return False, math.inf, [f"attn-run exited {proc.returncode}: "
+                                     f"{(proc.stderr or proc.stdout).strip()[-400:]}"]
+        arrays = {}
+        for fn in os.listdir(outdir):
+            if fn.endswith(".npy"):
+                arrays[fn[:-4]] = np.load(os.path.join(outdir, fn))
+        if "output" not in arrays:
+            return False, math.inf, ["attn-run wrote no output.npy"]
+        ref = ref_fn(arrays)
+        worst, msgs, ok = 0.0, [], True
+        compared = 0
+        for out_name in ("output", "lse", "final_state"):
+            if out_name not in arrays:
+                continue
+            if out_name not in ref:
+                ok = False
+                msgs.append(f"{out_name}: written by the kernel but not "
+                            f"modelled by the reference")
+                continue
+            err, note = rel_err(arrays[out_name], ref[out_name])
+            compared += 1
+            worst = max(worst, err)
+            msgs.append(f"{out_name}={err:.3g}" + (f" ({note})" if note else ""))
+            if not err <= tol:
+                ok = False
+        if extra is not None:
+            extra_msgs = extra(arrays)
+            if extra_msgs:
+                ok = False
+                msgs.extend(extra_msgs)
+        return ok, worst, msgs
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("attn_run", help="path to build/bin/attn-run")
+    ap.add_argument("--only", action="append", default=[],
+                    help="run only this case (repeatable); an example name "
+                         "also selects its size variants NAME@...")
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--keep", default="",
+                    help="keep the .npy files under this directory")
+    args = ap.parse_args()
+
+    cases = CASES
+    if args.only:
+        cases = [c for c in CASES
+                 if any(c[0] == o or c[0].split("@")[0] == o
+                        for o in args.only)]
+        if not cases and "selftest_masks" not in args.only:
+            print(f"no case matches {args.only}", file=sys.stderr)
+            return 2
+
+    t_start = time.time()
+    passed = failed = 0
+    if not args.only or "selftest_masks" in args.only:
+        msgs = selftest_masks()
+        if msgs:
+            failed += 1
+            print("FAIL selftest_masks " + "; ".join(msgs))
+        else:
+            passed += 1
+            print("PASS selftest_masks max_rel_err=0 (docs 3.4 worked examples)")
+    for case in cases:
+        t0 = time.time()
+        try:
+            ok, worst, msgs = run_case(args.attn_run, case, args.seed,
+                                       args.tol, args.keep)
+        except Exception as e:  # a crash in the reference is a failure
+            ok, worst, msgs = False, math.inf, [f"{type(e).__name__}: {e}"]
+        dt = time.time() - t0
+        status = "PASS" if ok else "FAIL"
+        passed += ok
+        failed += not ok
+        print(f"{status} {case[0]} max_rel_err={worst:.3g} "
+              f"[{', '.join(msgs)}] ({dt:.2f}s)", flush=True)
+    print(f"{passed} passed, {failed} failed")
+    print(f"total time {time.time() - t_start:.1f}s", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
