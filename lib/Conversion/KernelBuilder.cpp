@@ -271,7 +271,8 @@ Value mlir::attn::inlineRegion(OpBuilder &b, Region &region,
 
 SmallVector<Value> mlir::attn::emitFor(
     OpBuilder &b, Location loc, Value lb, Value ub, ValueRange inits,
-    function_ref<SmallVector<Value>(Value iv, ValueRange iterArgs)> body) {
+    function_ref<SmallVector<Value>(Value iv, ValueRange iterArgs)> body,
+    StringRef stage) {
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(
       b, loc, lb, ub, one, inits,
@@ -279,6 +280,8 @@ SmallVector<Value> mlir::attn::emitFor(
         SmallVector<Value> results = body(iv, iters);
         scf::YieldOp::create(nested, nestedLoc, results);
       });
+  if (!stage.empty())
+    loop->setAttr("attn.stage", b.getStringAttr(stage));
   return SmallVector<Value>(loop.getResults());
 }
 

@@ -304,7 +304,7 @@ def _select_weighted_sum(w, sel, vv):
     w = np.where(sel, w, 0.0)
     bad_v = ~np.isfinite(vv).all(axis=-1)                    # [B,H,Nk]
     v_clean = np.where(np.isfinite(vv), vv, 0.0)
-    out = np.einsum("bhij,bhjd->bhid", w, v_clean)
+    out = np.matmul(w, v_clean)
     if bad_v.any():
         # Rows that select a key with a non-finite value: recompute exactly.
         rows = np.argwhere((sel & bad_v[:, :, None, :]).any(axis=-1))
@@ -337,7 +337,7 @@ def attention(q, k, v, *, scale, keep=None, score_mod=None,
     full = (B, Hq, Nq, Nk)
 
     with np.errstate(all="ignore"):
-        x = float(scale) * np.einsum("bhic,bhjc->bhij", q, kk)
+        x = float(scale) * np.matmul(q, np.swapaxes(kk, -1, -2))
         s = x if score_mod is None else np.broadcast_to(
             np.asarray(score_mod(x, b, h, i, j), dtype=np.float64), full)
         if keep is None:
@@ -426,7 +426,7 @@ def feature_map_apply(x, feature_map="identity", feature_fn=None, weights=None):
         if feature_map == "hedgehog":
             if weights is None:
                 raise ValueError("hedgehog needs feature_weights")
-            z = np.einsum("bhnc,hcm->bhnm", x, _f64(weights))
+            z = np.matmul(x, _f64(weights)[None])
             return np.concatenate([_softmax_last(z), _softmax_last(-z)], axis=-1)
     raise ValueError(f"unknown feature map {feature_map!r}")
 
@@ -515,21 +515,21 @@ def linear_attention(q, k, v, *, scale, causal, feature_map="identity",
                     z = G[..., 0] * z + kf[:, :, t, :]
                 elif update == "delta":                                # 6.5
                     aS = G * S
-                    pred = np.einsum("bhfd,bhf->bhd", aS, kf[:, :, t])
+                    pred = np.matmul(kf[:, :, t, None, :], aS)[:, :, 0]
                     S = aS + be[:, :, t, None, None] * (
                         kf[:, :, t, :, None] * (vv[:, :, t] - pred)[:, :, None, :])
                 else:
                     raise ValueError(f"unknown update {update!r}")
-                n = np.einsum("bhfd,bhf->bhd", S, qf[:, :, t])
+                n = np.matmul(qf[:, :, t, None, :], S)[:, :, 0]
                 d = (qf[:, :, t] * z).sum(axis=-1)
                 out[:, :, t] = _normalize(n, d, normalization, norm_eps, Dv)
         else:                                                          # 6.6
             if gate_kind != "none" or update != "additive":
                 raise ValueError("non-causal takes no gate and no delta rule")
-            S = S + np.einsum("bhtf,bhtd->bhfd", kf, vv)
+            S = S + np.matmul(np.swapaxes(kf, -1, -2), vv)
             z = z + kf.sum(axis=2)
             for t in range(N):
-                n = np.einsum("bhfd,bhf->bhd", S, qf[:, :, t])
+                n = np.matmul(qf[:, :, t, None, :], S)[:, :, 0]
                 d = (qf[:, :, t] * z).sum(axis=-1)
                 out[:, :, t] = _normalize(n, d, normalization, norm_eps, Dv)
 
@@ -580,11 +580,11 @@ def hybrid(q, k, v, *, combine, window, weights=(1.0, 1.0), scale=None,
     with np.errstate(all="ignore"):                                    # 7.3
         kk = k[:, head_map(Hq, k.shape[1])]
         vv = v[:, head_map(Hq, v.shape[1])]
-        s = float(scale) * np.einsum("bhic,bhjc->bhij", q, kk)
+        s = float(scale) * np.matmul(q, np.swapaxes(kk, -1, -2))
         sw = np.where(in_window, s, -np.inf)
         m = sw.max(axis=-1)                                  # window never empty
         e = np.where(in_window, np.exp(sw - m[..., None]), 0.0)
-        num = w0 * np.einsum("bhij,bhjd->bhid", e, vv)
+        num = w0 * np.matmul(e, vv)
         den = w0 * e.sum(axis=-1)
 
         # Linear term over A_i = { j <= i - window }:

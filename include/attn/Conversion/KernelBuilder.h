@@ -119,10 +119,12 @@ Value inlineRegion(OpBuilder &b, Region &region, ValueRange arguments,
 
 /// Emits `scf.for %iv = lb to ub step 1 iter_args(inits)` whose body is
 /// built by `body(iv, iterArgs)`, which returns the values to yield; returns
-/// the loop's results.
+/// the loop's results. A non-empty `stage` names the algorithm step the loop
+/// runs in an `attn.stage` attribute, so tests and readers can find it.
 SmallVector<Value>
 emitFor(OpBuilder &b, Location loc, Value lb, Value ub, ValueRange inits,
-        function_ref<SmallVector<Value>(Value iv, ValueRange iterArgs)> body);
+        function_ref<SmallVector<Value>(Value iv, ValueRange iterArgs)> body,
+        StringRef stage = {});
 
 /// Emits `scf.if` yielding `thenBody()` or `elseBody()`; returns its results.
 SmallVector<Value> emitIf(OpBuilder &b, Location loc, Value condition,

@@ -55,14 +55,19 @@ struct Emitter {
     storeF32(b, loc, value, memref, indices);
   }
   /// A plain loop without results over [lb, ub).
-  void loop(Value lb, Value ub, function_ref<void(Value)> body) {
-    emitFor(b, loc, lb, ub, {}, [&](Value iv, ValueRange) {
-      body(iv);
-      return Values{};
-    });
+  void loop(Value lb, Value ub, function_ref<void(Value)> body,
+            StringRef stage = {}) {
+    emitFor(
+        b, loc, lb, ub, {},
+        [&](Value iv, ValueRange) {
+          body(iv);
+          return Values{};
+        },
+        stage);
   }
-  void loop(int64_t ub, function_ref<void(Value)> body) {
-    loop(idx(0), idx(ub), body);
+  void loop(int64_t ub, function_ref<void(Value)> body,
+            StringRef stage = {}) {
+    loop(idx(0), idx(ub), body, stage);
   }
   /// Sum over [0, ub) of term(iv).
   Value sum(int64_t ub, function_ref<Value(Value)> term) {

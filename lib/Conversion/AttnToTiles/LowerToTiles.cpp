@@ -221,14 +221,14 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec,
                   tile(k0, k1, /*masked=*/true);
                   return Values{};
                 });
-          });
+          }, "key_blocks");
         }
 
         // 5. Hand every finished row to the caller.
         e.loop(zero, rows, [&](Value r) {
           spec.finishRow(bi, h, e.addi(q0, r), rowMax, rowSum, acc, r);
         });
-      });
+      }, "query_blocks");
     });
   });
   for (Value buffer : {rowMax, rowSum, acc, weights})
@@ -523,22 +523,29 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                         weightsRow, {s});
               });
               e.loop(columns, [&](Value c) {
-                Value inter = e.sum(F, [&](Value fi) {
-                  return f.mul(f.mul(e.load(queryFeatures, {r, fi}),
-                                     decay(ui, chunkStart, fi)),
-                               e.load(state, {fi, c}));
-                });
-                Value intra = emitFor(b, e.loc, zero, visible, {f.c(0)},
-                                      [&](Value s, ValueRange acc) {
-                                        return Values{f.add(
-                                            acc[0],
-                                            f.mul(e.load(weightsRow, {s}),
-                                                  e.load(values, {s, c})))};
-                                      })[0];
+                // Inter-chunk: phi(q_i)^T D(t0-1 -> i) S.
+                Value inter = emitFor(
+                    b, e.loc, zero, e.idx(F), {f.c(0)},
+                    [&](Value fi, ValueRange acc) {
+                      Value term = f.mul(f.mul(e.load(queryFeatures, {r, fi}),
+                                               decay(ui, chunkStart, fi)),
+                                         e.load(state, {fi, c}));
+                      return Values{f.add(acc[0], term)};
+                    },
+                    "inter_chunk")[0];
+                // Intra-chunk: the decay-masked causal row times [v, 1].
+                Value intra = emitFor(
+                    b, e.loc, zero, visible, {f.c(0)},
+                    [&](Value s, ValueRange acc) {
+                      return Values{f.add(acc[0],
+                                          f.mul(e.load(weightsRow, {s}),
+                                                e.load(values, {s, c})))};
+                    },
+                    "intra_chunk")[0];
                 e.store(f.add(inter, intra), numerator, {c});
               });
               spec.finishRow(bi, h, i, numerator);
-            });
+            }, "chunk_outputs");
             // State update: S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
             e.loop(F, [&](Value fi) {
               Value carried = decay(chunkEnd, chunkStart, fi);
@@ -554,7 +561,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                 e.store(f.add(f.mul(carried, e.load(state, {fi, c})), added),
                         state, {fi, c});
               });
-            });
+            }, "state_update");
             return;
           }
 
@@ -578,7 +585,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                   })[0];
               e.store(f.sub(f.c(0), sum), inverse, {r, m});
             });
-          });
+          }, "ut_transform");
           // W = T diag(beta) K, and W S_0.
           e.loop(zero, rows, [&](Value r) {
             e.loop(F, [&](Value fi) {

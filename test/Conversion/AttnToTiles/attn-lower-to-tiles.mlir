@@ -86,3 +86,44 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
       -> tensor<?x2x?x8xf32>
   return %o : tensor<?x2x?x8xf32>
 }
+
+// Chunked linear attention: per chunk of 16 tokens, every query reads the
+// state carried from earlier chunks (inter-chunk, decayed from the chunk
+// start) and the chunk's own keys through the decay-masked causal matrix
+// (intra-chunk); then the state absorbs the chunk.
+
+// CHECK-LABEL: func.func @gated_0_tiled(
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c16
+// CHECK: scf.for %{{.*}} = %c0 to %[[CHUNKS]]
+// CHECK:   %[[P:.*]] = memref.load %arg3
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK:       } {attn.stage = "inter_chunk"}
+// CHECK-NEXT:  %[[INTRA:.*]] = scf.for
+// CHECK:       } {attn.stage = "intra_chunk"}
+// CHECK-NEXT:  arith.addf %{{.*}}, %[[INTRA]]
+// CHECK:   } {attn.stage = "chunk_outputs"}
+// CHECK:   } {attn.stage = "state_update"}
+func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                 %v: tensor<?x2x?x4xf32>, %g: tensor<?x2x?xf32>)
+    -> tensor<?x2x?x4xf32> {
+  %o = attn.linear_attention %q, %k, %v gate(%g : tensor<?x2x?xf32>)
+      {causal, gate = #attn.gate<per_token>, chunk_size = 16}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x4xf32>
+      -> tensor<?x2x?x4xf32>
+  return %o : tensor<?x2x?x4xf32>
+}
+
+// The delta rule takes the WY/UT form: T = (I + tril(diag(beta) K K^T))^-1.
+
+// CHECK-LABEL: func.func @delta_0_tiled(
+// CHECK: } {attn.stage = "ut_transform"}
+func.func @delta(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                 %v: tensor<?x2x?x4xf32>, %beta: tensor<?x2x?xf32>)
+    -> tensor<?x2x?x4xf32> {
+  %o = attn.linear_attention %q, %k, %v beta(%beta : tensor<?x2x?xf32>)
+      {causal, update = #attn.update<delta>, chunk_size = 16}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x4xf32>
+      -> tensor<?x2x?x4xf32>
+  return %o : tensor<?x2x?x4xf32>
+}
