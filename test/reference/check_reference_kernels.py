@@ -277,6 +277,44 @@ def check_empty_rows(a, nq, nk):
     return msgs
 
 
+# --- Special values (2.3, 2.4, 6.4): perturb the seeded inputs, run again
+# with --inputs.  Each perturbation takes and returns the dict of inputs.
+
+def perturb_masked_nan_v(a):
+    """NaN in the value of the last key, which only the last query keeps:
+    masked values must not leak (2.4)."""
+    a["value"][:, :, -1, :] = np.nan
+    return a
+
+
+def perturb_inf_scores(a):
+    """Row 5 of batch 0 (causal, keys 0..5 kept): k[.., 0] > 0 on the kept
+    keys of every KV head; query head 0 gets q[.., 0] = +inf (every kept
+    score +inf), head 1 gets -inf (every kept score -inf: under softmax an
+    empty row), head 2 NaN (every kept score NaN)."""
+    k = a["key"]
+    k[0, :, :6, 0] = np.abs(k[0, :, :6, 0]) + 0.25
+    a["query"][0, 0, 5, 0] = np.inf
+    a["query"][0, 1, 5, 0] = -np.inf
+    a["query"][0, 2, 5, 0] = np.nan
+    return a
+
+
+def perturb_neg_inf_gate(a):
+    """-inf log gates reset the state (6.4): whole steps and, for per_key
+    gates, half of the features of one step."""
+    g = a["gate"]
+    if g.ndim == 1:                       # per_head: head 3 always resets
+        g[3] = -np.inf
+    else:
+        n = g.shape[2]
+        for t in sorted({min(10, n - 1), n // 2 + 3, n - 5}):
+            g[:, :, t] = -np.inf
+        if g.ndim == 4:
+            g[0, 0, n // 3, : g.shape[3] // 2] = -np.inf
+    return a
+
+
 CASES = [
     # attn.attention
     ("causal_gqa_lse", "causal_gqa_lse", "b=2,n=37", ref_causal_gqa_lse, None),
@@ -358,7 +396,28 @@ CASES = [
     ("based_hybrid", "based_hybrid", "b=2,n=37", ref_based_hybrid, None),
     ("based_hybrid@n=150", "based_hybrid", "b=1,n=150", ref_based_hybrid,
      None),
+    # Special values (inputs perturbed, then attn-run --inputs).
+    ("causal_gqa_lse@nan_in_masked_v", "causal_gqa_lse", "b=2,n=37",
+     ref_causal_gqa_lse, None, perturb_masked_nan_v),
+    ("causal_gqa_lse@inf_scores", "causal_gqa_lse", "b=2,n=37",
+     ref_causal_gqa_lse, None, perturb_inf_scores),
+    ("sigmoid_attention@inf_scores", "sigmoid_attention", "b=2,n=37",
+     ref_sigmoid_attention, None, perturb_inf_scores),
+    ("softplus_l1_attention@inf_scores", "softplus_l1_attention", "b=2,n=37",
+     ref_softplus_l1_attention, None, perturb_inf_scores),
+    ("retnet_retention@neg_inf_gate", "retnet_retention", "b=2,n=37",
+     ref_retnet_retention, None, perturb_neg_inf_gate),
+    ("mamba2_ssd@neg_inf_gate", "mamba2_ssd", "b=1,n=300", ref_mamba2_ssd,
+     None, perturb_neg_inf_gate),
+    ("gla@neg_inf_gate", "gla", "b=1,n=150", ref_gla, None,
+     perturb_neg_inf_gate),
+    ("gated_deltanet@neg_inf_gate", "gated_deltanet", "b=1,n=150",
+     ref_gated_deltanet, None, perturb_neg_inf_gate),
+    ("liger_hybrid@neg_inf_gate", "liger_hybrid", "b=1,n=150",
+     ref_liger_hybrid, None, perturb_neg_inf_gate),
 ]
+
+OUTPUT_NAMES = ("output", "lse", "final_state")
 
 
 # ----------------------------------------------------------------------------
@@ -434,13 +493,17 @@ def rel_err(got, ref):
     nan_g, nan_r = np.isnan(got), np.isnan(ref)
     if (nan_g != nan_r).any():
         n = int((nan_g != nan_r).sum())
+        at = tuple(int(x) for x in np.argwhere(nan_g != nan_r)[0])
         return math.inf, f"{n} NaN mismatches (kernel NaN: {int(nan_g.sum())}," \
-                         f" reference NaN: {int(nan_r.sum())})"
+                         f" reference NaN: {int(nan_r.sum())}; first at {at}:" \
+                         f" kernel {got[at]}, reference {ref[at]})"
     inf_g, inf_r = np.isinf(got), np.isinf(ref)
     both = inf_g | inf_r
     if (both & (got != ref)).any():
         n = int((both & (got != ref)).sum())
-        return math.inf, f"{n} inf mismatches"
+        at = tuple(int(x) for x in np.argwhere(both & (got != ref))[0])
+        return math.inf, f"{n} inf mismatches (first at {at}: kernel " \
+                         f"{got[at]}, reference {ref[at]})"
     fin = ~(nan_r | inf_r)
     if not fin.any():
         return 0.0, ""
@@ -451,8 +514,26 @@ def rel_err(got, ref):
     return float(diff / denom), ""
 
 
+def _run_attn(attn_run, spec, sizes, seed, outdir, inputs_dir=None):
+    cmd = [attn_run, spec, "--sizes", sizes, "--seed", str(seed),
+           "--write-outputs", outdir]
+    if inputs_dir:
+        cmd += ["--inputs", inputs_dir]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return (f"attn-run exited {proc.returncode}: "
+                f"{(proc.stderr or proc.stdout).strip()[-400:]}")
+    return None
+
+
+def _load_dir(d):
+    return {fn[:-4]: np.load(os.path.join(d, fn))
+            for fn in os.listdir(d) if fn.endswith(".npy")}
+
+
 def run_case(attn_run, case, seed, tol, keep_root):
-    name, example, sizes, ref_fn, extra = case
+    name, example, sizes, ref_fn, extra = case[:5]
+    perturb = case[5] if len(case) > 5 else None
     spec = os.path.join(EXAMPLES, example + ".mlir")
     tmp = None
     if keep_root:
@@ -462,22 +543,31 @@ def run_case(attn_run, case, seed, tol, keep_root):
         tmp = tempfile.TemporaryDirectory(prefix="attn_ref_")
         outdir = tmp.name
     try:
-        cmd = [attn_run, spec, "--sizes", sizes, "--seed", str(seed),
-               "--write-outputs", outdir]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            return False, math.inf, [f"attn-run exited {proc.returncode}: "
-                                     f"{(proc.stderr or proc.stdout).strip()[-400:]}"]
-        arrays = {}
-        for fn in os.listdir(outdir):
-            if fn.endswith(".npy"):
-                arrays[fn[:-4]] = np.load(os.path.join(outdir, fn))
+        seeded = os.path.join(outdir, "seeded") if perturb else outdir
+        err = _run_attn(attn_run, spec, sizes, seed, seeded)
+        if err:
+            return False, math.inf, [err]
+        arrays = _load_dir(seeded)
+        if perturb is not None:
+            inputs = {k: v.copy() for k, v in arrays.items()
+                      if k not in OUTPUT_NAMES}
+            inputs = perturb(inputs)
+            in_dir = os.path.join(outdir, "inputs")
+            os.makedirs(in_dir, exist_ok=True)
+            for k, v in inputs.items():
+                np.save(os.path.join(in_dir, k + ".npy"), v)
+            out2 = os.path.join(outdir, "perturbed")
+            err = _run_attn(attn_run, spec, sizes, seed, out2, in_dir)
+            if err:
+                return False, math.inf, [err]
+            # The kernel's arguments as it saw them (inputs may be converted).
+            arrays = _load_dir(out2)
         if "output" not in arrays:
             return False, math.inf, ["attn-run wrote no output.npy"]
         ref = ref_fn(arrays)
         worst, msgs, ok = 0.0, [], True
         compared = 0
-        for out_name in ("output", "lse", "final_state"):
+        for out_name in OUTPUT_NAMES:
             if out_name not in arrays:
                 continue
             if out_name not in ref:

@@ -240,6 +240,79 @@ static void poisonOutputs(const KernelSignature &signature,
         tensor.set(i, std::nan(""));
 }
 
+/// The index of the argument of `role` in `signature`, or -1.
+static int argumentIndex(const KernelSignature &signature, KernelArgRole role) {
+  return signature.find(role);
+}
+
+/// Fails when an output holds NaN: the inputs are finite, so a NaN is a bug
+/// (a fully masked row must give 0, not 0/0).
+static llvm::Error checkNoNaN(const KernelSignature &signature,
+                              ArrayRef<HostTensor> args, StringRef kernel) {
+  for (auto [arg, tensor] : llvm::zip(signature.args, args)) {
+    if (!arg.isOutput)
+      continue;
+    int64_t nans = 0;
+    for (int64_t i = 0; i < tensor.getNumElements(); ++i)
+      nans += std::isnan(tensor.get(i));
+    if (nans)
+      return llvm::createStringError(llvm::formatv(
+          "the {0} kernel wrote {1} NaN values to {2}", kernel, nans,
+          arg.name));
+  }
+  return llvm::Error::success();
+}
+
+/// For attention whose only mask is the named `mask`: every row the mask
+/// empties must give output exactly 0 and log-sum-exp -inf. Returns the
+/// number of such rows; a null mask checks nothing.
+static llvm::Expected<int64_t> checkEmptyRows(MaskAttrInterface mask,
+                                              const KernelSignature &signature,
+                                              ArrayRef<HostTensor> args) {
+  if (!mask)
+    return 0;
+  const HostTensor &output = args[argumentIndex(signature, KernelArgRole::Output)];
+  int lseIndex = argumentIndex(signature, KernelArgRole::LogSumExp);
+  int querySegments = argumentIndex(signature, KernelArgRole::QuerySegmentIds);
+  int keySegments = argumentIndex(signature, KernelArgRole::KeySegmentIds);
+  ArrayRef<int64_t> shape = output.getShape();
+  int64_t batches = shape[0], heads = shape[1], queries = shape[2],
+          width = shape[3];
+  int64_t keys = args[argumentIndex(signature, KernelArgRole::Key)].getShape()[2];
+  auto sameSegment = [&](int64_t b, int64_t i, int64_t j) {
+    return args[querySegments].get(b * queries + i) ==
+           args[keySegments].get(b * keys + j);
+  };
+  MaskContext context{queries, keys};
+  if (querySegments >= 0)
+    context.sameSegment = sameSegment;
+  int64_t emptyRows = 0;
+  for (int64_t b = 0; b < batches; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t i = 0; i < queries; ++i) {
+        bool any = false;
+        for (int64_t j = 0; j < keys && !any; ++j)
+          any = mask.isVisible(context, b, h, i, j);
+        if (any)
+          continue;
+        ++emptyRows;
+        int64_t row = ((b * heads + h) * queries + i);
+        for (int64_t d = 0; d < width; ++d)
+          if (output.get(row * width + d) != 0)
+            return llvm::createStringError(llvm::formatv(
+                "row (b={0}, h={1}, i={2}) keeps no key but its output is {3}, "
+                "not 0",
+                b, h, i, output.get(row * width + d)));
+        if (lseIndex >= 0 && args[lseIndex].get(row) !=
+                                 -std::numeric_limits<double>::infinity())
+          return llvm::createStringError(llvm::formatv(
+              "row (b={0}, h={1}, i={2}) keeps no key but its log-sum-exp is "
+              "{3}, not -inf",
+              b, h, i, args[lseIndex].get(row)));
+      }
+  return emptyRows;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "attn-run: run and check attn specs\n");
@@ -274,6 +347,12 @@ int main(int argc, char **argv) {
   Operation *spec = specs[opIndex];
   std::string baseName = getKernelBaseName(spec);
   std::string opName = spec->getName().getStringRef().str();
+  // The named mask, when it alone decides which keys a row keeps; read now,
+  // the spec op is erased once its kernels exist.
+  MaskAttrInterface onlyMask;
+  if (auto attention = dyn_cast<AttentionOp>(spec))
+    if (attention.getMaskMod().empty())
+      onlyMask = attention.getMaskAttr();
   KernelSignature signature =
       getKernelSignature(spec, Float32Type::get(&context));
 
@@ -305,14 +384,16 @@ int main(int argc, char **argv) {
       fileInputs[arg.name] = tensor->convertTo(want);
     }
   }
-  // Defaults for the sizes the spec leaves dynamic and nobody gave.
+  // Defaults for the sizes the spec leaves dynamic and nobody gave (input
+  // files give all sizes themselves).
   auto isDynamic = [&](KernelArgRole role, int64_t dim) {
     return ShapedType::isDynamic(
         signature.args[signature.find(role)].type.getDimSize(dim));
   };
-  if (!sizes.batch && isDynamic(KernelArgRole::Query, 0))
+  bool fromFiles = !inputsDir.empty();
+  if (!fromFiles && !sizes.batch && isDynamic(KernelArgRole::Query, 0))
     sizes.batch = 2;
-  if (!sizes.numQueries && !sizes.numKeys) {
+  if (!fromFiles && !sizes.numQueries && !sizes.numKeys) {
     if (isDynamic(KernelArgRole::Query, 2))
       sizes.numQueries = 100;
     if (isDynamic(KernelArgRole::Key, 2))
@@ -360,6 +441,13 @@ int main(int argc, char **argv) {
       timeKernel(**executor, baseName + "_reference", reference);
   if (!referenceMs)
     return fail(llvm::toString(referenceMs.takeError()));
+  bool finiteInputs = fileInputs.empty();
+  if (finiteInputs)
+    if (llvm::Error error = checkNoNaN(signature, reference, "reference"))
+      return fail(llvm::toString(std::move(error)));
+  auto emptyRows = checkEmptyRows(onlyMask, signature, reference);
+  if (!emptyRows)
+    return fail("reference kernel: " + llvm::toString(emptyRows.takeError()));
 
   // Compare every output against its reference; the worst counts.
   double worst = 0;
@@ -406,6 +494,11 @@ int main(int argc, char **argv) {
     if (!tiledMs)
       return fail(llvm::toString(tiledMs.takeError()));
     timing += llvm::formatv(" tiled={0:f2}ms", *tiledMs);
+    if (finiteInputs)
+      if (llvm::Error error = checkNoNaN(signature, tiled, "tiled"))
+        return fail(llvm::toString(std::move(error)));
+    if (auto tiledEmpty = checkEmptyRows(onlyMask, signature, tiled); !tiledEmpty)
+      return fail("tiled kernel: " + llvm::toString(tiledEmpty.takeError()));
     if (llvm::Error error = compareOutputs(tiled, reference))
       return fail(llvm::toString(std::move(error)));
     compared = true;
@@ -431,6 +524,8 @@ int main(int argc, char **argv) {
   if (compared)
     llvm::outs() << llvm::formatv(" max_rel_err={0:e2} ({1}) tol={2:e1}",
                                   worst, worstName, tolerance.getValue());
+  if (*emptyRows)
+    llvm::outs() << " empty_rows=" << *emptyRows;
   llvm::outs() << " " << timing << "\n";
   if (compared && !(worst <= tolerance))
     return fail(llvm::formatv("max_rel_err {0:e2} of {1} is over the "

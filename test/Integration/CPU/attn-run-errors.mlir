@@ -1,0 +1,101 @@
+// Bad sizes, bad input files and bad options end attn-run with a clear
+// message and exit code 1 (`not` fails on a crash), before any kernel runs.
+
+// RUN: not attn-run %s --op 0 --sizes n=10 2>&1 | FileCheck %s --check-prefix=STATIC
+// STATIC: attn-run: error: query length 10 contradicts the spec: query has static query length 8
+
+// RUN: not attn-run %s --op 0 --sizes n=abc 2>&1 | FileCheck %s --check-prefix=SYNTAX
+// SYNTAX: attn-run: error: --sizes: 'n=abc' is not NAME=SIZE with a non-negative size
+
+// RUN: not attn-run %s --op 2 --sizes b=1,nq=5,nk=6 2>&1 | FileCheck %s --check-prefix=SELF
+// SELF: attn-run: error: attn.linear_attention needs equal query and key lengths, got 5 and 6
+
+// RUN: not attn-run %s --op 3 --sizes b=1,n=30 2>&1 | FileCheck %s --check-prefix=GRID
+// GRID: attn-run: error: 'attn.attention' op neighborhood grid holds 24 tokens but the query sequence length is 30
+
+// RUN: not attn-run %s --op 4 --sizes b=1,n=30 2>&1 | FileCheck %s --check-prefix=CAPTURE
+// CAPTURE: attn-run: error: dim 0 of capture0 is dynamic; give its shape
+
+// RUN: not attn-run %s --op 9 2>&1 | FileCheck %s --check-prefix=OP
+// OP: attn-run: error: {{.*}} holds 6 attn ops; --op 9 is out of range
+
+// RUN: not attn-run %s --backend=cuda 2>&1 | FileCheck %s --check-prefix=CUDA
+// CUDA: attn-run: error: the CUDA backend is not built yet; use --backend=cpu
+
+// Input files: written for one spec, read for another.
+// RUN: rm -rf %t && attn-run %s --op 1 --sizes b=2,n=12 --write-outputs %t
+// RUN: not attn-run %s --op 2 --inputs %t 2>&1 | FileCheck %s --check-prefix=SHAPE
+// SHAPE: attn-run: error: query has size 8 in dim 3, the spec needs 16
+// RUN: not attn-run %s --op 4 --inputs %t 2>&1 | FileCheck %s --check-prefix=MISSING
+// MISSING: attn-run: error: input capture0 is missing: no {{.*}}capture0.npy
+// RUN: cp %t/query.npy %t/query_segment_ids.npy && cp %t/query.npy %t/key_segment_ids.npy
+// RUN: not attn-run %s --op 1 --inputs %t 2>&1 | FileCheck %s --check-prefix=DTYPE
+// DTYPE: attn-run: error: {{.*}}query_segment_ids.npy: query_segment_ids needs i32 values, the file holds f32
+// RUN: rm -rf %t2 && mkdir -p %t2 && cp %t/query.npy %t/key.npy %t2/ && cp %t/query.npy %t2/value.npy
+// RUN: rm -rf %t3 && attn-run %s --op 0 --write-outputs %t3 && cp %t3/key.npy %t2/key.npy
+// RUN: not attn-run %s --op 5 --inputs %t2 2>&1 | FileCheck %s --check-prefix=BATCH
+// BATCH: attn-run: error: key has batch 1 in dim 0, but the batch is 2
+
+// Bad specs fail in the verifier, located.
+// RUN: echo 'func.func @f(%%q: tensor<?x3x?x8xf32>, %%k: tensor<?x2x?x8xf32>) { %%o = attn.attention %%q, %%k, %%k : tensor<?x3x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x3x?x8xf32>  return }' > %t.bad.mlir
+// RUN: not attn-run %t.bad.mlir 2>&1 | FileCheck %s --check-prefix=VERIFY
+// VERIFY: bad.mlir:1:{{[0-9]+}}: error: 'attn.attention' op query heads (3) must be a multiple of key heads (2)
+// VERIFY: attn-run: error: cannot parse or verify
+
+func.func @static_length(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>,
+                         %v: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %o = attn.attention %q, %k, %v
+      : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
+      -> tensor<1x2x8x8xf32>
+  return %o : tensor<1x2x8x8xf32>
+}
+
+func.func @documents(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                     %v: tensor<?x2x?x8xf32>, %qs: tensor<?x?xi32>,
+                     %ks: tensor<?x?xi32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v segment_ids(%qs, %ks : tensor<?x?xi32>, tensor<?x?xi32>)
+      {mask = #attn.document}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+func.func @linear(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>,
+                  %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.linear_attention %q, %k, %v {causal}
+      : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+func.func @grid(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v
+      {mask = #attn.neighborhood<grid = [4, 6], kernel = [3, 3]>}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+func.func @captured(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                    %v: tensor<?x2x?x8xf32>, %t: tensor<?xf32>)
+    -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v captures(%t : tensor<?xf32>)
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+    score_mod {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %tt: tensor<?xf32>):
+      %x = tensor.extract %tt[%j] : tensor<?xf32>
+      %r = arith.addf %s, %x : f32
+      attn.yield %r : f32
+    }
+  return %o : tensor<?x2x?x8xf32>
+}
+
+func.func @plain(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                 %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
