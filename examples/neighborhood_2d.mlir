@@ -6,6 +6,7 @@
 // "Dilated Neighborhood Attention Transformer" (Hassani and Shi, 2022).
 // Choices: NATTEN's border handling (clamped windows, not zero padding);
 // tokens row-major, static length 32 * 32 = 1024; 8 heads of dim 64.
+// attn-run: --sizes b=1
 func.func @neighborhood_2d(%q: tensor<?x8x1024x64xf16>,
                            %k: tensor<?x8x1024x64xf16>,
                            %v: tensor<?x8x1024x64xf16>)

@@ -7,6 +7,7 @@
 // Choices: time is axis 0 (row-major: frame-major tokens); no dilation;
 // sequence length left dynamic (it must be 8 * 16 * 16 = 2048 at run time);
 // 16 heads of dim 64.
+// attn-run: --sizes b=1,n=2048
 func.func @neighborhood_3d_video(%q: tensor<?x16x?x64xbf16>,
                                  %k: tensor<?x16x?x64xbf16>,
                                  %v: tensor<?x16x?x64xbf16>)

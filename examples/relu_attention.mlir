@@ -5,6 +5,7 @@
 // Choices: L = 196 tokens (224x224 image, 16x16 patches, no class token),
 // a static sequence length, so the 1/L factor is folded into the scale:
 // relu(s)/L = relu(s/L), scale = 1 / (sqrt(64) * 196) = 1/1568.
+// attn-run: --sizes b=1
 func.func @relu_attention(%q: tensor<?x12x196x64xbf16>,
                           %k: tensor<?x12x196x64xbf16>,
                           %v: tensor<?x12x196x64xbf16>)
