@@ -58,6 +58,14 @@ Value mlir::attn::emitAttentionKeep(Emitter &e, AttentionOp op,
   return bit;
 }
 
+Value mlir::attn::emitLogSumExp(Emitter &e, Value rowMax, Value rowSum) {
+  FloatMath &f = e.f;
+  // An ordered compare: a NaN sum is not empty, so its NaN reaches the lse.
+  Value empty = f.cmp(arith::CmpFPredicate::OEQ, rowSum, f.c(0));
+  Value logSum = f.log(f.select(empty, f.c(1), rowSum));
+  return f.select(empty, e.negInf(), f.add(rowMax, logSum));
+}
+
 /// The weight p of a kept score s (before the row normalization).
 Value mlir::attn::attentionWeight(Emitter &e, AttentionOp op, Value score,
                              Value rowMax, ValueRange captures) {

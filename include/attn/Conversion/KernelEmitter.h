@@ -99,6 +99,10 @@ Value emitAttentionKeep(Emitter &e, AttentionOp op, const Kernel &kernel,
                         Value bi, Value h, Value i, Value j, Value numQueries,
                         Value numKeys, bool withNamedMask);
 
+/// The log-sum-exp m + log(l) of a row with maximum m and sum l: -inf for an
+/// empty row (l == 0); NaN stays NaN.
+Value emitLogSumExp(Emitter &e, Value rowMax, Value rowSum);
+
 /// The weight p of a kept score `score` before the row normalization:
 /// exp(s - rowMax) for softmax (0 for s = -inf), sigmoid(s + bias), relu(s),
 /// or the `l1_map` region.

@@ -119,12 +119,8 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
           e.store(dividesBySum ? e.divOrZero(o, rowSum) : o, output,
                   {bi, h, i, d});
         });
-        if (lse) {
-          Value positive = f.cmp(arith::CmpFPredicate::OGT, rowSum, f.c(0));
-          Value safeSum = f.select(positive, rowSum, f.c(1));
-          Value logSumExp = f.add(rowMax, f.log(safeSum));
-          e.store(f.select(positive, logSumExp, e.negInf()), lse, {bi, h, i});
-        }
+        if (lse)
+          e.store(emitLogSumExp(e, rowMax, rowSum), lse, {bi, h, i});
       });
     });
   });

@@ -238,7 +238,6 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec,
 static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
                                 const Kernel &kernel, TileSizes tiles) {
   Emitter e(b, op.getLoc());
-  FloatMath &f = e.f;
   Value query = kernel.get(KernelArgRole::Query);
   Value key = kernel.get(KernelArgRole::Key);
   Value output = kernel.get(KernelArgRole::Output);
@@ -280,10 +279,7 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
     });
     if (!lse)
       return;
-    Value positive = f.cmp(arith::CmpFPredicate::OGT, sum, f.c(0));
-    Value logSum = f.log(f.select(positive, sum, f.c(1)));
-    e.store(f.select(positive, f.add(e.load(rowMax, {r}), logSum), e.negInf()),
-            lse, {bi, h, i});
+    e.store(emitLogSumExp(e, e.load(rowMax, {r}), sum), lse, {bi, h, i});
   };
   emitFlashLoops(e, spec, tiles);
 }
