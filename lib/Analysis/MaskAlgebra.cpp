@@ -67,11 +67,11 @@ static SmallVector<Attribute> mergeOperands(Combinator kind,
     }
     if (auto w = dyn_cast<SlidingWindowAttr>(operand); w && isAnd) {
       auto &slot = window[static_cast<unsigned>(w.getAlign())];
-      slot = !slot ? w
-                   : SlidingWindowAttr::get(
-                         w.getContext(), std::min(w.getLeft(), slot->getLeft()),
-                         std::min(w.getRight(), slot->getRight()),
-                         w.getAlign());
+      slot = !slot
+                 ? w
+                 : SlidingWindowAttr::get(
+                       w.getContext(), std::min(w.getLeft(), slot->getLeft()),
+                       std::min(w.getRight(), slot->getRight()), w.getAlign());
       continue;
     }
     if (auto s = dyn_cast<SinksAttr>(operand); s && !isAnd) {

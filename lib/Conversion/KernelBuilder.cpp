@@ -34,8 +34,8 @@ static MemRefType stridedMemRef(Type type, Type floatStorage) {
   if (floatStorage && isa<FloatType>(element))
     element = floatStorage;
   SmallVector<int64_t> strides(tensor.getRank(), ShapedType::kDynamic);
-  auto layout = StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic,
-                                       strides);
+  auto layout =
+      StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides);
   return MemRefType::get(tensor.getShape(), element, layout);
 }
 
@@ -46,9 +46,9 @@ KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
                  bool isOutput) {
     if (!value)
       return;
-    signature.args.push_back(
-        {role, std::move(name), stridedMemRef(value.getType(), floatStorage),
-         isOutput});
+    signature.args.push_back({role, std::move(name),
+                              stridedMemRef(value.getType(), floatStorage),
+                              isOutput});
   };
   llvm::TypeSwitch<Operation *>(specOp)
       .Case([&](AttentionOp op) {
@@ -76,8 +76,7 @@ KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
         add(KernelArgRole::FeatureWeights, "feature_weights",
             op.getFeatureWeights(), false);
         add(KernelArgRole::Output, "output", op.getOutput(), true);
-        add(KernelArgRole::FinalState, "final_state", op.getFinalState(),
-            true);
+        add(KernelArgRole::FinalState, "final_state", op.getFinalState(), true);
       })
       .Case([&](HybridOp op) {
         add(KernelArgRole::Query, "query", op.getQuery(), false);
@@ -163,14 +162,13 @@ LogicalResult mlir::attn::lowerSpecOps(
   return success();
 }
 
-FailureOr<Type> mlir::attn::parseFloatStorage(ModuleOp module,
-                                              StringRef text) {
+FailureOr<Type> mlir::attn::parseFloatStorage(ModuleOp module, StringRef text) {
   if (text.empty())
     return Type();
   Type type = parseType(text, module.getContext());
   if (!type || !isa<FloatType>(type))
-    return module.emitError() << "float-storage must be a float type, got '"
-                              << text << "'";
+    return module.emitError()
+           << "float-storage must be a float type, got '" << text << "'";
   return type;
 }
 
@@ -185,8 +183,8 @@ Value mlir::attn::loadF32(OpBuilder &b, Location loc, Value memref,
   return arith::TruncFOp::create(b, loc, f32, value);
 }
 
-void mlir::attn::storeF32(OpBuilder &b, Location loc, Value value,
-                          Value memref, ValueRange indices) {
+void mlir::attn::storeF32(OpBuilder &b, Location loc, Value value, Value memref,
+                          ValueRange indices) {
   Type element = cast<MemRefType>(memref.getType()).getElementType();
   if (element != value.getType()) {
     if (cast<FloatType>(element).getWidth() < 32)
@@ -285,10 +283,10 @@ SmallVector<Value> mlir::attn::emitFor(
   return SmallVector<Value>(loop.getResults());
 }
 
-SmallVector<Value> mlir::attn::emitIf(OpBuilder &b, Location loc,
-                                      Value condition,
-                                      function_ref<SmallVector<Value>()> thenBody,
-                                      function_ref<SmallVector<Value>()> elseBody) {
+SmallVector<Value>
+mlir::attn::emitIf(OpBuilder &b, Location loc, Value condition,
+                   function_ref<SmallVector<Value>()> thenBody,
+                   function_ref<SmallVector<Value>()> elseBody) {
   auto ifOp = scf::IfOp::create(
       b, loc, condition,
       [&](OpBuilder &nested, Location nestedLoc) {

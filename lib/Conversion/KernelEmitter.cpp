@@ -44,7 +44,12 @@ Value mlir::attn::emitAttentionKeep(Emitter &e, AttentionOp op,
                                            /*width=*/1);
   MaskAttrInterface mask = op.getMaskAttr();
   if (mask && withNamedMask) {
-    MaskValues values{bi, h, i, j, numQueries, numKeys,
+    MaskValues values{bi,
+                      h,
+                      i,
+                      j,
+                      numQueries,
+                      numKeys,
                       kernel.get(KernelArgRole::QuerySegmentIds),
                       kernel.get(KernelArgRole::KeySegmentIds)};
     bit = mask.buildIsVisible(e.b, e.loc, values);
@@ -68,7 +73,7 @@ Value mlir::attn::emitLogSumExp(Emitter &e, Value rowMax, Value rowSum) {
 
 /// The weight p of a kept score s (before the row normalization).
 Value mlir::attn::attentionWeight(Emitter &e, AttentionOp op, Value score,
-                             Value rowMax, ValueRange captures) {
+                                  Value rowMax, ValueRange captures) {
   FloatMath &f = e.f;
   switch (op.getNormalization()) {
   case Normalization::softmax: {
@@ -95,16 +100,14 @@ Value mlir::attn::attentionWeight(Emitter &e, AttentionOp op, Value score,
 // Feature maps, shared by attn.linear_attention and attn.hybrid
 //===----------------------------------------------------------------------===//
 
-
-
 LinearSpec mlir::attn::getLinearSpec(Operation *op) {
   return llvm::TypeSwitch<Operation *, LinearSpec>(op)
       .Case<LinearAttentionOp, HybridOp>([](auto op) {
         LinearSpec spec;
         spec.featureMap = op.getFeatureMap();
-        spec.featureMapRegion =
-            op.getFeatureMapRegion().empty() ? nullptr
-                                             : &op.getFeatureMapRegion();
+        spec.featureMapRegion = op.getFeatureMapRegion().empty()
+                                    ? nullptr
+                                    : &op.getFeatureMapRegion();
         spec.gate = op.getGate();
         spec.keyDim = op.getQuery().getType().getDimSize(3);
         spec.featureDim = spec.keyDim;
@@ -122,9 +125,9 @@ LinearSpec mlir::attn::getLinearSpec(Operation *op) {
 /// and `queryHead` selects the hedgehog weights (`side` 0 for queries, 1 for
 /// keys). `scratch` holds at least max(Dk, M) floats.
 void mlir::attn::emitFeatures(Emitter &e, const LinearSpec &spec, Value source,
-                         Value bi, Value head, Value t, Value queryHead,
-                         int64_t side, Value weights, Value scale,
-                         Value features, Value scratch) {
+                              Value bi, Value head, Value t, Value queryHead,
+                              int64_t side, Value weights, Value scale,
+                              Value features, Value scratch) {
   FloatMath &f = e.f;
   FeatureMap map = spec.featureMap.value_or(FeatureMap::identity);
   auto x = [&](Value d) { return e.load(source, {bi, head, t, d}); };
@@ -150,9 +153,9 @@ void mlir::attn::emitFeatures(Emitter &e, const LinearSpec &spec, Value source,
     e.loop(spec.keyDim, [&](Value d) {
       Value v = x(d);
       Value positive = f.cmp(arith::CmpFPredicate::OGT, v, f.c(0));
-      Value phi = f.select(positive, f.add(v, f.c(1)),
-                           f.exp(arith::MinimumFOp::create(e.b, e.loc, v,
-                                                           f.c(0))));
+      Value phi =
+          f.select(positive, f.add(v, f.c(1)),
+                   f.exp(arith::MinimumFOp::create(e.b, e.loc, v, f.c(0))));
       e.store(f.mul(scale, phi), features, {d});
     });
     return;
@@ -190,11 +193,12 @@ void mlir::attn::emitFeatures(Emitter &e, const LinearSpec &spec, Value source,
       Value maxValue =
           emitFor(e.b, e.loc, e.idx(0), e.idx(width), {e.negInf()},
                   [&](Value m, ValueRange acc) {
-                    return Values{f.max(
-                        acc[0], f.mul(signValue, e.load(scratch, {m})))};
+                    return Values{
+                        f.max(acc[0], f.mul(signValue, e.load(scratch, {m})))};
                   })[0];
       Value total = e.sum(width, [&](Value m) {
-        Value p = f.exp(f.sub(f.mul(signValue, e.load(scratch, {m})), maxValue));
+        Value p =
+            f.exp(f.sub(f.mul(signValue, e.load(scratch, {m})), maxValue));
         e.store(p, features, {e.addi(offset, m)});
         return p;
       });
@@ -211,9 +215,10 @@ void mlir::attn::emitFeatures(Emitter &e, const LinearSpec &spec, Value source,
 
 /// Normalizes the numerator `numerator` [Dv (+1)] into output[b, h, t, :].
 void mlir::attn::emitLinearOutput(Emitter &e, LinearNormalization normalization,
-                             std::optional<float> normEps, int64_t valueDim,
-                             Value numerator, Value output, ValueRange index,
-                             Value weight) {
+                                  std::optional<float> normEps,
+                                  int64_t valueDim, Value numerator,
+                                  Value output, ValueRange index,
+                                  Value weight) {
   FloatMath &f = e.f;
   auto store = [&](Value d, Value o) {
     Values at(index.begin(), index.end());
@@ -250,8 +255,8 @@ void mlir::attn::emitLinearOutput(Emitter &e, LinearNormalization normalization,
 
 /// The log gate of token t for head h (scalar kinds), or of feature `feature`
 /// (per_key).
-Value mlir::attn::logGate(Emitter &e, GateKind gate, Value gates, Value bi, Value h,
-                     Value t, Value feature) {
+Value mlir::attn::logGate(Emitter &e, GateKind gate, Value gates, Value bi,
+                          Value h, Value t, Value feature) {
   switch (gate) {
   case GateKind::none:
     return e.f.c(0);

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "MaskTestUtils.h"
 #include "attn/Analysis/MaskAlgebra.h"
+#include "MaskTestUtils.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -26,7 +26,8 @@ const char *const kMasks[] = {
     "#attn.document",
     "#attn.prefix_lm<prefix = 6>",
     "#attn.strided_shard<stride = 3, block = 2>",
-    "#attn.per_head<[#attn.causal, #attn.sliding_window<left = 3>], heads = [0, 1, 1]>",
+    "#attn.per_head<[#attn.causal, #attn.sliding_window<left = 3>], heads = "
+    "[0, 1, 1]>",
     "#attn.neighborhood<grid = [4, 6], kernel = [3, 3], dilation = [1, 2]>",
     "#attn.and<[#attn.causal, #attn.or<[#attn.sinks<count = 2>, "
     "#attn.sliding_window<left = 4>]>]>",
@@ -37,7 +38,8 @@ const char *const kMasks[] = {
     "#attn.sinks<count = 1>, #attn.sinks<count = 3>]>]>",
     "#attn.and<[#attn.prefix_lm<prefix = 4>, #attn.and<[#attn.block_diagonal<"
     "size = 8>, #attn.block_diagonal<size = 8>]>]>",
-    "#attn.per_head<[#attn.prefix_lm<prefix = 2>, #attn.causal], heads = [0, 0, 0]>",
+    "#attn.per_head<[#attn.prefix_lm<prefix = 2>, #attn.causal], heads = [0, "
+    "0, 0]>",
 };
 
 bool sameSegment(int64_t batch, int64_t query, int64_t key) {
@@ -54,48 +56,48 @@ TEST_F(MaskTest, SimplifyExpandsPrefixLM) {
 }
 
 TEST_F(MaskTest, SimplifyFlattensAndDeduplicates) {
-  EXPECT_EQ(print(simplifyMask(parse(
-                "#attn.and<[#attn.block_diagonal<size = 8>, "
-                "#attn.and<[#attn.document, #attn.block_diagonal<size = 8>]>]>"))),
-            "#attn.and<[#attn.block_diagonal<size = 8>, #attn.document]>");
+  EXPECT_EQ(
+      print(simplifyMask(parse(
+          "#attn.and<[#attn.block_diagonal<size = 8>, "
+          "#attn.and<[#attn.document, #attn.block_diagonal<size = 8>]>]>"))),
+      "#attn.and<[#attn.block_diagonal<size = 8>, #attn.document]>");
   EXPECT_EQ(print(simplifyMask(parse("#attn.or<[#attn.document]>"))),
             "#attn.document");
 }
 
 TEST_F(MaskTest, SimplifyMergesCausalIntoWindow) {
-  EXPECT_EQ(print(simplifyMask(parse(
-                "#attn.and<[#attn.causal, #attn.sliding_window<left = 4, "
-                "right = 3>]>"))),
+  EXPECT_EQ(print(simplifyMask(
+                parse("#attn.and<[#attn.causal, #attn.sliding_window<left = 4, "
+                      "right = 3>]>"))),
             "#attn.sliding_window<left = 4>");
   // A causal mask left of the diagonal is not a window: both stay.
-  EXPECT_EQ(print(simplifyMask(parse(
-                "#attn.and<[#attn.causal<offset = -1>, "
-                "#attn.sliding_window<left = 4>]>"))),
+  EXPECT_EQ(print(simplifyMask(parse("#attn.and<[#attn.causal<offset = -1>, "
+                                     "#attn.sliding_window<left = 4>]>"))),
             "#attn.and<[#attn.causal<offset = -1>, "
             "#attn.sliding_window<left = 4>]>");
   // Different alignments do not merge; merged operands come in canonical
   // order: bottom-right causal and window, top-left ones, sinks, the rest.
-  EXPECT_EQ(print(simplifyMask(parse(
-                "#attn.and<[#attn.causal<align = top_left>, "
-                "#attn.sliding_window<left = 4>]>"))),
-            "#attn.and<[#attn.sliding_window<left = 4>, "
-            "#attn.causal<align = top_left>]>");
+  EXPECT_EQ(
+      print(simplifyMask(parse("#attn.and<[#attn.causal<align = top_left>, "
+                               "#attn.sliding_window<left = 4>]>"))),
+      "#attn.and<[#attn.sliding_window<left = 4>, "
+      "#attn.causal<align = top_left>]>");
 }
 
 TEST_F(MaskTest, SimplifyMergesCausalAndSinks) {
-  EXPECT_EQ(print(simplifyMask(parse(
-                "#attn.and<[#attn.causal<offset = 2>, #attn.causal]>"))),
+  EXPECT_EQ(print(simplifyMask(
+                parse("#attn.and<[#attn.causal<offset = 2>, #attn.causal]>"))),
             "#attn.causal");
-  EXPECT_EQ(print(simplifyMask(parse(
-                "#attn.or<[#attn.causal<offset = 2>, #attn.causal, "
-                "#attn.sinks<count = 4>, #attn.sinks<count = 1>]>"))),
+  EXPECT_EQ(print(simplifyMask(
+                parse("#attn.or<[#attn.causal<offset = 2>, #attn.causal, "
+                      "#attn.sinks<count = 4>, #attn.sinks<count = 1>]>"))),
             "#attn.or<[#attn.causal<offset = 2>, #attn.sinks<count = 4>]>");
 }
 
 TEST_F(MaskTest, SimplifyCollapsesUniformPerHead) {
-  EXPECT_EQ(print(simplifyMask(parse(
-                "#attn.per_head<[#attn.causal, #attn.sinks<count = 1>], "
-                "heads = [1, 1]>"))),
+  EXPECT_EQ(print(simplifyMask(
+                parse("#attn.per_head<[#attn.causal, #attn.sinks<count = 1>], "
+                      "heads = [1, 1]>"))),
             "#attn.sinks<count = 1>");
 }
 
@@ -197,8 +199,8 @@ TEST_F(MaskTest, WindowBandCounts) {
 TEST_F(MaskTest, CausalTilesOfCrossAttention) {
   // Nq = 32, Nk = 64, bottom-right aligned: query block 0 sees key blocks
   // 0 and 1 fully, block 2 partially, block 3 not at all.
-  TileMap map = classifyTiles(parse("#attn.causal"), MaskContext{32, 64}, 0,
-                              16, 16);
+  TileMap map =
+      classifyTiles(parse("#attn.causal"), MaskContext{32, 64}, 0, 16, 16);
   EXPECT_EQ(map.kinds[0][0], BlockKind::Full);
   EXPECT_EQ(map.kinds[0][1], BlockKind::Full);
   EXPECT_EQ(map.kinds[0][2], BlockKind::Partial);

@@ -45,9 +45,9 @@ TEST_F(MaskTest, SlidingWindowIsABand) {
   MaskContext self{8, 8};
   EXPECT_EQ(visibleKeys(parse("#attn.sliding_window<left = 2>"), self, 5),
             (Keys{3, 4, 5}));
-  EXPECT_EQ(visibleKeys(parse("#attn.sliding_window<left = 1, right = 2>"),
-                        self, 6),
-            (Keys{5, 6, 7}));
+  EXPECT_EQ(
+      visibleKeys(parse("#attn.sliding_window<left = 1, right = 2>"), self, 6),
+      (Keys{5, 6, 7}));
 }
 
 TEST_F(MaskTest, SinksAndPrefix) {
@@ -67,7 +67,8 @@ TEST_F(MaskTest, BlockDiagonal) {
 }
 
 TEST_F(MaskTest, StridedShardsCoverTheContext) {
-  MaskAttrInterface shards = parse("#attn.strided_shard<stride = 3, block = 2>");
+  MaskAttrInterface shards =
+      parse("#attn.strided_shard<stride = 3, block = 2>");
   MaskContext self{1, 12};
   EXPECT_EQ(visibleKeys(shards, self, 0, /*head=*/0), (Keys{0, 1, 6, 7}));
   EXPECT_EQ(visibleKeys(shards, self, 0, /*head=*/4), (Keys{2, 3, 8, 9}));
@@ -93,7 +94,8 @@ TEST_F(MaskTest, DocumentReadsSegments) {
     return segments[i] == segments[j];
   };
   MaskContext self{6, 6, same};
-  MaskAttrInterface documents = parse("#attn.and<[#attn.causal, #attn.document]>");
+  MaskAttrInterface documents =
+      parse("#attn.and<[#attn.causal, #attn.document]>");
   EXPECT_EQ(visibleKeys(documents, self, 4), (Keys{2, 3, 4}));
   EXPECT_EQ(visibleKeys(documents, self, 5), (Keys{5}));
 }
@@ -108,12 +110,12 @@ TEST_F(MaskTest, NeighborhoodClampsAtTheBorders) {
 
 TEST_F(MaskTest, NeighborhoodDilationAndCausality) {
   MaskContext line{8, 8};
-  MaskAttrInterface dilated = parse(
-      "#attn.neighborhood<grid = [8], kernel = [3], dilation = [2]>");
+  MaskAttrInterface dilated =
+      parse("#attn.neighborhood<grid = [8], kernel = [3], dilation = [2]>");
   EXPECT_EQ(visibleKeys(dilated, line, 0), (Keys{0, 2, 4}));
   EXPECT_EQ(visibleKeys(dilated, line, 5), (Keys{3, 5, 7}));
-  MaskAttrInterface causal = parse(
-      "#attn.neighborhood<grid = [8], kernel = [3], causal_axes = [0]>");
+  MaskAttrInterface causal =
+      parse("#attn.neighborhood<grid = [8], kernel = [3], causal_axes = [0]>");
   EXPECT_EQ(visibleKeys(causal, line, 4), (Keys{2, 3, 4}));
   EXPECT_EQ(visibleKeys(causal, line, 1), (Keys{0, 1}));
 }
@@ -126,8 +128,7 @@ TEST_F(MaskTest, NeighborhoodOn2DGrid) {
   MaskContext grid{20, 20};
   EXPECT_EQ(visibleKeys(na, grid, 6), (Keys{0, 1, 2, 5, 6, 7, 10, 11, 12}));
   // Query (3, 4) = token 19 sits in the corner: rows 1..3, columns 2..4.
-  EXPECT_EQ(visibleKeys(na, grid, 19),
-            (Keys{7, 8, 9, 12, 13, 14, 17, 18, 19}));
+  EXPECT_EQ(visibleKeys(na, grid, 19), (Keys{7, 8, 9, 12, 13, 14, 17, 18, 19}));
 }
 
 } // namespace

@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "attn optimizer driver: verify, transform and print attn "
-                  "specs\n",
+      argc, argv,
+      "attn optimizer driver: verify, transform and print attn "
+      "specs\n",
       registry));
 }

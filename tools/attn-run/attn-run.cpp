@@ -67,13 +67,12 @@ static cl::opt<std::string>
                cl::init(""));
 static cl::opt<uint64_t> seed("seed", cl::desc("seed of the random inputs"),
                               cl::init(0));
-static cl::opt<unsigned> opIndex("op",
-                                 cl::desc("which attn op of the file to run"),
-                                 cl::init(0));
+static cl::opt<unsigned>
+    opIndex("op", cl::desc("which attn op of the file to run"), cl::init(0));
 static cl::opt<int64_t> blockQueries("block-queries",
-                                    cl::desc("queries per tile of the tiled "
-                                             "kernel"),
-                                    cl::init(64));
+                                     cl::desc("queries per tile of the tiled "
+                                              "kernel"),
+                                     cl::init(64));
 static cl::opt<int64_t> blockKeys("block-keys",
                                   cl::desc("keys per tile of the tiled kernel"),
                                   cl::init(64));
@@ -256,9 +255,9 @@ static llvm::Error checkNoNaN(const KernelSignature &signature,
     for (int64_t i = 0; i < tensor.getNumElements(); ++i)
       nans += std::isnan(tensor.get(i));
     if (nans)
-      return llvm::createStringError(llvm::formatv(
-          "the {0} kernel wrote {1} NaN values to {2}", kernel, nans,
-          arg.name));
+      return llvm::createStringError(
+          llvm::formatv("the {0} kernel wrote {1} NaN values to {2}", kernel,
+                        nans, arg.name));
   }
   return llvm::Error::success();
 }
@@ -271,14 +270,16 @@ static llvm::Expected<int64_t> checkEmptyRows(MaskAttrInterface mask,
                                               ArrayRef<HostTensor> args) {
   if (!mask)
     return 0;
-  const HostTensor &output = args[argumentIndex(signature, KernelArgRole::Output)];
+  const HostTensor &output =
+      args[argumentIndex(signature, KernelArgRole::Output)];
   int lseIndex = argumentIndex(signature, KernelArgRole::LogSumExp);
   int querySegments = argumentIndex(signature, KernelArgRole::QuerySegmentIds);
   int keySegments = argumentIndex(signature, KernelArgRole::KeySegmentIds);
   ArrayRef<int64_t> shape = output.getShape();
   int64_t batches = shape[0], heads = shape[1], queries = shape[2],
           width = shape[3];
-  int64_t keys = args[argumentIndex(signature, KernelArgRole::Key)].getShape()[2];
+  int64_t keys =
+      args[argumentIndex(signature, KernelArgRole::Key)].getShape()[2];
   auto sameSegment = [&](int64_t b, int64_t i, int64_t j) {
     return args[querySegments].get(b * queries + i) ==
            args[keySegments].get(b * keys + j);
@@ -303,8 +304,8 @@ static llvm::Expected<int64_t> checkEmptyRows(MaskAttrInterface mask,
                 "row (b={0}, h={1}, i={2}) keeps no key but its output is {3}, "
                 "not 0",
                 b, h, i, output.get(row * width + d)));
-        if (lseIndex >= 0 && args[lseIndex].get(row) !=
-                                 -std::numeric_limits<double>::infinity())
+        if (lseIndex >= 0 &&
+            args[lseIndex].get(row) != -std::numeric_limits<double>::infinity())
           return llvm::createStringError(llvm::formatv(
               "row (b={0}, h={1}, i={2}) keeps no key but its log-sum-exp is "
               "{3}, not -inf",
@@ -315,7 +316,8 @@ static llvm::Expected<int64_t> checkEmptyRows(MaskAttrInterface mask,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::ParseCommandLineOptions(argc, argv, "attn-run: run and check attn specs\n");
+  cl::ParseCommandLineOptions(argc, argv,
+                              "attn-run: run and check attn specs\n");
 
   if (backend == "cuda")
     return fail("the CUDA backend is not built yet; use --backend=cpu");
@@ -331,8 +333,8 @@ int main(int argc, char **argv) {
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(specPath, sourceMgr,
-                                                           &context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(specPath, sourceMgr, &context);
   if (!module)
     return fail("cannot parse or verify " + specPath);
 
@@ -342,8 +344,9 @@ int main(int argc, char **argv) {
       specs.push_back(op);
   });
   if (opIndex >= specs.size())
-    return fail(llvm::formatv("{0} holds {1} attn ops; --op {2} is out of range",
-                              specPath, specs.size(), opIndex.getValue()));
+    return fail(
+        llvm::formatv("{0} holds {1} attn ops; --op {2} is out of range",
+                      specPath, specs.size(), opIndex.getValue()));
   Operation *spec = specs[opIndex];
   std::string baseName = getKernelBaseName(spec);
   std::string opName = spec->getName().getStringRef().str();
@@ -369,8 +372,8 @@ int main(int argc, char **argv) {
       SmallString<256> path(inputsDir);
       llvm::sys::path::append(path, arg.name + ".npy");
       if (!llvm::sys::fs::exists(path))
-        return fail(llvm::formatv("input {0} is missing: no {1}", arg.name,
-                                  path));
+        return fail(
+            llvm::formatv("input {0} is missing: no {1}", arg.name, path));
       auto tensor = readNpy(path);
       if (!tensor)
         return fail(llvm::toString(tensor.takeError()));
@@ -414,8 +417,8 @@ int main(int argc, char **argv) {
     else if (fileInputs.count(arg.name))
       args.push_back(fileInputs[arg.name]);
     else
-      args.push_back(randomInput(arg, shape, seed * 1000003 + index,
-                                 normalizeKeys));
+      args.push_back(
+          randomInput(arg, shape, seed * 1000003 + index, normalizeKeys));
   }
 
   // Kernels: lower every spec op, keep only the kernels.
@@ -437,8 +440,7 @@ int main(int argc, char **argv) {
 
   SmallVector<HostTensor> reference = args;
   poisonOutputs(signature, reference);
-  auto referenceMs =
-      timeKernel(**executor, baseName + "_reference", reference);
+  auto referenceMs = timeKernel(**executor, baseName + "_reference", reference);
   if (!referenceMs)
     return fail(llvm::toString(referenceMs.takeError()));
   bool finiteInputs = fileInputs.empty();
@@ -497,7 +499,8 @@ int main(int argc, char **argv) {
     if (finiteInputs)
       if (llvm::Error error = checkNoNaN(signature, tiled, "tiled"))
         return fail(llvm::toString(std::move(error)));
-    if (auto tiledEmpty = checkEmptyRows(onlyMask, signature, tiled); !tiledEmpty)
+    if (auto tiledEmpty = checkEmptyRows(onlyMask, signature, tiled);
+        !tiledEmpty)
       return fail("tiled kernel: " + llvm::toString(tiledEmpty.takeError()));
     if (llvm::Error error = compareOutputs(tiled, reference))
       return fail(llvm::toString(std::move(error)));
@@ -518,12 +521,11 @@ int main(int argc, char **argv) {
   std::string shapesText;
   for (auto [index, arg] : llvm::enumerate(signature.args))
     shapesText += " " + arg.name + formatShape((*shapes)[index]);
-  llvm::outs() << "attn-run: " << specPath << " @" << baseName << " "
-               << opName << " backend=cpu seed=" << seed.getValue()
-               << shapesText;
+  llvm::outs() << "attn-run: " << specPath << " @" << baseName << " " << opName
+               << " backend=cpu seed=" << seed.getValue() << shapesText;
   if (compared)
-    llvm::outs() << llvm::formatv(" max_rel_err={0:e2} ({1}) tol={2:e1}",
-                                  worst, worstName, tolerance.getValue());
+    llvm::outs() << llvm::formatv(" max_rel_err={0:e2} ({1}) tol={2:e1}", worst,
+                                  worstName, tolerance.getValue());
   if (*emptyRows)
     llvm::outs() << " empty_rows=" << *emptyRows;
   llvm::outs() << " " << timing << "\n";

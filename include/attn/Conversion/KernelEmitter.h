@@ -65,8 +65,7 @@ struct Emitter {
         },
         stage);
   }
-  void loop(int64_t ub, function_ref<void(Value)> body,
-            StringRef stage = {}) {
+  void loop(int64_t ub, function_ref<void(Value)> body, StringRef stage = {}) {
     loop(idx(0), idx(ub), body, stage);
   }
   /// Sum over [0, ub) of term(iv).

@@ -40,14 +40,11 @@ namespace mlir::attn {
 using namespace mlir;
 using namespace mlir::attn;
 
-
 namespace {
-
 
 //===----------------------------------------------------------------------===//
 // attn.attention
 //===----------------------------------------------------------------------===//
-
 
 static void buildAttentionReference(OpBuilder &b, AttentionOp op,
                                     const Kernel &kernel) {
@@ -97,12 +94,12 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
         // Pass 2: weights and the weighted sum of values.
         e.fill(acc, valueDim, f.c(0));
         Value rowSum = emitFor(
-            b, e.loc, e.idx(0), numKeys, {f.c(0)},
-            [&](Value j, ValueRange l) {
+            b, e.loc, e.idx(0), numKeys, {f.c(0)}, [&](Value j, ValueRange l) {
               return emitIf(
                   b, e.loc, keep(j),
                   [&] {
-                    Value p = attentionWeight(e, op, score(j), rowMax, captures);
+                    Value p =
+                        attentionWeight(e, op, score(j), rowMax, captures);
                     e.loop(valueDim, [&](Value d) {
                       Value term = f.mul(p, e.load(value, {bi, vh, j, d}));
                       e.store(f.add(e.load(acc, {d}), term), acc, {d});
@@ -126,7 +123,6 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
   });
   e.free(acc);
 }
-
 
 //===----------------------------------------------------------------------===//
 // attn.linear_attention
@@ -165,7 +161,7 @@ static void buildLinearReference(OpBuilder &b, LinearAttentionOp op,
   Value state = e.buffer({featureDim, columns});
   Value queryFeatures = e.buffer({featureDim});
   Value keyFeatures = e.buffer({featureDim});
-  Value row = e.buffer({columns});      // [v_t, 1]
+  Value row = e.buffer({columns}); // [v_t, 1]
   Value numerator = e.buffer({columns});
   Value scratch = e.buffer({std::max(spec.keyDim, featureDim)});
   Value scale = f.c(op.getEffectiveScale()), one = f.c(1);
@@ -192,8 +188,7 @@ static void buildLinearReference(OpBuilder &b, LinearAttentionOp op,
           e.store(one, row, {e.idx(valueDim)});
         if (!delta) {
           e.loop(featureDim, [&](Value fi) {
-            Value decay =
-                f.exp(logGate(e, spec.gate, gates, bi, h, t, fi));
+            Value decay = f.exp(logGate(e, spec.gate, gates, bi, h, t, fi));
             Value k = e.load(keyFeatures, {fi});
             e.loop(columns, [&](Value c) {
               Value s = f.mul(decay, e.load(state, {fi, c}));
@@ -216,8 +211,7 @@ static void buildLinearReference(OpBuilder &b, LinearAttentionOp op,
           Value k = e.load(keyFeatures, {fi});
           e.loop(columns, [&](Value c) {
             Value s = f.mul(decay, e.load(state, {fi, c}));
-            e.store(f.add(s, f.mul(k, e.load(numerator, {c}))), state,
-                    {fi, c});
+            e.store(f.add(s, f.mul(k, e.load(numerator, {c}))), state, {fi, c});
           });
         });
       };
@@ -254,8 +248,8 @@ static void buildLinearReference(OpBuilder &b, LinearAttentionOp op,
         });
     });
   });
-  for (Value buffer : {state, queryFeatures, keyFeatures, row, numerator,
-                       scratch})
+  for (Value buffer :
+       {state, queryFeatures, keyFeatures, row, numerator, scratch})
     e.free(buffer);
 }
 
@@ -294,8 +288,8 @@ static void buildHybridReference(OpBuilder &b, HybridOp op,
   }
 
   Value batches = e.dim(query, 0), length = e.dim(query, 2);
-  Value softmaxSum = e.buffer({valueDim + 1});  // [sum p v, sum p]
-  Value linearSum = e.buffer({valueDim + 1});   // [sum a v, sum a]
+  Value softmaxSum = e.buffer({valueDim + 1}); // [sum p v, sum p]
+  Value linearSum = e.buffer({valueDim + 1});  // [sum a v, sum a]
   Value queryFeatures = e.buffer({featureDim});
   Value keyFeatures = e.buffer({featureDim});
   Value logDecay = e.buffer({featureDim});
@@ -310,8 +304,8 @@ static void buildHybridReference(OpBuilder &b, HybridOp op,
       e.loop(e.idx(0), length, [&](Value i) {
         // The window [lo, i] with lo = max(i - window + 1, 0).
         Value next = e.addi(i, e.idx(1));
-        Value lo = arith::MaxSIOp::create(b, e.loc, e.subi(next, window),
-                                          e.idx(0));
+        Value lo =
+            arith::MaxSIOp::create(b, e.loc, e.subi(next, window), e.idx(0));
         auto score = [&](Value j) {
           return f.mul(scale, e.sum(keyDim, [&](Value d) {
             return f.mul(e.load(query, {bi, h, i, d}),
@@ -382,8 +376,7 @@ static void buildHybridReference(OpBuilder &b, HybridOp op,
             Value numerator =
                 f.add(f.mul(f.c(w0), e.load(softmaxSum, {d})),
                       f.mul(linearFactor, e.load(linearSum, {d})));
-            e.store(e.divOrZero(numerator, denominator), output,
-                    {bi, h, i, d});
+            e.store(e.divOrZero(numerator, denominator), output, {bi, h, i, d});
           });
           return;
         }
@@ -398,8 +391,8 @@ static void buildHybridReference(OpBuilder &b, HybridOp op,
       });
     });
   });
-  for (Value buffer : {softmaxSum, linearSum, queryFeatures, keyFeatures,
-                       logDecay, scratch})
+  for (Value buffer :
+       {softmaxSum, linearSum, queryFeatures, keyFeatures, logDecay, scratch})
     e.free(buffer);
 }
 
@@ -416,12 +409,12 @@ struct AttnLowerToReferencePass
     ModuleOp module = getOperation();
     FailureOr<Type> storage = parseFloatStorage(module, floatStorage);
     if (failed(storage) ||
-        failed(lowerSpecOps(module, "reference", *storage,
-                            [](OpBuilder &builder, Operation *op,
-                               const Kernel &kernel) {
-                              buildReference(builder, op, kernel);
-                              return success();
-                            })))
+        failed(lowerSpecOps(
+            module, "reference", *storage,
+            [](OpBuilder &builder, Operation *op, const Kernel &kernel) {
+              buildReference(builder, op, kernel);
+              return success();
+            })))
       signalPassFailure();
   }
 

@@ -79,8 +79,7 @@ struct FlashSpec {
 
 /// Emits the flash loops (steps 1-5 of the file comment) over batches,
 /// heads and query blocks.
-static void emitFlashLoops(Emitter &e, const FlashSpec &spec,
-                           TileSizes tiles) {
+static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
   OpBuilder &b = e.b;
   FloatMath &f = e.f;
   int64_t bq = tiles.blockQueries, bk = tiles.blockKeys;
@@ -92,143 +91,156 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec,
   Value acc = e.buffer({bq, valueDim});
   Value weights = e.buffer({bk});
   Value zero = e.idx(0);
-  Value numQueryBlocks = arith::CeilDivUIOp::create(b, e.loc, numQueries,
-                                                    e.idx(bq));
+  Value numQueryBlocks =
+      arith::CeilDivUIOp::create(b, e.loc, numQueries, e.idx(bq));
 
   e.loop(zero, spec.batches, [&](Value bi) {
     e.loop(spec.heads, [&](Value h) {
       Value kh = e.divui(h, spec.keyGroup), vh = e.divui(h, spec.valueGroup);
-      e.loop(zero, numQueryBlocks, [&](Value qb) {
-        Value q0 = arith::MulIOp::create(b, e.loc, qb, e.idx(bq));
-        Value q1 = arith::MinUIOp::create(b, e.loc, e.addi(q0, e.idx(bq)),
-                                          numQueries);
-        Value rows = e.subi(q1, q0);
+      e.loop(
+          zero, numQueryBlocks,
+          [&](Value qb) {
+            Value q0 = arith::MulIOp::create(b, e.loc, qb, e.idx(bq));
+            Value q1 = arith::MinUIOp::create(b, e.loc, e.addi(q0, e.idx(bq)),
+                                              numQueries);
+            Value rows = e.subi(q1, q0);
 
-        // 1. Key ranges of this query block.
-        KeyRangeQuery rangeQuery{q0, q1, h, numQueries, numKeys};
-        KeyRanges ranges;
-        if (spec.mask) {
-          ranges = spec.mask.buildKeyRanges(b, e.loc, rangeQuery);
-        } else {
-          ranges.visible.push_back({zero, numKeys});
-          ranges.full = {zero, numKeys};
-        }
-        Value fullLo = arith::MaxSIOp::create(b, e.loc, ranges.full.first, zero);
-        Value fullHi =
-            arith::MinSIOp::create(b, e.loc, ranges.full.second, numKeys);
-
-        e.loop(zero, rows, [&](Value r) {
-          e.store(softmax ? e.negInf() : f.c(0), rowMax, {r});
-          e.store(f.c(0), rowSum, {r});
-          e.loop(valueDim, [&](Value d) { e.store(f.c(0), acc, {r, d}); });
-        });
-
-        // 4. One tile: rows [q0, q1) x keys [k0, k1).
-        auto tile = [&](Value k0, Value k1, bool masked) {
-          e.loop(zero, rows, [&](Value r) {
-            Value i = e.addi(q0, r);
-            // Scores (softmax) or weights of the row, and the tile maximum.
-            Value tileMax = emitFor(
-                b, e.loc, k0, k1, {e.negInf()}, [&](Value j, ValueRange mx) {
-                  Value s = spec.score(bi, h, kh, i, j);
-                  Value slot = e.subi(j, k0);
-                  if (!softmax) {
-                    Value p = spec.weight(s);
-                    if (masked)
-                      p = f.select(spec.keep(bi, h, i, j), p, f.c(0));
-                    e.store(p, weights, {slot});
-                    return Values{mx[0]};
-                  }
-                  if (masked)
-                    s = f.select(spec.keep(bi, h, i, j), s, e.negInf());
-                  e.store(s, weights, {slot});
-                  return Values{f.max(mx[0], s)};
-                })[0];
-
-            Value correction = f.c(1), newMax;
-            if (softmax) {
-              Value oldMax = e.load(rowMax, {r});
-              newMax = f.max(oldMax, tileMax);
-              Value wasEmpty =
-                  f.cmp(arith::CmpFPredicate::OEQ, oldMax, e.negInf());
-              correction = f.select(
-                  wasEmpty, f.c(0),
-                  f.exp(f.select(wasEmpty, f.c(0), f.sub(oldMax, newMax))));
-              e.store(newMax, rowMax, {r});
+            // 1. Key ranges of this query block.
+            KeyRangeQuery rangeQuery{q0, q1, h, numQueries, numKeys};
+            KeyRanges ranges;
+            if (spec.mask) {
+              ranges = spec.mask.buildKeyRanges(b, e.loc, rangeQuery);
+            } else {
+              ranges.visible.push_back({zero, numKeys});
+              ranges.full = {zero, numKeys};
             }
-            Value tileSum = emitFor(
-                b, e.loc, k0, k1, {f.c(0)}, [&](Value j, ValueRange sum) {
-                  Value slot = e.subi(j, k0);
-                  Value p = e.load(weights, {slot});
-                  if (softmax) {
-                    // exp(s - m'), 0 for a masked (-inf) score.
-                    Value isNegInf =
-                        f.cmp(arith::CmpFPredicate::OEQ, p, e.negInf());
-                    p = f.select(isNegInf, f.c(0),
-                                 f.exp(f.select(isNegInf, f.c(0),
-                                                f.sub(p, newMax))));
-                    e.store(p, weights, {slot});
-                  }
-                  return Values{f.add(sum[0], p)};
-                })[0];
-            e.store(f.add(f.mul(correction, e.load(rowSum, {r})), tileSum),
-                    rowSum, {r});
-            e.loop(valueDim, [&](Value d) {
-              Value pv = emitFor(b, e.loc, k0, k1, {f.c(0)},
-                                 [&](Value j, ValueRange sum) {
-                                   Value p = e.load(weights, {e.subi(j, k0)});
-                                   Value v = e.load(spec.value, {bi, vh, j, d});
-                                   return Values{f.add(sum[0], f.mul(p, v))};
-                                 })[0];
-              e.store(f.add(f.mul(correction, e.load(acc, {r, d})), pv), acc,
-                      {r, d});
+            Value fullLo =
+                arith::MaxSIOp::create(b, e.loc, ranges.full.first, zero);
+            Value fullHi =
+                arith::MinSIOp::create(b, e.loc, ranges.full.second, numKeys);
+
+            e.loop(zero, rows, [&](Value r) {
+              e.store(softmax ? e.negInf() : f.c(0), rowMax, {r});
+              e.store(f.c(0), rowSum, {r});
+              e.loop(valueDim, [&](Value d) { e.store(f.c(0), acc, {r, d}); });
             });
-          });
-        };
 
-        // 2. Visit the key blocks of every interval, restricted to it.
-        for (auto [lo, hi] : ranges.visible) {
-          Value begin = arith::MaxSIOp::create(b, e.loc, lo, zero);
-          Value end = arith::MaxSIOp::create(
-              b, e.loc, arith::MinSIOp::create(b, e.loc, hi, numKeys), begin);
-          Value firstBlock = e.divui(begin, bk);
-          Value lastBlock = arith::CeilDivUIOp::create(b, e.loc, end, e.idx(bk));
-          e.loop(firstBlock, lastBlock, [&](Value kb) {
-            Value blockStart = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
-            Value k0 = arith::MaxSIOp::create(b, e.loc, blockStart, begin);
-            Value k1 = arith::MinSIOp::create(
-                b, e.loc, e.addi(blockStart, e.idx(bk)), end);
-            // 3. Blocks every query sees run without mask code. Without a
-            // mask every block is such a block; with a mask_mod none is.
-            if (!spec.mask && !spec.hasMaskMod) {
-              tile(k0, k1, /*masked=*/false);
-              return;
-            }
-            if (spec.hasMaskMod) {
-              tile(k0, k1, /*masked=*/true);
-              return;
-            }
-            Value isFull = arith::AndIOp::create(
-                b, e.loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
-                e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
-            emitIf(
-                b, e.loc, isFull,
-                [&] {
-                  tile(k0, k1, /*masked=*/false);
-                  return Values{};
-                },
-                [&] {
-                  tile(k0, k1, /*masked=*/true);
-                  return Values{};
+            // 4. One tile: rows [q0, q1) x keys [k0, k1).
+            auto tile = [&](Value k0, Value k1, bool masked) {
+              e.loop(zero, rows, [&](Value r) {
+                Value i = e.addi(q0, r);
+                // Scores (softmax) or weights of the row, and the tile maximum.
+                Value tileMax = emitFor(
+                    b, e.loc, k0, k1, {e.negInf()},
+                    [&](Value j, ValueRange mx) {
+                      Value s = spec.score(bi, h, kh, i, j);
+                      Value slot = e.subi(j, k0);
+                      if (!softmax) {
+                        Value p = spec.weight(s);
+                        if (masked)
+                          p = f.select(spec.keep(bi, h, i, j), p, f.c(0));
+                        e.store(p, weights, {slot});
+                        return Values{mx[0]};
+                      }
+                      if (masked)
+                        s = f.select(spec.keep(bi, h, i, j), s, e.negInf());
+                      e.store(s, weights, {slot});
+                      return Values{f.max(mx[0], s)};
+                    })[0];
+
+                Value correction = f.c(1), newMax;
+                if (softmax) {
+                  Value oldMax = e.load(rowMax, {r});
+                  newMax = f.max(oldMax, tileMax);
+                  Value wasEmpty =
+                      f.cmp(arith::CmpFPredicate::OEQ, oldMax, e.negInf());
+                  correction = f.select(
+                      wasEmpty, f.c(0),
+                      f.exp(f.select(wasEmpty, f.c(0), f.sub(oldMax, newMax))));
+                  e.store(newMax, rowMax, {r});
+                }
+                Value tileSum = emitFor(
+                    b, e.loc, k0, k1, {f.c(0)}, [&](Value j, ValueRange sum) {
+                      Value slot = e.subi(j, k0);
+                      Value p = e.load(weights, {slot});
+                      if (softmax) {
+                        // exp(s - m'), 0 for a masked (-inf) score.
+                        Value isNegInf =
+                            f.cmp(arith::CmpFPredicate::OEQ, p, e.negInf());
+                        p = f.select(isNegInf, f.c(0),
+                                     f.exp(f.select(isNegInf, f.c(0),
+                                                    f.sub(p, newMax))));
+                        e.store(p, weights, {slot});
+                      }
+                      return Values{f.add(sum[0], p)};
+                    })[0];
+                e.store(f.add(f.mul(correction, e.load(rowSum, {r})), tileSum),
+                        rowSum, {r});
+                e.loop(valueDim, [&](Value d) {
+                  Value pv = emitFor(
+                      b, e.loc, k0, k1, {f.c(0)}, [&](Value j, ValueRange sum) {
+                        Value p = e.load(weights, {e.subi(j, k0)});
+                        Value v = e.load(spec.value, {bi, vh, j, d});
+                        return Values{f.add(sum[0], f.mul(p, v))};
+                      })[0];
+                  e.store(f.add(f.mul(correction, e.load(acc, {r, d})), pv),
+                          acc, {r, d});
                 });
-          }, "key_blocks");
-        }
+              });
+            };
 
-        // 5. Hand every finished row to the caller.
-        e.loop(zero, rows, [&](Value r) {
-          spec.finishRow(bi, h, e.addi(q0, r), rowMax, rowSum, acc, r);
-        });
-      }, "query_blocks");
+            // 2. Visit the key blocks of every interval, restricted to it.
+            for (auto [lo, hi] : ranges.visible) {
+              Value begin = arith::MaxSIOp::create(b, e.loc, lo, zero);
+              Value end = arith::MaxSIOp::create(
+                  b, e.loc, arith::MinSIOp::create(b, e.loc, hi, numKeys),
+                  begin);
+              Value firstBlock = e.divui(begin, bk);
+              Value lastBlock =
+                  arith::CeilDivUIOp::create(b, e.loc, end, e.idx(bk));
+              e.loop(
+                  firstBlock, lastBlock,
+                  [&](Value kb) {
+                    Value blockStart =
+                        arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
+                    Value k0 =
+                        arith::MaxSIOp::create(b, e.loc, blockStart, begin);
+                    Value k1 = arith::MinSIOp::create(
+                        b, e.loc, e.addi(blockStart, e.idx(bk)), end);
+                    // 3. Blocks every query sees run without mask code. Without
+                    // a mask every block is such a block; with a mask_mod none
+                    // is.
+                    if (!spec.mask && !spec.hasMaskMod) {
+                      tile(k0, k1, /*masked=*/false);
+                      return;
+                    }
+                    if (spec.hasMaskMod) {
+                      tile(k0, k1, /*masked=*/true);
+                      return;
+                    }
+                    Value isFull = arith::AndIOp::create(
+                        b, e.loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
+                        e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
+                    emitIf(
+                        b, e.loc, isFull,
+                        [&] {
+                          tile(k0, k1, /*masked=*/false);
+                          return Values{};
+                        },
+                        [&] {
+                          tile(k0, k1, /*masked=*/true);
+                          return Values{};
+                        });
+                  },
+                  "key_blocks");
+            }
+
+            // 5. Hand every finished row to the caller.
+            e.loop(zero, rows, [&](Value r) {
+              spec.finishRow(bi, h, e.addi(q0, r), rowMax, rowSum, acc, r);
+            });
+          },
+          "query_blocks");
     });
   });
   for (Value buffer : {rowMax, rowSum, acc, weights})
@@ -356,8 +368,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
     deltaBuffers = {inverse, wy, wyState, keyMix};
   }
   Value zero = e.idx(0), one = f.c(1);
-  Value numChunks =
-      arith::CeilDivUIOp::create(b, e.loc, spec.length, e.idx(C));
+  Value numChunks = arith::CeilDivUIOp::create(b, e.loc, spec.length, e.idx(C));
 
   // Helpers on the chunk buffers.
   auto copyFeatures = [&](Value target, Value row) {
@@ -385,9 +396,8 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
       Value kh = e.divui(h, spec.keyGroup), vh = e.divui(h, spec.valueGroup);
       e.loop(F, [&](Value fi) {
         e.loop(columns, [&](Value c) {
-          e.store(spec.initialState
-                      ? e.load(spec.initialState, {bi, h, fi, c})
-                      : f.c(0),
+          e.store(spec.initialState ? e.load(spec.initialState, {bi, h, fi, c})
+                                    : f.c(0),
                   state, {fi, c});
         });
       });
@@ -420,30 +430,27 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
         // 4. Non-causal: S += K^T V over all chunks, then Q S.
         e.loop(zero, numChunks, [&](Value ci) {
           Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
-          Value rows = e.subi(
-              arith::MinUIOp::create(b, e.loc, e.addi(t0, e.idx(C)),
-                                     spec.length),
-              t0);
+          Value rows = e.subi(arith::MinUIOp::create(
+                                  b, e.loc, e.addi(t0, e.idx(C)), spec.length),
+                              t0);
           loadKeys(t0, rows);
           e.loop(F, [&](Value fi) {
             e.loop(columns, [&](Value c) {
-              Value kv = emitFor(b, e.loc, zero, rows, {f.c(0)},
-                                 [&](Value r, ValueRange acc) {
-                                   return Values{f.add(
-                                       acc[0],
-                                       f.mul(e.load(keyFeatures, {r, fi}),
-                                             e.load(values, {r, c})))};
-                                 })[0];
+              Value kv = emitFor(
+                  b, e.loc, zero, rows, {f.c(0)}, [&](Value r, ValueRange acc) {
+                    return Values{
+                        f.add(acc[0], f.mul(e.load(keyFeatures, {r, fi}),
+                                            e.load(values, {r, c})))};
+                  })[0];
               e.store(f.add(e.load(state, {fi, c}), kv), state, {fi, c});
             });
           });
         });
         e.loop(zero, numChunks, [&](Value ci) {
           Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
-          Value rows = e.subi(
-              arith::MinUIOp::create(b, e.loc, e.addi(t0, e.idx(C)),
-                                     spec.length),
-              t0);
+          Value rows = e.subi(arith::MinUIOp::create(
+                                  b, e.loc, e.addi(t0, e.idx(C)), spec.length),
+                              t0);
           loadQueries(t0, rows);
           e.loop(zero, rows, [&](Value r) {
             e.loop(columns, [&](Value c) {
@@ -460,10 +467,10 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                                             spec.length);
           Value rows = e.subi(t1, t0);
           Value lagValue = e.idx(lag);
-          Value k0 = arith::MaxSIOp::create(b, e.loc, e.subi(t0, lagValue),
-                                            zero);
-          Value k1 = arith::MaxSIOp::create(b, e.loc, e.subi(t1, lagValue),
-                                            zero);
+          Value k0 =
+              arith::MaxSIOp::create(b, e.loc, e.subi(t0, lagValue), zero);
+          Value k1 =
+              arith::MaxSIOp::create(b, e.loc, e.subi(t1, lagValue), zero);
           Value keys = e.subi(k1, k0);
           // Prefix position u of sequence position x is x - base.
           Value base = e.subi(t0, e.idx(lag + 1));
@@ -488,76 +495,86 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
               });
             });
           }
-          Value chunkStart = lagValue; // u of t0 - 1
+          Value chunkStart = lagValue;             // u of t0 - 1
           Value chunkEnd = e.addi(rows, lagValue); // u of t1 - 1
-          auto keyPosition = [&](Value s) { // u of key row s
+          auto keyPosition = [&](Value s) {        // u of key row s
             return e.subi(e.addi(k0, s), base);
           };
 
           if (!spec.delta) {
             // 3a. Outputs: inter-chunk part from S, intra-chunk part from
             // the decay-masked causal matrix.
-            e.loop(zero, rows, [&](Value r) {
-              Value i = e.addi(t0, r);
-              Value ui = e.addi(r, e.idx(lag + 1));
-              // Keys k0 + s <= i - lag.
-              Value visible = arith::MinSIOp::create(
-                  b, e.loc,
-                  arith::MaxSIOp::create(
-                      b, e.loc, e.subi(e.addi(e.subi(i, lagValue), e.idx(1)), k0),
-                      zero),
-                  keys);
-              e.loop(zero, visible, [&](Value s) {
-                Value uj = keyPosition(s);
-                e.store(e.sum(F,
-                              [&](Value fi) {
-                                return f.mul(
-                                    f.mul(e.load(queryFeatures, {r, fi}),
-                                          e.load(keyFeatures, {s, fi})),
-                                    decay(ui, uj, fi));
-                              }),
-                        weightsRow, {s});
-              });
-              e.loop(columns, [&](Value c) {
-                // Inter-chunk: phi(q_i)^T D(t0-1 -> i) S.
-                Value inter = emitFor(
-                    b, e.loc, zero, e.idx(F), {f.c(0)},
-                    [&](Value fi, ValueRange acc) {
-                      Value term = f.mul(f.mul(e.load(queryFeatures, {r, fi}),
-                                               decay(ui, chunkStart, fi)),
-                                         e.load(state, {fi, c}));
-                      return Values{f.add(acc[0], term)};
-                    },
-                    "inter_chunk")[0];
-                // Intra-chunk: the decay-masked causal row times [v, 1].
-                Value intra = emitFor(
-                    b, e.loc, zero, visible, {f.c(0)},
-                    [&](Value s, ValueRange acc) {
-                      return Values{f.add(acc[0],
-                                          f.mul(e.load(weightsRow, {s}),
-                                                e.load(values, {s, c})))};
-                    },
-                    "intra_chunk")[0];
-                e.store(f.add(inter, intra), numerator, {c});
-              });
-              spec.finishRow(bi, h, i, numerator);
-            }, "chunk_outputs");
+            e.loop(
+                zero, rows,
+                [&](Value r) {
+                  Value i = e.addi(t0, r);
+                  Value ui = e.addi(r, e.idx(lag + 1));
+                  // Keys k0 + s <= i - lag.
+                  Value visible = arith::MinSIOp::create(
+                      b, e.loc,
+                      arith::MaxSIOp::create(
+                          b, e.loc,
+                          e.subi(e.addi(e.subi(i, lagValue), e.idx(1)), k0),
+                          zero),
+                      keys);
+                  e.loop(zero, visible, [&](Value s) {
+                    Value uj = keyPosition(s);
+                    e.store(e.sum(F,
+                                  [&](Value fi) {
+                                    return f.mul(
+                                        f.mul(e.load(queryFeatures, {r, fi}),
+                                              e.load(keyFeatures, {s, fi})),
+                                        decay(ui, uj, fi));
+                                  }),
+                            weightsRow, {s});
+                  });
+                  e.loop(columns, [&](Value c) {
+                    // Inter-chunk: phi(q_i)^T D(t0-1 -> i) S.
+                    Value inter = emitFor(
+                        b, e.loc, zero, e.idx(F), {f.c(0)},
+                        [&](Value fi, ValueRange acc) {
+                          Value term =
+                              f.mul(f.mul(e.load(queryFeatures, {r, fi}),
+                                          decay(ui, chunkStart, fi)),
+                                    e.load(state, {fi, c}));
+                          return Values{f.add(acc[0], term)};
+                        },
+                        "inter_chunk")[0];
+                    // Intra-chunk: the decay-masked causal row times [v, 1].
+                    Value intra = emitFor(
+                        b, e.loc, zero, visible, {f.c(0)},
+                        [&](Value s, ValueRange acc) {
+                          return Values{
+                              f.add(acc[0], f.mul(e.load(weightsRow, {s}),
+                                                  e.load(values, {s, c})))};
+                        },
+                        "intra_chunk")[0];
+                    e.store(f.add(inter, intra), numerator, {c});
+                  });
+                  spec.finishRow(bi, h, i, numerator);
+                },
+                "chunk_outputs");
             // State update: S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
-            e.loop(F, [&](Value fi) {
-              Value carried = decay(chunkEnd, chunkStart, fi);
-              e.loop(columns, [&](Value c) {
-                Value added = emitFor(
-                    b, e.loc, zero, keys, {f.c(0)}, [&](Value s, ValueRange acc) {
-                      Value term = f.mul(
-                          f.mul(decay(chunkEnd, keyPosition(s), fi),
-                                e.load(keyFeatures, {s, fi})),
-                          e.load(values, {s, c}));
-                      return Values{f.add(acc[0], term)};
-                    })[0];
-                e.store(f.add(f.mul(carried, e.load(state, {fi, c})), added),
+            e.loop(
+                F,
+                [&](Value fi) {
+                  Value carried = decay(chunkEnd, chunkStart, fi);
+                  e.loop(columns, [&](Value c) {
+                    Value added =
+                        emitFor(b, e.loc, zero, keys, {f.c(0)},
+                                [&](Value s, ValueRange acc) {
+                                  Value term = f.mul(
+                                      f.mul(decay(chunkEnd, keyPosition(s), fi),
+                                            e.load(keyFeatures, {s, fi})),
+                                      e.load(values, {s, c}));
+                                  return Values{f.add(acc[0], term)};
+                                })[0];
+                    e.store(
+                        f.add(f.mul(carried, e.load(state, {fi, c})), added),
                         state, {fi, c});
-              });
-            }, "state_update");
+                  });
+                },
+                "state_update");
             return;
           }
 
@@ -569,30 +586,32 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             return e.load(spec.beta, {bi, h, e.addi(t0, r)});
           };
           // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p.
-          e.loop(zero, rows, [&](Value r) {
-            e.store(one, inverse, {r, r});
-            e.loop(zero, r, [&](Value m) {
-              Value sum = emitFor(
-                  b, e.loc, m, r, {f.c(0)}, [&](Value p, ValueRange acc) {
-                    Value l = f.mul(betaOf(r),
-                                    dotRows(keyFeatures, r, keyFeatures, p));
-                    return Values{
-                        f.add(acc[0], f.mul(l, e.load(inverse, {p, m})))};
-                  })[0];
-              e.store(f.sub(f.c(0), sum), inverse, {r, m});
-            });
-          }, "ut_transform");
+          e.loop(
+              zero, rows,
+              [&](Value r) {
+                e.store(one, inverse, {r, r});
+                e.loop(zero, r, [&](Value m) {
+                  Value sum = emitFor(
+                      b, e.loc, m, r, {f.c(0)}, [&](Value p, ValueRange acc) {
+                        Value l = f.mul(
+                            betaOf(r), dotRows(keyFeatures, r, keyFeatures, p));
+                        return Values{
+                            f.add(acc[0], f.mul(l, e.load(inverse, {p, m})))};
+                      })[0];
+                  e.store(f.sub(f.c(0), sum), inverse, {r, m});
+                });
+              },
+              "ut_transform");
           // W = T diag(beta) K, and W S_0.
           e.loop(zero, rows, [&](Value r) {
             e.loop(F, [&](Value fi) {
-              Value w = emitFor(b, e.loc, zero, e.addi(r, e.idx(1)), {f.c(0)},
-                                [&](Value m, ValueRange acc) {
-                                  return Values{f.add(
-                                      acc[0],
-                                      f.mul(f.mul(e.load(inverse, {r, m}),
-                                                  betaOf(m)),
-                                            e.load(keyFeatures, {m, fi})))};
-                                })[0];
+              Value w = emitFor(
+                  b, e.loc, zero, e.addi(r, e.idx(1)), {f.c(0)},
+                  [&](Value m, ValueRange acc) {
+                    return Values{f.add(
+                        acc[0], f.mul(f.mul(e.load(inverse, {r, m}), betaOf(m)),
+                                      e.load(keyFeatures, {m, fi})))};
+                  })[0];
               e.store(w, wy, {r, fi});
             });
             e.loop(columns, [&](Value c) {
@@ -610,14 +629,12 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             Value upto = e.addi(r, e.idx(1));
             // weightsRow[m] = (A T)[r][m] beta_m gamma_r / gamma_m.
             e.loop(zero, upto, [&](Value m) {
-              Value at = emitFor(b, e.loc, m, upto, {f.c(0)},
-                                 [&](Value j, ValueRange acc) {
-                                   Value a = dotRows(queryFeatures, r,
-                                                     keyFeatures, j);
-                                   return Values{f.add(
-                                       acc[0],
-                                       f.mul(a, e.load(inverse, {j, m})))};
-                                 })[0];
+              Value at = emitFor(
+                  b, e.loc, m, upto, {f.c(0)}, [&](Value j, ValueRange acc) {
+                    Value a = dotRows(queryFeatures, r, keyFeatures, j);
+                    return Values{
+                        f.add(acc[0], f.mul(a, e.load(inverse, {j, m})))};
+                  })[0];
               Value ratio = f.exp(f.sub(gammaLog(r), gammaLog(m)));
               e.store(f.mul(f.mul(at, betaOf(m)), ratio), weightsRow, {m});
             });
@@ -633,13 +650,11 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                     return Values{
                         f.add(acc[0], f.mul(a, e.load(wyState, {j, c})))};
                   })[0];
-              Value fresh = emitFor(b, e.loc, zero, upto, {f.c(0)},
-                                    [&](Value m, ValueRange acc) {
-                                      return Values{f.add(
-                                          acc[0],
-                                          f.mul(e.load(weightsRow, {m}),
-                                                e.load(values, {m, c})))};
-                                    })[0];
+              Value fresh = emitFor(
+                  b, e.loc, zero, upto, {f.c(0)}, [&](Value m, ValueRange acc) {
+                    return Values{f.add(acc[0], f.mul(e.load(weightsRow, {m}),
+                                                      e.load(values, {m, c})))};
+                  })[0];
               e.store(f.add(f.mul(gamma, f.sub(fromState, corrected)), fresh),
                       numerator, {c});
             });
@@ -650,13 +665,12 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
           Value last = e.subi(rows, e.idx(1));
           e.loop(zero, rows, [&](Value m) {
             e.loop(F, [&](Value fi) {
-              Value mix = emitFor(b, e.loc, m, rows, {f.c(0)},
-                                  [&](Value j, ValueRange acc) {
-                                    return Values{f.add(
-                                        acc[0],
-                                        f.mul(e.load(inverse, {j, m}),
-                                              e.load(keyFeatures, {j, fi})))};
-                                  })[0];
+              Value mix = emitFor(
+                  b, e.loc, m, rows, {f.c(0)}, [&](Value j, ValueRange acc) {
+                    return Values{
+                        f.add(acc[0], f.mul(e.load(inverse, {j, m}),
+                                            e.load(keyFeatures, {j, fi})))};
+                  })[0];
               Value ratio = f.exp(f.sub(gammaLog(last), gammaLog(m)));
               e.store(f.mul(f.mul(mix, betaOf(m)), ratio), keyMix, {m, fi});
             });
@@ -664,22 +678,19 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
           Value gammaLast = f.exp(gammaLog(last));
           e.loop(F, [&](Value fi) {
             e.loop(columns, [&](Value c) {
-              Value removed = emitFor(b, e.loc, zero, rows, {f.c(0)},
-                                      [&](Value j, ValueRange acc) {
-                                        return Values{f.add(
-                                            acc[0],
-                                            f.mul(e.load(keyFeatures, {j, fi}),
-                                                  e.load(wyState, {j, c})))};
-                                      })[0];
-              Value added = emitFor(b, e.loc, zero, rows, {f.c(0)},
-                                    [&](Value m, ValueRange acc) {
-                                      return Values{f.add(
-                                          acc[0],
-                                          f.mul(e.load(keyMix, {m, fi}),
-                                                e.load(values, {m, c})))};
-                                    })[0];
-              Value kept = f.mul(gammaLast,
-                                 f.sub(e.load(state, {fi, c}), removed));
+              Value removed = emitFor(
+                  b, e.loc, zero, rows, {f.c(0)}, [&](Value j, ValueRange acc) {
+                    return Values{
+                        f.add(acc[0], f.mul(e.load(keyFeatures, {j, fi}),
+                                            e.load(wyState, {j, c})))};
+                  })[0];
+              Value added = emitFor(
+                  b, e.loc, zero, rows, {f.c(0)}, [&](Value m, ValueRange acc) {
+                    return Values{f.add(acc[0], f.mul(e.load(keyMix, {m, fi}),
+                                                      e.load(values, {m, c})))};
+                  })[0];
+              Value kept =
+                  f.mul(gammaLast, f.sub(e.load(state, {fi, c}), removed));
               e.store(f.add(kept, added), state, {fi, c});
             });
           });
@@ -771,9 +782,9 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   if (shared)
     softmaxRows = memref::AllocOp::create(
         b, e.loc,
-        MemRefType::get({ShapedType::kDynamic, heads, ShapedType::kDynamic,
-                         valueDim + 2},
-                        b.getF32Type()),
+        MemRefType::get(
+            {ShapedType::kDynamic, heads, ShapedType::kDynamic, valueDim + 2},
+            b.getF32Type()),
         ValueRange{batches, length});
 
   FlashSpec flash;
@@ -782,9 +793,9 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   flash.valueGroup = heads / op.getValue().getType().getDimSize(1);
   flash.valueDim = valueDim;
   flash.softmax = true;
-  flash.mask = SlidingWindowAttr::get(context, op.getWindow() - 1,
-                                      /*right=*/0,
-                                      DiagonalAlignment::bottom_right);
+  flash.mask =
+      SlidingWindowAttr::get(context, op.getWindow() - 1,
+                             /*right=*/0, DiagonalAlignment::bottom_right);
   flash.hasMaskMod = false;
   flash.value = kernel.get(KernelArgRole::Value);
   flash.batches = batches;
@@ -801,8 +812,8 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
     MaskValues values{bi, h, i, j, flash.numQueries, flash.numKeys, {}, {}};
     return flash.mask.buildIsVisible(b, e.loc, values);
   };
-  flash.finishRow = [&](Value bi, Value h, Value i, Value rowMax,
-                        Value rowSum, Value acc, Value r) {
+  flash.finishRow = [&](Value bi, Value h, Value i, Value rowMax, Value rowSum,
+                        Value acc, Value r) {
     Value sum = e.load(rowSum, {r});
     if (!shared) {
       e.loop(valueDim, [&](Value d) {
@@ -860,9 +871,9 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
         f.mul(softmaxFactor, e.load(softmaxRows, {bi, h, i, e.idx(valueDim)})),
         f.mul(linearFactor, e.load(numerator, {e.idx(valueDim)})));
     e.loop(valueDim, [&](Value d) {
-      Value value = f.add(
-          f.mul(softmaxFactor, e.load(softmaxRows, {bi, h, i, d})),
-          f.mul(linearFactor, e.load(numerator, {d})));
+      Value value =
+          f.add(f.mul(softmaxFactor, e.load(softmaxRows, {bi, h, i, d})),
+                f.mul(linearFactor, e.load(numerator, {d})));
       e.store(e.divOrZero(value, denominator), output, {bi, h, i, d});
     });
   };

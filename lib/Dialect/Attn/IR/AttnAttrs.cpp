@@ -68,8 +68,7 @@ static ParseResult parseNeighborhoodParams(AsmParser &parser,
   return success();
 }
 
-static void printNeighborhoodParams(AsmPrinter &printer,
-                                    ArrayRef<int64_t> grid,
+static void printNeighborhoodParams(AsmPrinter &printer, ArrayRef<int64_t> grid,
                                     ArrayRef<int64_t> kernel,
                                     ArrayRef<int64_t> dilation,
                                     ArrayRef<int64_t> causalAxes) {
@@ -125,9 +124,9 @@ verifyMaskList(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-static LogicalResult verifyMaskListForOp(ArrayRef<Attribute> masks,
-                                         const MaskOpInfo &info,
-                                         function_ref<InFlightDiagnostic()> emitError) {
+static LogicalResult
+verifyMaskListForOp(ArrayRef<Attribute> masks, const MaskOpInfo &info,
+                    function_ref<InFlightDiagnostic()> emitError) {
   for (Attribute mask : masks)
     if (failed(cast<MaskAttrInterface>(mask).verifyForOp(info, emitError)))
       return failure();
@@ -167,8 +166,9 @@ LogicalResult
 SlidingWindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           int64_t left, int64_t right, DiagonalAlignment) {
   if (left < 0 || right < 0)
-    return emitError() << "sliding window sizes must be non-negative, got left = "
-                       << left << " and right = " << right;
+    return emitError()
+           << "sliding window sizes must be non-negative, got left = " << left
+           << " and right = " << right;
   return success();
 }
 
@@ -224,9 +224,8 @@ BlockKind SinksAttr::classifyBlock(const MaskContext &,
   return BlockKind::Partial;
 }
 
-LogicalResult
-SinksAttr::verifyForOp(const MaskOpInfo &,
-                       function_ref<InFlightDiagnostic()>) const {
+LogicalResult SinksAttr::verifyForOp(const MaskOpInfo &,
+                                     function_ref<InFlightDiagnostic()>) const {
   return success();
 }
 
@@ -271,8 +270,8 @@ BlockDiagonalAttr::verifyForOp(const MaskOpInfo &,
 // DocumentAttr
 //===----------------------------------------------------------------------===//
 
-bool DocumentAttr::isVisible(const MaskContext &context, int64_t batch,
-                             int64_t, int64_t query, int64_t key) const {
+bool DocumentAttr::isVisible(const MaskContext &context, int64_t batch, int64_t,
+                             int64_t query, int64_t key) const {
   assert(context.sameSegment && "#attn.document evaluated without segment ids");
   return context.sameSegment && context.sameSegment(batch, query, key);
 }
@@ -461,16 +460,16 @@ bool NeighborhoodAttr::isCausalAxis(unsigned axis) const {
 
 /// Whether key coordinate `y` is in the neighborhood of query coordinate
 /// `x` on one axis of extent `extent`.
-static bool inNeighborhood(int64_t x, int64_t y, int64_t extent,
-                           int64_t kernel, int64_t dilation, bool causal) {
+static bool inNeighborhood(int64_t x, int64_t y, int64_t extent, int64_t kernel,
+                           int64_t dilation, bool causal) {
   if (x % dilation != y % dilation)
     return false;
   int64_t u = x / dilation, w = y / dilation;
   if (causal)
     return std::max<int64_t>(u - kernel + 1, 0) <= w && w <= u;
   int64_t groupLength = (extent - x % dilation + dilation - 1) / dilation;
-  int64_t start = std::clamp<int64_t>(u - kernel / 2, 0,
-                                      std::max<int64_t>(groupLength - kernel, 0));
+  int64_t start = std::clamp<int64_t>(
+      u - kernel / 2, 0, std::max<int64_t>(groupLength - kernel, 0));
   return start <= w && w < start + kernel;
 }
 
@@ -495,18 +494,18 @@ BlockKind NeighborhoodAttr::classifyBlock(const MaskContext &,
   return BlockKind::Partial;
 }
 
-LogicalResult
-NeighborhoodAttr::verifyForOp(const MaskOpInfo &info,
-                              function_ref<InFlightDiagnostic()> emitError) const {
+LogicalResult NeighborhoodAttr::verifyForOp(
+    const MaskOpInfo &info,
+    function_ref<InFlightDiagnostic()> emitError) const {
   int64_t tokens = 1;
   for (int64_t extent : getGrid())
     tokens *= extent;
-  for (auto [name, length] : {std::pair{"query", info.numQueries},
-                              std::pair{"key", info.numKeys}})
+  for (auto [name, length] :
+       {std::pair{"query", info.numQueries}, std::pair{"key", info.numKeys}})
     if (length && *length != tokens)
       return emitError() << "neighborhood grid holds " << tokens
-                         << " tokens but the " << name
-                         << " sequence length is " << *length;
+                         << " tokens but the " << name << " sequence length is "
+                         << *length;
   return success();
 }
 
@@ -519,8 +518,8 @@ LogicalResult AndAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return verifyMaskList(emitError, masks, "#attn.and");
 }
 
-bool AndAttr::isVisible(const MaskContext &context, int64_t batch,
-                        int64_t head, int64_t query, int64_t key) const {
+bool AndAttr::isVisible(const MaskContext &context, int64_t batch, int64_t head,
+                        int64_t query, int64_t key) const {
   return llvm::all_of(getMasks(), [&](Attribute mask) {
     return cast<MaskAttrInterface>(mask).isVisible(context, batch, head, query,
                                                    key);
@@ -531,7 +530,8 @@ BlockKind AndAttr::classifyBlock(const MaskContext &context,
                                  const MaskBlock &block) const {
   BlockKind result = BlockKind::Full;
   for (Attribute mask : getMasks()) {
-    BlockKind kind = cast<MaskAttrInterface>(mask).classifyBlock(context, block);
+    BlockKind kind =
+        cast<MaskAttrInterface>(mask).classifyBlock(context, block);
     if (kind == BlockKind::Empty)
       return BlockKind::Empty;
     if (kind == BlockKind::Partial)
@@ -563,7 +563,8 @@ BlockKind OrAttr::classifyBlock(const MaskContext &context,
                                 const MaskBlock &block) const {
   BlockKind result = BlockKind::Empty;
   for (Attribute mask : getMasks()) {
-    BlockKind kind = cast<MaskAttrInterface>(mask).classifyBlock(context, block);
+    BlockKind kind =
+        cast<MaskAttrInterface>(mask).classifyBlock(context, block);
     if (kind == BlockKind::Full)
       return BlockKind::Full;
     if (kind == BlockKind::Partial)

@@ -1,4 +1,5 @@
-//===- AttnOps.cpp - attn spec-level op verifiers --------------------------===//
+//===- AttnOps.cpp - attn spec-level op verifiers
+//--------------------------===//
 //
 /// \file
 /// Verifiers of attn.attention, attn.linear_attention and attn.hybrid. Each
@@ -143,18 +144,18 @@ static FailureOr<HeadLayout> verifyHeadLayout(Operation *op, Value query,
            << layout.key.getElementType() << " and "
            << layout.value.getElementType();
 
-  for (auto [name, type] : {std::pair{"query", layout.query},
-                            std::pair{"key", layout.key},
-                            std::pair{"value", layout.value}}) {
+  for (auto [name, type] :
+       {std::pair{"query", layout.query}, std::pair{"key", layout.key},
+        std::pair{"value", layout.value}}) {
     for (auto [dim, dimName] : {std::pair{kHeads, "head count (dim 1)"},
                                 std::pair{kHeadDim, "head dim (dim 3)"}}) {
       int64_t size = type.getDimSize(dim);
       if (ShapedType::isDynamic(size))
-        return op->emitOpError() << name << " " << dimName
-                                 << " must be static, got " << type;
+        return op->emitOpError()
+               << name << " " << dimName << " must be static, got " << type;
       if (size <= 0)
-        return op->emitOpError() << name << " " << dimName
-                                 << " must be positive, got " << type;
+        return op->emitOpError()
+               << name << " " << dimName << " must be positive, got " << type;
     }
   }
   layout.queryHeads = layout.query.getDimSize(kHeads);
@@ -170,43 +171,42 @@ static FailureOr<HeadLayout> verifyHeadLayout(Operation *op, Value query,
   for (auto [name, heads] : {std::pair{"key", layout.keyHeads},
                              std::pair{"value", layout.valueHeads}})
     if (layout.queryHeads % heads != 0)
-      return op->emitOpError()
-             << "query heads (" << layout.queryHeads
-             << ") must be a multiple of " << name << " heads (" << heads
-             << ")";
+      return op->emitOpError() << "query heads (" << layout.queryHeads
+                               << ") must be a multiple of " << name
+                               << " heads (" << heads << ")";
 
   auto agree = [](int64_t a, int64_t b) {
     return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
   };
-  for (auto [name, type] : {std::pair{"key", layout.key},
-                            std::pair{"value", layout.value}})
+  for (auto [name, type] :
+       {std::pair{"key", layout.key}, std::pair{"value", layout.value}})
     if (!agree(type.getDimSize(kBatch), layout.query.getDimSize(kBatch)))
       return op->emitOpError() << name << " batch (" << type.getDimSize(kBatch)
                                << ") must equal query batch ("
                                << layout.query.getDimSize(kBatch) << ")";
   if (!agree(layout.value.getDimSize(kSeq), layout.key.getDimSize(kSeq)))
-    return op->emitOpError() << "value sequence length ("
-                             << layout.value.getDimSize(kSeq)
-                             << ") must equal key sequence length ("
-                             << layout.key.getDimSize(kSeq) << ")";
+    return op->emitOpError()
+           << "value sequence length (" << layout.value.getDimSize(kSeq)
+           << ") must equal key sequence length ("
+           << layout.key.getDimSize(kSeq) << ")";
   if (selfAttention &&
       !agree(layout.key.getDimSize(kSeq), layout.query.getDimSize(kSeq)))
-    return op->emitOpError() << "key sequence length ("
-                             << layout.key.getDimSize(kSeq)
-                             << ") must equal query sequence length ("
-                             << layout.query.getDimSize(kSeq)
-                             << "): this op is causal self-attention";
+    return op->emitOpError()
+           << "key sequence length (" << layout.key.getDimSize(kSeq)
+           << ") must equal query sequence length ("
+           << layout.query.getDimSize(kSeq)
+           << "): this op is causal self-attention";
   return layout;
 }
 
 /// The output of every op: [B, Hq, Nq, Dv] in the query's element type.
 static LogicalResult verifyOutput(Operation *op, const HeadLayout &layout,
                                   Type output) {
-  return verifyResultType(
-      op, "output", output,
-      {layout.query.getDimSize(kBatch), layout.queryHeads,
-       layout.query.getDimSize(kSeq), layout.valueDim},
-      layout.query.getElementType(), "batch, query heads, queries, value dim");
+  return verifyResultType(op, "output", output,
+                          {layout.query.getDimSize(kBatch), layout.queryHeads,
+                           layout.query.getDimSize(kSeq), layout.valueDim},
+                          layout.query.getElementType(),
+                          "batch, query heads, queries, value dim");
 }
 
 //===----------------------------------------------------------------------===//
@@ -216,17 +216,16 @@ static LogicalResult verifyOutput(Operation *op, const HeadLayout &layout,
 /// Checks that a non-empty region takes `arguments`, holds only
 /// side-effect-free ops, and yields exactly one `result`. `signature`
 /// spells the expected signature for the message.
-static LogicalResult verifyRegion(Operation *op, Region &region,
-                                  StringRef name, TypeRange arguments,
-                                  Type result, StringRef signature) {
+static LogicalResult verifyRegion(Operation *op, Region &region, StringRef name,
+                                  TypeRange arguments, Type result,
+                                  StringRef signature) {
   if (region.empty())
     return success();
   Block &block = region.front();
   if (block.getNumArguments() != arguments.size())
     return op->emitOpError()
            << "'" << name << "' region must take " << arguments.size()
-           << " arguments " << signature << ", got "
-           << block.getNumArguments();
+           << " arguments " << signature << ", got " << block.getNumArguments();
   for (auto [index, pair] :
        llvm::enumerate(llvm::zip(block.getArgumentTypes(), arguments))) {
     auto [actual, expected] = pair;
@@ -238,22 +237,21 @@ static LogicalResult verifyRegion(Operation *op, Region &region,
   for (Operation &nested : block.without_terminator())
     if (!isMemoryEffectFree(&nested))
       return nested.emitOpError()
-             << "has side effects; the '" << name
-             << "' region of " << op->getName()
-             << " may only hold side-effect-free ops";
+             << "has side effects; the '" << name << "' region of "
+             << op->getName() << " may only hold side-effect-free ops";
   auto yield = dyn_cast<YieldOp>(block.getTerminator());
   if (!yield)
-    return op->emitOpError() << "'" << name
-                             << "' region must end in attn.yield";
+    return op->emitOpError()
+           << "'" << name << "' region must end in attn.yield";
   ValueRange values = yield.getValues();
   if (values.size() != 1)
-    return yield.emitOpError() << "must yield exactly one " << result
-                               << " from the '" << name << "' region, got "
-                               << values.size() << " values";
+    return yield.emitOpError()
+           << "must yield exactly one " << result << " from the '" << name
+           << "' region, got " << values.size() << " values";
   if (values.front().getType() != result)
-    return yield.emitOpError() << "must yield " << result << " from the '"
-                               << name << "' region, got "
-                               << values.front().getType();
+    return yield.emitOpError()
+           << "must yield " << result << " from the '" << name
+           << "' region, got " << values.front().getType();
   return success();
 }
 
@@ -282,10 +280,9 @@ static FailureOr<int64_t> verifyLinearTerm(Operation *op,
                                            const LinearTerm &term) {
   int64_t keyDim = layout.keyDim;
   if (term.featureMap && term.hasFeatureMapRegion)
-    return op->emitOpError()
-           << "feature map given both as attribute ("
-           << stringifyFeatureMap(*term.featureMap)
-           << ") and as a region; give one";
+    return op->emitOpError() << "feature map given both as attribute ("
+                             << stringifyFeatureMap(*term.featureMap)
+                             << ") and as a region; give one";
   FeatureMap map = term.featureMap.value_or(FeatureMap::identity);
   bool hedgehog = map == FeatureMap::hedgehog && !term.hasFeatureMapRegion;
   if (hedgehog && !term.featureWeights)
@@ -340,9 +337,10 @@ static FailureOr<int64_t> verifyLinearTerm(Operation *op,
         return failure();
       break;
     case GateKind::per_key:
-      if (failed(verifyOperandShape(op, "per_key gate", type,
-                                    {batch, layout.queryHeads, seq, featureDim},
-                                    "batch, query heads, sequence, feature dim")))
+      if (failed(
+              verifyOperandShape(op, "per_key gate", type,
+                                 {batch, layout.queryHeads, seq, featureDim},
+                                 "batch, query heads, sequence, feature dim")))
         return failure();
       break;
     case GateKind::none:

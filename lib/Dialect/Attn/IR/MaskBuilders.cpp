@@ -1,4 +1,5 @@
-//===- MaskBuilders.cpp - IR for the named masks ---------------------------===//
+//===- MaskBuilders.cpp - IR for the named masks
+//---------------------------===//
 //
 /// \file
 /// `buildIsVisible` of every named mask: the same predicate as `isVisible`
@@ -60,8 +61,9 @@ static Value buildList(OpBuilder &builder, Location loc, const MaskValues &v,
   Value result;
   for (Attribute mask : masks) {
     Value bit = cast<MaskAttrInterface>(mask).buildIsVisible(builder, loc, v);
-    result = !result ? bit : conjunction ? m.andi(result, bit)
-                                         : m.ori(result, bit);
+    result = !result       ? bit
+             : conjunction ? m.andi(result, bit)
+                           : m.ori(result, bit);
   }
   return result;
 }
@@ -160,22 +162,22 @@ Value NeighborhoodAttr::buildIsVisible(OpBuilder &builder, Location loc,
     query = m.divui(query, extent);
     key = m.divui(key, extent);
     Value group = m.remui(x, dilation);
-    Value sameGroup = m.cmp(arith::CmpIPredicate::eq, group,
-                            m.remui(y, dilation));
+    Value sameGroup =
+        m.cmp(arith::CmpIPredicate::eq, group, m.remui(y, dilation));
     Value u = m.divui(x, dilation), w = m.divui(y, dilation);
     Value inWindow;
     if (isCausalAxis(axis)) {
       // w in [u - kernel + 1, u]; w >= 0 always holds.
-      inWindow = m.andi(
-          m.cmp(arith::CmpIPredicate::sge, w, m.sub(u, m.c(kernel - 1))),
-          m.cmp(arith::CmpIPredicate::sle, w, u));
+      inWindow =
+          m.andi(m.cmp(arith::CmpIPredicate::sge, w, m.sub(u, m.c(kernel - 1))),
+                 m.cmp(arith::CmpIPredicate::sle, w, u));
     } else {
       // start = clamp(u - kernel/2, 0, groupLength - kernel) with
       // groupLength = ceil((extent - group) / dilation) >= kernel.
-      Value groupLength = m.divui(
-          m.sub(m.c(extent + dilation - 1), group), dilation);
-      Value start = arith::MaxSIOp::create(
-          builder, loc, m.sub(u, m.c(kernel / 2)), m.c(0));
+      Value groupLength =
+          m.divui(m.sub(m.c(extent + dilation - 1), group), dilation);
+      Value start = arith::MaxSIOp::create(builder, loc,
+                                           m.sub(u, m.c(kernel / 2)), m.c(0));
       start = arith::MinSIOp::create(builder, loc, start,
                                      m.sub(groupLength, m.c(kernel)));
       inWindow = m.andi(

@@ -1,4 +1,5 @@
-//===- MaskKeyRanges.cpp - Key ranges of query blocks ----------------------===//
+//===- MaskKeyRanges.cpp - Key ranges of query blocks
+//----------------------===//
 //
 /// \file
 /// `buildKeyRanges` of the named masks whose visible keys form intervals per
@@ -145,8 +146,7 @@ KeyRanges PrefixLMAttr::buildKeyRanges(OpBuilder &builder, Location loc,
   Value prefix = m.c(getPrefix());
   KeyRanges ranges;
   ranges.visible.push_back({m.c(0), m.max(prefix, m.add(q.queryEnd, s))});
-  ranges.full = {m.c(0),
-                 m.max(prefix, m.add(m.add(q.queryBegin, s), m.c(1)))};
+  ranges.full = {m.c(0), m.max(prefix, m.add(m.add(q.queryBegin, s), m.c(1)))};
   return ranges;
 }
 
