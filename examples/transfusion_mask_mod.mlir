@@ -8,7 +8,7 @@
 // Choices: no named mask (the op keeps mask AND mask_mod, and this pattern
 // is an OR of causal with the image blocks); self-attention, Nq == Nk.
 // attn-run: --sizes b=2,n=77,capture0=2x77
-// attn-run: --sizes b=2,nq=45,nk=70,capture0=2x70
+// attn-run: --sizes b=2,nq=70,nk=45,capture0=2x70
 func.func @transfusion_mask_mod(%q: tensor<?x32x?x128xbf16>,
                                 %k: tensor<?x32x?x128xbf16>,
                                 %v: tensor<?x32x?x128xbf16>,

@@ -45,10 +45,11 @@ CPUExecutor::create(ModuleOp module) {
   if (failed(pm.run(module)))
     return llvm::createStringError("lowering the kernels to LLVM failed");
 
+  // The options hold a function_ref: the transformer must outlive create().
+  auto optimize = makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0,
+                                            /*targetMachine=*/nullptr);
   ExecutionEngineOptions options;
-  options.transformer = makeOptimizingTransformer(/*optLevel=*/2,
-                                                  /*sizeLevel=*/0,
-                                                  /*targetMachine=*/nullptr);
+  options.transformer = optimize;
   auto engine = ExecutionEngine::create(module, options);
   if (!engine)
     return engine.takeError();
