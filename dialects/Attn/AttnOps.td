@@ -27,6 +27,10 @@ def Attn_StateTensor : Attn_RankedTensor<[F32], 4,
 def Attn_SegmentIdTensor : Attn_RankedTensor<[I32, I64], 2,
     "rank-2 tensor [batch, seq] of i32 or i64">;
 def Attn_FloatTensor : RankedTensorOf<[BF16, F16, F32]>;
+def Attn_BlockCountTensor : Attn_RankedTensor<[I32], 3,
+    "rank-3 i32 tensor [batch, heads, query_blocks]">;
+def Attn_BlockIndexTensor : Attn_RankedTensor<[I32], 4,
+    "rank-4 i32 tensor [batch, heads, query_blocks, max_blocks]">;
 
 def Attn_ChunkSizeAttr : ConfinedAttr<I64Attr, [IntPowerOf2, IntMinValue<16>,
                                                 IntMaxValue<256>]>;
@@ -71,6 +75,17 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     `#attn.document`. Outputs have the query's element type and shape
     `[B, Hq, Nq, Dv]`.
 
+    `block_mask(kv_num_blocks, kv_indices, full_kv_num_blocks,
+    full_kv_indices)` with `block_size = array<i64: BQ, BK>` is run-time
+    block sparsity in the manner of FlexAttention's BlockMask: for query
+    block `qb = i / BQ` of (b, h), the first `kv_num_blocks[b,h,qb]` entries
+    of `kv_indices[b,h,qb,:]` list partial key blocks and the first
+    `full_kv_num_blocks[b,h,qb]` entries of `full_kv_indices[b,h,qb,:]` list
+    full ones. Key `j` (block `j / BK`) is kept when its block is full, or
+    when it is partial and the mask and `mask_mod` keep it; keys of unlisted
+    blocks are dropped. Indices must lie in `[0, ceil(Nk / BK))`, and no block
+    may be listed twice for one query block (checked by the runtime).
+
     ```mlir
     %o = attn.attention %q, %k, %v captures(%slopes : tensor<16xf32>)
            {mask = #attn.causal}
@@ -96,9 +111,14 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     Attn_QKVTensor:$value,
     Optional<Attn_SegmentIdTensor>:$query_segment_ids,
     Optional<Attn_SegmentIdTensor>:$key_segment_ids,
+    Optional<Attn_BlockCountTensor>:$kv_num_blocks,
+    Optional<Attn_BlockIndexTensor>:$kv_indices,
+    Optional<Attn_BlockCountTensor>:$full_kv_num_blocks,
+    Optional<Attn_BlockIndexTensor>:$full_kv_indices,
     Variadic<AnyRankedTensor>:$captures,
     OptionalAttr<F32Attr>:$scale,
     OptionalAttr<Attn_AnyMask>:$mask,
+    OptionalAttr<DenseI64ArrayAttr>:$block_size,
     DefaultValuedAttr<Attn_NormalizationAttr,
                       "::mlir::attn::Normalization::softmax">:$normalization,
     OptionalAttr<F32Attr>:$sigmoid_bias);
@@ -111,6 +131,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [
     $query `,` $key `,` $value
     (`segment_ids` `(` $query_segment_ids^ `,` $key_segment_ids `:`
        type($query_segment_ids) `,` type($key_segment_ids) `)`)?
+    (`block_mask` `(` $kv_num_blocks^ `,` $kv_indices `,` $full_kv_num_blocks
+       `,` $full_kv_indices `:` type($kv_num_blocks) `,` type($kv_indices)
+       `,` type($full_kv_num_blocks) `,` type($full_kv_indices) `)`)?
     (`captures` `(` $captures^ `:` type($captures) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
     `->` type($output) (`,` type($lse)^)?

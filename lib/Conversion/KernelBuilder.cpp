@@ -59,6 +59,13 @@ KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
             op.getQuerySegmentIds(), false);
         add(KernelArgRole::KeySegmentIds, "key_segment_ids",
             op.getKeySegmentIds(), false);
+        add(KernelArgRole::KvNumBlocks, "kv_num_blocks", op.getKvNumBlocks(),
+            false);
+        add(KernelArgRole::KvIndices, "kv_indices", op.getKvIndices(), false);
+        add(KernelArgRole::FullKvNumBlocks, "full_kv_num_blocks",
+            op.getFullKvNumBlocks(), false);
+        add(KernelArgRole::FullKvIndices, "full_kv_indices",
+            op.getFullKvIndices(), false);
         for (auto [index, capture] : llvm::enumerate(op.getCaptures()))
           add(KernelArgRole::Capture, "capture" + std::to_string(index),
               capture, false);

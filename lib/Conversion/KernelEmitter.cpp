@@ -63,6 +63,43 @@ Value mlir::attn::emitAttentionKeep(Emitter &e, AttentionOp op,
   return bit;
 }
 
+/// Whether `block` is among the first counts[b, h, qb] entries of
+/// indices[b, h, qb, :].
+static Value emitListed(Emitter &e, Value counts, Value indices, Value bi,
+                        Value h, Value qb, Value block) {
+  OpBuilder &b = e.b;
+  Value count = arith::IndexCastOp::create(
+      b, e.loc, b.getIndexType(),
+      memref::LoadOp::create(b, e.loc, counts, ValueRange{bi, h, qb}));
+  Value none = arith::ConstantIntOp::create(b, e.loc, /*value=*/0,
+                                            /*width=*/1);
+  return emitFor(b, e.loc, e.idx(0), count, {none},
+                 [&](Value entry, ValueRange found) {
+                   Value listed = arith::IndexCastOp::create(
+                       b, e.loc, b.getIndexType(),
+                       memref::LoadOp::create(b, e.loc, indices,
+                                              ValueRange{bi, h, qb, entry}));
+                   Value hit =
+                       e.cmpi(arith::CmpIPredicate::eq, listed, block);
+                   return Values{arith::OrIOp::create(b, e.loc, found[0], hit)};
+                 })[0];
+}
+
+Value mlir::attn::emitBlockMaskKeep(Emitter &e, AttentionOp op,
+                                    const Kernel &kernel, Value bi, Value h,
+                                    Value i, Value j, Value maskKeep) {
+  ArrayRef<int64_t> blockSize = *op.getBlockSize();
+  Value qb = e.divui(i, blockSize[0]), kb = e.divui(j, blockSize[1]);
+  Value full = emitListed(e, kernel.get(KernelArgRole::FullKvNumBlocks),
+                          kernel.get(KernelArgRole::FullKvIndices), bi, h, qb,
+                          kb);
+  Value partial = emitListed(e, kernel.get(KernelArgRole::KvNumBlocks),
+                             kernel.get(KernelArgRole::KvIndices), bi, h, qb,
+                             kb);
+  return arith::OrIOp::create(
+      e.b, e.loc, full, arith::AndIOp::create(e.b, e.loc, partial, maskKeep));
+}
+
 Value mlir::attn::emitLogSumExp(Emitter &e, Value rowMax, Value rowSum) {
   FloatMath &f = e.f;
   // An ordered compare: a NaN sum is not empty, so its NaN reaches the lse.

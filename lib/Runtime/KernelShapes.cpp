@@ -17,7 +17,7 @@ using namespace mlir::attn;
 using namespace mlir::attn::runtime;
 
 namespace {
-enum class Symbol { None, Batch, Queries, Keys };
+enum class Symbol { None, Batch, Queries, Keys, QueryBlocks };
 } // namespace
 
 /// Which problem size dimension `dim` of an argument of `role` and `rank`
@@ -44,6 +44,14 @@ static Symbol symbolOf(KernelArgRole role, int64_t rank, int64_t dim) {
   case KernelArgRole::InitialState:
   case KernelArgRole::FinalState:
     return dim == 0 ? Symbol::Batch : Symbol::None;
+  case KernelArgRole::KvNumBlocks:
+  case KernelArgRole::KvIndices:
+  case KernelArgRole::FullKvNumBlocks:
+  case KernelArgRole::FullKvIndices:
+    // [B, H, query blocks, list length]; the list length is free.
+    return dim == 0 ? Symbol::Batch
+           : dim == 2 ? Symbol::QueryBlocks
+                      : Symbol::None;
   case KernelArgRole::Capture:
   case KernelArgRole::FeatureWeights:
     return Symbol::None;
@@ -59,6 +67,8 @@ static const char *describe(Symbol symbol) {
     return "query length";
   case Symbol::Keys:
     return "key length";
+  case Symbol::QueryBlocks:
+    return "number of query blocks";
   case Symbol::None:
     return "size";
   }
@@ -70,7 +80,13 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
                                            const KernelSignature &signature,
                                            const ProblemSizes &sizes) {
   std::optional<int64_t> values[] = {std::nullopt, sizes.batch,
-                                     sizes.numQueries, sizes.numKeys};
+                                     sizes.numQueries, sizes.numKeys,
+                                     std::nullopt};
+  // The block mask's lists have ceil(Nq / BQ) query blocks and, unless
+  // given, ceil(Nk / BK) entries.
+  std::optional<ArrayRef<int64_t>> blockSize;
+  if (auto attention = dyn_cast<AttentionOp>(spec))
+    blockSize = attention.getBlockSize();
   auto error = [](const llvm::Twine &message) {
     return llvm::createStringError(message);
   };
@@ -125,6 +141,18 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
     }
   }
 
+  std::optional<int64_t> &queryBlocks =
+      values[static_cast<int>(Symbol::QueryBlocks)];
+  if (blockSize && values[static_cast<int>(Symbol::Queries)]) {
+    int64_t expected = llvm::divideCeil(
+        *values[static_cast<int>(Symbol::Queries)], (*blockSize)[0]);
+    if (queryBlocks && *queryBlocks != expected)
+      return error(llvm::formatv("the block mask has {0} query blocks, but "
+                                 "the query length needs {1}",
+                                 *queryBlocks, expected));
+    queryBlocks = expected;
+  }
+
   SmallVector<SmallVector<int64_t>> shapes;
   for (const KernelArg &arg : signature.args) {
     SmallVector<int64_t> shape(arg.type.getShape());
@@ -149,6 +177,14 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
                                      "needs {3}",
                                      arg.name, actual, dim, size));
         size = actual;
+        continue;
+      }
+      bool isList = arg.role == KernelArgRole::KvIndices ||
+                    arg.role == KernelArgRole::FullKvIndices;
+      if (ShapedType::isDynamic(size) && isList && blockSize &&
+          values[static_cast<int>(Symbol::Keys)]) {
+        size = llvm::divideCeil(*values[static_cast<int>(Symbol::Keys)],
+                                (*blockSize)[1]);
         continue;
       }
       if (ShapedType::isDynamic(size))
@@ -180,4 +216,49 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
     }
   }
   return shapes;
+}
+
+llvm::Error mlir::attn::runtime::checkBlockMask(
+    const KernelSignature &signature, ArrayRef<HostTensor> args,
+    int64_t numKeys, int64_t blockKeys) {
+  int counts = signature.find(KernelArgRole::KvNumBlocks);
+  if (counts < 0)
+    return llvm::Error::success();
+  int64_t numKeyBlocks = llvm::divideCeil(numKeys, blockKeys);
+  int lists[2][2] = {
+      {counts, signature.find(KernelArgRole::KvIndices)},
+      {signature.find(KernelArgRole::FullKvNumBlocks),
+       signature.find(KernelArgRole::FullKvIndices)}};
+  ArrayRef<int64_t> shape = args[lists[0][1]].getShape();
+  int64_t rows = shape[0] * shape[1] * shape[2];
+  std::vector<int64_t> seenAt(numKeyBlocks, -1);
+  for (int64_t row = 0; row < rows; ++row) {
+    for (auto [countArg, indexArg] : lists) {
+      const HostTensor &count = args[countArg];
+      const HostTensor &indices = args[indexArg];
+      int64_t length = indices.getShape()[3];
+      int64_t n = static_cast<int64_t>(count.get(row));
+      const std::string &name = signature.args[countArg].name;
+      if (n < 0 || n > length)
+        return llvm::createStringError(llvm::formatv(
+            "{0} holds {1} at flat position {2}; it must lie in [0, {3}]",
+            name, n, row, length));
+      for (int64_t e = 0; e < n; ++e) {
+        int64_t block = static_cast<int64_t>(indices.get(row * length + e));
+        const std::string &listName = signature.args[indexArg].name;
+        if (block < 0 || block >= numKeyBlocks)
+          return llvm::createStringError(llvm::formatv(
+              "{0} lists key block {1} (flat query block {2}); key blocks lie "
+              "in [0, {3})",
+              listName, block, row, numKeyBlocks));
+        if (seenAt[block] == row)
+          return llvm::createStringError(llvm::formatv(
+              "key block {0} is listed twice for flat query block {1} "
+              "(in {2} or the other list)",
+              block, row, listName));
+        seenAt[block] = row;
+      }
+    }
+  }
+  return llvm::Error::success();
 }

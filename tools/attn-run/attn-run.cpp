@@ -218,6 +218,35 @@ static HostTensor randomInput(const KernelArg &arg, ArrayRef<int64_t> shape,
   return tensor;
 }
 
+/// A random block mask: each key block of each (b, h, query block) is left
+/// out, listed as partial or listed as full, with equal odds.
+static void fillBlockMask(const KernelSignature &signature,
+                          MutableArrayRef<HostTensor> args, uint64_t seed) {
+  int counts = signature.find(KernelArgRole::KvNumBlocks);
+  if (counts < 0)
+    return;
+  HostTensor &partialCounts = args[counts];
+  HostTensor &partial = args[signature.find(KernelArgRole::KvIndices)];
+  HostTensor &fullCounts = args[signature.find(KernelArgRole::FullKvNumBlocks)];
+  HostTensor &full = args[signature.find(KernelArgRole::FullKvIndices)];
+  int64_t length = partial.getShape()[3];
+  int64_t rows = partialCounts.getNumElements();
+  HostTensor dice(ElementType::F64, {rows, length});
+  fillUniform(dice, seed, 0, 3);
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t np = 0, nf = 0;
+    for (int64_t block = 0; block < length; ++block) {
+      int choice = static_cast<int>(dice.get(row * length + block));
+      if (choice == 1)
+        partial.set(row * length + np++, block);
+      else if (choice == 2)
+        full.set(row * length + nf++, block);
+    }
+    partialCounts.set(row, np);
+    fullCounts.set(row, nf);
+  }
+}
+
 /// Runs `kernel` and returns its run time in milliseconds.
 static llvm::Expected<double> timeKernel(CPUExecutor &executor,
                                          llvm::StringRef kernel,
@@ -354,7 +383,7 @@ int main(int argc, char **argv) {
   // the spec op is erased once its kernels exist.
   MaskAttrInterface onlyMask;
   if (auto attention = dyn_cast<AttentionOp>(spec))
-    if (attention.getMaskMod().empty())
+    if (attention.getMaskMod().empty() && !attention.getBlockSize())
       onlyMask = attention.getMaskAttr();
   KernelSignature signature =
       getKernelSignature(spec, Float32Type::get(&context));
@@ -420,6 +449,16 @@ int main(int argc, char **argv) {
       args.push_back(
           randomInput(arg, shape, seed * 1000003 + index, normalizeKeys));
   }
+
+  if (fileInputs.empty())
+    fillBlockMask(signature, args, seed * 1000003 + 999);
+  if (auto attention = dyn_cast<AttentionOp>(spec))
+    if (std::optional<ArrayRef<int64_t>> blockSize = attention.getBlockSize())
+      if (llvm::Error error = checkBlockMask(
+              signature, args,
+              args[signature.find(KernelArgRole::Key)].getShape()[2],
+              (*blockSize)[1]))
+        return fail(llvm::toString(std::move(error)));
 
   // Kernels: lower every spec op, keep only the kernels.
   PassManager pm(&context);

@@ -51,6 +51,10 @@ struct Emitter {
   Value load(Value memref, ValueRange indices) {
     return loadF32(b, loc, memref, indices);
   }
+  /// Loads an integer element as is.
+  Value loadInt(Value memref, ValueRange indices) {
+    return memref::LoadOp::create(b, loc, memref, indices);
+  }
   void store(Value value, Value memref, ValueRange indices) {
     storeF32(b, loc, value, memref, indices);
   }
@@ -97,6 +101,12 @@ Value emitAttentionScore(Emitter &e, AttentionOp op, const Kernel &kernel,
 Value emitAttentionKeep(Emitter &e, AttentionOp op, const Kernel &kernel,
                         Value bi, Value h, Value i, Value j, Value numQueries,
                         Value numKeys, bool withNamedMask);
+
+/// Whether key `j` is kept for query `i` under the op's block mask: its key
+/// block is listed as full, or listed as partial and `maskKeep` holds. Only
+/// for ops with a block mask.
+Value emitBlockMaskKeep(Emitter &e, AttentionOp op, const Kernel &kernel,
+                        Value bi, Value h, Value i, Value j, Value maskKeep);
 
 /// The log-sum-exp m + log(l) of a row with maximum m and sum l: -inf for an
 /// empty row (l == 0); NaN stays NaN.

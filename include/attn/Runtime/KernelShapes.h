@@ -35,6 +35,17 @@ llvm::Expected<llvm::SmallVector<llvm::SmallVector<int64_t>>>
 resolveArgumentShapes(Operation *spec, const KernelSignature &signature,
                       const ProblemSizes &sizes);
 
+class HostTensor;
+
+/// Checks the values of a block mask among `args` (the kernel's arguments in
+/// signature order): counts within [0, list length], listed key blocks
+/// within [0, ceil(Nk / blockKeys)), and no key block listed twice for one
+/// query block, in either list. A kernel would read out of bounds or count
+/// keys twice otherwise. Succeeds when the kernel has no block mask.
+llvm::Error checkBlockMask(const KernelSignature &signature,
+                           llvm::ArrayRef<HostTensor> args, int64_t numKeys,
+                           int64_t blockKeys);
+
 } // namespace mlir::attn::runtime
 
 #endif // ATTN_RUNTIME_KERNELSHAPES_H

@@ -73,8 +73,11 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
       Value kh = e.divui(h, keyGroup), vh = e.divui(h, valueGroup);
       e.loop(e.idx(0), numQueries, [&](Value i) {
         auto keep = [&](Value j) {
-          return emitAttentionKeep(e, op, kernel, bi, h, i, j, numQueries,
-                                   numKeys, /*withNamedMask=*/true);
+          Value bit = emitAttentionKeep(e, op, kernel, bi, h, i, j, numQueries,
+                                        numKeys, /*withNamedMask=*/true);
+          if (op.getBlockSize())
+            bit = emitBlockMaskKeep(e, op, kernel, bi, h, i, j, bit);
+          return bit;
         };
         auto score = [&](Value j) {
           return emitAttentionScore(e, op, kernel, bi, h, kh, i, j);

@@ -63,6 +63,10 @@ struct FlashSpec {
   /// The named mask (may be null) and whether a mask region exists.
   MaskAttrInterface mask;
   bool hasMaskMod;
+  /// A run-time block mask: per (b, h, query block) the counts and lists of
+  /// partial and full key blocks; null without one. The tiles then have the
+  /// block mask's sizes.
+  Value blockCounts, blockIndices, fullCounts, fullIndices;
   Value value, numQueries, numKeys, batches;
   /// s_ij for query i and key j of head h (kh = the key head).
   std::function<Value(Value bi, Value h, Value kh, Value i, Value j)> score;
@@ -189,53 +193,76 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
               });
             };
 
-            // 2. Visit the key blocks of every interval, restricted to it.
-            for (auto [lo, hi] : ranges.visible) {
-              Value begin = arith::MaxSIOp::create(b, e.loc, lo, zero);
-              Value end = arith::MaxSIOp::create(
-                  b, e.loc, arith::MinSIOp::create(b, e.loc, hi, numKeys),
-                  begin);
-              Value firstBlock = e.divui(begin, bk);
-              Value lastBlock =
-                  arith::CeilDivUIOp::create(b, e.loc, end, e.idx(bk));
-              e.loop(
-                  firstBlock, lastBlock,
-                  [&](Value kb) {
-                    Value blockStart =
-                        arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
-                    Value k0 =
-                        arith::MaxSIOp::create(b, e.loc, blockStart, begin);
-                    Value k1 = arith::MinSIOp::create(
-                        b, e.loc, e.addi(blockStart, e.idx(bk)), end);
-                    // 3. Blocks every query sees run without mask code. Without
-                    // a mask every block is such a block; with a mask_mod none
-                    // is.
-                    if (!spec.mask && !spec.hasMaskMod) {
-                      tile(k0, k1, /*masked=*/false);
-                      return;
-                    }
-                    if (spec.hasMaskMod) {
-                      tile(k0, k1, /*masked=*/true);
-                      return;
-                    }
-                    Value isFull = arith::AndIOp::create(
-                        b, e.loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
-                        e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
-                    emitIf(
-                        b, e.loc, isFull,
-                        [&] {
-                          tile(k0, k1, /*masked=*/false);
-                          return Values{};
-                        },
-                        [&] {
-                          tile(k0, k1, /*masked=*/true);
-                          return Values{};
-                        });
-                  },
-                  "key_blocks");
-            }
+            // With a run-time block mask, visit exactly the listed key blocks:
+        // partial ones with the mask, full ones without.
+        if (spec.blockCounts) {
+          auto toIndex = [&](Value v) {
+            return arith::IndexCastOp::create(b, e.loc, b.getIndexType(), v);
+          };
+          auto visitList = [&](Value counts, Value indices, bool masked) {
+            Value count = toIndex(e.loadInt(counts, {bi, h, qb}));
+            e.loop(zero, count, [&](Value entry) {
+              Value kb = toIndex(e.loadInt(indices, {bi, h, qb, entry}));
+              Value k0 = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
+              Value k1 = arith::MinSIOp::create(b, e.loc,
+                                                e.addi(k0, e.idx(bk)), numKeys);
+              tile(k0, k1, masked);
+            }, masked ? "partial_key_blocks" : "full_key_blocks");
+          };
+          visitList(spec.blockCounts, spec.blockIndices,
+                    /*masked=*/spec.mask || spec.hasMaskMod);
+          visitList(spec.fullCounts, spec.fullIndices, /*masked=*/false);
+        } else {
+          // 2. Visit the key blocks of every interval, restricted to it.
+              for (auto [lo, hi] : ranges.visible) {
+                Value begin = arith::MaxSIOp::create(b, e.loc, lo, zero);
+                Value end = arith::MaxSIOp::create(
+                    b, e.loc, arith::MinSIOp::create(b, e.loc, hi, numKeys),
+                    begin);
+                Value firstBlock = e.divui(begin, bk);
+                Value lastBlock =
+                    arith::CeilDivUIOp::create(b, e.loc, end, e.idx(bk));
+                e.loop(
+                    firstBlock, lastBlock,
+                    [&](Value kb) {
+                      Value blockStart =
+                          arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
+                      Value k0 =
+                          arith::MaxSIOp::create(b, e.loc, blockStart, begin);
+                      Value k1 = arith::MinSIOp::create(
+                          b, e.loc, e.addi(blockStart, e.idx(bk)), end);
+                      // 3. Blocks every query sees run without mask code. Without
+                      // a mask every block is such a block; with a mask_mod none
+                      // is.
+                      if (!spec.mask && !spec.hasMaskMod) {
+                        tile(k0, k1, /*masked=*/false);
+                        return;
+                      }
+                      if (spec.hasMaskMod) {
+                        tile(k0, k1, /*masked=*/true);
+                        return;
+                      }
+                      Value isFull = arith::AndIOp::create(
+                          b, e.loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
+                          e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
+                      emitIf(
+                          b, e.loc, isFull,
+                          [&] {
+                            tile(k0, k1, /*masked=*/false);
+                            return Values{};
+                          },
+                          [&] {
+                            tile(k0, k1, /*masked=*/true);
+                            return Values{};
+                          });
+                    },
+                    "key_blocks");
+              }
 
-            // 5. Hand every finished row to the caller.
+    
+        }
+
+        // 5. Hand every finished row to the caller.
             e.loop(zero, rows, [&](Value r) {
               spec.finishRow(bi, h, e.addi(q0, r), rowMax, rowSum, acc, r);
             });
@@ -270,6 +297,13 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   spec.batches = e.dim(query, 0);
   spec.numQueries = e.dim(query, 2);
   spec.numKeys = e.dim(key, 2);
+  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize()) {
+    spec.blockCounts = kernel.get(KernelArgRole::KvNumBlocks);
+    spec.blockIndices = kernel.get(KernelArgRole::KvIndices);
+    spec.fullCounts = kernel.get(KernelArgRole::FullKvNumBlocks);
+    spec.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
+    tiles = {(*blockSize)[0], (*blockSize)[1]};
+  }
   spec.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
     return emitAttentionScore(e, op, kernel, bi, h, kh, i, j);
   };

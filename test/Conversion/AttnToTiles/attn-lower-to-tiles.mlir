@@ -127,3 +127,33 @@ func.func @delta(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
       -> tensor<?x2x?x4xf32>
   return %o : tensor<?x2x?x4xf32>
 }
+
+// A run-time block mask: the tiles take its block size, and the kernel
+// visits exactly the listed key blocks, partial ones with the mask and full
+// ones without.
+
+// CHECK-LABEL: func.func @block_sparse_0_tiled(
+// CHECK: arith.ceildivui %{{.*}}, %c64
+// CHECK: %[[NP:.*]] = memref.load %arg3[
+// CHECK: %[[NPI:.*]] = arith.index_cast %[[NP]]
+// CHECK: scf.for %{{.*}} = %c0 to %[[NPI]]
+// CHECK:   memref.load %arg4[
+// CHECK:   arith.cmpi sle
+// CHECK: } {attn.stage = "partial_key_blocks"}
+// CHECK: %[[NF:.*]] = memref.load %arg5[
+// CHECK: %[[NFI:.*]] = arith.index_cast %[[NF]]
+// CHECK: scf.for %{{.*}} = %c0 to %[[NFI]]
+// CHECK-NOT: arith.cmpi
+// CHECK: } {attn.stage = "full_key_blocks"}
+func.func @block_sparse(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                        %v: tensor<?x2x?x8xf32>, %n: tensor<?x2x?xi32>,
+                        %i: tensor<?x2x?x?xi32>, %fn: tensor<?x2x?xi32>,
+                        %fi: tensor<?x2x?x?xi32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v
+      block_mask(%n, %i, %fn, %fi : tensor<?x2x?xi32>, tensor<?x2x?x?xi32>,
+                 tensor<?x2x?xi32>, tensor<?x2x?x?xi32>)
+      {block_size = array<i64: 64, 32>, mask = #attn.causal}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}

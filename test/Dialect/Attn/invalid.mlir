@@ -480,3 +480,43 @@ func.func @hybrid_linear_scale(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf
   %o = attn.hybrid %q, %k, %v {combine = #attn.combine<weighted_sum>, window = 8, linear_scale = 0x7F800000 : f32} : tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16> -> tensor<?x4x?x16xbf16>
   return
 }
+
+// -----
+
+func.func @block_size_without_block_mask(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>) {
+  // expected-error @+1 {{'attn.attention' op 'block_size' is only used with block_mask}}
+  %o = attn.attention %q, %k, %v {block_size = array<i64: 64, 64>} : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @block_mask_without_block_size(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>, %n: tensor<?x8x?xi32>, %i: tensor<?x8x?x?xi32>) {
+  // expected-error @+1 {{'attn.attention' op block_mask needs 'block_size' = array<i64: BQ, BK>}}
+  %o = attn.attention %q, %k, %v block_mask(%n, %i, %n, %i : tensor<?x8x?xi32>, tensor<?x8x?x?xi32>, tensor<?x8x?xi32>, tensor<?x8x?x?xi32>) : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @block_size_not_positive(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>, %n: tensor<?x8x?xi32>, %i: tensor<?x8x?x?xi32>) {
+  // expected-error @+1 {{'attn.attention' op 'block_size' must hold two positive sizes (query block, key block)}}
+  %o = attn.attention %q, %k, %v block_mask(%n, %i, %n, %i : tensor<?x8x?xi32>, tensor<?x8x?x?xi32>, tensor<?x8x?xi32>, tensor<?x8x?x?xi32>) {block_size = array<i64: 64, 0>} : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @block_mask_query_blocks(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x8x100x64xbf16>, %v: tensor<2x8x100x64xbf16>, %n: tensor<2x8x3xi32>, %i: tensor<2x8x?x?xi32>) {
+  // expected-error @+1 {{'attn.attention' op kv_num_blocks must have shape [2, 8, 2] (batch, query heads, query blocks), got 'tensor<2x8x3xi32>'}}
+  %o = attn.attention %q, %k, %v block_mask(%n, %i, %n, %i : tensor<2x8x3xi32>, tensor<2x8x?x?xi32>, tensor<2x8x3xi32>, tensor<2x8x?x?xi32>) {block_size = array<i64: 64, 64>} : tensor<2x8x100x64xbf16>, tensor<2x8x100x64xbf16>, tensor<2x8x100x64xbf16> -> tensor<2x8x100x64xbf16>
+  return
+}
+
+// -----
+
+func.func @block_mask_partial(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>, %n: tensor<?x8x?xi32>, %i: tensor<?x8x?x?xi32>) {
+  // expected-error @+1 {{'attn.attention' op block_mask needs kv_num_blocks, kv_indices, full_kv_num_blocks and full_kv_indices}}
+  %o = "attn.attention"(%q, %k, %v, %n, %i) <{block_size = array<i64: 64, 64>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 1, 0, 0, 0>}> ({}, {}, {}) : (tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?xi32>, tensor<?x8x?x?xi32>) -> tensor<?x8x?x64xbf16>
+  return
+}

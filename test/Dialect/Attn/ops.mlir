@@ -212,3 +212,18 @@ func.func @hybrids(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>,
       -> tensor<?x4x?x32xbf16>
   return %a, %b : tensor<?x4x?x32xbf16>, tensor<?x4x?x32xbf16>
 }
+
+// CHECK-LABEL: func @block_mask
+func.func @block_mask(%q: tensor<?x4x?x32xbf16>, %k: tensor<?x4x?x32xbf16>,
+                      %v: tensor<?x4x?x32xbf16>, %n: tensor<?x4x?xi32>,
+                      %i: tensor<?x4x?x?xi32>) -> tensor<?x4x?x32xbf16> {
+  // CHECK: block_mask(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x4x?xi32>, tensor<?x4x?x?xi32>, tensor<?x4x?xi32>, tensor<?x4x?x?xi32>)
+  // CHECK-SAME: {block_size = array<i64: 128, 64>, mask = #attn.causal}
+  %o = attn.attention %q, %k, %v
+      block_mask(%n, %i, %n, %i : tensor<?x4x?xi32>, tensor<?x4x?x?xi32>,
+                 tensor<?x4x?xi32>, tensor<?x4x?x?xi32>)
+      {block_size = array<i64: 128, 64>, mask = #attn.causal}
+      : tensor<?x4x?x32xbf16>, tensor<?x4x?x32xbf16>, tensor<?x4x?x32xbf16>
+      -> tensor<?x4x?x32xbf16>
+  return %o : tensor<?x4x?x32xbf16>
+}

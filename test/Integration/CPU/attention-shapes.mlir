@@ -8,6 +8,8 @@
 // RUN: attn-run %s --op 1 --check --sizes b=2,nq=70,nk=33 --block-queries 16 --block-keys 16 | FileCheck %s --check-prefix=EMPTY
 // RUN: attn-run %s --op 2 --check --sizes b=1,nq=50,nk=90 --block-queries 16 --block-keys 16 --seed 7 | FileCheck %s
 // RUN: attn-run %s --op 3 --check --sizes b=2,nq=1,nk=100 --block-queries 16 --block-keys 16 | FileCheck %s
+// RUN: attn-run %s --op 4 --check --sizes b=2,nq=45,nk=77 --seed 2 | FileCheck %s
+// RUN: attn-run %s --op 4 --check --sizes b=1,nq=90,nk=31 --seed 3 | FileCheck %s
 
 // CHECK: max_rel_err=
 // CHECK-SAME: tol=1.0e-04
@@ -68,4 +70,25 @@ func.func @decode_sigmoid(%q: tensor<?x4x?x32xf32>, %k: tensor<?x4x?x32xf32>,
       : tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?x32xf32>
       -> tensor<?x4x?x32xf32>
   return %o : tensor<?x4x?x32xf32>
+}
+
+// A run-time block mask with a window applied inside partial blocks and a
+// score_mod, on lengths that cut the last blocks short.
+func.func @block_sparse(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>,
+                        %v: tensor<?x2x?x8xf32>, %n: tensor<?x4x?xi32>,
+                        %i: tensor<?x4x?x?xi32>, %fn: tensor<?x4x?xi32>,
+                        %fi: tensor<?x4x?x?xi32>) -> tensor<?x4x?x8xf32> {
+  %o = attn.attention %q, %k, %v
+      block_mask(%n, %i, %fn, %fi : tensor<?x4x?xi32>, tensor<?x4x?x?xi32>,
+                 tensor<?x4x?xi32>, tensor<?x4x?x?xi32>)
+      {block_size = array<i64: 16, 8>, mask = #attn.sliding_window<left = 20, right = 4>}
+      : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x4x?x8xf32>
+    score_mod {
+    ^bb0(%s: f32, %b: index, %h: index, %qi: index, %kj: index):
+      %c = arith.constant 0.5 : f32
+      %r = arith.mulf %s, %c : f32
+      attn.yield %r : f32
+    }
+  return %o : tensor<?x4x?x8xf32>
 }

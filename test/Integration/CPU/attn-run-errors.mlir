@@ -17,7 +17,7 @@
 // CAPTURE: attn-run: error: dim 0 of capture0 is dynamic; give its shape
 
 // RUN: not attn-run %s --op 9 2>&1 | FileCheck %s --check-prefix=OP
-// OP: attn-run: error: {{.*}} holds 6 attn ops; --op 9 is out of range
+// OP: attn-run: error: {{.*}} holds 7 attn ops; --op 9 is out of range
 
 // RUN: not attn-run %s --backend=cuda 2>&1 | FileCheck %s --check-prefix=CUDA
 // CUDA: attn-run: error: the CUDA backend is not built yet; use --backend=cpu
@@ -35,6 +35,13 @@
 // RUN: rm -rf %t3 && attn-run %s --op 0 --write-outputs %t3 && cp %t3/key.npy %t2/key.npy
 // RUN: not attn-run %s --op 5 --inputs %t2 2>&1 | FileCheck %s --check-prefix=BATCH
 // BATCH: attn-run: error: key has batch 1 in dim 0, but the batch is 2
+
+// A block mask listing key blocks past the keys: inputs written for 70 keys
+// (9 blocks of 8), keys and values replaced by 30 (4 blocks).
+// RUN: rm -rf %t4 %t5 && attn-run %s --op 6 --sizes b=1,nq=20,nk=70 --write-outputs %t4
+// RUN: attn-run %s --op 6 --sizes b=1,nq=20,nk=30 --write-outputs %t5 && cp %t5/key.npy %t5/value.npy %t4/
+// RUN: not attn-run %s --op 6 --inputs %t4 2>&1 | FileCheck %s --check-prefix=BLOCKS
+// BLOCKS: attn-run: error: {{(full_)?}}kv_indices lists key block {{[4-8]}} (flat query block {{[0-9]+}}); key blocks lie in [0, 4)
 
 // Bad specs fail in the verifier, located.
 // RUN: echo 'func.func @f(%%q: tensor<?x3x?x8xf32>, %%k: tensor<?x2x?x8xf32>) { %%o = attn.attention %%q, %%k, %%k : tensor<?x3x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x3x?x8xf32>  return }' > %t.bad.mlir
@@ -95,6 +102,19 @@ func.func @captured(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 func.func @plain(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                  %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
   %o = attn.attention %q, %k, %v
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+func.func @blocks(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                  %v: tensor<?x2x?x8xf32>, %n: tensor<?x2x?xi32>,
+                  %i: tensor<?x2x?x?xi32>, %fn: tensor<?x2x?xi32>,
+                  %fi: tensor<?x2x?x?xi32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v
+      block_mask(%n, %i, %fn, %fi : tensor<?x2x?xi32>, tensor<?x2x?x?xi32>,
+                 tensor<?x2x?xi32>, tensor<?x2x?x?xi32>)
+      {block_size = array<i64: 16, 8>}
       : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>
       -> tensor<?x2x?x8xf32>
   return %o : tensor<?x2x?x8xf32>

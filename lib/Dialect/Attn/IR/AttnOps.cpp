@@ -381,6 +381,47 @@ static std::optional<float> optionalFloat(FloatAttr attr) {
   return static_cast<float>(attr.getValueAsDouble());
 }
 
+/// Checks the block_mask operands and block_size of an attention op.
+static LogicalResult verifyBlockMask(AttentionOp op, int64_t batch,
+                                     int64_t heads, int64_t numQueries) {
+  Value lists[] = {op.getKvNumBlocks(), op.getKvIndices(),
+                   op.getFullKvNumBlocks(), op.getFullKvIndices()};
+  int given = llvm::count_if(lists, [](Value v) { return v != nullptr; });
+  std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize();
+  if (given == 0) {
+    if (blockSize)
+      return op.emitOpError() << "'block_size' is only used with block_mask";
+    return success();
+  }
+  if (given != 4)
+    return op.emitOpError() << "block_mask needs kv_num_blocks, kv_indices, "
+                               "full_kv_num_blocks and full_kv_indices";
+  if (!blockSize)
+    return op.emitOpError()
+           << "block_mask needs 'block_size' = array<i64: BQ, BK>";
+  if (blockSize->size() != 2 ||
+      llvm::any_of(*blockSize, [](int64_t s) { return s <= 0; }))
+    return op.emitOpError() << "'block_size' must hold two positive sizes "
+                               "(query block, key block)";
+  int64_t queryBlocks = ShapedType::kDynamic;
+  if (!ShapedType::isDynamic(numQueries))
+    queryBlocks = llvm::divideCeil(numQueries, (*blockSize)[0]);
+  StringRef layout = "batch, query heads, query blocks";
+  for (auto [name, count] : {std::pair{"kv_num_blocks", lists[0]},
+                             std::pair{"full_kv_num_blocks", lists[2]}})
+    if (failed(verifyOperandShape(op, name, count.getType(),
+                                  {batch, heads, queryBlocks}, layout)))
+      return failure();
+  for (auto [name, indices] : {std::pair{"kv_indices", lists[1]},
+                               std::pair{"full_kv_indices", lists[3]}})
+    if (failed(verifyOperandShape(
+            op, name, indices.getType(),
+            {batch, heads, queryBlocks, ShapedType::kDynamic},
+            "batch, query heads, query blocks, list length")))
+      return failure();
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   FailureOr<HeadLayout> layout =
       verifyHeadLayout(*this, getQuery(), getKey(), getValue(),
@@ -438,6 +479,9 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "segment_ids are given but no #attn.document "
                               "mask reads them";
   }
+
+  if (failed(verifyBlockMask(*this, batch, layout->queryHeads, numQueries)))
+    return failure();
 
   if (MaskAttrInterface mask = getMaskAttr()) {
     MaskOpInfo info;
