@@ -20,6 +20,13 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+int KernelSignature::find(StringRef name) const {
+  for (auto [index, arg] : llvm::enumerate(args))
+    if (arg.name == name)
+      return index;
+  return -1;
+}
+
 int KernelSignature::find(KernelArgRole role) const {
   for (auto [index, arg] : llvm::enumerate(args))
     if (arg.role == role)

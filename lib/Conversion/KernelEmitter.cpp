@@ -79,8 +79,7 @@ static Value emitListed(Emitter &e, Value counts, Value indices, Value bi,
                        b, e.loc, b.getIndexType(),
                        memref::LoadOp::create(b, e.loc, indices,
                                               ValueRange{bi, h, qb, entry}));
-                   Value hit =
-                       e.cmpi(arith::CmpIPredicate::eq, listed, block);
+                   Value hit = e.cmpi(arith::CmpIPredicate::eq, listed, block);
                    return Values{arith::OrIOp::create(b, e.loc, found[0], hit)};
                  })[0];
 }
@@ -90,12 +89,12 @@ Value mlir::attn::emitBlockMaskKeep(Emitter &e, AttentionOp op,
                                     Value i, Value j, Value maskKeep) {
   ArrayRef<int64_t> blockSize = *op.getBlockSize();
   Value qb = e.divui(i, blockSize[0]), kb = e.divui(j, blockSize[1]);
-  Value full = emitListed(e, kernel.get(KernelArgRole::FullKvNumBlocks),
-                          kernel.get(KernelArgRole::FullKvIndices), bi, h, qb,
-                          kb);
-  Value partial = emitListed(e, kernel.get(KernelArgRole::KvNumBlocks),
-                             kernel.get(KernelArgRole::KvIndices), bi, h, qb,
-                             kb);
+  Value full =
+      emitListed(e, kernel.get(KernelArgRole::FullKvNumBlocks),
+                 kernel.get(KernelArgRole::FullKvIndices), bi, h, qb, kb);
+  Value partial =
+      emitListed(e, kernel.get(KernelArgRole::KvNumBlocks),
+                 kernel.get(KernelArgRole::KvIndices), bi, h, qb, kb);
   return arith::OrIOp::create(
       e.b, e.loc, full, arith::AndIOp::create(e.b, e.loc, partial, maskKeep));
 }

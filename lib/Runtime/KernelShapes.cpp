@@ -49,7 +49,7 @@ static Symbol symbolOf(KernelArgRole role, int64_t rank, int64_t dim) {
   case KernelArgRole::FullKvNumBlocks:
   case KernelArgRole::FullKvIndices:
     // [B, H, query blocks, list length]; the list length is free.
-    return dim == 0 ? Symbol::Batch
+    return dim == 0   ? Symbol::Batch
            : dim == 2 ? Symbol::QueryBlocks
                       : Symbol::None;
   case KernelArgRole::Capture:
@@ -79,9 +79,8 @@ llvm::Expected<SmallVector<SmallVector<int64_t>>>
 mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
                                            const KernelSignature &signature,
                                            const ProblemSizes &sizes) {
-  std::optional<int64_t> values[] = {std::nullopt, sizes.batch,
-                                     sizes.numQueries, sizes.numKeys,
-                                     std::nullopt};
+  std::optional<int64_t> values[] = {
+      std::nullopt, sizes.batch, sizes.numQueries, sizes.numKeys, std::nullopt};
   // The block mask's lists have ceil(Nq / BQ) query blocks and, unless
   // given, ceil(Nk / BK) entries.
   std::optional<ArrayRef<int64_t>> blockSize;
@@ -218,17 +217,17 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
   return shapes;
 }
 
-llvm::Error mlir::attn::runtime::checkBlockMask(
-    const KernelSignature &signature, ArrayRef<HostTensor> args,
-    int64_t numKeys, int64_t blockKeys) {
+llvm::Error
+mlir::attn::runtime::checkBlockMask(const KernelSignature &signature,
+                                    ArrayRef<HostTensor> args, int64_t numKeys,
+                                    int64_t blockKeys) {
   int counts = signature.find(KernelArgRole::KvNumBlocks);
   if (counts < 0)
     return llvm::Error::success();
   int64_t numKeyBlocks = llvm::divideCeil(numKeys, blockKeys);
-  int lists[2][2] = {
-      {counts, signature.find(KernelArgRole::KvIndices)},
-      {signature.find(KernelArgRole::FullKvNumBlocks),
-       signature.find(KernelArgRole::FullKvIndices)}};
+  int lists[2][2] = {{counts, signature.find(KernelArgRole::KvIndices)},
+                     {signature.find(KernelArgRole::FullKvNumBlocks),
+                      signature.find(KernelArgRole::FullKvIndices)}};
   ArrayRef<int64_t> shape = args[lists[0][1]].getShape();
   int64_t rows = shape[0] * shape[1] * shape[2];
   std::vector<int64_t> seenAt(numKeyBlocks, -1);
@@ -241,8 +240,8 @@ llvm::Error mlir::attn::runtime::checkBlockMask(
       const std::string &name = signature.args[countArg].name;
       if (n < 0 || n > length)
         return llvm::createStringError(llvm::formatv(
-            "{0} holds {1} at flat position {2}; it must lie in [0, {3}]",
-            name, n, row, length));
+            "{0} holds {1} at flat position {2}; it must lie in [0, {3}]", name,
+            n, row, length));
       for (int64_t e = 0; e < n; ++e) {
         int64_t block = static_cast<int64_t>(indices.get(row * length + e));
         const std::string &listName = signature.args[indexArg].name;

@@ -119,7 +119,9 @@ static llvm::Expected<ProblemSizes> parseSizes(llvm::StringRef text) {
       sizes.numQueries = shape[0];
     else if (name == "nk" && scalar)
       sizes.numKeys = shape[0];
-    else if (name == "b" || name == "n" || name == "nq" || name == "nk")
+    else if (llvm::is_contained({"h", "dk", "dv"}, name) && scalar)
+      sizes.argumentShapes[("=" + name).str()] = shape;
+    else if (llvm::is_contained({"b", "n", "nq", "nk", "h", "dk", "dv"}, name))
       return llvm::createStringError(
           llvm::formatv("--sizes: {0} takes one size, got '{1}'", name, value));
     else
@@ -393,6 +395,29 @@ int main(int argc, char **argv) {
   if (!parsedSizes)
     return fail(llvm::toString(parsedSizes.takeError()));
   ProblemSizes sizes = std::move(*parsedSizes);
+  // Head counts and head dims are fixed by the spec: h, dk and dv may only
+  // restate them. Any other name must be an argument's.
+  auto staticDim = [&](KernelArgRole role, int64_t dim) {
+    return signature.args[signature.find(role)].type.getDimSize(dim);
+  };
+  for (auto [name, dim, role] : {std::tuple{"h", 1, KernelArgRole::Query},
+                                 std::tuple{"dk", 3, KernelArgRole::Query},
+                                 std::tuple{"dv", 3, KernelArgRole::Value}}) {
+    auto given = sizes.argumentShapes.find(("=" + llvm::Twine(name)).str());
+    if (given == sizes.argumentShapes.end())
+      continue;
+    if (given->second[0] != staticDim(role, dim))
+      return fail(llvm::formatv("--sizes: {0}={1} contradicts the spec, which "
+                                "has {2}",
+                                name, given->second[0], staticDim(role, dim)));
+    sizes.argumentShapes.erase(given);
+  }
+  for (const auto &entry : sizes.argumentShapes)
+    if (signature.find(entry.getKey()) < 0)
+      return fail(
+          llvm::formatv("--sizes: '{0}' is neither b, n, nq, nk, h, dk, "
+                        "dv nor an argument of the kernel",
+                        entry.getKey()));
   llvm::StringMap<HostTensor> fileInputs;
   if (!inputsDir.empty()) {
     for (const KernelArg &arg : signature.args) {

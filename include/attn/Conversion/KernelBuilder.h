@@ -57,6 +57,8 @@ struct KernelSignature {
 
   /// Index of the argument of `role` (the first for captures), or -1.
   int find(KernelArgRole role) const;
+  /// Index of the argument named `name`, or -1.
+  int find(StringRef name) const;
 };
 
 /// The signature of the kernel of `specOp` (an attn.attention,

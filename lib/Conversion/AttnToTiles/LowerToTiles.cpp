@@ -194,26 +194,31 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
             };
 
             // With a run-time block mask, visit exactly the listed key blocks:
-        // partial ones with the mask, full ones without.
-        if (spec.blockCounts) {
-          auto toIndex = [&](Value v) {
-            return arith::IndexCastOp::create(b, e.loc, b.getIndexType(), v);
-          };
-          auto visitList = [&](Value counts, Value indices, bool masked) {
-            Value count = toIndex(e.loadInt(counts, {bi, h, qb}));
-            e.loop(zero, count, [&](Value entry) {
-              Value kb = toIndex(e.loadInt(indices, {bi, h, qb, entry}));
-              Value k0 = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
-              Value k1 = arith::MinSIOp::create(b, e.loc,
-                                                e.addi(k0, e.idx(bk)), numKeys);
-              tile(k0, k1, masked);
-            }, masked ? "partial_key_blocks" : "full_key_blocks");
-          };
-          visitList(spec.blockCounts, spec.blockIndices,
-                    /*masked=*/spec.mask || spec.hasMaskMod);
-          visitList(spec.fullCounts, spec.fullIndices, /*masked=*/false);
-        } else {
-          // 2. Visit the key blocks of every interval, restricted to it.
+            // partial ones with the mask, full ones without.
+            if (spec.blockCounts) {
+              auto toIndex = [&](Value v) {
+                return arith::IndexCastOp::create(b, e.loc, b.getIndexType(),
+                                                  v);
+              };
+              auto visitList = [&](Value counts, Value indices, bool masked) {
+                Value count = toIndex(e.loadInt(counts, {bi, h, qb}));
+                e.loop(
+                    zero, count,
+                    [&](Value entry) {
+                      Value kb =
+                          toIndex(e.loadInt(indices, {bi, h, qb, entry}));
+                      Value k0 = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
+                      Value k1 = arith::MinSIOp::create(
+                          b, e.loc, e.addi(k0, e.idx(bk)), numKeys);
+                      tile(k0, k1, masked);
+                    },
+                    masked ? "partial_key_blocks" : "full_key_blocks");
+              };
+              visitList(spec.blockCounts, spec.blockIndices,
+                        /*masked=*/spec.mask || spec.hasMaskMod);
+              visitList(spec.fullCounts, spec.fullIndices, /*masked=*/false);
+            } else {
+              // 2. Visit the key blocks of every interval, restricted to it.
               for (auto [lo, hi] : ranges.visible) {
                 Value begin = arith::MaxSIOp::create(b, e.loc, lo, zero);
                 Value end = arith::MaxSIOp::create(
@@ -231,9 +236,9 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
                           arith::MaxSIOp::create(b, e.loc, blockStart, begin);
                       Value k1 = arith::MinSIOp::create(
                           b, e.loc, e.addi(blockStart, e.idx(bk)), end);
-                      // 3. Blocks every query sees run without mask code. Without
-                      // a mask every block is such a block; with a mask_mod none
-                      // is.
+                      // 3. Blocks every query sees run without mask code.
+                      // Without a mask every block is such a block; with a
+                      // mask_mod none is.
                       if (!spec.mask && !spec.hasMaskMod) {
                         tile(k0, k1, /*masked=*/false);
                         return;
@@ -243,7 +248,8 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
                         return;
                       }
                       Value isFull = arith::AndIOp::create(
-                          b, e.loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
+                          b, e.loc,
+                          e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
                           e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
                       emitIf(
                           b, e.loc, isFull,
@@ -258,11 +264,9 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
                     },
                     "key_blocks");
               }
+            }
 
-    
-        }
-
-        // 5. Hand every finished row to the caller.
+            // 5. Hand every finished row to the caller.
             e.loop(zero, rows, [&](Value r) {
               spec.finishRow(bi, h, e.addi(q0, r), rowMax, rowSum, acc, r);
             });

@@ -7,6 +7,13 @@
 // RUN: not attn-run %s --op 0 --sizes n=abc 2>&1 | FileCheck %s --check-prefix=SYNTAX
 // SYNTAX: attn-run: error: --sizes: 'n=abc' is not NAME=SIZE with a non-negative size
 
+// RUN: not attn-run %s --op 2 --sizes b=1,h=4,n=6 2>&1 | FileCheck %s --check-prefix=HEADS
+// HEADS: attn-run: error: --sizes: h=4 contradicts the spec, which has 2
+// RUN: not attn-run %s --op 2 --sizes b=1,n=6,m=3 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// UNKNOWN: attn-run: error: --sizes: 'm' is neither b, n, nq, nk, h, dk, dv nor an argument of the kernel
+// RUN: attn-run %s --op 2 --sizes b=1,h=2,dk=16,dv=8,n=6 | FileCheck %s --check-prefix=RESTATED
+// RESTATED: query[1, 2, 6, 16]
+
 // RUN: not attn-run %s --op 2 --sizes b=1,nq=5,nk=6 2>&1 | FileCheck %s --check-prefix=SELF
 // SELF: attn-run: error: attn.linear_attention needs equal query and key lengths, got 5 and 6
 
