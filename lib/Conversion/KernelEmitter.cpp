@@ -19,6 +19,17 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+HeadShape mlir::attn::getHeadShape(Operation *specOp) {
+  auto type = [&](unsigned operand) {
+    return cast<RankedTensorType>(specOp->getOperand(operand).getType());
+  };
+  // Every spec op starts with query, key, value.
+  RankedTensorType query = type(0), key = type(1), value = type(2);
+  int64_t heads = query.getDimSize(1);
+  return {heads, heads / key.getDimSize(1), heads / value.getDimSize(1),
+          query.getDimSize(3), value.getDimSize(3)};
+}
+
 Value mlir::attn::emitAttentionScore(Emitter &e, AttentionOp op,
                                      const Kernel &kernel, Value bi, Value h,
                                      Value kh, Value i, Value j) {

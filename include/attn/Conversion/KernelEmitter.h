@@ -91,6 +91,13 @@ struct Emitter {
   }
 };
 
+/// The head layout of a spec op: query heads, how many query heads share a
+/// key head and a value head (GQA), and the head dims.
+struct HeadShape {
+  int64_t heads, keyGroup, valueGroup, keyDim, valueDim;
+};
+HeadShape getHeadShape(Operation *specOp);
+
 /// The score s_ij = score_mod(scale * <q[b,h,i,:], k[b,kh,j,:]>, b, h, i, j)
 /// of an attn.attention op.
 Value emitAttentionScore(Emitter &e, AttentionOp op, const Kernel &kernel,

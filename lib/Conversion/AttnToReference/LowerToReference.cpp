@@ -57,11 +57,9 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
   Value lse = kernel.get(KernelArgRole::LogSumExp);
   Values captures = kernel.getCaptures();
 
-  RankedTensorType qType = op.getQuery().getType();
-  int64_t queryHeads = qType.getDimSize(1);
-  int64_t keyGroup = queryHeads / op.getKey().getType().getDimSize(1);
-  int64_t valueGroup = queryHeads / op.getValue().getType().getDimSize(1);
-  int64_t valueDim = op.getValue().getType().getDimSize(3);
+  HeadShape shape = getHeadShape(op);
+  int64_t queryHeads = shape.heads, keyGroup = shape.keyGroup;
+  int64_t valueGroup = shape.valueGroup, valueDim = shape.valueDim;
   Normalization normalization = op.getNormalization();
 
   Value batches = e.dim(query, 0);
@@ -146,11 +144,9 @@ static void buildLinearReference(OpBuilder &b, LinearAttentionOp op,
   Value output = kernel.get(KernelArgRole::Output);
   Value finalState = kernel.get(KernelArgRole::FinalState);
 
-  RankedTensorType qType = op.getQuery().getType();
-  int64_t heads = qType.getDimSize(1);
-  int64_t keyGroup = heads / op.getKey().getType().getDimSize(1);
-  int64_t valueGroup = heads / op.getValue().getType().getDimSize(1);
-  int64_t valueDim = op.getValue().getType().getDimSize(3);
+  HeadShape shape = getHeadShape(op);
+  int64_t heads = shape.heads, keyGroup = shape.keyGroup;
+  int64_t valueGroup = shape.valueGroup, valueDim = shape.valueDim;
   LinearNormalization normalization = op.getNormalization();
   bool withDenominator = normalization == LinearNormalization::denominator;
   bool delta = op.getUpdate() == UpdateRule::delta;
@@ -272,11 +268,10 @@ static void buildHybridReference(OpBuilder &b, HybridOp op,
   Value weights = kernel.get(KernelArgRole::FeatureWeights);
   Value output = kernel.get(KernelArgRole::Output);
 
-  RankedTensorType qType = op.getQuery().getType();
-  int64_t heads = qType.getDimSize(1), keyDim = qType.getDimSize(3);
-  int64_t keyGroup = heads / op.getKey().getType().getDimSize(1);
-  int64_t valueGroup = heads / op.getValue().getType().getDimSize(1);
-  int64_t valueDim = op.getValue().getType().getDimSize(3);
+  HeadShape shape = getHeadShape(op);
+  int64_t heads = shape.heads, keyGroup = shape.keyGroup;
+  int64_t valueGroup = shape.valueGroup, keyDim = shape.keyDim;
+  int64_t valueDim = shape.valueDim;
   int64_t featureDim = spec.featureDim;
   bool shared = op.getCombine() == HybridCombine::shared_denominator;
   LinearNormalization normalization =

@@ -56,7 +56,7 @@ struct TileSizes {
 
 /// What the flash loop needs to know about one attention-like computation.
 struct FlashSpec {
-  int64_t heads, keyGroup, valueGroup, valueDim;
+  HeadShape shape;
   /// Softmax keeps a running row maximum; other normalizations accumulate
   /// their weights directly.
   bool softmax;
@@ -87,7 +87,7 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
   OpBuilder &b = e.b;
   FloatMath &f = e.f;
   int64_t bq = tiles.blockQueries, bk = tiles.blockKeys;
-  int64_t valueDim = spec.valueDim;
+  int64_t valueDim = spec.shape.valueDim;
   bool softmax = spec.softmax;
   Value numQueries = spec.numQueries, numKeys = spec.numKeys;
   // Per-row running statistics of one query block, and one row of weights.
@@ -99,8 +99,9 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
       arith::CeilDivUIOp::create(b, e.loc, numQueries, e.idx(bq));
 
   e.loop(zero, spec.batches, [&](Value bi) {
-    e.loop(spec.heads, [&](Value h) {
-      Value kh = e.divui(h, spec.keyGroup), vh = e.divui(h, spec.valueGroup);
+    e.loop(spec.shape.heads, [&](Value h) {
+      Value kh = e.divui(h, spec.shape.keyGroup);
+      Value vh = e.divui(h, spec.shape.valueGroup);
       e.loop(
           zero, numQueryBlocks,
           [&](Value qb) {
@@ -287,13 +288,9 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   Value lse = kernel.get(KernelArgRole::LogSumExp);
   Values captures = kernel.getCaptures();
   Normalization normalization = op.getNormalization();
-  int64_t heads = op.getQuery().getType().getDimSize(1);
 
   FlashSpec spec;
-  spec.heads = heads;
-  spec.keyGroup = heads / op.getKey().getType().getDimSize(1);
-  spec.valueGroup = heads / op.getValue().getType().getDimSize(1);
-  spec.valueDim = op.getValue().getType().getDimSize(3);
+  spec.shape = getHeadShape(op);
   spec.softmax = normalization == Normalization::softmax;
   spec.mask = op.getMaskAttr();
   spec.hasMaskMod = !op.getMaskMod().empty();
@@ -323,7 +320,7 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   spec.finishRow = [&](Value bi, Value h, Value i, Value rowMax, Value rowSum,
                        Value acc, Value r) {
     Value sum = e.load(rowSum, {r});
-    e.loop(spec.valueDim, [&](Value d) {
+    e.loop(spec.shape.valueDim, [&](Value d) {
       Value o = e.load(acc, {r, d});
       e.store(dividesBySum ? e.divOrZero(o, sum) : o, output, {bi, h, i, d});
     });
@@ -349,7 +346,7 @@ static Value dotRowsState(Emitter &e, Value x, Value row, Value state,
 /// What the chunked loop needs to know about one linear term.
 struct ChunkSpec {
   LinearSpec linear;
-  int64_t heads, keyGroup, valueGroup, valueDim;
+  HeadShape shape;
   /// Value columns of the state: Dv, plus one for z when a denominator is
   /// needed.
   int64_t columns;
@@ -384,7 +381,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
   FloatMath &f = e.f;
   const LinearSpec &lin = spec.linear;
   int64_t C = spec.chunk, lag = spec.lag, F = lin.featureDim;
-  int64_t columns = spec.columns, valueDim = spec.valueDim;
+  int64_t columns = spec.columns, valueDim = spec.shape.valueDim;
   bool gated = lin.gate != GateKind::none;
   int64_t gateWidth = lin.gate == GateKind::per_key ? F : 1;
 
@@ -430,8 +427,9 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
   };
 
   e.loop(zero, spec.batches, [&](Value bi) {
-    e.loop(spec.heads, [&](Value h) {
-      Value kh = e.divui(h, spec.keyGroup), vh = e.divui(h, spec.valueGroup);
+    e.loop(spec.shape.heads, [&](Value h) {
+      Value kh = e.divui(h, spec.shape.keyGroup);
+      Value vh = e.divui(h, spec.shape.valueGroup);
       e.loop(F, [&](Value fi) {
         e.loop(columns, [&](Value c) {
           e.store(spec.initialState ? e.load(spec.initialState, {bi, h, fi, c})
@@ -755,12 +753,9 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
   Emitter e(b, op.getLoc());
   ChunkSpec spec;
   spec.linear = getLinearSpec(op);
-  spec.heads = op.getQuery().getType().getDimSize(1);
-  spec.keyGroup = spec.heads / op.getKey().getType().getDimSize(1);
-  spec.valueGroup = spec.heads / op.getValue().getType().getDimSize(1);
-  spec.valueDim = op.getValue().getType().getDimSize(3);
+  spec.shape = getHeadShape(op);
   LinearNormalization normalization = op.getNormalization();
-  spec.columns = spec.valueDim +
+  spec.columns = spec.shape.valueDim +
                  (normalization == LinearNormalization::denominator ? 1 : 0);
   spec.chunk = op.getChunkSize();
   spec.lag = 0;
@@ -782,7 +777,7 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
     normEps = op.getNormEpsAttr().getValueAsDouble();
   Value output = kernel.get(KernelArgRole::Output);
   spec.finishRow = [&](Value bi, Value h, Value i, Value numerator) {
-    emitLinearOutput(e, normalization, normEps, spec.valueDim, numerator,
+    emitLinearOutput(e, normalization, normEps, spec.shape.valueDim, numerator,
                      output, {bi, h, i}, Value());
   };
   emitChunkedLoops(e, spec);
@@ -810,8 +805,8 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   Value query = kernel.get(KernelArgRole::Query);
   Value key = kernel.get(KernelArgRole::Key);
   Value output = kernel.get(KernelArgRole::Output);
-  int64_t heads = op.getQuery().getType().getDimSize(1);
-  int64_t valueDim = op.getValue().getType().getDimSize(3);
+  HeadShape shape = getHeadShape(op);
+  int64_t heads = shape.heads, valueDim = shape.valueDim;
   Value batches = e.dim(query, 0), length = e.dim(query, 2);
 
   // Per row of the softmax term: [acc (Dv), l, m] for the shared
@@ -826,10 +821,7 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
         ValueRange{batches, length});
 
   FlashSpec flash;
-  flash.heads = heads;
-  flash.keyGroup = heads / op.getKey().getType().getDimSize(1);
-  flash.valueGroup = heads / op.getValue().getType().getDimSize(1);
-  flash.valueDim = valueDim;
+  flash.shape = shape;
   flash.softmax = true;
   flash.mask =
       SlidingWindowAttr::get(context, op.getWindow() - 1,
@@ -840,7 +832,7 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   flash.numQueries = length;
   flash.numKeys = e.dim(key, 2);
   Value scale = f.c(op.getEffectiveScale());
-  int64_t keyDim = op.getQuery().getType().getDimSize(3);
+  int64_t keyDim = shape.keyDim;
   flash.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
     return f.mul(scale, e.sum(keyDim, [&](Value d) {
       return f.mul(e.load(query, {bi, h, i, d}), e.load(key, {bi, kh, j, d}));
@@ -870,10 +862,7 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
 
   ChunkSpec chunked;
   chunked.linear = getLinearSpec(op);
-  chunked.heads = heads;
-  chunked.keyGroup = flash.keyGroup;
-  chunked.valueGroup = flash.valueGroup;
-  chunked.valueDim = valueDim;
+  chunked.shape = shape;
   LinearNormalization normalization =
       op.getNormalization().value_or(LinearNormalization::none);
   bool needsZ = shared || normalization == LinearNormalization::denominator;

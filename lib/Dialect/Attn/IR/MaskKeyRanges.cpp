@@ -182,52 +182,55 @@ KeyRanges PerHeadAttr::buildKeyRanges(OpBuilder &builder, Location loc,
   return result;
 }
 
-KeyRanges AndAttr::buildKeyRanges(OpBuilder &builder, Location loc,
-                                  const KeyRangeQuery &q) const {
+/// Folds the ranges of `masks` left to right with `combine(result, next)`,
+/// capping the interval count after each step.
+static KeyRanges
+foldRanges(OpBuilder &builder, Location loc, const KeyRangeQuery &q,
+           ArrayRef<Attribute> masks,
+           function_ref<void(KeyRanges &, const KeyRanges &)> combine) {
   RangeMath m{builder, loc};
-  KeyRanges result;
-  for (Attribute mask : getMasks()) {
-    KeyRanges r = cast<MaskAttrInterface>(mask).buildKeyRanges(builder, loc, q);
-    if (result.visible.empty()) {
-      result = r;
-      continue;
-    }
-    SmallVector<Interval, 2> visible;
-    for (Interval x : result.visible)
-      for (Interval y : r.visible)
-        visible.push_back(m.intersect(x, y));
-    result.visible.assign(visible.begin(), visible.end());
-    result.full = m.intersect(result.full, r.full);
+  KeyRanges result =
+      cast<MaskAttrInterface>(masks.front()).buildKeyRanges(builder, loc, q);
+  for (Attribute mask : masks.drop_front()) {
+    combine(result,
+            cast<MaskAttrInterface>(mask).buildKeyRanges(builder, loc, q));
     m.capped(result);
   }
   return result;
 }
 
+KeyRanges AndAttr::buildKeyRanges(OpBuilder &builder, Location loc,
+                                  const KeyRangeQuery &q) const {
+  RangeMath m{builder, loc};
+  return foldRanges(builder, loc, q, getMasks(),
+                    [&](KeyRanges &result, const KeyRanges &r) {
+                      SmallVector<Interval, 2> visible;
+                      for (Interval x : result.visible)
+                        for (Interval y : r.visible)
+                          visible.push_back(m.intersect(x, y));
+                      result.visible.assign(visible.begin(), visible.end());
+                      result.full = m.intersect(result.full, r.full);
+                    });
+}
+
 KeyRanges OrAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                  const KeyRangeQuery &q) const {
   RangeMath m{builder, loc};
-  KeyRanges result;
-  for (Attribute mask : getMasks()) {
-    KeyRanges r = cast<MaskAttrInterface>(mask).buildKeyRanges(builder, loc, q);
-    if (result.visible.empty()) {
-      result = r;
-      continue;
-    }
-    // Add r's intervals minus every interval already present.
-    SmallVector<Interval, 2> added(r.visible.begin(), r.visible.end());
-    for (Interval present : result.visible) {
-      // An empty interval must stay empty: [lo, max(lo, hi)).
-      present.second = m.max(present.first, present.second);
-      SmallVector<Interval, 2> remaining;
-      for (Interval x : added) {
-        remaining.push_back({x.first, m.min(x.second, present.first)});
-        remaining.push_back({m.max(x.first, present.second), x.second});
-      }
-      added = std::move(remaining);
-    }
-    result.visible.append(added.begin(), added.end());
-    result.full = m.larger(result.full, r.full);
-    m.capped(result);
-  }
-  return result;
+  return foldRanges(
+      builder, loc, q, getMasks(), [&](KeyRanges &result, const KeyRanges &r) {
+        // Add r's intervals minus every interval already present.
+        SmallVector<Interval, 2> added(r.visible.begin(), r.visible.end());
+        for (Interval present : result.visible) {
+          // An empty interval must stay empty: [lo, max(lo, hi)).
+          present.second = m.max(present.first, present.second);
+          SmallVector<Interval, 2> remaining;
+          for (Interval x : added) {
+            remaining.push_back({x.first, m.min(x.second, present.first)});
+            remaining.push_back({m.max(x.first, present.second), x.second});
+          }
+          added = std::move(remaining);
+        }
+        result.visible.append(added.begin(), added.end());
+        result.full = m.larger(result.full, r.full);
+      });
 }
