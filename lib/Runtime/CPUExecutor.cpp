@@ -56,6 +56,13 @@ CPUExecutor::create(ModuleOp module) {
   return std::unique_ptr<CPUExecutor>(new CPUExecutor(std::move(*engine)));
 }
 
+llvm::Error CPUExecutor::prepare(llvm::StringRef name) {
+  auto function = engine->lookupPacked(("_mlir_ciface_" + name).str());
+  if (!function)
+    return function.takeError();
+  return llvm::Error::success();
+}
+
 llvm::Error CPUExecutor::run(llvm::StringRef name,
                              llvm::MutableArrayRef<HostTensor> args) {
   // One descriptor per argument; the wrapper takes a pointer to each, and

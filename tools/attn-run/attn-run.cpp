@@ -253,6 +253,8 @@ static void fillBlockMask(const KernelSignature &signature,
 static llvm::Expected<double> timeKernel(CPUExecutor &executor,
                                          llvm::StringRef kernel,
                                          MutableArrayRef<HostTensor> args) {
+  if (llvm::Error error = executor.prepare(kernel))
+    return std::move(error);
   auto start = std::chrono::steady_clock::now();
   if (llvm::Error error = executor.run(kernel, args))
     return std::move(error);

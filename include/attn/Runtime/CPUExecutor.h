@@ -29,6 +29,10 @@ public:
   /// memrefs marked for the C interface), to LLVM and JIT-compiles it at -O2.
   static llvm::Expected<std::unique_ptr<CPUExecutor>> create(ModuleOp module);
 
+  /// Looks kernel `name` up, compiling it if the JIT has not yet, so that a
+  /// following run measures the kernel alone.
+  llvm::Error prepare(llvm::StringRef name);
+
   /// Runs kernel `name` with `args` bound to its arguments in order. The
   /// caller guarantees that the tensors match the kernel's signature.
   llvm::Error run(llvm::StringRef name, llvm::MutableArrayRef<HostTensor> args);

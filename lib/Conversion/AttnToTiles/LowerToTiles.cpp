@@ -394,13 +394,15 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
   Value weightsRow = e.buffer({C});
   Value numerator = e.buffer({columns});
   SmallVector<Value> deltaBuffers;
-  Value inverse, wy, wyState, keyMix;
+  Value inverse, wy, wyState, keyMix, keyGram, queryKey;
   if (spec.delta) {
     inverse = e.buffer({C, C});
     wy = e.buffer({C, F});
     wyState = e.buffer({C, columns});
     keyMix = e.buffer({C, F});
-    deltaBuffers = {inverse, wy, wyState, keyMix};
+    keyGram = e.buffer({C, C});
+    queryKey = e.buffer({C, C});
+    deltaBuffers = {inverse, wy, wyState, keyMix, keyGram, queryKey};
   }
   Value zero = e.idx(0), one = f.c(1);
   Value numChunks = arith::CeilDivUIOp::create(b, e.loc, spec.length, e.idx(C));
@@ -621,6 +623,14 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
           auto betaOf = [&](Value r) {
             return e.load(spec.beta, {bi, h, e.addi(t0, r)});
           };
+          // The chunk's K K^T and Q K^T (lower triangles), computed once.
+          e.loop(zero, rows, [&](Value r) {
+            e.loop(zero, e.addi(r, e.idx(1)), [&](Value p) {
+              e.store(dotRows(keyFeatures, r, keyFeatures, p), keyGram, {r, p});
+              e.store(dotRows(queryFeatures, r, keyFeatures, p), queryKey,
+                      {r, p});
+            });
+          });
           // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p.
           e.loop(
               zero, rows,
@@ -629,8 +639,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                 e.loop(zero, r, [&](Value m) {
                   Value sum = emitFor(
                       b, e.loc, m, r, {f.c(0)}, [&](Value p, ValueRange acc) {
-                        Value l = f.mul(
-                            betaOf(r), dotRows(keyFeatures, r, keyFeatures, p));
+                        Value l = f.mul(betaOf(r), e.load(keyGram, {r, p}));
                         return Values{
                             f.add(acc[0], f.mul(l, e.load(inverse, {p, m})))};
                       })[0];
@@ -667,7 +676,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             e.loop(zero, upto, [&](Value m) {
               Value at = emitFor(
                   b, e.loc, m, upto, {f.c(0)}, [&](Value j, ValueRange acc) {
-                    Value a = dotRows(queryFeatures, r, keyFeatures, j);
+                    Value a = e.load(queryKey, {r, j});
                     return Values{
                         f.add(acc[0], f.mul(a, e.load(inverse, {j, m})))};
                   })[0];
@@ -682,7 +691,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
               });
               Value corrected = emitFor(
                   b, e.loc, zero, upto, {f.c(0)}, [&](Value j, ValueRange acc) {
-                    Value a = dotRows(queryFeatures, r, keyFeatures, j);
+                    Value a = e.load(queryKey, {r, j});
                     return Values{
                         f.add(acc[0], f.mul(a, e.load(wyState, {j, c})))};
                   })[0];
