@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IndexMath.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -18,42 +19,12 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-/// Small arith helpers on `index` values at one location.
-struct IndexMath {
-  OpBuilder &b;
-  Location loc;
-
-  Value c(int64_t value) {
-    return arith::ConstantIndexOp::create(b, loc, value);
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value divui(Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, c(y));
-  }
-  Value remui(Value x, int64_t y) {
-    return arith::RemUIOp::create(b, loc, x, c(y));
-  }
-  Value cmp(arith::CmpIPredicate pred, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, pred, x, y);
-  }
-  Value andi(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value trueValue() {
-    return arith::ConstantIntOp::create(b, loc, /*value=*/1, /*width=*/1);
-  }
-
-  /// `i + shift + offset`, the diagonal a causal mask or window is centred on.
-  Value alignedQuery(const MaskValues &v, DiagonalAlignment align,
-                     int64_t offset) {
-    Value row = v.query;
-    if (align == DiagonalAlignment::bottom_right)
-      row = add(row, sub(v.numKeys, v.numQueries));
-    return offset == 0 ? row : add(row, c(offset));
-  }
-};
-} // namespace
+/// `i + shift + offset`, the diagonal a causal mask or window is centred on.
+static Value alignedQuery(IndexMath &m, const MaskValues &v,
+                          DiagonalAlignment align, int64_t offset) {
+  Value row = m.add(v.query, m.diagonalShift(v.numQueries, v.numKeys, align));
+  return offset == 0 ? row : m.add(row, m.c(offset));
+}
 
 static Value buildList(OpBuilder &builder, Location loc, const MaskValues &v,
                        ArrayRef<Attribute> masks, bool conjunction) {
@@ -72,13 +43,13 @@ Value CausalAttr::buildIsVisible(OpBuilder &builder, Location loc,
                                  const MaskValues &v) const {
   IndexMath m{builder, loc};
   return m.cmp(arith::CmpIPredicate::sle, v.key,
-               m.alignedQuery(v, getAlign(), getOffset()));
+               alignedQuery(m, v, getAlign(), getOffset()));
 }
 
 Value SlidingWindowAttr::buildIsVisible(OpBuilder &builder, Location loc,
                                         const MaskValues &v) const {
   IndexMath m{builder, loc};
-  Value center = m.alignedQuery(v, getAlign(), /*offset=*/0);
+  Value center = alignedQuery(m, v, getAlign(), /*offset=*/0);
   return m.andi(
       m.cmp(arith::CmpIPredicate::sge, v.key, m.sub(center, m.c(getLeft()))),
       m.cmp(arith::CmpIPredicate::sle, v.key, m.add(center, m.c(getRight()))));
@@ -114,7 +85,7 @@ Value PrefixLMAttr::buildIsVisible(OpBuilder &builder, Location loc,
   return m.ori(
       m.cmp(arith::CmpIPredicate::slt, v.key, m.c(getPrefix())),
       m.cmp(arith::CmpIPredicate::sle, v.key,
-            m.alignedQuery(v, DiagonalAlignment::bottom_right, /*offset=*/0)));
+            alignedQuery(m, v, DiagonalAlignment::bottom_right, /*offset=*/0)));
 }
 
 Value StridedShardAttr::buildIsVisible(OpBuilder &builder, Location loc,

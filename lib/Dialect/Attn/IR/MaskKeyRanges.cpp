@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IndexMath.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -29,31 +30,12 @@ namespace {
 constexpr size_t kMaxIntervals = 4;
 using Interval = std::pair<Value, Value>;
 
-struct RangeMath {
-  OpBuilder &b;
-  Location loc;
-
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, int64_t y) {
-    return arith::MulIOp::create(b, loc, x, c(y));
-  }
-  Value div(Value x, int64_t y) {
-    return arith::FloorDivSIOp::create(b, loc, x, c(y));
-  }
-  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value select(Value cond, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, cond, x, y);
-  }
-  Value eq(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  }
+/// IndexMath plus operations on intervals.
+struct RangeMath : IndexMath {
+  Value div(Value x, int64_t y) { return floordiv(x, y); }
+  Value eq(Value x, Value y) { return cmp(arith::CmpIPredicate::eq, x, y); }
   Value shift(const KeyRangeQuery &q, DiagonalAlignment align) {
-    return align == DiagonalAlignment::bottom_right
-               ? sub(q.numKeys, q.numQueries)
-               : c(0);
+    return diagonalShift(q.numQueries, q.numKeys, align);
   }
   Interval empty() { return {c(0), c(0)}; }
   Interval intersect(Interval x, Interval y) {
@@ -62,8 +44,7 @@ struct RangeMath {
   /// The larger of two intervals (by length).
   Value length(Interval x) { return max(sub(x.second, x.first), c(0)); }
   Interval larger(Interval x, Interval y) {
-    Value takeX = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                        length(x), length(y));
+    Value takeX = cmp(arith::CmpIPredicate::sge, length(x), length(y));
     return {select(takeX, x.first, y.first), select(takeX, x.second, y.second)};
   }
   /// One interval holding all of `intervals`.
@@ -85,7 +66,7 @@ struct RangeMath {
 KeyRanges mlir::attn::buildConservativeKeyRanges(OpBuilder &builder,
                                                  Location loc,
                                                  const KeyRangeQuery &query) {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   KeyRanges ranges;
   ranges.visible.push_back({m.c(0), query.numKeys});
   ranges.full = m.empty();
@@ -94,7 +75,7 @@ KeyRanges mlir::attn::buildConservativeKeyRanges(OpBuilder &builder,
 
 KeyRanges CausalAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                      const KeyRangeQuery &q) const {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   Value d = m.add(m.shift(q, getAlign()), m.c(getOffset()));
   KeyRanges ranges;
   ranges.visible.push_back({m.c(0), m.add(q.queryEnd, d)});
@@ -104,7 +85,7 @@ KeyRanges CausalAttr::buildKeyRanges(OpBuilder &builder, Location loc,
 
 KeyRanges SlidingWindowAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                             const KeyRangeQuery &q) const {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   Value s = m.shift(q, getAlign());
   Value first = m.add(q.queryBegin, s);
   Value last = m.sub(m.add(q.queryEnd, s), m.c(1));
@@ -117,7 +98,7 @@ KeyRanges SlidingWindowAttr::buildKeyRanges(OpBuilder &builder, Location loc,
 
 KeyRanges SinksAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                     const KeyRangeQuery &) const {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   KeyRanges ranges;
   ranges.visible.push_back({m.c(0), m.c(getCount())});
   ranges.full = {m.c(0), m.c(getCount())};
@@ -126,7 +107,7 @@ KeyRanges SinksAttr::buildKeyRanges(OpBuilder &builder, Location loc,
 
 KeyRanges BlockDiagonalAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                             const KeyRangeQuery &q) const {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   int64_t size = getSize();
   Value firstBlock = m.div(q.queryBegin, size);
   Value lastBlock = m.div(m.sub(q.queryEnd, m.c(1)), size);
@@ -141,7 +122,7 @@ KeyRanges BlockDiagonalAttr::buildKeyRanges(OpBuilder &builder, Location loc,
 
 KeyRanges PrefixLMAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                        const KeyRangeQuery &q) const {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   Value s = m.shift(q, DiagonalAlignment::bottom_right);
   Value prefix = m.c(getPrefix());
   KeyRanges ranges;
@@ -152,7 +133,7 @@ KeyRanges PrefixLMAttr::buildKeyRanges(OpBuilder &builder, Location loc,
 
 KeyRanges PerHeadAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                       const KeyRangeQuery &q) const {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   // Select the ranges of the head's pattern. Patterns must agree on the
   // number of intervals to be selected element-wise; otherwise the hull.
   SmallVector<KeyRanges> perPattern;
@@ -188,7 +169,7 @@ static KeyRanges
 foldRanges(OpBuilder &builder, Location loc, const KeyRangeQuery &q,
            ArrayRef<Attribute> masks,
            function_ref<void(KeyRanges &, const KeyRanges &)> combine) {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   KeyRanges result =
       cast<MaskAttrInterface>(masks.front()).buildKeyRanges(builder, loc, q);
   for (Attribute mask : masks.drop_front()) {
@@ -201,7 +182,7 @@ foldRanges(OpBuilder &builder, Location loc, const KeyRangeQuery &q,
 
 KeyRanges AndAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                   const KeyRangeQuery &q) const {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   return foldRanges(builder, loc, q, getMasks(),
                     [&](KeyRanges &result, const KeyRanges &r) {
                       SmallVector<Interval, 2> visible;
@@ -215,7 +196,7 @@ KeyRanges AndAttr::buildKeyRanges(OpBuilder &builder, Location loc,
 
 KeyRanges OrAttr::buildKeyRanges(OpBuilder &builder, Location loc,
                                  const KeyRangeQuery &q) const {
-  RangeMath m{builder, loc};
+  RangeMath m{{builder, loc}};
   return foldRanges(
       builder, loc, q, getMasks(), [&](KeyRanges &result, const KeyRanges &r) {
         // Add r's intervals minus every interval already present.
