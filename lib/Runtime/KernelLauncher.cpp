@@ -13,6 +13,7 @@
 
 #include "attn/Runtime/KernelLauncher.h"
 #include "attn/Conversion/KernelBuilder.h"
+#include "attn/Runtime/KernelShapes.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CheckedArithmetic.h"
@@ -40,27 +41,6 @@ static std::string hex(uint64_t address) {
 //===----------------------------------------------------------------------===//
 // Argument checks
 //===----------------------------------------------------------------------===//
-
-/// The runtime's element type for an MLIR element type, if it has one.
-static std::optional<ElementType> toElementType(Type type) {
-  if (type.isF32())
-    return ElementType::F32;
-  if (type.isF64())
-    return ElementType::F64;
-  if (type.isF16())
-    return ElementType::F16;
-  if (type.isBF16())
-    return ElementType::BF16;
-  if (type.isInteger(1))
-    return ElementType::I1;
-  if (type.isInteger(8))
-    return ElementType::I8;
-  if (type.isInteger(32))
-    return ElementType::I32;
-  if (type.isInteger(64))
-    return ElementType::I64;
-  return std::nullopt;
-}
 
 llvm::Expected<llvm::SmallVector<ArgumentSpec>>
 mlir::attn::runtime::describeArguments(const KernelSignature &signature) {

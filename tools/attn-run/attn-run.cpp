@@ -130,23 +130,8 @@ static llvm::Expected<ProblemSizes> parseSizes(llvm::StringRef text) {
   return sizes;
 }
 
-static ElementType elementTypeOf(Type type) {
-  if (type.isF32())
-    return ElementType::F32;
-  if (type.isF64())
-    return ElementType::F64;
-  if (type.isF16())
-    return ElementType::F16;
-  if (type.isBF16())
-    return ElementType::BF16;
-  if (type.isInteger(1))
-    return ElementType::I1;
-  if (type.isInteger(8))
-    return ElementType::I8;
-  if (type.isInteger(32))
-    return ElementType::I32;
-  return ElementType::I64;
-}
+/// The element type of a kernel argument (every one has a runtime type).
+static ElementType elementTypeOf(Type type) { return *toElementType(type); }
 
 static bool isFloat(ElementType type) {
   return type == ElementType::F32 || type == ElementType::F64 ||

@@ -14,6 +14,7 @@
 #define ATTN_RUNTIME_KERNELSHAPES_H
 
 #include "attn/Conversion/KernelBuilder.h"
+#include "attn/Runtime/HostTensor.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 #include <optional>
@@ -35,7 +36,9 @@ llvm::Expected<llvm::SmallVector<llvm::SmallVector<int64_t>>>
 resolveArgumentShapes(Operation *spec, const KernelSignature &signature,
                       const ProblemSizes &sizes);
 
-class HostTensor;
+/// The runtime's element type of an MLIR element type; nullopt for a type
+/// no kernel argument has.
+std::optional<ElementType> toElementType(Type type);
 
 /// Checks the values of a block mask among `args` (the kernel's arguments in
 /// signature order): counts within [0, list length], listed key blocks
