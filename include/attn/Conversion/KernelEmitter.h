@@ -72,12 +72,14 @@ struct Emitter {
   void loop(int64_t ub, function_ref<void(Value)> body, StringRef stage = {}) {
     loop(idx(0), idx(ub), body, stage);
   }
-  /// Sum over [0, ub) of term(iv).
+  /// Sum over [lb, ub) of term(iv), in order.
+  Value sum(Value lb, Value ub, function_ref<Value(Value)> term) {
+    return emitFor(b, loc, lb, ub, {f.c(0)}, [&](Value iv, ValueRange acc) {
+      return Values{f.add(acc[0], term(iv))};
+    })[0];
+  }
   Value sum(int64_t ub, function_ref<Value(Value)> term) {
-    return emitFor(b, loc, idx(0), idx(ub), {f.c(0)},
-                   [&](Value iv, ValueRange acc) {
-                     return Values{f.add(acc[0], term(iv))};
-                   })[0];
+    return sum(idx(0), idx(ub), term);
   }
   void fill(Value memref, int64_t size, Value value) {
     loop(size, [&](Value i) { store(value, memref, {i}); });

@@ -34,6 +34,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include <functional>
+#include <tuple>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNLOWERTOTILESPASS
@@ -164,30 +165,28 @@ static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
                       f.exp(f.select(wasEmpty, f.c(0), f.sub(oldMax, newMax))));
                   e.store(newMax, rowMax, {r});
                 }
-                Value tileSum = emitFor(
-                    b, e.loc, k0, k1, {f.c(0)}, [&](Value j, ValueRange sum) {
-                      Value slot = e.subi(j, k0);
-                      Value p = e.load(weights, {slot});
-                      if (softmax) {
-                        // exp(s - m'), 0 for a masked (-inf) score.
-                        Value isNegInf =
-                            f.cmp(arith::CmpFPredicate::OEQ, p, e.negInf());
-                        p = f.select(isNegInf, f.c(0),
-                                     f.exp(f.select(isNegInf, f.c(0),
-                                                    f.sub(p, newMax))));
-                        e.store(p, weights, {slot});
-                      }
-                      return Values{f.add(sum[0], p)};
-                    })[0];
+                Value tileSum = e.sum(k0, k1, [&](Value j) {
+                  Value slot = e.subi(j, k0);
+                  Value p = e.load(weights, {slot});
+                  if (softmax) {
+                    // exp(s - m'), 0 for a masked (-inf) score.
+                    Value isNegInf =
+                        f.cmp(arith::CmpFPredicate::OEQ, p, e.negInf());
+                    p = f.select(
+                        isNegInf, f.c(0),
+                        f.exp(f.select(isNegInf, f.c(0), f.sub(p, newMax))));
+                    e.store(p, weights, {slot});
+                  }
+                  return p;
+                });
                 e.store(f.add(f.mul(correction, e.load(rowSum, {r})), tileSum),
                         rowSum, {r});
                 e.loop(valueDim, [&](Value d) {
-                  Value pv = emitFor(
-                      b, e.loc, k0, k1, {f.c(0)}, [&](Value j, ValueRange sum) {
-                        Value p = e.load(weights, {e.subi(j, k0)});
-                        Value v = e.load(spec.value, {bi, vh, j, d});
-                        return Values{f.add(sum[0], f.mul(p, v))};
-                      })[0];
+                  Value pv = e.sum(k0, k1, [&](Value j) {
+                    Value p = e.load(weights, {e.subi(j, k0)});
+                    Value v = e.load(spec.value, {bi, vh, j, d});
+                    return f.mul(p, v);
+                  });
                   e.store(f.add(f.mul(correction, e.load(acc, {r, d})), pv),
                           acc, {r, d});
                 });
@@ -422,6 +421,12 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
       return one;
     return f.exp(f.sub(loadGated(ua, fi), loadGated(ub, fi)));
   };
+  /// Chunk ci covers the tokens [t0, t1) = [ci C, min(ci C + C, N)).
+  auto chunkBounds = [&](Value ci) -> std::pair<Value, Value> {
+    Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
+    return {t0, arith::MinUIOp::create(b, e.loc, e.addi(t0, e.idx(C)),
+                                       spec.length)};
+  };
   auto dotRows = [&](Value x, Value rx, Value y, Value ry) {
     return e.sum(F, [&](Value fi) {
       return f.mul(e.load(x, {rx, fi}), e.load(y, {ry, fi}));
@@ -467,28 +472,24 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
       if (!spec.causal) {
         // 4. Non-causal: S += K^T V over all chunks, then Q S.
         e.loop(zero, numChunks, [&](Value ci) {
-          Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
-          Value rows = e.subi(arith::MinUIOp::create(
-                                  b, e.loc, e.addi(t0, e.idx(C)), spec.length),
-                              t0);
+          Value t0, t1;
+          std::tie(t0, t1) = chunkBounds(ci);
+          Value rows = e.subi(t1, t0);
           loadKeys(t0, rows);
           e.loop(F, [&](Value fi) {
             e.loop(columns, [&](Value c) {
-              Value kv = emitFor(
-                  b, e.loc, zero, rows, {f.c(0)}, [&](Value r, ValueRange acc) {
-                    return Values{
-                        f.add(acc[0], f.mul(e.load(keyFeatures, {r, fi}),
-                                            e.load(values, {r, c})))};
-                  })[0];
+              Value kv = e.sum(zero, rows, [&](Value r) {
+                return f.mul(e.load(keyFeatures, {r, fi}),
+                             e.load(values, {r, c}));
+              });
               e.store(f.add(e.load(state, {fi, c}), kv), state, {fi, c});
             });
           });
         });
         e.loop(zero, numChunks, [&](Value ci) {
-          Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
-          Value rows = e.subi(arith::MinUIOp::create(
-                                  b, e.loc, e.addi(t0, e.idx(C)), spec.length),
-                              t0);
+          Value t0, t1;
+          std::tie(t0, t1) = chunkBounds(ci);
+          Value rows = e.subi(t1, t0);
           loadQueries(t0, rows);
           e.loop(zero, rows, [&](Value r) {
             e.loop(columns, [&](Value c) {
@@ -500,9 +501,8 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
         });
       } else {
         e.loop(zero, numChunks, [&](Value ci) {
-          Value t0 = arith::MulIOp::create(b, e.loc, ci, e.idx(C));
-          Value t1 = arith::MinUIOp::create(b, e.loc, e.addi(t0, e.idx(C)),
-                                            spec.length);
+          Value t0, t1;
+          std::tie(t0, t1) = chunkBounds(ci);
           Value rows = e.subi(t1, t0);
           Value lagValue = e.idx(lag);
           Value k0 =
@@ -598,15 +598,13 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                 [&](Value fi) {
                   Value carried = decay(chunkEnd, chunkStart, fi);
                   e.loop(columns, [&](Value c) {
-                    Value added =
-                        emitFor(b, e.loc, zero, keys, {f.c(0)},
-                                [&](Value s, ValueRange acc) {
-                                  Value term = f.mul(
-                                      f.mul(decay(chunkEnd, keyPosition(s), fi),
-                                            e.load(keyFeatures, {s, fi})),
-                                      e.load(values, {s, c}));
-                                  return Values{f.add(acc[0], term)};
-                                })[0];
+                    Value added = e.sum(zero, keys, [&](Value s) {
+                      Value term =
+                          f.mul(f.mul(decay(chunkEnd, keyPosition(s), fi),
+                                      e.load(keyFeatures, {s, fi})),
+                                e.load(values, {s, c}));
+                      return term;
+                    });
                     e.store(
                         f.add(f.mul(carried, e.load(state, {fi, c})), added),
                         state, {fi, c});
@@ -637,12 +635,10 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
               [&](Value r) {
                 e.store(one, inverse, {r, r});
                 e.loop(zero, r, [&](Value m) {
-                  Value sum = emitFor(
-                      b, e.loc, m, r, {f.c(0)}, [&](Value p, ValueRange acc) {
-                        Value l = f.mul(betaOf(r), e.load(keyGram, {r, p}));
-                        return Values{
-                            f.add(acc[0], f.mul(l, e.load(inverse, {p, m})))};
-                      })[0];
+                  Value sum = e.sum(m, r, [&](Value p) {
+                    Value l = f.mul(betaOf(r), e.load(keyGram, {r, p}));
+                    return f.mul(l, e.load(inverse, {p, m}));
+                  });
                   e.store(f.sub(f.c(0), sum), inverse, {r, m});
                 });
               },
@@ -650,13 +646,10 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
           // W = T diag(beta) K, and W S_0.
           e.loop(zero, rows, [&](Value r) {
             e.loop(F, [&](Value fi) {
-              Value w = emitFor(
-                  b, e.loc, zero, e.addi(r, e.idx(1)), {f.c(0)},
-                  [&](Value m, ValueRange acc) {
-                    return Values{f.add(
-                        acc[0], f.mul(f.mul(e.load(inverse, {r, m}), betaOf(m)),
-                                      e.load(keyFeatures, {m, fi})))};
-                  })[0];
+              Value w = e.sum(zero, e.addi(r, e.idx(1)), [&](Value m) {
+                return f.mul(f.mul(e.load(inverse, {r, m}), betaOf(m)),
+                             e.load(keyFeatures, {m, fi}));
+              });
               e.store(w, wy, {r, fi});
             });
             e.loop(columns, [&](Value c) {
@@ -674,12 +667,10 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             Value upto = e.addi(r, e.idx(1));
             // weightsRow[m] = (A T)[r][m] beta_m gamma_r / gamma_m.
             e.loop(zero, upto, [&](Value m) {
-              Value at = emitFor(
-                  b, e.loc, m, upto, {f.c(0)}, [&](Value j, ValueRange acc) {
-                    Value a = e.load(queryKey, {r, j});
-                    return Values{
-                        f.add(acc[0], f.mul(a, e.load(inverse, {j, m})))};
-                  })[0];
+              Value at = e.sum(m, upto, [&](Value j) {
+                Value a = e.load(queryKey, {r, j});
+                return f.mul(a, e.load(inverse, {j, m}));
+              });
               Value ratio = f.exp(f.sub(gammaLog(r), gammaLog(m)));
               e.store(f.mul(f.mul(at, betaOf(m)), ratio), weightsRow, {m});
             });
@@ -689,17 +680,13 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                 return f.mul(e.load(queryFeatures, {r, fi}),
                              e.load(state, {fi, c}));
               });
-              Value corrected = emitFor(
-                  b, e.loc, zero, upto, {f.c(0)}, [&](Value j, ValueRange acc) {
-                    Value a = e.load(queryKey, {r, j});
-                    return Values{
-                        f.add(acc[0], f.mul(a, e.load(wyState, {j, c})))};
-                  })[0];
-              Value fresh = emitFor(
-                  b, e.loc, zero, upto, {f.c(0)}, [&](Value m, ValueRange acc) {
-                    return Values{f.add(acc[0], f.mul(e.load(weightsRow, {m}),
-                                                      e.load(values, {m, c})))};
-                  })[0];
+              Value corrected = e.sum(zero, upto, [&](Value j) {
+                Value a = e.load(queryKey, {r, j});
+                return f.mul(a, e.load(wyState, {j, c}));
+              });
+              Value fresh = e.sum(zero, upto, [&](Value m) {
+                return f.mul(e.load(weightsRow, {m}), e.load(values, {m, c}));
+              });
               e.store(f.add(f.mul(gamma, f.sub(fromState, corrected)), fresh),
                       numerator, {c});
             });
@@ -710,12 +697,10 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
           Value last = e.subi(rows, e.idx(1));
           e.loop(zero, rows, [&](Value m) {
             e.loop(F, [&](Value fi) {
-              Value mix = emitFor(
-                  b, e.loc, m, rows, {f.c(0)}, [&](Value j, ValueRange acc) {
-                    return Values{
-                        f.add(acc[0], f.mul(e.load(inverse, {j, m}),
-                                            e.load(keyFeatures, {j, fi})))};
-                  })[0];
+              Value mix = e.sum(m, rows, [&](Value j) {
+                return f.mul(e.load(inverse, {j, m}),
+                             e.load(keyFeatures, {j, fi}));
+              });
               Value ratio = f.exp(f.sub(gammaLog(last), gammaLog(m)));
               e.store(f.mul(f.mul(mix, betaOf(m)), ratio), keyMix, {m, fi});
             });
@@ -723,17 +708,13 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
           Value gammaLast = f.exp(gammaLog(last));
           e.loop(F, [&](Value fi) {
             e.loop(columns, [&](Value c) {
-              Value removed = emitFor(
-                  b, e.loc, zero, rows, {f.c(0)}, [&](Value j, ValueRange acc) {
-                    return Values{
-                        f.add(acc[0], f.mul(e.load(keyFeatures, {j, fi}),
-                                            e.load(wyState, {j, c})))};
-                  })[0];
-              Value added = emitFor(
-                  b, e.loc, zero, rows, {f.c(0)}, [&](Value m, ValueRange acc) {
-                    return Values{f.add(acc[0], f.mul(e.load(keyMix, {m, fi}),
-                                                      e.load(values, {m, c})))};
-                  })[0];
+              Value removed = e.sum(zero, rows, [&](Value j) {
+                return f.mul(e.load(keyFeatures, {j, fi}),
+                             e.load(wyState, {j, c}));
+              });
+              Value added = e.sum(zero, rows, [&](Value m) {
+                return f.mul(e.load(keyMix, {m, fi}), e.load(values, {m, c}));
+              });
               Value kept =
                   f.mul(gammaLast, f.sub(e.load(state, {fi, c}), removed));
               e.store(f.add(kept, added), state, {fi, c});
