@@ -35,11 +35,15 @@ int KernelSignature::find(KernelArgRole role) const {
 }
 
 /// A strided memref with dynamic strides and offset holding `type`'s shape.
-static MemRefType stridedMemRef(Type type, Type floatStorage) {
+static MemRefType stridedMemRef(Type type, StorageTypes storage) {
   auto tensor = cast<RankedTensorType>(type);
   Type element = tensor.getElementType();
-  if (floatStorage && isa<FloatType>(element))
-    element = floatStorage;
+  if (auto floatType = dyn_cast<FloatType>(element)) {
+    if (storage.allFloats)
+      element = storage.allFloats;
+    else if (storage.halfFloats && floatType.getWidth() == 16)
+      element = storage.halfFloats;
+  }
   SmallVector<int64_t> strides(tensor.getRank(), ShapedType::kDynamic);
   auto layout =
       StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides);
@@ -47,14 +51,14 @@ static MemRefType stridedMemRef(Type type, Type floatStorage) {
 }
 
 KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
-                                               Type floatStorage) {
+                                               StorageTypes storage) {
   KernelSignature signature;
   auto add = [&](KernelArgRole role, std::string name, Value value,
                  bool isOutput) {
     if (!value)
       return;
     signature.args.push_back({role, std::move(name),
-                              stridedMemRef(value.getType(), floatStorage),
+                              stridedMemRef(value.getType(), storage),
                               isOutput});
   };
   llvm::TypeSwitch<Operation *>(specOp)
@@ -118,14 +122,14 @@ std::string mlir::attn::getKernelBaseName(Operation *specOp) {
 
 Value Kernel::get(KernelArgRole role) const {
   int index = signature->find(role);
-  return index < 0 ? Value() : func::FuncOp(func).getArgument(index);
+  return index < 0 ? Value() : FunctionOpInterface(func).getArgument(index);
 }
 
 SmallVector<Value> Kernel::getCaptures() const {
   SmallVector<Value> captures;
   for (auto [index, arg] : llvm::enumerate(signature->args))
     if (arg.role == KernelArgRole::Capture)
-      captures.push_back(func::FuncOp(func).getArgument(index));
+      captures.push_back(FunctionOpInterface(func).getArgument(index));
   return captures;
 }
 
@@ -147,29 +151,41 @@ Kernel mlir::attn::createKernel(OpBuilder &builder, ModuleOp module,
   return Kernel{func, &signature};
 }
 
-LogicalResult mlir::attn::lowerSpecOps(
-    ModuleOp module, StringRef suffix, Type floatStorage,
-    function_ref<LogicalResult(OpBuilder &, Operation *, const Kernel &)>
-        build) {
-  // Kernels are appended to the module; collect the specs first.
+SmallVector<Operation *> mlir::attn::collectSpecOps(ModuleOp module) {
   SmallVector<Operation *> specs;
   module.walk([&](Operation *op) {
     if (isa<AttentionOp, LinearAttentionOp, HybridOp>(op))
       specs.push_back(op);
   });
+  return specs;
+}
+
+LogicalResult mlir::attn::checkSpecRegions(Operation *specOp) {
+  auto attention = dyn_cast<AttentionOp>(specOp);
+  if (!attention)
+    return success();
+  return success(succeeded(checkInlinable(attention.getScoreMod(), 5)) &&
+                 succeeded(checkInlinable(attention.getMaskMod(), 4)) &&
+                 succeeded(checkInlinable(attention.getL1Map(), 1)));
+}
+
+LogicalResult mlir::attn::lowerSpecOps(
+    ModuleOp module, StringRef suffix, StorageTypes storage,
+    function_ref<LogicalResult(OpBuilder &, Operation *, const Kernel &)>
+        build) {
+  // Kernels are appended to the module; collect the specs first.
+  SmallVector<Operation *> specs = collectSpecOps(module);
   OpBuilder builder(module.getContext());
   for (Operation *op : specs) {
-    if (auto attention = dyn_cast<AttentionOp>(op))
-      if (failed(checkInlinable(attention.getScoreMod(), 5)) ||
-          failed(checkInlinable(attention.getMaskMod(), 4)) ||
-          failed(checkInlinable(attention.getL1Map(), 1)))
-        return failure();
-    KernelSignature signature = getKernelSignature(op, floatStorage);
+    if (failed(checkSpecRegions(op)))
+      return failure();
+    KernelSignature signature = getKernelSignature(op, storage);
     Kernel kernel =
         createKernel(builder, module, op->getLoc(),
                      getKernelBaseName(op) + "_" + suffix.str(), signature);
     OpBuilder::InsertionGuard guard(builder);
-    builder.setInsertionPoint(kernel.func.getBody().front().getTerminator());
+    builder.setInsertionPoint(
+        kernel.func.getFunctionBody().front().getTerminator());
     if (failed(build(builder, op, kernel)))
       return failure();
   }
@@ -183,6 +199,16 @@ FailureOr<Type> mlir::attn::parseFloatStorage(ModuleOp module, StringRef text) {
   if (!type || !isa<FloatType>(type))
     return module.emitError()
            << "float-storage must be a float type, got '" << text << "'";
+  return type;
+}
+
+FailureOr<Type> mlir::attn::parseHalfStorage(ModuleOp module, StringRef text) {
+  if (text.empty())
+    return Type();
+  Type type = parseType(text, module.getContext());
+  if (!type || !isa<BFloat16Type, Float16Type>(type))
+    return module.emitError()
+           << "half-storage must be bf16 or f16, got '" << text << "'";
   return type;
 }
 

@@ -43,6 +43,7 @@ static Symbol symbolOf(KernelArgRole role, int64_t rank, int64_t dim) {
     return dim == 0 ? Symbol::Batch : Symbol::Keys;
   case KernelArgRole::InitialState:
   case KernelArgRole::FinalState:
+  case KernelArgRole::Workspace:
     return dim == 0 ? Symbol::Batch : Symbol::None;
   case KernelArgRole::KvNumBlocks:
   case KernelArgRole::KvIndices:

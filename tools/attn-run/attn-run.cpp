@@ -375,7 +375,7 @@ int main(int argc, char **argv) {
     if (attention.getMaskMod().empty() && !attention.getBlockSize())
       onlyMask = attention.getMaskAttr();
   KernelSignature signature =
-      getKernelSignature(spec, Float32Type::get(&context));
+      getKernelSignature(spec, StorageTypes{Float32Type::get(&context), {}});
 
   // Sizes: --sizes, then the shapes of the input files, then defaults.
   auto parsedSizes = parseSizes(sizesOption);

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/SmallVector.h"
 #include <string>
 
@@ -39,6 +40,10 @@ enum class KernelArgRole {
   Output,
   LogSumExp,
   FinalState,
+  /// Scratch memory of a GPU kernel, [B, H, words] f32: one slice per
+  /// (sequence, head) for kernels whose per-head buffers are too large for
+  /// registers or shared memory. The runtime allocates it.
+  Workspace,
 };
 
 /// One kernel argument: a strided memref with dynamic strides and offset.
@@ -61,11 +66,22 @@ struct KernelSignature {
   int find(StringRef name) const;
 };
 
+/// How a kernel stores the spec's floating-point tensors.
+struct StorageTypes {
+  /// Every floating-point tensor is stored with this type (the CPU backend
+  /// runs fp32); null keeps the spec's types.
+  Type allFloats;
+  /// Every 16-bit floating-point tensor (bf16, f16) is stored with this
+  /// type, so one spec runs on bf16 or fp16 inputs; f32 tensors (states,
+  /// gates, lse) keep their type. Null keeps the spec's types.
+  Type halfFloats;
+};
+
 /// The signature of the kernel of `specOp` (an attn.attention,
-/// attn.linear_attention or attn.hybrid). With `floatStorage`, every
-/// floating-point tensor is stored with that element type instead (the CPU
-/// backend runs fp32); integer tensors keep theirs.
-KernelSignature getKernelSignature(Operation *specOp, Type floatStorage = {});
+/// attn.linear_attention or attn.hybrid), storing its floating-point tensors
+/// as `storage` says; integer tensors keep their types.
+KernelSignature getKernelSignature(Operation *specOp,
+                                   StorageTypes storage = {});
 
 /// The name kernels of `specOp` start with: `<function>_<n>` for the n-th
 /// attn op (in walk order) of its enclosing function.
@@ -73,7 +89,8 @@ std::string getKernelBaseName(Operation *specOp);
 
 /// A kernel function under construction: its entry-block arguments by role.
 struct Kernel {
-  func::FuncOp func;
+  /// A func.func (CPU) or a gpu.func (GPU).
+  FunctionOpInterface func;
   const KernelSignature *signature;
 
   /// The argument of `role`, or null when the spec has none.
@@ -88,18 +105,29 @@ struct Kernel {
 Kernel createKernel(OpBuilder &builder, ModuleOp module, Location loc,
                     StringRef name, const KernelSignature &signature);
 
+/// Returns the attn spec ops of `module` in walk order.
+SmallVector<Operation *> collectSpecOps(ModuleOp module);
+
+/// Checks that the regions of an attn.attention op can be inlined into a
+/// kernel (`checkInlinable`); other ops have nothing to check.
+LogicalResult checkSpecRegions(Operation *specOp);
+
 /// Adds one kernel `<base name>_<suffix>` per attn spec op of `module`,
-/// with the signature `getKernelSignature(op, floatStorage)`; `build` emits
+/// with the signature `getKernelSignature(op, storage)`; `build` emits
 /// its body with the builder before the kernel's `func.return`. The regions
-/// of attn.attention ops are checked with `checkInlinable` first.
+/// of attn.attention ops are checked with `checkSpecRegions` first.
 LogicalResult lowerSpecOps(
-    ModuleOp module, StringRef suffix, Type floatStorage,
+    ModuleOp module, StringRef suffix, StorageTypes storage,
     function_ref<LogicalResult(OpBuilder &, Operation *, const Kernel &)>
         build);
 
 /// Parses a pass's `float-storage` option: empty gives a null type; anything
 /// but a float type is an error reported on `module`.
 FailureOr<Type> parseFloatStorage(ModuleOp module, StringRef text);
+
+/// Parses a pass's `half-storage` option: empty gives a null type; anything
+/// but bf16 or f16 is an error reported on `module`.
+FailureOr<Type> parseHalfStorage(ModuleOp module, StringRef text);
 
 /// Loads `memref[indices]` as f32 (widening narrower floats).
 Value loadF32(OpBuilder &b, Location loc, Value memref, ValueRange indices);

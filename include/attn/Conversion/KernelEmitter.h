@@ -15,6 +15,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include <functional>
 #include <limits>
 #include <optional>
 
@@ -22,13 +23,23 @@ namespace mlir::attn {
 
 using Values = SmallVector<Value>;
 
+/// Places a scratch buffer of f32 of the given static shape; see
+/// Emitter::buffer.
+using BufferAllocator =
+    std::function<Value(OpBuilder &, Location, ArrayRef<int64_t>)>;
+
 /// Shared state of one kernel body: builder, location, f32 helpers, sizes.
 struct Emitter {
   OpBuilder &b;
   Location loc;
   FloatMath f;
+  /// Where buffer() places scratch buffers: null allocates them on the heap
+  /// and free() releases them (CPU kernels); a GPU kernel places them in its
+  /// threads' local memory or in its workspace, and free() does nothing.
+  BufferAllocator allocate;
 
-  Emitter(OpBuilder &b, Location loc) : b(b), loc(loc), f{b, loc} {}
+  Emitter(OpBuilder &b, Location loc, BufferAllocator allocate = {})
+      : b(b), loc(loc), f{b, loc}, allocate(std::move(allocate)) {}
 
   Value idx(int64_t v) { return f.index(v); }
   Value dim(Value memref, int64_t d) {
@@ -44,10 +55,15 @@ struct Emitter {
   }
   Value negInf() { return f.c(-std::numeric_limits<double>::infinity()); }
   Value buffer(ArrayRef<int64_t> shape) {
+    if (allocate)
+      return allocate(b, loc, shape);
     return memref::AllocOp::create(b, loc,
                                    MemRefType::get(shape, b.getF32Type()));
   }
-  void free(Value memref) { memref::DeallocOp::create(b, loc, memref); }
+  void free(Value memref) {
+    if (!allocate)
+      memref::DeallocOp::create(b, loc, memref);
+  }
   Value load(Value memref, ValueRange indices) {
     return loadF32(b, loc, memref, indices);
   }

@@ -408,7 +408,7 @@ struct AttnLowerToReferencePass
     FailureOr<Type> storage = parseFloatStorage(module, floatStorage);
     if (failed(storage) ||
         failed(lowerSpecOps(
-            module, "reference", *storage,
+            module, "reference", StorageTypes{*storage, {}},
             [](OpBuilder &builder, Operation *op, const Kernel &kernel) {
               buildReference(builder, op, kernel);
               return success();

@@ -24,10 +24,12 @@
 
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/KernelEmitter.h"
+#include "attn/Conversion/TiledKernels.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -82,205 +84,238 @@ struct FlashSpec {
       finishRow;
 };
 
-/// Emits the flash loops (steps 1-5 of the file comment) over batches,
-/// heads and query blocks.
-static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles) {
+/// The running statistics of the rows of one query block (m, l and the
+/// accumulator [rows, Dv]) and one row of weights of a key block.
+struct FlashBuffers {
+  Value rowMax, rowSum, acc, weights;
+
+  FlashBuffers(Emitter &e, int64_t rows, int64_t blockKeys, int64_t valueDim)
+      : rowMax(e.buffer({rows})), rowSum(e.buffer({rows})),
+        acc(e.buffer({rows, valueDim})), weights(e.buffer({blockKeys})) {}
+  void free(Emitter &e) {
+    for (Value buffer : {rowMax, rowSum, acc, weights})
+      e.free(buffer);
+  }
+};
+
+/// Emits steps 1-5 of the file comment for the query rows [q0, q1) of head
+/// h of sequence bi with key blocks of `bk` keys; `listBlock` is the query
+/// block whose lists a run-time block mask gives.
+static void emitFlashQueryBlock(Emitter &e, const FlashSpec &spec, int64_t bk,
+                                Value bi, Value h, Value q0, Value q1,
+                                Value listBlock, const FlashBuffers &buffers) {
   OpBuilder &b = e.b;
   FloatMath &f = e.f;
-  int64_t bq = tiles.blockQueries, bk = tiles.blockKeys;
   int64_t valueDim = spec.shape.valueDim;
   bool softmax = spec.softmax;
   Value numQueries = spec.numQueries, numKeys = spec.numKeys;
-  // Per-row running statistics of one query block, and one row of weights.
-  Value rowMax = e.buffer({bq}), rowSum = e.buffer({bq});
-  Value acc = e.buffer({bq, valueDim});
-  Value weights = e.buffer({bk});
+  Value rowMax = buffers.rowMax, rowSum = buffers.rowSum, acc = buffers.acc;
+  Value weights = buffers.weights;
   Value zero = e.idx(0);
-  Value numQueryBlocks =
-      arith::CeilDivUIOp::create(b, e.loc, numQueries, e.idx(bq));
+  Value kh = e.divui(h, spec.shape.keyGroup);
+  Value vh = e.divui(h, spec.shape.valueGroup);
+  Value qb = listBlock;
+  Value rows = e.subi(q1, q0);
 
+  // 1. Key ranges of this query block.
+  KeyRangeQuery rangeQuery{q0, q1, h, numQueries, numKeys};
+  KeyRanges ranges;
+  if (spec.mask) {
+    ranges = spec.mask.buildKeyRanges(b, e.loc, rangeQuery);
+  } else {
+    ranges.visible.push_back({zero, numKeys});
+    ranges.full = {zero, numKeys};
+  }
+  Value fullLo = arith::MaxSIOp::create(b, e.loc, ranges.full.first, zero);
+  Value fullHi = arith::MinSIOp::create(b, e.loc, ranges.full.second, numKeys);
+
+  e.loop(zero, rows, [&](Value r) {
+    e.store(softmax ? e.negInf() : f.c(0), rowMax, {r});
+    e.store(f.c(0), rowSum, {r});
+    e.loop(valueDim, [&](Value d) { e.store(f.c(0), acc, {r, d}); });
+  });
+
+  // 4. One tile: rows [q0, q1) x keys [k0, k1).
+  auto tile = [&](Value k0, Value k1, bool masked) {
+    e.loop(zero, rows, [&](Value r) {
+      Value i = e.addi(q0, r);
+      // Scores (softmax) or weights of the row, and the tile maximum.
+      Value tileMax =
+          emitFor(b, e.loc, k0, k1, {e.negInf()}, [&](Value j, ValueRange mx) {
+            Value s = spec.score(bi, h, kh, i, j);
+            Value slot = e.subi(j, k0);
+            if (!softmax) {
+              Value p = spec.weight(s);
+              if (masked)
+                p = f.select(spec.keep(bi, h, i, j), p, f.c(0));
+              e.store(p, weights, {slot});
+              return Values{mx[0]};
+            }
+            if (masked)
+              s = f.select(spec.keep(bi, h, i, j), s, e.negInf());
+            e.store(s, weights, {slot});
+            return Values{f.max(mx[0], s)};
+          })[0];
+
+      Value correction = f.c(1), newMax;
+      if (softmax) {
+        Value oldMax = e.load(rowMax, {r});
+        newMax = f.max(oldMax, tileMax);
+        Value wasEmpty = f.cmp(arith::CmpFPredicate::OEQ, oldMax, e.negInf());
+        correction =
+            f.select(wasEmpty, f.c(0),
+                     f.exp(f.select(wasEmpty, f.c(0), f.sub(oldMax, newMax))));
+        e.store(newMax, rowMax, {r});
+      }
+      Value tileSum = e.sum(k0, k1, [&](Value j) {
+        Value slot = e.subi(j, k0);
+        Value p = e.load(weights, {slot});
+        if (softmax) {
+          // exp(s - m'), 0 for a masked (-inf) score.
+          Value isNegInf = f.cmp(arith::CmpFPredicate::OEQ, p, e.negInf());
+          p = f.select(isNegInf, f.c(0),
+                       f.exp(f.select(isNegInf, f.c(0), f.sub(p, newMax))));
+          e.store(p, weights, {slot});
+        }
+        return p;
+      });
+      e.store(f.add(f.mul(correction, e.load(rowSum, {r})), tileSum), rowSum,
+              {r});
+      e.loop(valueDim, [&](Value d) {
+        Value pv = e.sum(k0, k1, [&](Value j) {
+          Value p = e.load(weights, {e.subi(j, k0)});
+          Value v = e.load(spec.value, {bi, vh, j, d});
+          return f.mul(p, v);
+        });
+        e.store(f.add(f.mul(correction, e.load(acc, {r, d})), pv), acc, {r, d});
+      });
+    });
+  };
+
+  // With a run-time block mask, visit exactly the listed key blocks:
+  // partial ones with the mask, full ones without.
+  if (spec.blockCounts) {
+    auto toIndex = [&](Value v) {
+      return arith::IndexCastOp::create(b, e.loc, b.getIndexType(), v);
+    };
+    auto visitList = [&](Value counts, Value indices, bool masked) {
+      Value count = toIndex(e.loadInt(counts, {bi, h, qb}));
+      e.loop(
+          zero, count,
+          [&](Value entry) {
+            Value kb = toIndex(e.loadInt(indices, {bi, h, qb, entry}));
+            Value k0 = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
+            Value k1 = arith::MinSIOp::create(b, e.loc, e.addi(k0, e.idx(bk)),
+                                              numKeys);
+            tile(k0, k1, masked);
+          },
+          masked ? "partial_key_blocks" : "full_key_blocks");
+    };
+    visitList(spec.blockCounts, spec.blockIndices,
+              /*masked=*/spec.mask || spec.hasMaskMod);
+    visitList(spec.fullCounts, spec.fullIndices, /*masked=*/false);
+  } else {
+    // 2. Visit the key blocks of every interval, restricted to it.
+    for (auto [lo, hi] : ranges.visible) {
+      Value begin = arith::MaxSIOp::create(b, e.loc, lo, zero);
+      Value end = arith::MaxSIOp::create(
+          b, e.loc, arith::MinSIOp::create(b, e.loc, hi, numKeys), begin);
+      Value firstBlock = e.divui(begin, bk);
+      Value lastBlock = arith::CeilDivUIOp::create(b, e.loc, end, e.idx(bk));
+      e.loop(
+          firstBlock, lastBlock,
+          [&](Value kb) {
+            Value blockStart = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
+            Value k0 = arith::MaxSIOp::create(b, e.loc, blockStart, begin);
+            Value k1 = arith::MinSIOp::create(
+                b, e.loc, e.addi(blockStart, e.idx(bk)), end);
+            // 3. Blocks every query sees run without mask code.
+            // Without a mask every block is such a block; with a
+            // mask_mod none is.
+            if (!spec.mask && !spec.hasMaskMod) {
+              tile(k0, k1, /*masked=*/false);
+              return;
+            }
+            if (spec.hasMaskMod) {
+              tile(k0, k1, /*masked=*/true);
+              return;
+            }
+            Value isFull = arith::AndIOp::create(
+                b, e.loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
+                e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
+            emitIf(
+                b, e.loc, isFull,
+                [&] {
+                  tile(k0, k1, /*masked=*/false);
+                  return Values{};
+                },
+                [&] {
+                  tile(k0, k1, /*masked=*/true);
+                  return Values{};
+                });
+          },
+          "key_blocks");
+    }
+  }
+
+  // 5. Hand every finished row to the caller.
+  e.loop(zero, rows, [&](Value r) {
+    spec.finishRow(bi, h, e.addi(q0, r), rowMax, rowSum, acc, r);
+  });
+}
+
+/// Emits the flash loops over sequences, heads and query blocks: loops on
+/// the CPU; on the GPU one thread per query row (a query block of one row),
+/// `threads` rows per thread block.
+static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles,
+                           KernelTarget target, int64_t threads) {
+  OpBuilder &b = e.b;
+  int64_t bq = tiles.blockQueries, bk = tiles.blockKeys;
+  Value zero = e.idx(0);
+  if (target == KernelTarget::GPU) {
+    FlashBuffers buffers(e, 1, bk, spec.shape.valueDim);
+    Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
+    Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
+    Value block = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
+    Value thread = gpu::ThreadIdOp::create(b, e.loc, gpu::Dimension::x);
+    Value i =
+        e.addi(arith::MulIOp::create(b, e.loc, block, e.idx(threads)), thread);
+    Value inRange = e.cmpi(arith::CmpIPredicate::ult, i, spec.numQueries);
+    emitIf(
+        b, e.loc, inRange,
+        [&] {
+          emitFlashQueryBlock(e, spec, bk, bi, h, i, e.addi(i, e.idx(1)),
+                              e.divui(i, bq), buffers);
+          return Values{};
+        },
+        [&] { return Values{}; });
+    return;
+  }
+  FlashBuffers buffers(e, bq, bk, spec.shape.valueDim);
+  Value numQueryBlocks =
+      arith::CeilDivUIOp::create(b, e.loc, spec.numQueries, e.idx(bq));
   e.loop(zero, spec.batches, [&](Value bi) {
     e.loop(spec.shape.heads, [&](Value h) {
-      Value kh = e.divui(h, spec.shape.keyGroup);
-      Value vh = e.divui(h, spec.shape.valueGroup);
       e.loop(
           zero, numQueryBlocks,
           [&](Value qb) {
             Value q0 = arith::MulIOp::create(b, e.loc, qb, e.idx(bq));
             Value q1 = arith::MinUIOp::create(b, e.loc, e.addi(q0, e.idx(bq)),
-                                              numQueries);
-            Value rows = e.subi(q1, q0);
-
-            // 1. Key ranges of this query block.
-            KeyRangeQuery rangeQuery{q0, q1, h, numQueries, numKeys};
-            KeyRanges ranges;
-            if (spec.mask) {
-              ranges = spec.mask.buildKeyRanges(b, e.loc, rangeQuery);
-            } else {
-              ranges.visible.push_back({zero, numKeys});
-              ranges.full = {zero, numKeys};
-            }
-            Value fullLo =
-                arith::MaxSIOp::create(b, e.loc, ranges.full.first, zero);
-            Value fullHi =
-                arith::MinSIOp::create(b, e.loc, ranges.full.second, numKeys);
-
-            e.loop(zero, rows, [&](Value r) {
-              e.store(softmax ? e.negInf() : f.c(0), rowMax, {r});
-              e.store(f.c(0), rowSum, {r});
-              e.loop(valueDim, [&](Value d) { e.store(f.c(0), acc, {r, d}); });
-            });
-
-            // 4. One tile: rows [q0, q1) x keys [k0, k1).
-            auto tile = [&](Value k0, Value k1, bool masked) {
-              e.loop(zero, rows, [&](Value r) {
-                Value i = e.addi(q0, r);
-                // Scores (softmax) or weights of the row, and the tile maximum.
-                Value tileMax = emitFor(
-                    b, e.loc, k0, k1, {e.negInf()},
-                    [&](Value j, ValueRange mx) {
-                      Value s = spec.score(bi, h, kh, i, j);
-                      Value slot = e.subi(j, k0);
-                      if (!softmax) {
-                        Value p = spec.weight(s);
-                        if (masked)
-                          p = f.select(spec.keep(bi, h, i, j), p, f.c(0));
-                        e.store(p, weights, {slot});
-                        return Values{mx[0]};
-                      }
-                      if (masked)
-                        s = f.select(spec.keep(bi, h, i, j), s, e.negInf());
-                      e.store(s, weights, {slot});
-                      return Values{f.max(mx[0], s)};
-                    })[0];
-
-                Value correction = f.c(1), newMax;
-                if (softmax) {
-                  Value oldMax = e.load(rowMax, {r});
-                  newMax = f.max(oldMax, tileMax);
-                  Value wasEmpty =
-                      f.cmp(arith::CmpFPredicate::OEQ, oldMax, e.negInf());
-                  correction = f.select(
-                      wasEmpty, f.c(0),
-                      f.exp(f.select(wasEmpty, f.c(0), f.sub(oldMax, newMax))));
-                  e.store(newMax, rowMax, {r});
-                }
-                Value tileSum = e.sum(k0, k1, [&](Value j) {
-                  Value slot = e.subi(j, k0);
-                  Value p = e.load(weights, {slot});
-                  if (softmax) {
-                    // exp(s - m'), 0 for a masked (-inf) score.
-                    Value isNegInf =
-                        f.cmp(arith::CmpFPredicate::OEQ, p, e.negInf());
-                    p = f.select(
-                        isNegInf, f.c(0),
-                        f.exp(f.select(isNegInf, f.c(0), f.sub(p, newMax))));
-                    e.store(p, weights, {slot});
-                  }
-                  return p;
-                });
-                e.store(f.add(f.mul(correction, e.load(rowSum, {r})), tileSum),
-                        rowSum, {r});
-                e.loop(valueDim, [&](Value d) {
-                  Value pv = e.sum(k0, k1, [&](Value j) {
-                    Value p = e.load(weights, {e.subi(j, k0)});
-                    Value v = e.load(spec.value, {bi, vh, j, d});
-                    return f.mul(p, v);
-                  });
-                  e.store(f.add(f.mul(correction, e.load(acc, {r, d})), pv),
-                          acc, {r, d});
-                });
-              });
-            };
-
-            // With a run-time block mask, visit exactly the listed key blocks:
-            // partial ones with the mask, full ones without.
-            if (spec.blockCounts) {
-              auto toIndex = [&](Value v) {
-                return arith::IndexCastOp::create(b, e.loc, b.getIndexType(),
-                                                  v);
-              };
-              auto visitList = [&](Value counts, Value indices, bool masked) {
-                Value count = toIndex(e.loadInt(counts, {bi, h, qb}));
-                e.loop(
-                    zero, count,
-                    [&](Value entry) {
-                      Value kb =
-                          toIndex(e.loadInt(indices, {bi, h, qb, entry}));
-                      Value k0 = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
-                      Value k1 = arith::MinSIOp::create(
-                          b, e.loc, e.addi(k0, e.idx(bk)), numKeys);
-                      tile(k0, k1, masked);
-                    },
-                    masked ? "partial_key_blocks" : "full_key_blocks");
-              };
-              visitList(spec.blockCounts, spec.blockIndices,
-                        /*masked=*/spec.mask || spec.hasMaskMod);
-              visitList(spec.fullCounts, spec.fullIndices, /*masked=*/false);
-            } else {
-              // 2. Visit the key blocks of every interval, restricted to it.
-              for (auto [lo, hi] : ranges.visible) {
-                Value begin = arith::MaxSIOp::create(b, e.loc, lo, zero);
-                Value end = arith::MaxSIOp::create(
-                    b, e.loc, arith::MinSIOp::create(b, e.loc, hi, numKeys),
-                    begin);
-                Value firstBlock = e.divui(begin, bk);
-                Value lastBlock =
-                    arith::CeilDivUIOp::create(b, e.loc, end, e.idx(bk));
-                e.loop(
-                    firstBlock, lastBlock,
-                    [&](Value kb) {
-                      Value blockStart =
-                          arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
-                      Value k0 =
-                          arith::MaxSIOp::create(b, e.loc, blockStart, begin);
-                      Value k1 = arith::MinSIOp::create(
-                          b, e.loc, e.addi(blockStart, e.idx(bk)), end);
-                      // 3. Blocks every query sees run without mask code.
-                      // Without a mask every block is such a block; with a
-                      // mask_mod none is.
-                      if (!spec.mask && !spec.hasMaskMod) {
-                        tile(k0, k1, /*masked=*/false);
-                        return;
-                      }
-                      if (spec.hasMaskMod) {
-                        tile(k0, k1, /*masked=*/true);
-                        return;
-                      }
-                      Value isFull = arith::AndIOp::create(
-                          b, e.loc,
-                          e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
-                          e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
-                      emitIf(
-                          b, e.loc, isFull,
-                          [&] {
-                            tile(k0, k1, /*masked=*/false);
-                            return Values{};
-                          },
-                          [&] {
-                            tile(k0, k1, /*masked=*/true);
-                            return Values{};
-                          });
-                    },
-                    "key_blocks");
-              }
-            }
-
-            // 5. Hand every finished row to the caller.
-            e.loop(zero, rows, [&](Value r) {
-              spec.finishRow(bi, h, e.addi(q0, r), rowMax, rowSum, acc, r);
-            });
+                                              spec.numQueries);
+            emitFlashQueryBlock(e, spec, bk, bi, h, q0, q1, qb, buffers);
           },
           "query_blocks");
     });
   });
-  for (Value buffer : {rowMax, rowSum, acc, weights})
-    e.free(buffer);
+  buffers.free(e);
 }
 
 static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
-                                const Kernel &kernel, TileSizes tiles) {
-  Emitter e(b, op.getLoc());
+                                const Kernel &kernel,
+                                const TiledOptions &options,
+                                const BufferAllocator &allocate) {
+  Emitter e(b, op.getLoc(), allocate);
+  TileSizes tiles{options.blockQueries, options.blockKeys};
   Value query = kernel.get(KernelArgRole::Query);
   Value key = kernel.get(KernelArgRole::Key);
   Value output = kernel.get(KernelArgRole::Output);
@@ -327,7 +362,7 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
       return;
     e.store(emitLogSumExp(e, e.load(rowMax, {r}), sum), lse, {bi, h, i});
   };
-  emitFlashLoops(e, spec, tiles);
+  emitFlashLoops(e, spec, tiles, options.target, options.gpuThreads);
 }
 
 //===----------------------------------------------------------------------===//
@@ -340,6 +375,20 @@ static Value dotRowsState(Emitter &e, Value x, Value row, Value state,
   return e.sum(width, [&](Value fi) {
     return e.f.mul(e.load(x, {row, fi}), e.load(state, {fi, column}));
   });
+}
+
+/// Runs `body(bi, h)` for every sequence bi and head h: loops on the CPU;
+/// on the GPU one single-thread block per pair (x: head, y: sequence).
+static void forEachHead(Emitter &e, KernelTarget target, Value batches,
+                        int64_t heads,
+                        function_ref<void(Value bi, Value h)> body) {
+  if (target == KernelTarget::GPU) {
+    body(gpu::BlockIdOp::create(e.b, e.loc, gpu::Dimension::y),
+         gpu::BlockIdOp::create(e.b, e.loc, gpu::Dimension::x));
+    return;
+  }
+  e.loop(e.idx(0), batches,
+         [&](Value bi) { e.loop(heads, [&](Value h) { body(bi, h); }); });
 }
 
 /// What the chunked loop needs to know about one linear term.
@@ -357,6 +406,7 @@ struct ChunkSpec {
   Value query, key, value, gates, beta, featureWeights;
   Value initialState, finalState;
   Value batches, length, queryScale;
+  KernelTarget target;
   /// Consumes the numerator [columns] of query i.
   std::function<void(Value bi, Value h, Value i, Value numerator)> finishRow;
 };
@@ -433,304 +483,305 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
     });
   };
 
-  e.loop(zero, spec.batches, [&](Value bi) {
-    e.loop(spec.shape.heads, [&](Value h) {
-      Value kh = e.divui(h, spec.shape.keyGroup);
-      Value vh = e.divui(h, spec.shape.valueGroup);
-      e.loop(F, [&](Value fi) {
-        e.loop(columns, [&](Value c) {
-          e.store(spec.initialState ? e.load(spec.initialState, {bi, h, fi, c})
-                                    : f.c(0),
-                  state, {fi, c});
-        });
-      });
-
-      // 1. Features of the chunk: queries [t0, t0 + rows), keys
-      // [k0, k0 + keys).
-      auto loadQueries = [&](Value t0, Value rows) {
-        e.loop(zero, rows, [&](Value r) {
-          emitFeatures(e, lin, spec.query, bi, h, e.addi(t0, r), h,
-                       /*side=*/0, spec.featureWeights, spec.queryScale,
-                       featureRow, scratch);
-          copyFeatures(queryFeatures, r);
-        });
-      };
-      auto loadKeys = [&](Value k0, Value keys) {
-        e.loop(zero, keys, [&](Value r) {
-          Value j = e.addi(k0, r);
-          emitFeatures(e, lin, spec.key, bi, kh, j, h, /*side=*/1,
-                       spec.featureWeights, one, featureRow, scratch);
-          copyFeatures(keyFeatures, r);
-          e.loop(valueDim, [&](Value c) {
-            e.store(e.load(spec.value, {bi, vh, j, c}), values, {r, c});
-          });
-          if (columns > valueDim)
-            e.store(one, values, {r, e.idx(valueDim)});
-        });
-      };
-
-      if (!spec.causal) {
-        // 4. Non-causal: S += K^T V over all chunks, then Q S.
-        e.loop(zero, numChunks, [&](Value ci) {
-          Value t0, t1;
-          std::tie(t0, t1) = chunkBounds(ci);
-          Value rows = e.subi(t1, t0);
-          loadKeys(t0, rows);
-          e.loop(F, [&](Value fi) {
-            e.loop(columns, [&](Value c) {
-              Value kv = e.sum(zero, rows, [&](Value r) {
-                return f.mul(e.load(keyFeatures, {r, fi}),
-                             e.load(values, {r, c}));
-              });
-              e.store(f.add(e.load(state, {fi, c}), kv), state, {fi, c});
-            });
+  forEachHead(
+      e, spec.target, spec.batches, spec.shape.heads, [&](Value bi, Value h) {
+        Value kh = e.divui(h, spec.shape.keyGroup);
+        Value vh = e.divui(h, spec.shape.valueGroup);
+        e.loop(F, [&](Value fi) {
+          e.loop(columns, [&](Value c) {
+            e.store(spec.initialState
+                        ? e.load(spec.initialState, {bi, h, fi, c})
+                        : f.c(0),
+                    state, {fi, c});
           });
         });
-        e.loop(zero, numChunks, [&](Value ci) {
-          Value t0, t1;
-          std::tie(t0, t1) = chunkBounds(ci);
-          Value rows = e.subi(t1, t0);
-          loadQueries(t0, rows);
+
+        // 1. Features of the chunk: queries [t0, t0 + rows), keys
+        // [k0, k0 + keys).
+        auto loadQueries = [&](Value t0, Value rows) {
           e.loop(zero, rows, [&](Value r) {
-            e.loop(columns, [&](Value c) {
-              e.store(dotRowsState(e, queryFeatures, r, state, c, F), numerator,
-                      {c});
-            });
-            spec.finishRow(bi, h, e.addi(t0, r), numerator);
+            emitFeatures(e, lin, spec.query, bi, h, e.addi(t0, r), h,
+                         /*side=*/0, spec.featureWeights, spec.queryScale,
+                         featureRow, scratch);
+            copyFeatures(queryFeatures, r);
           });
-        });
-      } else {
-        e.loop(zero, numChunks, [&](Value ci) {
-          Value t0, t1;
-          std::tie(t0, t1) = chunkBounds(ci);
-          Value rows = e.subi(t1, t0);
-          Value lagValue = e.idx(lag);
-          Value k0 =
-              arith::MaxSIOp::create(b, e.loc, e.subi(t0, lagValue), zero);
-          Value k1 =
-              arith::MaxSIOp::create(b, e.loc, e.subi(t1, lagValue), zero);
-          Value keys = e.subi(k1, k0);
-          // Prefix position u of sequence position x is x - base.
-          Value base = e.subi(t0, e.idx(lag + 1));
-          loadQueries(t0, rows);
-          loadKeys(k0, keys);
-
-          // 2. Log-gate prefix sums over [base, t1).
-          if (gated) {
-            e.loop(gateWidth, [&](Value fi) {
-              e.store(f.c(0), prefix, {zero, fi});
+        };
+        auto loadKeys = [&](Value k0, Value keys) {
+          e.loop(zero, keys, [&](Value r) {
+            Value j = e.addi(k0, r);
+            emitFeatures(e, lin, spec.key, bi, kh, j, h, /*side=*/1,
+                         spec.featureWeights, one, featureRow, scratch);
+            copyFeatures(keyFeatures, r);
+            e.loop(valueDim, [&](Value c) {
+              e.store(e.load(spec.value, {bi, vh, j, c}), values, {r, c});
             });
-            Value span = e.addi(rows, e.idx(lag + 1));
-            e.loop(e.idx(1), span, [&](Value u) {
-              Value x = e.addi(base, u);
-              Value valid = e.cmpi(arith::CmpIPredicate::sge, x, zero);
-              Value at = arith::MaxSIOp::create(b, e.loc, x, zero);
-              e.loop(gateWidth, [&](Value fi) {
-                Value g = logGate(e, lin.gate, spec.gates, bi, h, at, fi);
-                Value previous = e.load(prefix, {e.subi(u, e.idx(1)), fi});
-                e.store(f.add(previous, f.select(valid, g, f.c(0))), prefix,
-                        {u, fi});
+            if (columns > valueDim)
+              e.store(one, values, {r, e.idx(valueDim)});
+          });
+        };
+
+        if (!spec.causal) {
+          // 4. Non-causal: S += K^T V over all chunks, then Q S.
+          e.loop(zero, numChunks, [&](Value ci) {
+            Value t0, t1;
+            std::tie(t0, t1) = chunkBounds(ci);
+            Value rows = e.subi(t1, t0);
+            loadKeys(t0, rows);
+            e.loop(F, [&](Value fi) {
+              e.loop(columns, [&](Value c) {
+                Value kv = e.sum(zero, rows, [&](Value r) {
+                  return f.mul(e.load(keyFeatures, {r, fi}),
+                               e.load(values, {r, c}));
+                });
+                e.store(f.add(e.load(state, {fi, c}), kv), state, {fi, c});
               });
             });
-          }
-          Value chunkStart = lagValue;             // u of t0 - 1
-          Value chunkEnd = e.addi(rows, lagValue); // u of t1 - 1
-          auto keyPosition = [&](Value s) {        // u of key row s
-            return e.subi(e.addi(k0, s), base);
-          };
+          });
+          e.loop(zero, numChunks, [&](Value ci) {
+            Value t0, t1;
+            std::tie(t0, t1) = chunkBounds(ci);
+            Value rows = e.subi(t1, t0);
+            loadQueries(t0, rows);
+            e.loop(zero, rows, [&](Value r) {
+              e.loop(columns, [&](Value c) {
+                e.store(dotRowsState(e, queryFeatures, r, state, c, F),
+                        numerator, {c});
+              });
+              spec.finishRow(bi, h, e.addi(t0, r), numerator);
+            });
+          });
+        } else {
+          e.loop(zero, numChunks, [&](Value ci) {
+            Value t0, t1;
+            std::tie(t0, t1) = chunkBounds(ci);
+            Value rows = e.subi(t1, t0);
+            Value lagValue = e.idx(lag);
+            Value k0 =
+                arith::MaxSIOp::create(b, e.loc, e.subi(t0, lagValue), zero);
+            Value k1 =
+                arith::MaxSIOp::create(b, e.loc, e.subi(t1, lagValue), zero);
+            Value keys = e.subi(k1, k0);
+            // Prefix position u of sequence position x is x - base.
+            Value base = e.subi(t0, e.idx(lag + 1));
+            loadQueries(t0, rows);
+            loadKeys(k0, keys);
 
-          if (!spec.delta) {
-            // 3a. Outputs: inter-chunk part from S, intra-chunk part from
-            // the decay-masked causal matrix.
+            // 2. Log-gate prefix sums over [base, t1).
+            if (gated) {
+              e.loop(gateWidth, [&](Value fi) {
+                e.store(f.c(0), prefix, {zero, fi});
+              });
+              Value span = e.addi(rows, e.idx(lag + 1));
+              e.loop(e.idx(1), span, [&](Value u) {
+                Value x = e.addi(base, u);
+                Value valid = e.cmpi(arith::CmpIPredicate::sge, x, zero);
+                Value at = arith::MaxSIOp::create(b, e.loc, x, zero);
+                e.loop(gateWidth, [&](Value fi) {
+                  Value g = logGate(e, lin.gate, spec.gates, bi, h, at, fi);
+                  Value previous = e.load(prefix, {e.subi(u, e.idx(1)), fi});
+                  e.store(f.add(previous, f.select(valid, g, f.c(0))), prefix,
+                          {u, fi});
+                });
+              });
+            }
+            Value chunkStart = lagValue;             // u of t0 - 1
+            Value chunkEnd = e.addi(rows, lagValue); // u of t1 - 1
+            auto keyPosition = [&](Value s) {        // u of key row s
+              return e.subi(e.addi(k0, s), base);
+            };
+
+            if (!spec.delta) {
+              // 3a. Outputs: inter-chunk part from S, intra-chunk part from
+              // the decay-masked causal matrix.
+              e.loop(
+                  zero, rows,
+                  [&](Value r) {
+                    Value i = e.addi(t0, r);
+                    Value ui = e.addi(r, e.idx(lag + 1));
+                    // Keys k0 + s <= i - lag.
+                    Value visible = arith::MinSIOp::create(
+                        b, e.loc,
+                        arith::MaxSIOp::create(
+                            b, e.loc,
+                            e.subi(e.addi(e.subi(i, lagValue), e.idx(1)), k0),
+                            zero),
+                        keys);
+                    e.loop(zero, visible, [&](Value s) {
+                      Value uj = keyPosition(s);
+                      e.store(e.sum(F,
+                                    [&](Value fi) {
+                                      return f.mul(
+                                          f.mul(e.load(queryFeatures, {r, fi}),
+                                                e.load(keyFeatures, {s, fi})),
+                                          decay(ui, uj, fi));
+                                    }),
+                              weightsRow, {s});
+                    });
+                    e.loop(columns, [&](Value c) {
+                      // Inter-chunk: phi(q_i)^T D(t0-1 -> i) S.
+                      Value inter = emitFor(
+                          b, e.loc, zero, e.idx(F), {f.c(0)},
+                          [&](Value fi, ValueRange acc) {
+                            Value term =
+                                f.mul(f.mul(e.load(queryFeatures, {r, fi}),
+                                            decay(ui, chunkStart, fi)),
+                                      e.load(state, {fi, c}));
+                            return Values{f.add(acc[0], term)};
+                          },
+                          "inter_chunk")[0];
+                      // Intra-chunk: the decay-masked causal row times [v, 1].
+                      Value intra = emitFor(
+                          b, e.loc, zero, visible, {f.c(0)},
+                          [&](Value s, ValueRange acc) {
+                            return Values{
+                                f.add(acc[0], f.mul(e.load(weightsRow, {s}),
+                                                    e.load(values, {s, c})))};
+                          },
+                          "intra_chunk")[0];
+                      e.store(f.add(inter, intra), numerator, {c});
+                    });
+                    spec.finishRow(bi, h, i, numerator);
+                  },
+                  "chunk_outputs");
+              // State update: S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
+              e.loop(
+                  F,
+                  [&](Value fi) {
+                    Value carried = decay(chunkEnd, chunkStart, fi);
+                    e.loop(columns, [&](Value c) {
+                      Value added = e.sum(zero, keys, [&](Value s) {
+                        Value term =
+                            f.mul(f.mul(decay(chunkEnd, keyPosition(s), fi),
+                                        e.load(keyFeatures, {s, fi})),
+                                  e.load(values, {s, c}));
+                        return term;
+                      });
+                      e.store(
+                          f.add(f.mul(carried, e.load(state, {fi, c})), added),
+                          state, {fi, c});
+                    });
+                  },
+                  "state_update");
+              return;
+            }
+
+            // 3b. Delta rule, WY/UT form (lag 0, so key row s is query row s).
+            auto gammaLog = [&](Value r) { // log gamma of row r (0 ungated)
+              return gated ? loadGated(e.addi(r, e.idx(1)), zero) : f.c(0);
+            };
+            auto betaOf = [&](Value r) {
+              return e.load(spec.beta, {bi, h, e.addi(t0, r)});
+            };
+            // The chunk's K K^T and Q K^T (lower triangles), computed once.
+            e.loop(zero, rows, [&](Value r) {
+              e.loop(zero, e.addi(r, e.idx(1)), [&](Value p) {
+                e.store(dotRows(keyFeatures, r, keyFeatures, p), keyGram,
+                        {r, p});
+                e.store(dotRows(queryFeatures, r, keyFeatures, p), queryKey,
+                        {r, p});
+              });
+            });
+            // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p.
             e.loop(
                 zero, rows,
                 [&](Value r) {
-                  Value i = e.addi(t0, r);
-                  Value ui = e.addi(r, e.idx(lag + 1));
-                  // Keys k0 + s <= i - lag.
-                  Value visible = arith::MinSIOp::create(
-                      b, e.loc,
-                      arith::MaxSIOp::create(
-                          b, e.loc,
-                          e.subi(e.addi(e.subi(i, lagValue), e.idx(1)), k0),
-                          zero),
-                      keys);
-                  e.loop(zero, visible, [&](Value s) {
-                    Value uj = keyPosition(s);
-                    e.store(e.sum(F,
-                                  [&](Value fi) {
-                                    return f.mul(
-                                        f.mul(e.load(queryFeatures, {r, fi}),
-                                              e.load(keyFeatures, {s, fi})),
-                                        decay(ui, uj, fi));
-                                  }),
-                            weightsRow, {s});
-                  });
-                  e.loop(columns, [&](Value c) {
-                    // Inter-chunk: phi(q_i)^T D(t0-1 -> i) S.
-                    Value inter = emitFor(
-                        b, e.loc, zero, e.idx(F), {f.c(0)},
-                        [&](Value fi, ValueRange acc) {
-                          Value term =
-                              f.mul(f.mul(e.load(queryFeatures, {r, fi}),
-                                          decay(ui, chunkStart, fi)),
-                                    e.load(state, {fi, c}));
-                          return Values{f.add(acc[0], term)};
-                        },
-                        "inter_chunk")[0];
-                    // Intra-chunk: the decay-masked causal row times [v, 1].
-                    Value intra = emitFor(
-                        b, e.loc, zero, visible, {f.c(0)},
-                        [&](Value s, ValueRange acc) {
-                          return Values{
-                              f.add(acc[0], f.mul(e.load(weightsRow, {s}),
-                                                  e.load(values, {s, c})))};
-                        },
-                        "intra_chunk")[0];
-                    e.store(f.add(inter, intra), numerator, {c});
-                  });
-                  spec.finishRow(bi, h, i, numerator);
-                },
-                "chunk_outputs");
-            // State update: S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
-            e.loop(
-                F,
-                [&](Value fi) {
-                  Value carried = decay(chunkEnd, chunkStart, fi);
-                  e.loop(columns, [&](Value c) {
-                    Value added = e.sum(zero, keys, [&](Value s) {
-                      Value term =
-                          f.mul(f.mul(decay(chunkEnd, keyPosition(s), fi),
-                                      e.load(keyFeatures, {s, fi})),
-                                e.load(values, {s, c}));
-                      return term;
+                  e.store(one, inverse, {r, r});
+                  e.loop(zero, r, [&](Value m) {
+                    Value sum = e.sum(m, r, [&](Value p) {
+                      Value l = f.mul(betaOf(r), e.load(keyGram, {r, p}));
+                      return f.mul(l, e.load(inverse, {p, m}));
                     });
-                    e.store(
-                        f.add(f.mul(carried, e.load(state, {fi, c})), added),
-                        state, {fi, c});
+                    e.store(f.sub(f.c(0), sum), inverse, {r, m});
                   });
                 },
-                "state_update");
-            return;
-          }
-
-          // 3b. Delta rule, WY/UT form (lag 0, so key row s is query row s).
-          auto gammaLog = [&](Value r) { // log gamma of row r (0 ungated)
-            return gated ? loadGated(e.addi(r, e.idx(1)), zero) : f.c(0);
-          };
-          auto betaOf = [&](Value r) {
-            return e.load(spec.beta, {bi, h, e.addi(t0, r)});
-          };
-          // The chunk's K K^T and Q K^T (lower triangles), computed once.
-          e.loop(zero, rows, [&](Value r) {
-            e.loop(zero, e.addi(r, e.idx(1)), [&](Value p) {
-              e.store(dotRows(keyFeatures, r, keyFeatures, p), keyGram, {r, p});
-              e.store(dotRows(queryFeatures, r, keyFeatures, p), queryKey,
-                      {r, p});
-            });
-          });
-          // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p.
-          e.loop(
-              zero, rows,
-              [&](Value r) {
-                e.store(one, inverse, {r, r});
-                e.loop(zero, r, [&](Value m) {
-                  Value sum = e.sum(m, r, [&](Value p) {
-                    Value l = f.mul(betaOf(r), e.load(keyGram, {r, p}));
-                    return f.mul(l, e.load(inverse, {p, m}));
-                  });
-                  e.store(f.sub(f.c(0), sum), inverse, {r, m});
+                "ut_transform");
+            // W = T diag(beta) K, and W S_0.
+            e.loop(zero, rows, [&](Value r) {
+              e.loop(F, [&](Value fi) {
+                Value w = e.sum(zero, e.addi(r, e.idx(1)), [&](Value m) {
+                  return f.mul(f.mul(e.load(inverse, {r, m}), betaOf(m)),
+                               e.load(keyFeatures, {m, fi}));
                 });
-              },
-              "ut_transform");
-          // W = T diag(beta) K, and W S_0.
-          e.loop(zero, rows, [&](Value r) {
+                e.store(w, wy, {r, fi});
+              });
+              e.loop(columns, [&](Value c) {
+                e.store(e.sum(F,
+                              [&](Value fi) {
+                                return f.mul(e.load(wy, {r, fi}),
+                                             e.load(state, {fi, c}));
+                              }),
+                        wyState, {r, c});
+              });
+            });
+            // Outputs: gamma_r (q S_0 - sum_{j<=r} A_rj (W S_0)_j)
+            //        + sum_{m<=r} (A T)_rm beta_m (gamma_r / gamma_m) v_m.
+            e.loop(zero, rows, [&](Value r) {
+              Value upto = e.addi(r, e.idx(1));
+              // weightsRow[m] = (A T)[r][m] beta_m gamma_r / gamma_m.
+              e.loop(zero, upto, [&](Value m) {
+                Value at = e.sum(m, upto, [&](Value j) {
+                  Value a = e.load(queryKey, {r, j});
+                  return f.mul(a, e.load(inverse, {j, m}));
+                });
+                Value ratio = f.exp(f.sub(gammaLog(r), gammaLog(m)));
+                e.store(f.mul(f.mul(at, betaOf(m)), ratio), weightsRow, {m});
+              });
+              Value gamma = f.exp(gammaLog(r));
+              e.loop(columns, [&](Value c) {
+                Value fromState = e.sum(F, [&](Value fi) {
+                  return f.mul(e.load(queryFeatures, {r, fi}),
+                               e.load(state, {fi, c}));
+                });
+                Value corrected = e.sum(zero, upto, [&](Value j) {
+                  Value a = e.load(queryKey, {r, j});
+                  return f.mul(a, e.load(wyState, {j, c}));
+                });
+                Value fresh = e.sum(zero, upto, [&](Value m) {
+                  return f.mul(e.load(weightsRow, {m}), e.load(values, {m, c}));
+                });
+                e.store(f.add(f.mul(gamma, f.sub(fromState, corrected)), fresh),
+                        numerator, {c});
+              });
+              spec.finishRow(bi, h, e.addi(t0, r), numerator);
+            });
+            // State: gamma_C (S_0 - K^T W S_0)
+            //      + sum_m (T^T K)_m beta_m (gamma_C / gamma_m) v_m^T.
+            Value last = e.subi(rows, e.idx(1));
+            e.loop(zero, rows, [&](Value m) {
+              e.loop(F, [&](Value fi) {
+                Value mix = e.sum(m, rows, [&](Value j) {
+                  return f.mul(e.load(inverse, {j, m}),
+                               e.load(keyFeatures, {j, fi}));
+                });
+                Value ratio = f.exp(f.sub(gammaLog(last), gammaLog(m)));
+                e.store(f.mul(f.mul(mix, betaOf(m)), ratio), keyMix, {m, fi});
+              });
+            });
+            Value gammaLast = f.exp(gammaLog(last));
             e.loop(F, [&](Value fi) {
-              Value w = e.sum(zero, e.addi(r, e.idx(1)), [&](Value m) {
-                return f.mul(f.mul(e.load(inverse, {r, m}), betaOf(m)),
-                             e.load(keyFeatures, {m, fi}));
+              e.loop(columns, [&](Value c) {
+                Value removed = e.sum(zero, rows, [&](Value j) {
+                  return f.mul(e.load(keyFeatures, {j, fi}),
+                               e.load(wyState, {j, c}));
+                });
+                Value added = e.sum(zero, rows, [&](Value m) {
+                  return f.mul(e.load(keyMix, {m, fi}), e.load(values, {m, c}));
+                });
+                Value kept =
+                    f.mul(gammaLast, f.sub(e.load(state, {fi, c}), removed));
+                e.store(f.add(kept, added), state, {fi, c});
               });
-              e.store(w, wy, {r, fi});
-            });
-            e.loop(columns, [&](Value c) {
-              e.store(e.sum(F,
-                            [&](Value fi) {
-                              return f.mul(e.load(wy, {r, fi}),
-                                           e.load(state, {fi, c}));
-                            }),
-                      wyState, {r, c});
-            });
-          });
-          // Outputs: gamma_r (q S_0 - sum_{j<=r} A_rj (W S_0)_j)
-          //        + sum_{m<=r} (A T)_rm beta_m (gamma_r / gamma_m) v_m.
-          e.loop(zero, rows, [&](Value r) {
-            Value upto = e.addi(r, e.idx(1));
-            // weightsRow[m] = (A T)[r][m] beta_m gamma_r / gamma_m.
-            e.loop(zero, upto, [&](Value m) {
-              Value at = e.sum(m, upto, [&](Value j) {
-                Value a = e.load(queryKey, {r, j});
-                return f.mul(a, e.load(inverse, {j, m}));
-              });
-              Value ratio = f.exp(f.sub(gammaLog(r), gammaLog(m)));
-              e.store(f.mul(f.mul(at, betaOf(m)), ratio), weightsRow, {m});
-            });
-            Value gamma = f.exp(gammaLog(r));
-            e.loop(columns, [&](Value c) {
-              Value fromState = e.sum(F, [&](Value fi) {
-                return f.mul(e.load(queryFeatures, {r, fi}),
-                             e.load(state, {fi, c}));
-              });
-              Value corrected = e.sum(zero, upto, [&](Value j) {
-                Value a = e.load(queryKey, {r, j});
-                return f.mul(a, e.load(wyState, {j, c}));
-              });
-              Value fresh = e.sum(zero, upto, [&](Value m) {
-                return f.mul(e.load(weightsRow, {m}), e.load(values, {m, c}));
-              });
-              e.store(f.add(f.mul(gamma, f.sub(fromState, corrected)), fresh),
-                      numerator, {c});
-            });
-            spec.finishRow(bi, h, e.addi(t0, r), numerator);
-          });
-          // State: gamma_C (S_0 - K^T W S_0)
-          //      + sum_m (T^T K)_m beta_m (gamma_C / gamma_m) v_m^T.
-          Value last = e.subi(rows, e.idx(1));
-          e.loop(zero, rows, [&](Value m) {
-            e.loop(F, [&](Value fi) {
-              Value mix = e.sum(m, rows, [&](Value j) {
-                return f.mul(e.load(inverse, {j, m}),
-                             e.load(keyFeatures, {j, fi}));
-              });
-              Value ratio = f.exp(f.sub(gammaLog(last), gammaLog(m)));
-              e.store(f.mul(f.mul(mix, betaOf(m)), ratio), keyMix, {m, fi});
             });
           });
-          Value gammaLast = f.exp(gammaLog(last));
+        }
+
+        if (spec.finalState)
           e.loop(F, [&](Value fi) {
             e.loop(columns, [&](Value c) {
-              Value removed = e.sum(zero, rows, [&](Value j) {
-                return f.mul(e.load(keyFeatures, {j, fi}),
-                             e.load(wyState, {j, c}));
-              });
-              Value added = e.sum(zero, rows, [&](Value m) {
-                return f.mul(e.load(keyMix, {m, fi}), e.load(values, {m, c}));
-              });
-              Value kept =
-                  f.mul(gammaLast, f.sub(e.load(state, {fi, c}), removed));
-              e.store(f.add(kept, added), state, {fi, c});
+              e.store(e.load(state, {fi, c}), spec.finalState, {bi, h, fi, c});
             });
           });
-        });
-      }
-
-      if (spec.finalState)
-        e.loop(F, [&](Value fi) {
-          e.loop(columns, [&](Value c) {
-            e.store(e.load(state, {fi, c}), spec.finalState, {bi, h, fi, c});
-          });
-        });
-    });
-  });
+      });
   for (Value buffer : {state, queryFeatures, keyFeatures, values, featureRow,
                        scratch, prefix, weightsRow, numerator})
     e.free(buffer);
@@ -739,8 +790,9 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
 }
 
 static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
-                             const Kernel &kernel) {
-  Emitter e(b, op.getLoc());
+                             const Kernel &kernel, KernelTarget target,
+                             const BufferAllocator &allocate) {
+  Emitter e(b, op.getLoc(), allocate);
   ChunkSpec spec;
   spec.linear = getLinearSpec(op);
   spec.shape = getHeadShape(op);
@@ -762,6 +814,7 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
   spec.batches = e.dim(spec.query, 0);
   spec.length = e.dim(spec.query, 2);
   spec.queryScale = e.f.c(op.getEffectiveScale());
+  spec.target = target;
   std::optional<float> normEps;
   if (op.getNormEpsAttr())
     normEps = op.getNormEpsAttr().getValueAsDouble();
@@ -777,13 +830,15 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
 // attn.hybrid
 //===----------------------------------------------------------------------===//
 
-/// The window's softmax by the flash loops under
-/// `sliding_window<left = window - 1>`, then the linear term by the chunked
-/// loops: lagged by the window and sharing the denominator
-/// (shared_denominator), or with its own normalization (weighted_sum).
+/// The chunked loops of the linear term (lagged by the window under
+/// shared_denominator); as each row's linear numerator is ready, the flash
+/// loop of that one row under `sliding_window<left = window - 1>` gives its
+/// softmax term, and the two are combined as the op says. No per-row state
+/// outlives its row.
 static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
-                             TileSizes tiles) {
-  Emitter e(b, op.getLoc());
+                             const TiledOptions &options,
+                             const BufferAllocator &allocate) {
+  Emitter e(b, op.getLoc(), allocate);
   FloatMath &f = e.f;
   MLIRContext *context = op.getContext();
   bool shared = op.getCombine() == HybridCombine::shared_denominator;
@@ -796,19 +851,8 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   Value key = kernel.get(KernelArgRole::Key);
   Value output = kernel.get(KernelArgRole::Output);
   HeadShape shape = getHeadShape(op);
-  int64_t heads = shape.heads, valueDim = shape.valueDim;
+  int64_t valueDim = shape.valueDim;
   Value batches = e.dim(query, 0), length = e.dim(query, 2);
-
-  // Per row of the softmax term: [acc (Dv), l, m] for the shared
-  // denominator, which needs them once the linear term is known.
-  Value softmaxRows;
-  if (shared)
-    softmaxRows = memref::AllocOp::create(
-        b, e.loc,
-        MemRefType::get(
-            {ShapedType::kDynamic, heads, ShapedType::kDynamic, valueDim + 2},
-            b.getF32Type()),
-        ValueRange{batches, length});
 
   FlashSpec flash;
   flash.shape = shape;
@@ -832,23 +876,7 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
     MaskValues values{bi, h, i, j, flash.numQueries, flash.numKeys, {}, {}};
     return flash.mask.buildIsVisible(b, e.loc, values);
   };
-  flash.finishRow = [&](Value bi, Value h, Value i, Value rowMax, Value rowSum,
-                        Value acc, Value r) {
-    Value sum = e.load(rowSum, {r});
-    if (!shared) {
-      e.loop(valueDim, [&](Value d) {
-        e.store(f.mul(f.c(w0), e.divOrZero(e.load(acc, {r, d}), sum)), output,
-                {bi, h, i, d});
-      });
-      return;
-    }
-    e.loop(valueDim, [&](Value d) {
-      e.store(e.load(acc, {r, d}), softmaxRows, {bi, h, i, d});
-    });
-    e.store(sum, softmaxRows, {bi, h, i, e.idx(valueDim)});
-    e.store(e.load(rowMax, {r}), softmaxRows, {bi, h, i, e.idx(valueDim + 1)});
-  };
-  emitFlashLoops(e, flash, tiles);
+  FlashBuffers rowBuffers(e, 1, options.blockKeys, valueDim);
 
   ChunkSpec chunked;
   chunked.linear = getLinearSpec(op);
@@ -869,35 +897,139 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   chunked.batches = batches;
   chunked.length = length;
   chunked.queryScale = f.c(op.getEffectiveLinearScale());
+  chunked.target = options.target;
   std::optional<float> normEps;
   if (op.getNormEpsAttr())
     normEps = op.getNormEpsAttr().getValueAsDouble();
   chunked.finishRow = [&](Value bi, Value h, Value i, Value numerator) {
     if (!shared) {
+      flash.finishRow = [&](Value bi, Value h, Value i, Value rowMax,
+                            Value rowSum, Value acc, Value r) {
+        Value sum = e.load(rowSum, {r});
+        e.loop(valueDim, [&](Value d) {
+          e.store(f.mul(f.c(w0), e.divOrZero(e.load(acc, {r, d}), sum)), output,
+                  {bi, h, i, d});
+        });
+      };
+      emitFlashQueryBlock(e, flash, options.blockKeys, bi, h, i,
+                          e.addi(i, e.idx(1)), Value(), rowBuffers);
       emitLinearOutput(e, normalization, normEps, valueDim, numerator, output,
                        {bi, h, i}, f.c(w1));
       return;
     }
     // With c = max(m, 0): (w0 acc e^(m-c) + w1 e^-c n) /
     //                     (w0 l e^(m-c) + w1 e^-c z).
-    Value rowMax = e.load(softmaxRows, {bi, h, i, e.idx(valueDim + 1)});
-    Value shift = f.max(rowMax, f.c(0));
-    Value softmaxFactor = f.mul(f.c(w0), f.exp(f.sub(rowMax, shift)));
-    Value linearFactor = f.mul(f.c(w1), f.exp(f.sub(f.c(0), shift)));
-    Value denominator = f.add(
-        f.mul(softmaxFactor, e.load(softmaxRows, {bi, h, i, e.idx(valueDim)})),
-        f.mul(linearFactor, e.load(numerator, {e.idx(valueDim)})));
-    e.loop(valueDim, [&](Value d) {
-      Value value =
-          f.add(f.mul(softmaxFactor, e.load(softmaxRows, {bi, h, i, d})),
-                f.mul(linearFactor, e.load(numerator, {d})));
-      e.store(e.divOrZero(value, denominator), output, {bi, h, i, d});
-    });
+    flash.finishRow = [&](Value bi, Value h, Value i, Value rowMax,
+                          Value rowSum, Value acc, Value r) {
+      Value m = e.load(rowMax, {r});
+      Value shift = f.max(m, f.c(0));
+      Value softmaxFactor = f.mul(f.c(w0), f.exp(f.sub(m, shift)));
+      Value linearFactor = f.mul(f.c(w1), f.exp(f.sub(f.c(0), shift)));
+      Value denominator =
+          f.add(f.mul(softmaxFactor, e.load(rowSum, {r})),
+                f.mul(linearFactor, e.load(numerator, {e.idx(valueDim)})));
+      e.loop(valueDim, [&](Value d) {
+        Value value = f.add(f.mul(softmaxFactor, e.load(acc, {r, d})),
+                            f.mul(linearFactor, e.load(numerator, {d})));
+        e.store(e.divOrZero(value, denominator), output, {bi, h, i, d});
+      });
+    };
+    emitFlashQueryBlock(e, flash, options.blockKeys, bi, h, i,
+                        e.addi(i, e.idx(1)), Value(), rowBuffers);
   };
   emitChunkedLoops(e, chunked);
-  if (shared)
-    e.free(softmaxRows);
+  rowBuffers.free(e);
 }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+bool mlir::attn::needsWorkspace(Operation *specOp) {
+  return isa<LinearAttentionOp, HybridOp>(specOp);
+}
+
+/// Buffers of a GPU kernel that runs one thread per query row: in the
+/// thread's local memory.
+static Value allocatePrivate(OpBuilder &b, Location loc,
+                             ArrayRef<int64_t> shape) {
+  return memref::AllocaOp::create(b, loc,
+                                  MemRefType::get(shape, b.getF32Type()));
+}
+
+/// Buffers of a GPU kernel that runs one thread per (sequence, head): one
+/// after the other in the slice workspace[b, h, :], `words` counting the
+/// words used so far.
+static BufferAllocator workspaceAllocator(Value workspace,
+                                          std::shared_ptr<int64_t> words) {
+  return [workspace, words](OpBuilder &b, Location loc,
+                            ArrayRef<int64_t> shape) -> Value {
+    int64_t size = 1;
+    for (int64_t extent : shape)
+      size *= extent;
+    Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+    Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    SmallVector<OpFoldResult> offsets = {bi, h, b.getIndexAttr(*words)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                       b.getIndexAttr(size)};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    auto sourceType = cast<MemRefType>(workspace.getType());
+    MemRefType flatType = memref::SubViewOp::inferRankReducedResultType(
+        {size}, sourceType, offsets, sizes, strides);
+    Value flat = memref::SubViewOp::create(b, loc, flatType, workspace, offsets,
+                                           sizes, strides);
+    *words += size;
+    if (shape.size() == 1)
+      return flat;
+    ReassociationIndices all = llvm::to_vector(
+        llvm::seq<int64_t>(0, static_cast<int64_t>(shape.size())));
+    return memref::ExpandShapeOp::create(b, loc, shape, flat, {all});
+  };
+}
+
+LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
+                                           const Kernel &kernel,
+                                           const TiledOptions &options,
+                                           GPULaunch *launch) {
+  if (options.blockQueries <= 0 || options.blockKeys <= 0 ||
+      options.gpuThreads <= 0 || options.gpuThreads > 1024)
+    return specOp->emitError()
+           << "tile sizes must be positive and GPU threads within 1..1024";
+  GPULaunch geometry;
+  BufferAllocator allocate;
+  auto words = std::make_shared<int64_t>(0);
+  if (options.target == KernelTarget::GPU) {
+    if (isa<AttentionOp>(specOp)) {
+      geometry = {GridOrder::QueryBlocksHeadsBatch, options.gpuThreads, 0};
+      allocate = allocatePrivate;
+    } else {
+      Value workspace = kernel.get(KernelArgRole::Workspace);
+      if (!workspace)
+        return specOp->emitError()
+               << "the GPU kernel of this op needs a workspace argument";
+      geometry = {GridOrder::HeadsBatch, 1, 0};
+      allocate = workspaceAllocator(workspace, words);
+    }
+  }
+  llvm::TypeSwitch<Operation *>(specOp)
+      .Case([&](AttentionOp spec) {
+        buildAttentionTiled(b, spec, kernel, options, allocate);
+      })
+      .Case([&](LinearAttentionOp spec) {
+        buildLinearTiled(b, spec, kernel, options.target, allocate);
+      })
+      .Case([&](HybridOp spec) {
+        buildHybridTiled(b, spec, kernel, options, allocate);
+      });
+  geometry.workspaceWords = *words;
+  if (launch)
+    *launch = geometry;
+  return success();
+}
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Pass
@@ -913,26 +1045,15 @@ struct AttnLowerToTilesPass
       module.emitError() << "block-queries and block-keys must be positive";
       return signalPassFailure();
     }
-    TileSizes tiles{blockQueries, blockKeys};
+    TiledOptions options;
+    options.blockQueries = blockQueries;
+    options.blockKeys = blockKeys;
     FailureOr<Type> storage = parseFloatStorage(module, floatStorage);
     if (failed(storage) ||
         failed(lowerSpecOps(
-            module, "tiled", *storage,
-            [&](OpBuilder &builder, Operation *op,
-                const Kernel &kernel) -> LogicalResult {
-              return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-                  .Case([&](AttentionOp spec) {
-                    buildAttentionTiled(builder, spec, kernel, tiles);
-                    return success();
-                  })
-                  .Case([&](LinearAttentionOp spec) {
-                    buildLinearTiled(builder, spec, kernel);
-                    return success();
-                  })
-                  .Case([&](HybridOp spec) {
-                    buildHybridTiled(builder, spec, kernel, tiles);
-                    return success();
-                  });
+            module, "tiled", StorageTypes{*storage, {}},
+            [&](OpBuilder &builder, Operation *op, const Kernel &kernel) {
+              return buildTiledKernel(builder, op, kernel, options);
             })))
       signalPassFailure();
   }

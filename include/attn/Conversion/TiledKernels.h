@@ -1,0 +1,65 @@
+//===- TiledKernels.h - The tiled algorithms, for any target ----*- C++ -*-===//
+//
+/// \file
+/// The tiled algorithms of attn (flash loops, chunked linear attention,
+/// hybrids), emitted into a kernel for the CPU or for the GPU. They differ
+/// only in where the independent outer iterations run (loops on the CPU,
+/// the grid on the GPU) and where scratch buffers live.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_TILEDKERNELS_H
+#define ATTN_CONVERSION_TILEDKERNELS_H
+
+#include "attn/Conversion/KernelBuilder.h"
+
+namespace mlir::attn {
+
+/// Where a tiled kernel runs.
+enum class KernelTarget { CPU, GPU };
+
+/// How the GPU grid maps onto the work; see KernelManifestLaunch in the
+/// runtime, which launches by it.
+enum class GridOrder {
+  /// x: query blocks of `threads` rows, y: heads, z: sequences. One thread
+  /// per query row.
+  QueryBlocksHeadsBatch,
+  /// x: heads, y: sequences, one thread per block: a recurrent kernel
+  /// carries its state along the whole sequence of one head.
+  HeadsBatch,
+};
+
+/// The launch geometry a GPU kernel was built for.
+struct GPULaunch {
+  GridOrder order = GridOrder::QueryBlocksHeadsBatch;
+  int64_t threads = 1;
+  /// f32 words of workspace per (sequence, head); 0 without a workspace.
+  int64_t workspaceWords = 0;
+};
+
+struct TiledOptions {
+  /// Queries and keys per tile (a block mask imposes its own block size).
+  int64_t blockQueries = 64, blockKeys = 64;
+  KernelTarget target = KernelTarget::CPU;
+  /// GPU: threads of one block of a per-row kernel (attn.attention).
+  int64_t gpuThreads = 128;
+};
+
+/// Emits the tiled algorithm of `specOp` into `kernel` at the builder's
+/// insertion point. For the GPU the kernel is a gpu.func, whose signature
+/// ends with a workspace argument when `needsWorkspace(specOp)`; `launch`
+/// receives the grid the kernel must be launched with and the workspace
+/// words it uses per head (the caller gives the workspace argument that
+/// size).
+LogicalResult buildTiledKernel(OpBuilder &b, Operation *specOp,
+                               const Kernel &kernel,
+                               const TiledOptions &options,
+                               GPULaunch *launch = nullptr);
+
+/// Whether the GPU kernel of `specOp` needs a workspace (it runs one thread
+/// per head and keeps its chunk buffers there).
+bool needsWorkspace(Operation *specOp);
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_TILEDKERNELS_H
