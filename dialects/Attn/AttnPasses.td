@@ -90,4 +90,37 @@ def AttnLowerToTilesPass : Pass<"attn-lower-to-tiles", "::mlir::ModuleOp"> {
     "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower every attn spec op to one GPU kernel";
+  let description = [{
+    Adds `gpu.module @attn_kernels` holding, for the `n`-th attn op of
+    function `@f`, a kernel `gpu.func @f_n_gpu` with the reference kernel's
+    arguments, running the tiled algorithm of `attn-lower-to-tiles` with
+    its independent iterations on the grid:
+    - `attn.attention`: one thread per query row; the grid is
+      (ceil(Nq / threads), heads, batch). Each thread runs the flash loop of
+      its row over the key blocks its mask can make visible.
+    - `attn.linear_attention`, `attn.hybrid`: one single-thread block per
+      (head, sequence), grid (heads, batch), carrying the chunked recurrence
+      along the sequence. Its buffers live in a last argument
+      `workspace : memref<? x heads x words x f32>` that the caller
+      allocates.
+    The module becomes a `gpu.container_module`; `attn-to-ptx` continues
+    to PTX.
+  }];
+  let options = [
+    Option<"blockKeys", "block-keys", "int64_t", /*default=*/"64",
+           "Keys per tile">,
+    Option<"threads", "threads", "int64_t", /*default=*/"128",
+           "Threads (query rows) per block of a per-row kernel">,
+    Option<"halfStorage", "half-storage", "std::string", /*default=*/"\"\"",
+           "Store every 16-bit float tensor as this type ('bf16' or 'f16'); "
+           "by default tensors keep the spec's element types">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::gpu::GPUDialect"];
+}
+
 #endif // ATTN_DIALECT_ATTN_PASSES

@@ -150,6 +150,14 @@ llvm::Error mlir::attn::runtime::checkArguments(
       bytes = llvm::checkedMul<int64_t>(*bytes, elementBytes);
     if (!bytes || uint64_t(*bytes) > ~tensor.pointer)
       return argError("its strides reach beyond the address space");
+    // Kernels index with 32-bit arithmetic.
+    if (*reach > kMaxElementOffset ||
+        llvm::any_of(tensor.shape,
+                     [](int64_t size) { return size > kMaxElementOffset; }))
+      return argError("its last element is at offset " + llvm::Twine(*reach) +
+                      "; kernels index with 32 bits and reach at most " +
+                      llvm::Twine(kMaxElementOffset) +
+                      " elements (split the batch)");
 
     if (tensor.pointer % elementBytes != 0)
       return argError("pointer " + hex(tensor.pointer) +

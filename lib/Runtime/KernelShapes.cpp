@@ -282,3 +282,21 @@ std::optional<ElementType> mlir::attn::runtime::toElementType(Type type) {
     return ElementType::I64;
   return std::nullopt;
 }
+
+llvm::StringRef mlir::attn::runtime::getDimensionName(KernelArgRole role,
+                                                      int64_t rank,
+                                                      int64_t dim) {
+  switch (symbolOf(role, rank, dim)) {
+  case Symbol::None:
+    return "";
+  case Symbol::Batch:
+    return "B";
+  case Symbol::Queries:
+    return "Nq";
+  case Symbol::Keys:
+    return "Nk";
+  case Symbol::QueryBlocks:
+    return "QB";
+  }
+  llvm_unreachable("unknown symbol");
+}

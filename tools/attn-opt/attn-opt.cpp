@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/GPUKernels.h"
 #include "attn/Conversion/Pipelines.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Transforms/Passes.h"
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
   registry.insert<mlir::attn::AttnDialect>();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  mlir::attn::registerGPUTargets(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,

@@ -2,25 +2,33 @@
 //
 /// \file
 /// Runs one attn spec op on seeded random inputs (or .npy files) and checks
-/// it: the reference kernel (attn-lower-to-reference) always runs; with
-/// --check the tiled kernel runs too and is compared with it; with --ref its
-/// outputs are compared with .npy files. Prints one line with
-/// `max_rel_err=<value>` (the error relative to the reference's largest
-/// magnitude), the shapes and the times, and exits 1 when the error is over
-/// --tol or when anything is wrong with the spec, the sizes or the inputs.
+/// it. On the CPU (--backend=cpu) the reference kernel
+/// (attn-lower-to-reference) always runs; with --check the tiled kernel runs
+/// too and is compared with it. On the GPU (--backend=cuda) the spec is
+/// compiled to PTX (attn-lower-to-gpu) and run through the CUDA runtime;
+/// with --check it is compared with the CPU reference run on the same
+/// (rounded) inputs. With --ref the outputs are compared with .npy files.
+/// Prints one line with `max_rel_err=<value>` (the error relative to the
+/// reference's largest magnitude), the shapes and the times, and exits 1
+/// when the error is over --tol or when anything is wrong with the spec, the
+/// sizes or the inputs.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/GPUKernels.h"
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Runtime/CPUExecutor.h"
+#include "attn/Runtime/CudaExecutor.h"
 #include "attn/Runtime/HostTensor.h"
 #include "attn/Runtime/KernelShapes.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -63,7 +71,9 @@ static cl::opt<std::string>
            cl::init(""));
 static cl::opt<std::string>
     outputsDir("write-outputs",
-               cl::desc("write the reference's outputs as NAME.npy to DIR"),
+               cl::desc("write the arguments as NAME.npy to DIR: the inputs "
+                        "and the outputs of the GPU kernel (cuda) or of the "
+                        "reference (cpu)"),
                cl::init(""));
 static cl::opt<uint64_t> seed("seed", cl::desc("seed of the random inputs"),
                               cl::init(0));
@@ -76,9 +86,29 @@ static cl::opt<int64_t> blockQueries("block-queries",
 static cl::opt<int64_t> blockKeys("block-keys",
                                   cl::desc("keys per tile of the tiled kernel"),
                                   cl::init(64));
-static cl::opt<double> tolerance("tol",
-                                 cl::desc("largest max_rel_err that passes"),
-                                 cl::init(1e-4));
+static cl::opt<double>
+    tolerance("tol",
+              cl::desc("largest max_rel_err that passes (default 1e-4; on "
+                       "cuda 1e-2 for bf16 outputs, 5e-3 for f16)"),
+              cl::init(1e-4));
+static cl::opt<std::string>
+    chip("chip",
+         cl::desc("cuda: the target chip (default: the device's, "
+                  "e.g. sm_90a on an H100)"),
+         cl::init(""));
+static cl::opt<std::string>
+    halfStorage("half-storage",
+                cl::desc("cuda: store the spec's 16-bit float tensors as "
+                         "bf16 or f16"),
+                cl::init(""));
+static cl::opt<int64_t>
+    gpuThreads("rows-per-block",
+               cl::desc("cuda: query rows per thread block of attention "
+                        "kernels"),
+               cl::init(128));
+static cl::opt<int> repeats("repeats",
+                            cl::desc("cuda: runs of the kernel to time"),
+                            cl::init(1));
 
 namespace {
 /// A failure that ends the run with exit code 1 and a message.
@@ -337,15 +367,16 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "attn-run: run and check attn specs\n");
 
-  if (backend == "cuda")
-    return fail("the CUDA backend is not built yet; use --backend=cpu");
-  if (backend != "cpu")
+  bool onGPU = backend == "cuda";
+  if (!onGPU && backend != "cpu")
     return fail("--backend must be cpu or cuda, got '" + backend + "'");
 
   DialectRegistry registry;
   registry.insert<AttnDialect, arith::ArithDialect, func::FuncDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, LLVM::LLVMDialect>();
+                  tensor::TensorDialect, LLVM::LLVMDialect, gpu::GPUDialect,
+                  NVVM::NVVMDialect>();
+  registerGPUTargets(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
@@ -472,6 +503,53 @@ int main(int argc, char **argv) {
               (*blockSize)[1]))
         return fail(llvm::toString(std::move(error)));
 
+  // The GPU kernel: compiled before the CPU kernels replace the specs. Its
+  // float inputs are rounded to the kernel's types, so the reference sees
+  // exactly what the GPU reads.
+  std::unique_ptr<CudaExecutor> gpu;
+  std::string ptx, targetChip;
+  GPUKernelInfo gpuKernel;
+  if (onGPU) {
+    auto executor = CudaExecutor::create();
+    if (!executor)
+      return fail(llvm::toString(executor.takeError()));
+    gpu = std::move(*executor);
+    targetChip = chip;
+    if (targetChip.empty()) {
+      auto capability = gpu->getDriver().getComputeCapability(0);
+      if (!capability)
+        return fail(llvm::toString(capability.takeError()));
+      targetChip =
+          llvm::formatv("sm_{0}{1}{2}", capability->major, capability->minor,
+                        capability->major == 9 ? "a" : "");
+    }
+    OwningOpRef<ModuleOp> gpuModule = module->clone();
+    GPUOptions options;
+    options.threads = gpuThreads;
+    options.blockKeys = blockKeys;
+    if (!halfStorage.empty()) {
+      auto half = parseHalfStorage(*gpuModule, halfStorage);
+      if (failed(half))
+        return fail("--half-storage must be bf16 or f16");
+      options.halfStorage = *half;
+    }
+    auto kernels = lowerSpecOpsToGPU(*gpuModule, options);
+    if (failed(kernels))
+      return fail("lowering " + specPath + " to GPU kernels failed");
+    gpuKernel = (*kernels)[opIndex];
+    auto text = translateKernelsToPTX(*gpuModule, targetChip);
+    if (failed(text))
+      return fail("compiling " + specPath + " to PTX failed");
+    ptx = std::move(*text);
+    for (auto [index, arg] : llvm::enumerate(signature.args)) {
+      ElementType type =
+          elementTypeOf(gpuKernel.signature.args[index].type.getElementType());
+      if (!arg.isOutput && isFloat(type))
+        args[index] = args[index].convertTo(type).convertTo(ElementType::F32);
+    }
+  }
+  bool runsReference = !onGPU || check || !refDir.empty();
+
   // Kernels: lower every spec op, keep only the kernels.
   PassManager pm(&context);
   pm.addPass(createAttnLowerToReferencePass(
@@ -489,18 +567,77 @@ int main(int argc, char **argv) {
   if (!executor)
     return fail(llvm::toString(executor.takeError()));
 
-  SmallVector<HostTensor> reference = args;
-  poisonOutputs(signature, reference);
-  auto referenceMs = timeKernel(**executor, baseName + "_reference", reference);
-  if (!referenceMs)
-    return fail(llvm::toString(referenceMs.takeError()));
   bool finiteInputs = fileInputs.empty();
-  if (finiteInputs)
-    if (llvm::Error error = checkNoNaN(signature, reference, "reference"))
-      return fail(llvm::toString(std::move(error)));
-  auto emptyRows = checkEmptyRows(onlyMask, signature, reference);
-  if (!emptyRows)
-    return fail("reference kernel: " + llvm::toString(emptyRows.takeError()));
+  SmallVector<HostTensor> reference = args;
+  std::string timing;
+  int64_t emptyRows = 0;
+  if (runsReference) {
+    poisonOutputs(signature, reference);
+    auto referenceMs =
+        timeKernel(**executor, baseName + "_reference", reference);
+    if (!referenceMs)
+      return fail(llvm::toString(referenceMs.takeError()));
+    timing = llvm::formatv("reference={0:f2}ms", *referenceMs);
+    if (finiteInputs)
+      if (llvm::Error error = checkNoNaN(signature, reference, "reference"))
+        return fail(llvm::toString(std::move(error)));
+    auto referenceEmpty = checkEmptyRows(onlyMask, signature, reference);
+    if (!referenceEmpty)
+      return fail("reference kernel: " +
+                  llvm::toString(referenceEmpty.takeError()));
+    emptyRows = *referenceEmpty;
+  }
+
+  // The GPU run: arguments in the kernel's types, outputs back in f32.
+  SmallVector<HostTensor> gpuResults;
+  double gpuTolerance = 1e-4;
+  if (onGPU) {
+    DeviceKernel device;
+    device.entry = gpuKernel.name;
+    KernelSignature callerArgs = gpuKernel.signature;
+    if (gpuKernel.launch.workspaceWords > 0)
+      callerArgs.args.pop_back();
+    auto specs = describeArguments(callerArgs);
+    if (!specs)
+      return fail(llvm::toString(specs.takeError()));
+    device.args = std::move(*specs);
+    device.launch.heads = gpuKernel.heads;
+    device.launch.threads = gpuKernel.launch.threads;
+    device.launch.blockQueries = gpuKernel.launch.threads;
+    device.launch.order =
+        gpuKernel.launch.order == GridOrder::HeadsBatch
+            ? KernelManifestLaunch::GridOrder::HeadsBatch
+            : KernelManifestLaunch::GridOrder::QueryBlocksHeadsBatch;
+    device.workspaceWords = gpuKernel.launch.workspaceWords;
+    SmallVector<HostTensor> deviceArgs;
+    for (auto [index, spec] : llvm::enumerate(device.args)) {
+      deviceArgs.push_back(spec.isOutput
+                               ? HostTensor(spec.type, args[index].getShape())
+                               : args[index].convertTo(spec.type));
+      if (spec.isOutput && spec.type == ElementType::BF16)
+        gpuTolerance = std::max(gpuTolerance, 1e-2);
+      if (spec.isOutput && spec.type == ElementType::F16)
+        gpuTolerance = std::max(gpuTolerance, 5e-3);
+    }
+    KernelKey key{fingerprintSpec(ptx), "", targetChip, device.entry};
+    auto gpuMs = gpu->run(key, ptx, device, deviceArgs, repeats);
+    if (!gpuMs)
+      return fail(llvm::toString(gpuMs.takeError()));
+    for (HostTensor &tensor : deviceArgs)
+      gpuResults.push_back(tensor.convertTo(ElementType::F32));
+    timing = (llvm::formatv("gpu={0:f3}ms ", *gpuMs) + timing).str();
+    if (finiteInputs)
+      if (llvm::Error error = checkNoNaN(signature, gpuResults, "GPU"))
+        return fail(llvm::toString(std::move(error)));
+    auto gpuEmpty = checkEmptyRows(onlyMask, signature, gpuResults);
+    if (!gpuEmpty)
+      return fail("GPU kernel: " + llvm::toString(gpuEmpty.takeError()));
+    emptyRows = *gpuEmpty;
+  }
+  if (onGPU && tolerance.getNumOccurrences() == 0)
+    tolerance = gpuTolerance;
+  // What --ref and --write-outputs see: the GPU's outputs on cuda.
+  SmallVector<HostTensor> &results = onGPU ? gpuResults : reference;
 
   // Compare every output against its reference; the worst counts.
   double worst = 0;
@@ -522,7 +659,6 @@ int main(int argc, char **argv) {
     return llvm::Error::success();
   };
 
-  std::string timing = llvm::formatv("reference={0:f2}ms", *referenceMs);
   bool compared = false;
   if (!refDir.empty()) {
     SmallVector<HostTensor> external = reference;
@@ -536,11 +672,15 @@ int main(int argc, char **argv) {
         return fail(llvm::toString(tensor.takeError()));
       external[index] = std::move(*tensor);
     }
-    if (llvm::Error error = compareOutputs(reference, external))
+    if (llvm::Error error = compareOutputs(results, external))
       return fail(llvm::toString(std::move(error)));
     compared = true;
   }
-  if (check) {
+  if (check && onGPU) {
+    if (llvm::Error error = compareOutputs(gpuResults, reference))
+      return fail(llvm::toString(std::move(error)));
+    compared = true;
+  } else if (check) {
     SmallVector<HostTensor> tiled = args;
     poisonOutputs(signature, tiled);
     auto tiledMs = timeKernel(**executor, baseName + "_tiled", tiled);
@@ -564,7 +704,7 @@ int main(int argc, char **argv) {
     for (auto [index, arg] : llvm::enumerate(signature.args)) {
       SmallString<256> path(outputsDir);
       llvm::sys::path::append(path, arg.name + ".npy");
-      if (llvm::Error error = writeNpy(path, reference[index]))
+      if (llvm::Error error = writeNpy(path, results[index]))
         return fail(llvm::toString(std::move(error)));
     }
   }
@@ -573,12 +713,14 @@ int main(int argc, char **argv) {
   for (auto [index, arg] : llvm::enumerate(signature.args))
     shapesText += " " + arg.name + formatShape((*shapes)[index]);
   llvm::outs() << "attn-run: " << specPath << " @" << baseName << " " << opName
-               << " backend=cpu seed=" << seed.getValue() << shapesText;
+               << " backend=" << backend.getValue()
+               << (onGPU ? " chip=" + targetChip : std::string())
+               << " seed=" << seed.getValue() << shapesText;
   if (compared)
     llvm::outs() << llvm::formatv(" max_rel_err={0:e2} ({1}) tol={2:e1}", worst,
                                   worstName, tolerance.getValue());
-  if (*emptyRows)
-    llvm::outs() << " empty_rows=" << *emptyRows;
+  if (emptyRows)
+    llvm::outs() << " empty_rows=" << emptyRows;
   llvm::outs() << " " << timing << "\n";
   if (compared && !(worst <= tolerance))
     return fail(llvm::formatv("max_rel_err {0:e2} of {1} is over the "

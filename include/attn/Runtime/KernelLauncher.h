@@ -68,6 +68,10 @@ describeArguments(const KernelSignature &signature);
 /// Asks the driver where a pointer points.
 using PointerQuery = llvm::function_ref<llvm::Expected<PointerInfo>(uint64_t)>;
 
+/// The largest element offset (and size) a kernel can address: GPU kernels
+/// compute indices in 32-bit arithmetic.
+inline constexpr int64_t kMaxElementOffset = (int64_t(1) << 31) - 1;
+
 /// Checks the device tensors `args` against the arguments `specs` and their
 /// shapes `expectedShapes` (from resolveArgumentShapes) before a launch on
 /// device `device`; `queryPointer` is CudaDriver::queryPointer in production
@@ -78,7 +82,8 @@ using PointerQuery = llvm::function_ref<llvm::Expected<PointerInfo>(uint64_t)>;
 ///  - exactly the expected shape;
 ///  - no negative stride;
 ///  - vectorized arguments: stride 1 in the innermost dimension;
-///  - strides whose reach in bytes fits in 63 bits;
+///  - strides whose reach in bytes fits in 63 bits, and in elements in
+///    kMaxElementOffset (sizes too);
 ///  - alignment: the pointer is a multiple of the element size; for
 ///    vectorized arguments the pointer is 16-byte aligned and every outer
 ///    stride is a multiple of 16 bytes, so that every row starts 16-byte

@@ -36,6 +36,12 @@ llvm::Expected<llvm::SmallVector<llvm::SmallVector<int64_t>>>
 resolveArgumentShapes(Operation *spec, const KernelSignature &signature,
                       const ProblemSizes &sizes);
 
+/// The problem size a dynamic dimension `dim` of an argument of `role` and
+/// `rank` holds: "B" (batch), "Nq", "Nk" or "QB" (query blocks of a block
+/// mask); empty for a dimension fixed by the spec (or free, as a block
+/// list's length).
+llvm::StringRef getDimensionName(KernelArgRole role, int64_t rank, int64_t dim);
+
 /// The runtime's element type of an MLIR element type; nullopt for a type
 /// no kernel argument has.
 std::optional<ElementType> toElementType(Type type);

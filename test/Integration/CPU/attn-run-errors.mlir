@@ -27,7 +27,7 @@
 // OP: attn-run: error: {{.*}} holds 7 attn ops; --op 9 is out of range
 
 // RUN: not attn-run %s --backend=cuda 2>&1 | FileCheck %s --check-prefix=CUDA
-// CUDA: attn-run: error: the CUDA backend is not built yet; use --backend=cpu
+// CUDA: attn-run: error: no CUDA driver: libcuda.so.1 could not be loaded
 
 // Input files: written for one spec, read for another.
 // RUN: rm -rf %t && attn-run %s --op 1 --sizes b=2,n=12 --write-outputs %t

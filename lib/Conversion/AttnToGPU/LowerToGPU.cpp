@@ -1,0 +1,140 @@
+//===- LowerToGPU.cpp - attn spec ops to GPU kernels ----------------------===//
+//
+/// \file
+/// Every attn spec op becomes one gpu.func kernel of the gpu.module
+/// @attn_kernels, running the tiled algorithm of attn-lower-to-tiles with
+/// its independent outer iterations on the grid:
+///  - attn.attention: one thread per query row (x: blocks of `threads`
+///    rows, y: heads, z: sequences). Each thread runs the flash loop of its
+///    row over the key intervals its mask allows, with the running
+///    statistics, its accumulator and one key block of weights in local
+///    memory; the user's regions are inlined on the thread's values.
+///  - attn.linear_attention and attn.hybrid: one thread per (sequence, head)
+///    (x: heads, y: sequences) carries the chunked recurrence along the
+///    sequence; its chunk buffers and state live in its slice of a
+///    workspace argument [B, H, words], which the runtime allocates.
+/// Nothing of size N x N is ever stored. This mapping is the correct,
+/// portable baseline the tensor-core kernels are measured against.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/GPUKernels.h"
+#include "attn/Conversion/KernelBuilder.h"
+#include "attn/Conversion/KernelEmitter.h"
+#include "attn/Conversion/TiledKernels.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNLOWERTOGPUPASS
+#include "attn/Dialect/Attn/IR/AttnPasses.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// memref<? x heads x words x f32> with dynamic strides and offset.
+static MemRefType workspaceType(MLIRContext *context, int64_t heads,
+                                int64_t words) {
+  SmallVector<int64_t> strides(3, ShapedType::kDynamic);
+  auto layout = StridedLayoutAttr::get(context, ShapedType::kDynamic, strides);
+  return MemRefType::get({ShapedType::kDynamic, heads, words},
+                         Float32Type::get(context), layout);
+}
+
+FailureOr<SmallVector<GPUKernelInfo>>
+mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
+  MLIRContext *context = module.getContext();
+  SmallVector<Operation *> specs = collectSpecOps(module);
+  OpBuilder builder(context);
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  builder.getUnitAttr());
+  builder.setInsertionPointToEnd(module.getBody());
+  auto gpuModule =
+      gpu::GPUModuleOp::create(builder, module.getLoc(), kGPUModuleName);
+
+  TiledOptions tiled;
+  tiled.blockKeys = options.blockKeys;
+  tiled.blockQueries = options.threads;
+  tiled.gpuThreads = options.threads;
+  tiled.target = KernelTarget::GPU;
+
+  SmallVector<GPUKernelInfo> kernels;
+  for (Operation *op : specs) {
+    if (failed(checkSpecRegions(op)))
+      return failure();
+    GPUKernelInfo info;
+    info.name = getKernelBaseName(op) + "_gpu";
+    info.specOpName = op->getName().getStringRef().str();
+    info.heads = getHeadShape(op).heads;
+    info.signature =
+        getKernelSignature(op, StorageTypes{{}, options.halfStorage});
+    bool workspace = needsWorkspace(op);
+    if (workspace)
+      info.signature.args.push_back(
+          {KernelArgRole::Workspace, "workspace",
+           workspaceType(context, info.heads, ShapedType::kDynamic),
+           /*isOutput=*/true});
+
+    SmallVector<Type> types;
+    for (const KernelArg &arg : info.signature.args)
+      types.push_back(arg.type);
+    builder.setInsertionPointToEnd(gpuModule.getBody());
+    auto func = gpu::GPUFuncOp::create(builder, op->getLoc(), info.name,
+                                       builder.getFunctionType(types, {}));
+    func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                  builder.getUnitAttr());
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToEnd(&func.getBody().front());
+    auto ret = gpu::ReturnOp::create(builder, op->getLoc());
+    builder.setInsertionPoint(ret);
+    if (failed(buildTiledKernel(builder, op, Kernel{func, &info.signature},
+                                tiled, &info.launch)))
+      return failure();
+
+    // The workspace's words per head are known now that the body is built.
+    if (workspace) {
+      MemRefType type =
+          workspaceType(context, info.heads, info.launch.workspaceWords);
+      info.signature.args.back().type = type;
+      func.getArgument(types.size() - 1).setType(type);
+      types.back() = type;
+      func.setType(builder.getFunctionType(types, {}));
+    }
+    kernels.push_back(std::move(info));
+  }
+  return kernels;
+}
+
+namespace {
+
+struct AttnLowerToGPUPass
+    : public attn::impl::AttnLowerToGPUPassBase<AttnLowerToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (blockKeys <= 0 || threads <= 0 || threads > 1024) {
+      module.emitError()
+          << "block-keys must be positive and threads within 1..1024";
+      return signalPassFailure();
+    }
+    FailureOr<Type> half = parseHalfStorage(module, halfStorage);
+    if (failed(half))
+      return signalPassFailure();
+    GPUOptions options;
+    options.blockKeys = blockKeys;
+    options.threads = threads;
+    options.halfStorage = *half;
+    if (failed(lowerSpecOpsToGPU(module, options)))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,154 @@
+//===- CudaExecutor.cpp - Run GPU kernels on host tensors -----------------===//
+//
+/// \file
+/// Device buffers for host tensors, the NaN poison, the workspace, and one
+/// checked launch per run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Runtime/CudaExecutor.h"
+#include "llvm/Support/FormatVariadic.h"
+#include <chrono>
+
+using namespace mlir::attn::runtime;
+
+CudaExecutor::CudaExecutor(std::unique_ptr<CudaDriver> driver)
+    : driver(std::move(driver)) {
+  cache = std::make_unique<KernelCache>(*this->driver);
+}
+
+CudaExecutor::~CudaExecutor() {
+  // The cache unloads its modules through the driver: release it first.
+  cache.reset();
+}
+
+llvm::Expected<std::unique_ptr<CudaExecutor>> CudaExecutor::create(int device) {
+  auto driver = CudaDriver::load();
+  if (!driver)
+    return driver.takeError();
+  if (llvm::Error error = (*driver)->setDevice(device))
+    return std::move(error);
+  return std::unique_ptr<CudaExecutor>(new CudaExecutor(std::move(*driver)));
+}
+
+namespace {
+/// Device buffers freed on every path out of a run.
+struct DeviceBuffers {
+  CudaDriver &driver;
+  llvm::SmallVector<cuda::CUdeviceptr> pointers;
+
+  ~DeviceBuffers() {
+    for (cuda::CUdeviceptr pointer : pointers)
+      llvm::consumeError(driver.free(pointer));
+  }
+  llvm::Expected<cuda::CUdeviceptr> allocate(size_t bytes) {
+    // A zero-byte allocation is refused by the driver; empty tensors still
+    // get a valid (never read) pointer.
+    auto pointer = driver.allocate(std::max<size_t>(bytes, 16));
+    if (pointer)
+      pointers.push_back(*pointer);
+    return pointer;
+  }
+};
+} // namespace
+
+llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
+                                         llvm::StringRef ptx,
+                                         const DeviceKernel &kernel,
+                                         llvm::MutableArrayRef<HostTensor> args,
+                                         int repeats) {
+  if (args.size() != kernel.args.size())
+    return llvm::createStringError(
+        llvm::formatv("{0} takes {1} arguments, {2} given", kernel.entry,
+                      kernel.args.size(), args.size())
+            .str());
+  if (args.empty() || args[0].getRank() != 4)
+    return llvm::createStringError("the first argument must be the query "
+                                   "[B, H, Nq, D]");
+  auto function = cache->lookupOrLoad(
+      key, [&]() -> llvm::Expected<std::string> { return ptx.str(); });
+  if (!function)
+    return function.takeError();
+  auto device = driver->getCurrentDevice();
+  if (!device)
+    return device.takeError();
+
+  DeviceBuffers buffers{*driver, {}};
+  llvm::SmallVector<DeviceTensor> deviceArgs;
+  llvm::SmallVector<ArgumentSpec> specs(kernel.args);
+  llvm::SmallVector<llvm::SmallVector<int64_t>> shapes;
+  for (auto [index, spec] : llvm::enumerate(kernel.args)) {
+    HostTensor &tensor = args[index];
+    if (tensor.getElementType() != spec.type)
+      return llvm::createStringError(
+          llvm::formatv("{0}: the kernel takes {1}, the host tensor holds {2}",
+                        spec.name, stringify(spec.type),
+                        stringify(tensor.getElementType()))
+              .str());
+    auto pointer = buffers.allocate(tensor.getSizeInBytes());
+    if (!pointer)
+      return pointer.takeError();
+    llvm::Error copied =
+        spec.isOutput ? driver->fill(*pointer, 0xFF, tensor.getSizeInBytes())
+                      : driver->copyToDevice(*pointer, tensor.getData(),
+                                             tensor.getSizeInBytes());
+    if (copied)
+      return std::move(copied);
+    DeviceTensor view;
+    view.pointer = *pointer;
+    view.type = spec.type;
+    view.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+    view.strides = tensor.getStrides();
+    view.device = *device;
+    deviceArgs.push_back(view);
+    shapes.push_back(view.shape);
+  }
+
+  int64_t batch = args[0].getShape()[0], numQueries = args[0].getShape()[2];
+  if (kernel.workspaceWords > 0) {
+    int64_t heads = kernel.launch.heads, words = kernel.workspaceWords;
+    auto pointer = buffers.allocate(static_cast<size_t>(batch * heads * words) *
+                                    sizeof(float));
+    if (!pointer)
+      return pointer.takeError();
+    DeviceTensor workspace;
+    workspace.pointer = *pointer;
+    workspace.type = ElementType::F32;
+    workspace.shape = {batch, heads, words};
+    workspace.strides = {heads * words, words, 1};
+    workspace.device = *device;
+    deviceArgs.push_back(workspace);
+    shapes.push_back(workspace.shape);
+    ArgumentSpec spec;
+    spec.name = "workspace";
+    spec.type = ElementType::F32;
+    spec.isOutput = true;
+    specs.push_back(spec);
+  }
+
+  auto geometry = computeGrid(kernel.launch, batch, numQueries);
+  if (!geometry)
+    return geometry.takeError();
+  double totalMs = 0;
+  for (int run = 0; run < std::max(repeats, 1); ++run) {
+    auto start = std::chrono::steady_clock::now();
+    if (!geometry->empty())
+      if (llvm::Error error =
+              launchChecked(*driver, *function, kernel.entry, specs, shapes,
+                            deviceArgs, *geometry, /*stream=*/nullptr))
+        return std::move(error);
+    if (llvm::Error error = driver->synchronize(nullptr))
+      return std::move(error);
+    totalMs += std::chrono::duration<double, std::milli>(
+                   std::chrono::steady_clock::now() - start)
+                   .count();
+  }
+
+  for (auto [index, spec] : llvm::enumerate(kernel.args))
+    if (spec.isOutput)
+      if (llvm::Error error = driver->copyToHost(args[index].getData(),
+                                                 deviceArgs[index].pointer,
+                                                 args[index].getSizeInBytes()))
+        return std::move(error);
+  return totalMs / std::max(repeats, 1);
+}

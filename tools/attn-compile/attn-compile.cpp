@@ -1,0 +1,353 @@
+//===- attn-compile.cpp - Compile attn specs to PTX -----------------------===//
+//
+/// \file
+/// `attn-compile SPEC.mlir --chip=sm_90a -o OUT.ptx` compiles every attn op
+/// of a spec to one fused GPU kernel each (attn-lower-to-gpu, then NVVM and
+/// LLVM's NVPTX back end) and writes:
+///  - OUT.ptx, the kernels;
+///  - OUT.json, the manifest: per kernel its entry point, its parameters
+///    (name, role, dtype, shape with the problem size of each dynamic
+///    dimension, and the 64-bit words each one takes in MLIR's memref
+///    calling convention) and its launch geometry;
+///  - with --cubin, OUT.cubin from ptxas;
+///  - with --dump-intermediates=DIR, the IR after each stage:
+///    DIR/0-spec.mlir, DIR/1-gpu.mlir (gpu.func kernels of scf/memref),
+///    DIR/2-nvvm.mlir (LLVM + NVVM dialects), DIR/3-kernels.ptx.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/GPUKernels.h"
+#include "attn/Conversion/KernelBuilder.h"
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Runtime/KernelShapes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> specPath(cl::Positional, cl::desc("<spec.mlir>"),
+                                     cl::Required);
+static cl::opt<std::string> outputPath("o", cl::desc("the PTX file to write"),
+                                       cl::value_desc("OUT.ptx"), cl::Required);
+static cl::opt<std::string> chip("chip",
+                                 cl::desc("target chip: sm_80, sm_90a, ..."),
+                                 cl::init("sm_90a"));
+static cl::opt<std::string>
+    halfStorage("half-storage",
+                cl::desc("store the spec's 16-bit float tensors as bf16 or "
+                         "f16 (default: the spec's types)"),
+                cl::init(""));
+static cl::opt<int64_t> threads("rows-per-block",
+                                cl::desc("query rows per thread block of "
+                                         "attention kernels"),
+                                cl::init(128));
+static cl::opt<int64_t> blockKeys("block-keys", cl::desc("keys per tile"),
+                                  cl::init(64));
+static cl::opt<bool> cubin("cubin",
+                           cl::desc("also write OUT.cubin through ptxas"));
+static cl::opt<std::string>
+    ptxasPath("ptxas",
+              cl::desc("the ptxas to run for --cubin (default: "
+                       "$CUDA_HOME/bin, /usr/local/cuda/bin, PATH)"),
+              cl::init(""));
+static cl::opt<std::string>
+    dumpDir("dump-intermediates",
+            cl::desc("write the IR after every stage into DIR"), cl::init(""));
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "attn-compile: error: " << message << "\n";
+  return 1;
+}
+
+static bool writeFile(llvm::StringRef path,
+                      llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    llvm::errs() << "attn-compile: error: cannot write " << path << ": "
+                 << ec.message() << "\n";
+    return false;
+  }
+  write(os);
+  return true;
+}
+
+static std::string stageFile(llvm::StringRef name) {
+  SmallString<256> path(dumpDir);
+  llvm::sys::path::append(path, name);
+  return std::string(path);
+}
+
+static std::string typeName(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return text;
+}
+
+static llvm::StringRef roleName(KernelArgRole role) {
+  switch (role) {
+  case KernelArgRole::Query:
+    return "query";
+  case KernelArgRole::Key:
+    return "key";
+  case KernelArgRole::Value:
+    return "value";
+  case KernelArgRole::QuerySegmentIds:
+    return "query_segment_ids";
+  case KernelArgRole::KeySegmentIds:
+    return "key_segment_ids";
+  case KernelArgRole::KvNumBlocks:
+    return "kv_num_blocks";
+  case KernelArgRole::KvIndices:
+    return "kv_indices";
+  case KernelArgRole::FullKvNumBlocks:
+    return "full_kv_num_blocks";
+  case KernelArgRole::FullKvIndices:
+    return "full_kv_indices";
+  case KernelArgRole::Capture:
+    return "capture";
+  case KernelArgRole::Gate:
+    return "gate";
+  case KernelArgRole::Beta:
+    return "beta";
+  case KernelArgRole::InitialState:
+    return "initial_state";
+  case KernelArgRole::FeatureWeights:
+    return "feature_weights";
+  case KernelArgRole::Output:
+    return "output";
+  case KernelArgRole::LogSumExp:
+    return "lse";
+  case KernelArgRole::FinalState:
+    return "final_state";
+  case KernelArgRole::Workspace:
+    return "workspace";
+  }
+  llvm_unreachable("unknown role");
+}
+
+/// Writes the manifest of `kernels`; see the file comment.
+static void writeManifest(llvm::raw_ostream &os,
+                          ArrayRef<GPUKernelInfo> kernels,
+                          llvm::StringRef specText) {
+  llvm::json::OStream json(os, 2);
+  json.object([&] {
+    json.attribute("format", "attn-kernel-manifest/1");
+    json.attribute("spec", specPath.getValue());
+    json.attribute(
+        "spec_sha256",
+        llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(specText)),
+                    /*LowerCase=*/true));
+    json.attribute("chip", chip.getValue());
+    json.attribute("ptx", llvm::sys::path::filename(outputPath).str());
+    json.attributeObject("options", [&] {
+      json.attribute("threads", threads.getValue());
+      json.attribute("block_keys", blockKeys.getValue());
+      json.attribute("half_storage", halfStorage.getValue());
+    });
+    json.attributeArray("kernels", [&] {
+      for (const GPUKernelInfo &kernel : kernels) {
+        json.object([&] {
+          json.attribute("entry", kernel.name);
+          json.attribute("op", kernel.specOpName);
+          json.attributeObject("launch", [&] {
+            bool perRow =
+                kernel.launch.order == GridOrder::QueryBlocksHeadsBatch;
+            json.attribute("grid_order",
+                           perRow ? "query_blocks_heads_batch" : "heads_batch");
+            json.attributeArray("grid", [&] {
+              if (perRow) {
+                json.value(
+                    llvm::formatv("ceil(Nq / {0})", kernel.launch.threads)
+                        .str());
+                json.value(kernel.heads);
+                json.value("B");
+              } else {
+                json.value(kernel.heads);
+                json.value("B");
+                json.value(1);
+              }
+            });
+            json.attributeArray("block", [&] {
+              json.value(kernel.launch.threads);
+              json.value(1);
+              json.value(1);
+            });
+            json.attribute("block_queries",
+                           perRow ? kernel.launch.threads : int64_t(0));
+            json.attribute("heads", kernel.heads);
+            json.attribute("shared_bytes", 0);
+            json.attribute("workspace_words_per_head",
+                           kernel.launch.workspaceWords);
+          });
+          json.attributeArray("params", [&] {
+            for (const KernelArg &arg : kernel.signature.args) {
+              json.object([&] {
+                json.attribute("name", arg.name);
+                json.attribute("role", roleName(arg.role));
+                json.attribute("dtype", typeName(arg.type.getElementType()));
+                json.attribute("output", arg.isOutput);
+                int64_t rank = arg.type.getRank();
+                json.attributeArray("shape", [&] {
+                  for (int64_t dim = 0; dim < rank; ++dim) {
+                    int64_t size = arg.type.getDimSize(dim);
+                    if (!ShapedType::isDynamic(size)) {
+                      json.value(size);
+                      continue;
+                    }
+                    llvm::StringRef name =
+                        runtime::getDimensionName(arg.role, rank, dim);
+                    json.value(name.empty() ? "?" : name.str());
+                  }
+                });
+                // allocated ptr, aligned ptr, offset, sizes, strides.
+                json.attribute("words", 3 + 2 * rank);
+              });
+            }
+          });
+        });
+      }
+    });
+  });
+  os << "\n";
+}
+
+static std::string findPtxas() {
+  if (!ptxasPath.empty())
+    return ptxasPath;
+  if (const char *home = std::getenv("CUDA_HOME")) {
+    SmallString<256> path(home);
+    llvm::sys::path::append(path, "bin", "ptxas");
+    if (llvm::sys::fs::can_execute(path))
+      return std::string(path);
+  }
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    return "/usr/local/cuda/bin/ptxas";
+  if (auto found = llvm::sys::findProgramByName("ptxas"))
+    return *found;
+  return "";
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "attn-compile: compile attn specs to PTX\n");
+
+  DialectRegistry registry;
+  registry.insert<AttnDialect, arith::ArithDialect, func::FuncDialect,
+                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  tensor::TensorDialect, LLVM::LLVMDialect, gpu::GPUDialect,
+                  NVVM::NVVMDialect>();
+  registerGPUTargets(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  auto specBuffer = llvm::MemoryBuffer::getFileOrSTDIN(specPath);
+  if (!specBuffer)
+    return fail("cannot read " + specPath + ": " +
+                specBuffer.getError().message());
+  std::string specText = (*specBuffer)->getBuffer().str();
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*specBuffer), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail("cannot parse or verify " + specPath);
+  if (!llvm::StringRef(chip.getValue()).starts_with("sm_"))
+    return fail("--chip must name an NVIDIA architecture such as sm_80 or "
+                "sm_90a, got '" +
+                chip + "'");
+
+  bool dump = !dumpDir.empty();
+  if (dump) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(dumpDir))
+      return fail("cannot create " + dumpDir + ": " + ec.message());
+    if (!writeFile(stageFile("0-spec.mlir"),
+                   [&](llvm::raw_ostream &os) { module->print(os); }))
+      return 1;
+  }
+
+  GPUOptions options;
+  options.threads = threads;
+  options.blockKeys = blockKeys;
+  if (!halfStorage.empty()) {
+    auto half = parseHalfStorage(*module, halfStorage);
+    if (failed(half))
+      return 1;
+    options.halfStorage = *half;
+  }
+  auto kernels = lowerSpecOpsToGPU(*module, options);
+  if (failed(kernels))
+    return fail("lowering " + specPath + " to GPU kernels failed");
+  if (kernels->empty())
+    return fail(specPath + " holds no attn op");
+  if (dump && !writeFile(stageFile("1-gpu.mlir"),
+                         [&](llvm::raw_ostream &os) { module->print(os); }))
+    return 1;
+  bool wroteNVVM = true;
+  auto ptx = translateKernelsToPTX(*module, chip, [&](ModuleOp lowered) {
+    if (dump)
+      wroteNVVM = writeFile(stageFile("2-nvvm.mlir"),
+                            [&](llvm::raw_ostream &os) { lowered.print(os); });
+  });
+  if (failed(ptx))
+    return fail("compiling " + specPath + " to PTX failed");
+  if (!wroteNVVM)
+    return 1;
+  if (dump && !writeFile(stageFile("3-kernels.ptx"),
+                         [&](llvm::raw_ostream &os) { os << *ptx; }))
+    return 1;
+
+  if (!writeFile(outputPath, [&](llvm::raw_ostream &os) { os << *ptx; }))
+    return 1;
+  SmallString<256> manifestPath(outputPath);
+  llvm::sys::path::replace_extension(manifestPath, "json");
+  if (!writeFile(manifestPath, [&](llvm::raw_ostream &os) {
+        writeManifest(os, *kernels, specText);
+      }))
+    return 1;
+
+  if (cubin) {
+    std::string ptxas = findPtxas();
+    if (ptxas.empty())
+      return fail("--cubin needs ptxas: none in $CUDA_HOME/bin, "
+                  "/usr/local/cuda/bin or PATH; give --ptxas=PATH");
+    SmallString<256> cubinPath(outputPath);
+    llvm::sys::path::replace_extension(cubinPath, "cubin");
+    std::string arch = "-arch=" + chip.getValue();
+    std::string output = std::string(cubinPath);
+    SmallVector<llvm::StringRef> ptxasArgs = {ptxas,      arch, "-O3", "-v",
+                                              outputPath, "-o", output};
+    std::string message;
+    int status = llvm::sys::ExecuteAndWait(ptxas, ptxasArgs, std::nullopt, {},
+                                           0, 0, &message);
+    if (status != 0)
+      return fail("ptxas failed (exit " + llvm::Twine(status) + ") on " +
+                  outputPath + (message.empty() ? "" : ": " + message));
+  }
+  return 0;
+}
