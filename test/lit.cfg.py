@@ -17,6 +17,6 @@ config.excludes = ["Unit", "gpu", "reference", "CMakeLists.txt", "lit.cfg.py"]
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["attn-opt", "attn-run"], [config.attn_tools_dir, config.llvm_tools_dir]
+    ["attn-opt", "attn-run", "attn-compile"], [config.attn_tools_dir, config.llvm_tools_dir]
 )
 config.substitutions.append(("%examples", os.path.join(config.attn_src_root, "examples")))

@@ -252,6 +252,16 @@ TEST_F(CheckArgumentsTest, StridesBeyondTheAddressSpace) {
   EXPECT_EQ(check(), "key: its strides reach beyond the address space");
 }
 
+TEST_F(CheckArgumentsTest, ElementOffsetsBeyondThirtyTwoBits) {
+  // The kernels index with 32-bit arithmetic: 15 * 2^28 elements is too far.
+  arg("capture0").strides = {int64_t(1) << 28};
+  EXPECT_EQ(check(), "capture0: its last element is at offset 4026531840; "
+                     "kernels index with 32 bits and reach at most "
+                     "2147483647 elements (split the batch)");
+  arg("capture0").strides = {1};
+  EXPECT_EQ(check(), "success");
+}
+
 TEST_F(CheckArgumentsTest, ElementAlignment) {
   arg("capture0").pointer += 2;
   EXPECT_EQ(check(), "capture0: pointer 0x10059002 is not aligned to its "
