@@ -12,6 +12,29 @@
 
 using namespace mlir::attn::runtime;
 
+llvm::Expected<DeviceKernel>
+mlir::attn::runtime::describeDeviceKernel(const GPUKernelInfo &kernel) {
+  DeviceKernel device;
+  device.entry = kernel.name;
+  KernelSignature callerArgs = kernel.signature;
+  if (!callerArgs.args.empty() &&
+      callerArgs.args.back().role == KernelArgRole::Workspace)
+    callerArgs.args.pop_back();
+  auto specs = describeArguments(callerArgs);
+  if (!specs)
+    return specs.takeError();
+  device.args = std::move(*specs);
+  bool perRow = kernel.launch.order == GridOrder::QueryBlocksHeadsBatch;
+  device.launch.heads = kernel.heads;
+  device.launch.threads = kernel.launch.threads;
+  device.launch.blockQueries = perRow ? kernel.launch.threads : 0;
+  device.launch.order =
+      perRow ? KernelManifestLaunch::GridOrder::QueryBlocksHeadsBatch
+             : KernelManifestLaunch::GridOrder::HeadsBatch;
+  device.workspaceWords = kernel.launch.workspaceWords;
+  return device;
+}
+
 CudaExecutor::CudaExecutor(std::unique_ptr<CudaDriver> driver)
     : driver(std::move(driver)) {
   cache = std::make_unique<KernelCache>(*this->driver);

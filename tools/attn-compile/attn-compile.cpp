@@ -18,18 +18,9 @@
 
 #include "attn/Conversion/GPUKernels.h"
 #include "attn/Conversion/KernelBuilder.h"
-#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Conversion/Pipelines.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Runtime/KernelShapes.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/CommandLine.h"
@@ -258,11 +249,7 @@ int main(int argc, char **argv) {
                               "attn-compile: compile attn specs to PTX\n");
 
   DialectRegistry registry;
-  registry.insert<AttnDialect, arith::ArithDialect, func::FuncDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, LLVM::LLVMDialect, gpu::GPUDialect,
-                  NVVM::NVVMDialect>();
-  registerGPUTargets(registry);
+  registerKernelDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 

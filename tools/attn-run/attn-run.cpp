@@ -17,22 +17,15 @@
 
 #include "attn/Conversion/GPUKernels.h"
 #include "attn/Conversion/KernelBuilder.h"
-#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Conversion/Pipelines.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Runtime/CPUExecutor.h"
 #include "attn/Runtime/CudaExecutor.h"
 #include "attn/Runtime/HostTensor.h"
 #include "attn/Runtime/KernelShapes.h"
 #include "attn/Transforms/Passes.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -372,11 +365,7 @@ int main(int argc, char **argv) {
     return fail("--backend must be cpu or cuda, got '" + backend + "'");
 
   DialectRegistry registry;
-  registry.insert<AttnDialect, arith::ArithDialect, func::FuncDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, LLVM::LLVMDialect, gpu::GPUDialect,
-                  NVVM::NVVMDialect>();
-  registerGPUTargets(registry);
+  registerKernelDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
@@ -592,23 +581,10 @@ int main(int argc, char **argv) {
   SmallVector<HostTensor> gpuResults;
   double gpuTolerance = 1e-4;
   if (onGPU) {
-    DeviceKernel device;
-    device.entry = gpuKernel.name;
-    KernelSignature callerArgs = gpuKernel.signature;
-    if (gpuKernel.launch.workspaceWords > 0)
-      callerArgs.args.pop_back();
-    auto specs = describeArguments(callerArgs);
-    if (!specs)
-      return fail(llvm::toString(specs.takeError()));
-    device.args = std::move(*specs);
-    device.launch.heads = gpuKernel.heads;
-    device.launch.threads = gpuKernel.launch.threads;
-    device.launch.blockQueries = gpuKernel.launch.threads;
-    device.launch.order =
-        gpuKernel.launch.order == GridOrder::HeadsBatch
-            ? KernelManifestLaunch::GridOrder::HeadsBatch
-            : KernelManifestLaunch::GridOrder::QueryBlocksHeadsBatch;
-    device.workspaceWords = gpuKernel.launch.workspaceWords;
+    auto described = describeDeviceKernel(gpuKernel);
+    if (!described)
+      return fail(llvm::toString(described.takeError()));
+    DeviceKernel &device = *described;
     SmallVector<HostTensor> deviceArgs;
     for (auto [index, spec] : llvm::enumerate(device.args)) {
       deviceArgs.push_back(spec.isOutput

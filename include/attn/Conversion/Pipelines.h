@@ -16,6 +16,11 @@ namespace mlir::attn {
 /// the LLVM dialect for the host CPU.
 void buildCPUToLLVMPipeline(OpPassManager &pm);
 
+/// Registers what a tool that parses specs and lowers them to CPU or GPU
+/// kernels needs: the attn dialect, the dialects of the kernels and
+/// registerGPUTargets.
+void registerKernelDialects(DialectRegistry &registry);
+
 /// Registers `attn-cpu-to-llvm` for attn-opt.
 void registerAttnPipelines();
 

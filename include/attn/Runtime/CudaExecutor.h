@@ -13,6 +13,7 @@
 #ifndef ATTN_RUNTIME_CUDAEXECUTOR_H
 #define ATTN_RUNTIME_CUDAEXECUTOR_H
 
+#include "attn/Conversion/GPUKernels.h"
 #include "attn/Runtime/CudaDriver.h"
 #include "attn/Runtime/HostTensor.h"
 #include "attn/Runtime/KernelLauncher.h"
@@ -35,6 +36,11 @@ struct DeviceKernel {
   /// workspace is the kernel's last parameter, [B, heads, words].
   int64_t workspaceWords = 0;
 };
+
+/// What the runtime launches for a kernel the GPU lowering built: the
+/// arguments a caller passes (all but the workspace) and the launch
+/// geometry. Fails for an element type the runtime cannot hold.
+llvm::Expected<DeviceKernel> describeDeviceKernel(const GPUKernelInfo &kernel);
 
 class CudaExecutor {
 public:
