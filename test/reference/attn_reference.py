@@ -33,8 +33,9 @@ __all__ = [
     "default_scale", "f32", "head_map", "index_grids",
     "MaskContext", "Mask", "causal", "sliding_window", "sinks",
     "block_diagonal", "document", "prefix_lm", "strided_shard", "per_head",
-    "and_", "or_", "neighborhood", "mask_keep",
+    "and_", "or_", "neighborhood", "mask_keep", "block_mask_keep",
     "attention", "feature_map_apply", "linear_attention", "hybrid",
+    "tanh", "exp", "log1p", "abs", "maximum", "as_float64", "as_int64",
 ]
 
 
@@ -70,6 +71,20 @@ def index_grids(B, H, Nq, Nk):
 
 def _f64(x):
     return None if x is None else np.asarray(x, dtype=np.float64)
+
+
+# Elementwise math the transcribed regions use (test/reference/example_refs.py
+# calls them through the reference module, so that the same transcription
+# runs on the NumPy and on the PyTorch model).
+tanh, exp, log1p, abs, maximum = np.tanh, np.exp, np.log1p, np.abs, np.maximum
+
+
+def as_float64(x):
+    return np.asarray(x).astype(np.float64)
+
+
+def as_int64(x):
+    return np.asarray(x).astype(np.int64)
 
 
 # ----------------------------------------------------------------------------
@@ -289,6 +304,34 @@ def mask_keep(mask, qs=None, ks=None, mask_mod=None):
         return out
 
     return keep
+
+
+def _listed_blocks(counts, indices, key_blocks):
+    """listed[b, h, qb, kb]: kb is among indices[b, h, qb, :counts[b, h, qb]]."""
+    counts = np.asarray(counts, np.int64)
+    indices = np.asarray(indices, np.int64)
+    listed = np.zeros(indices.shape[:3] + (key_blocks,), bool)
+    for m in range(indices.shape[3]):
+        b, h, qb = np.nonzero(m < counts)
+        listed[b, h, qb, indices[b, h, qb, m]] = True
+    return listed
+
+
+def block_mask_keep(keep, block_size, counts, indices, full_counts,
+                    full_indices, nk):
+    """2.2b: keep_ij = full(qb, kb) or (partial(qb, kb) and keep(i, j)), with
+    qb = floor(i / BQ), kb = floor(j / BK); `keep` may be None (all kept)."""
+    bq, bk = block_size
+    key_blocks = -(-int(nk) // bk)
+    partial = _listed_blocks(counts, indices, key_blocks)
+    full = _listed_blocks(full_counts, full_indices, key_blocks)
+
+    def block_keep(b, h, i, j):
+        qb, kb = i // bq, j // bk
+        inner = True if keep is None else keep(b, h, i, j)
+        return full[b, h, qb, kb] | (partial[b, h, qb, kb] & inner)
+
+    return block_keep
 
 
 # ----------------------------------------------------------------------------

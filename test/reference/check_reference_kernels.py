@@ -35,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import attn_reference as R  # noqa: E402
+import example_refs as E  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -42,217 +43,12 @@ EXAMPLES = os.path.join(REPO, "examples")
 
 
 # ----------------------------------------------------------------------------
-# Transcriptions of the examples' attributes and regions.
-# Each function takes the dict of loaded arrays and returns a dict
-# {output_name: float64 reference array}.
+# The transcriptions of the examples live in example_refs.py, shared with the
+# GPU suite; here they are evaluated with the NumPy model.
 # ----------------------------------------------------------------------------
 
-def _attn(a, *, mask=None, mask_mod=None, scale=None, score_mod=None,
-          normalization="softmax", sigmoid_bias=None, l1_map=None):
-    q, k, v = a["query"], a["key"], a["value"]
-    if scale is None:
-        scale = R.default_scale(q.shape[-1])
-    keep = None
-    if mask is not None or mask_mod is not None:
-        keep = R.mask_keep(mask, a.get("query_segment_ids"),
-                           a.get("key_segment_ids"), mask_mod)
-    out, lse = R.attention(q, k, v, scale=scale, keep=keep,
-                           score_mod=score_mod, normalization=normalization,
-                           sigmoid_bias=sigmoid_bias, l1_map=l1_map)
-    res = {"output": out}
-    if lse is not None:
-        res["lse"] = lse
-    return res
-
-
-def _lin(a, *, causal=True, scale=None, **kw):
-    q, k, v = a["query"], a["key"], a["value"]
-    if scale is None:
-        scale = R.default_scale(q.shape[-1])
-    for name in ("gate", "beta", "initial_state", "feature_weights"):
-        if name in a:
-            kw[name] = a[name]
-    out, fs = R.linear_attention(q, k, v, scale=scale, causal=causal, **kw)
-    return {"output": out, "final_state": fs}
-
-
-def _hyb(a, **kw):
-    q, k, v = a["query"], a["key"], a["value"]
-    for name in ("gate", "feature_weights"):
-        if name in a:
-            kw[name] = a[name]
-    return {"output": R.hybrid(q, k, v, **kw)}
-
-
-# --- attn.attention examples ------------------------------------------------
-
-def ref_causal_gqa_lse(a):
-    return _attn(a, mask=R.causal())
-
-
-def ref_cross_attention_pooling_mqa(a):
-    return _attn(a)
-
-
-def ref_sigma_diffqkv(a):
-    return _attn(a, mask=R.causal())
-
-
-def ref_softcap_sliding_window(a):
-    def softcap(s, b, h, i, j):
-        return np.tanh(s / 50.0) * 50.0
-    return _attn(a, mask=R.and_(R.causal(), R.sliding_window(left=1024)),
-                 score_mod=softcap)
-
-
-def ref_streaming_llm_sinks(a):
-    return _attn(a, mask=R.and_(R.causal(),
-                                R.or_(R.sinks(4), R.sliding_window(left=1020))))
-
-
-def ref_alibi(a):
-    slopes = a["capture0"].astype(np.float64)
-
-    def alibi(s, b, h, i, j):
-        return s + slopes[h] * (j - i).astype(np.float64)
-    return _attn(a, mask=R.causal(), score_mod=alibi)
-
-
-def ref_document_mask(a):
-    return _attn(a, mask=R.and_(R.causal(), R.document()))
-
-
-def ref_prefix_lm(a):
-    return _attn(a, mask=R.prefix_lm(256))
-
-
-def ref_diag_attention(a):
-    return _attn(a, mask=R.and_(R.causal(), R.block_diagonal(64)))
-
-
-def ref_strided_shard(a):
-    return _attn(a, mask=R.and_(
-        R.causal(), R.or_(R.strided_shard(stride=4, block=64),
-                          R.sliding_window(left=255))))
-
-
-DUO_HEADS = [0, 0, 0, 0, 1, 1, 1, 1,
-             1, 1, 1, 1, 0, 0, 0, 0,
-             1, 1, 1, 1, 0, 0, 0, 0,
-             1, 1, 1, 1, 1, 1, 1, 1]
-
-
-def ref_duo_attention(a):
-    return _attn(a, mask=R.per_head(
-        [R.causal(),
-         R.and_(R.causal(), R.or_(R.sinks(64), R.sliding_window(left=255)))],
-        heads=DUO_HEADS))
-
-
-def ref_transfusion_mask_mod(a):
-    ids = a["capture0"].astype(np.int64)
-
-    def mask_mod(b, h, i, j):
-        causal = j <= i                      # arith.cmpi ule on index
-        img_i = ids[b, i]
-        img_j = ids[b, j]
-        return causal | ((img_i != 0) & (img_i == img_j))
-    return _attn(a, mask_mod=mask_mod)
-
-
-def ref_sigmoid_attention(a):
-    return _attn(a, mask=R.causal(), normalization="sigmoid",
-                 sigmoid_bias=R.f32(-10.0))
-
-
-def ref_softplus_l1_attention(a):
-    def softplus(s):
-        return np.maximum(s, 0.0) + np.log1p(np.exp(-np.abs(s)))
-    return _attn(a, mask=R.causal(), normalization="l1", l1_map=softplus)
-
-
-def ref_relu_attention(a):
-    return _attn(a, normalization="relu", scale=R.f32(6.37755089e-04))
-
-
-def ref_neighborhood_2d(a):
-    return _attn(a, mask=R.neighborhood([32, 32], [7, 7], dilation=[2, 2]))
-
-
-def ref_neighborhood_3d_video(a):
-    return _attn(a, mask=R.neighborhood([8, 16, 16], [3, 7, 7],
-                                        causal_axes=[0]))
-
-
-# --- attn.linear_attention examples -----------------------------------------
-
-def ref_elu_linear_attention(a):
-    return _lin(a, feature_map="elu_plus_one", normalization="denominator")
-
-
-ref_elu_linear_attention_stateful = ref_elu_linear_attention
-
-
-def ref_based_taylor_linear_attention(a):
-    return _lin(a, feature_map="taylor2", normalization="denominator")
-
-
-def ref_hedgehog_linear_attention(a):
-    return _lin(a, feature_map="hedgehog", normalization="denominator")
-
-
-def ref_transnormerllm_lightning_attention(a):
-    def swish(x):
-        return x / (1.0 + np.exp(-x))
-    return _lin(a, feature_fn=swish, gate_kind="per_head",
-                normalization="rms_norm", norm_eps=R.f32(1e-5))
-
-
-def ref_norm_attention(a):
-    return _lin(a, feature_map="elu_plus_one", normalization="rms_norm",
-                norm_eps=R.f32(1e-5))
-
-
-def ref_retnet_retention(a):
-    return _lin(a, gate_kind="per_head", scale=R.f32(6.25e-2))
-
-
-def ref_mamba2_ssd(a):
-    return _lin(a, gate_kind="per_token", scale=1.0)
-
-
-def ref_gla(a):
-    return _lin(a, gate_kind="per_key", scale=R.f32(0.0883883461),
-                normalization="rms_norm", norm_eps=R.f32(1e-5))
-
-
-def ref_deltanet(a):
-    return _lin(a, update="delta", scale=R.f32(0.0883883461),
-                normalization="rms_norm", norm_eps=R.f32(1e-5))
-
-
-def ref_gated_deltanet(a):
-    return _lin(a, gate_kind="per_token", update="delta",
-                scale=R.f32(0.0883883461), normalization="rms_norm",
-                norm_eps=R.f32(1e-5))
-
-
-# --- attn.hybrid examples ---------------------------------------------------
-
-def ref_lolcats_hybrid(a):
-    return _hyb(a, combine="shared_denominator", window=64,
-                feature_map="hedgehog", weights=(R.f32(0.1), R.f32(1.0)))
-
-
-def ref_liger_hybrid(a):
-    return _hyb(a, combine="weighted_sum", window=64,
-                weights=(R.f32(0.5), R.f32(0.5)), gate_kind="per_key",
-                feature_fn=np.exp)
-
-
-def ref_based_hybrid(a):
-    return _hyb(a, combine="weighted_sum", window=64, feature_map="taylor2",
-                normalization="denominator")
+def _numpy(ref):
+    return lambda a: ref(a, R)
 
 
 # ----------------------------------------------------------------------------
@@ -317,104 +113,108 @@ def perturb_neg_inf_gate(a):
 
 CASES = [
     # attn.attention
-    ("causal_gqa_lse", "causal_gqa_lse", "b=2,n=37", ref_causal_gqa_lse, None),
+    ("causal_gqa_lse", "causal_gqa_lse", "b=2,n=37", _numpy(E.ref_causal_gqa_lse), None),
     ("causal_gqa_lse@nq<nk", "causal_gqa_lse", "b=2,nq=30,nk=45",
-     ref_causal_gqa_lse, None),
+     _numpy(E.ref_causal_gqa_lse), None),
     ("causal_gqa_lse@empty_rows", "causal_gqa_lse", "b=2,nq=45,nk=30",
-     ref_causal_gqa_lse, lambda a: check_empty_rows(a, 45, 30)),
+     _numpy(E.ref_causal_gqa_lse), lambda a: check_empty_rows(a, 45, 30)),
+    ("block_sparse_flex", "block_sparse_flex", "b=2,n=37",
+     _numpy(E.ref_block_sparse_flex), None),
+    ("block_sparse_flex@n=300", "block_sparse_flex", "b=1,n=300",
+     _numpy(E.ref_block_sparse_flex), None),
     ("cross_attention_pooling_mqa", "cross_attention_pooling_mqa",
-     "b=2,nq=30,nk=45", ref_cross_attention_pooling_mqa, None),
-    ("sigma_diffqkv", "sigma_diffqkv", "b=2,n=37", ref_sigma_diffqkv, None),
+     "b=2,nq=30,nk=45", _numpy(E.ref_cross_attention_pooling_mqa), None),
+    ("sigma_diffqkv", "sigma_diffqkv", "b=2,n=37", _numpy(E.ref_sigma_diffqkv), None),
     ("softcap_sliding_window", "softcap_sliding_window", "b=2,n=37",
-     ref_softcap_sliding_window, None),
+     _numpy(E.ref_softcap_sliding_window), None),
     # Windows of 1024/1020 keys: a short query block over a long key range
     # (bottom-right aligned) cuts the window without an n=1100 self-attention.
     ("softcap_sliding_window@nq<nk", "softcap_sliding_window",
-     "b=1,nq=40,nk=1100", ref_softcap_sliding_window, None),
+     "b=1,nq=40,nk=1100", _numpy(E.ref_softcap_sliding_window), None),
     ("streaming_llm_sinks", "streaming_llm_sinks", "b=2,n=37",
-     ref_streaming_llm_sinks, None),
+     _numpy(E.ref_streaming_llm_sinks), None),
     ("streaming_llm_sinks@nq<nk", "streaming_llm_sinks", "b=1,nq=40,nk=1100",
-     ref_streaming_llm_sinks, None),
-    ("alibi", "alibi", "b=2,n=37", ref_alibi, None),
-    ("alibi@nq<nk", "alibi", "b=2,nq=20,nk=45", ref_alibi, None),
-    ("document_mask", "document_mask", "b=2,n=37", ref_document_mask, None),
-    ("prefix_lm", "prefix_lm", "b=2,n=37", ref_prefix_lm, None),
-    ("prefix_lm@n=300", "prefix_lm", "b=1,n=300", ref_prefix_lm, None),
-    ("prefix_lm@nq<nk", "prefix_lm", "b=1,nq=50,nk=300", ref_prefix_lm, None),
-    ("diag_attention", "diag_attention", "b=2,n=37", ref_diag_attention, None),
+     _numpy(E.ref_streaming_llm_sinks), None),
+    ("alibi", "alibi", "b=2,n=37", _numpy(E.ref_alibi), None),
+    ("alibi@nq<nk", "alibi", "b=2,nq=20,nk=45", _numpy(E.ref_alibi), None),
+    ("document_mask", "document_mask", "b=2,n=37", _numpy(E.ref_document_mask), None),
+    ("prefix_lm", "prefix_lm", "b=2,n=37", _numpy(E.ref_prefix_lm), None),
+    ("prefix_lm@n=300", "prefix_lm", "b=1,n=300", _numpy(E.ref_prefix_lm), None),
+    ("prefix_lm@nq<nk", "prefix_lm", "b=1,nq=50,nk=300", _numpy(E.ref_prefix_lm), None),
+    ("diag_attention", "diag_attention", "b=2,n=37", _numpy(E.ref_diag_attention), None),
     ("diag_attention@n=150", "diag_attention", "b=2,n=150",
-     ref_diag_attention, None),
-    ("strided_shard", "strided_shard", "b=2,n=37", ref_strided_shard, None),
-    ("strided_shard@n=600", "strided_shard", "b=1,n=600", ref_strided_shard,
+     _numpy(E.ref_diag_attention), None),
+    ("strided_shard", "strided_shard", "b=2,n=37", _numpy(E.ref_strided_shard), None),
+    ("strided_shard@n=600", "strided_shard", "b=1,n=600", _numpy(E.ref_strided_shard),
      None),
-    ("duo_attention", "duo_attention", "b=2,n=37", ref_duo_attention, None),
-    ("duo_attention@n=400", "duo_attention", "b=1,n=400", ref_duo_attention,
+    ("duo_attention", "duo_attention", "b=2,n=37", _numpy(E.ref_duo_attention), None),
+    ("duo_attention@n=400", "duo_attention", "b=1,n=400", _numpy(E.ref_duo_attention),
      None),
     ("transfusion_mask_mod", "transfusion_mask_mod",
-     "b=2,n=37,capture0=2x37", ref_transfusion_mask_mod, None),
+     "b=2,n=37,capture0=2x37", _numpy(E.ref_transfusion_mask_mod), None),
     ("sigmoid_attention", "sigmoid_attention", "b=2,n=37",
-     ref_sigmoid_attention, None),
+     _numpy(E.ref_sigmoid_attention), None),
     ("softplus_l1_attention", "softplus_l1_attention", "b=2,n=37",
-     ref_softplus_l1_attention, None),
-    ("relu_attention", "relu_attention", "b=1", ref_relu_attention, None),
-    ("neighborhood_2d", "neighborhood_2d", "b=1", ref_neighborhood_2d, None),
+     _numpy(E.ref_softplus_l1_attention), None),
+    ("relu_attention", "relu_attention", "b=1", _numpy(E.ref_relu_attention), None),
+    ("neighborhood_2d", "neighborhood_2d", "b=1", _numpy(E.ref_neighborhood_2d), None),
     ("neighborhood_3d_video", "neighborhood_3d_video", "b=1,n=2048",
-     ref_neighborhood_3d_video, None),
+     _numpy(E.ref_neighborhood_3d_video), None),
     # attn.linear_attention
     ("elu_linear_attention", "elu_linear_attention", "b=2,n=37",
-     ref_elu_linear_attention, None),
+     _numpy(E.ref_elu_linear_attention), None),
     ("elu_linear_attention_stateful", "elu_linear_attention_stateful",
-     "b=2,n=37", ref_elu_linear_attention_stateful, None),
+     "b=2,n=37", _numpy(E.ref_elu_linear_attention_stateful), None),
     ("based_taylor_linear_attention", "based_taylor_linear_attention",
-     "b=2,n=37", ref_based_taylor_linear_attention, None),
+     "b=2,n=37", _numpy(E.ref_based_taylor_linear_attention), None),
     ("hedgehog_linear_attention", "hedgehog_linear_attention", "b=2,n=37",
-     ref_hedgehog_linear_attention, None),
+     _numpy(E.ref_hedgehog_linear_attention), None),
     ("transnormerllm_lightning_attention",
      "transnormerllm_lightning_attention", "b=2,n=37",
-     ref_transnormerllm_lightning_attention, None),
-    ("norm_attention", "norm_attention", "b=2,n=37", ref_norm_attention, None),
+     _numpy(E.ref_transnormerllm_lightning_attention), None),
+    ("norm_attention", "norm_attention", "b=2,n=37", _numpy(E.ref_norm_attention), None),
     ("retnet_retention", "retnet_retention", "b=2,n=37",
-     ref_retnet_retention, None),
-    ("mamba2_ssd", "mamba2_ssd", "b=2,n=37", ref_mamba2_ssd, None),
-    ("mamba2_ssd@n=300", "mamba2_ssd", "b=1,n=300", ref_mamba2_ssd, None),
-    ("gla", "gla", "b=2,n=37", ref_gla, None),
-    ("gla@n=150", "gla", "b=1,n=150", ref_gla, None),
-    ("deltanet", "deltanet", "b=2,n=37", ref_deltanet, None),
-    ("deltanet@n=150", "deltanet", "b=1,n=150", ref_deltanet, None),
-    ("gated_deltanet", "gated_deltanet", "b=2,n=37", ref_gated_deltanet, None),
+     _numpy(E.ref_retnet_retention), None),
+    ("mamba2_ssd", "mamba2_ssd", "b=2,n=37", _numpy(E.ref_mamba2_ssd), None),
+    ("mamba2_ssd@n=300", "mamba2_ssd", "b=1,n=300", _numpy(E.ref_mamba2_ssd), None),
+    ("gla", "gla", "b=2,n=37", _numpy(E.ref_gla), None),
+    ("gla@n=150", "gla", "b=1,n=150", _numpy(E.ref_gla), None),
+    ("deltanet", "deltanet", "b=2,n=37", _numpy(E.ref_deltanet), None),
+    ("deltanet@n=150", "deltanet", "b=1,n=150", _numpy(E.ref_deltanet), None),
+    ("gated_deltanet", "gated_deltanet", "b=2,n=37", _numpy(E.ref_gated_deltanet), None),
     ("gated_deltanet@n=150", "gated_deltanet", "b=1,n=150",
-     ref_gated_deltanet, None),
+     _numpy(E.ref_gated_deltanet), None),
     ("elu_linear_attention_stateful@n=150", "elu_linear_attention_stateful",
-     "b=1,n=150", ref_elu_linear_attention_stateful, None),
+     "b=1,n=150", _numpy(E.ref_elu_linear_attention_stateful), None),
     # attn.hybrid
-    ("lolcats_hybrid", "lolcats_hybrid", "b=2,n=37", ref_lolcats_hybrid, None),
+    ("lolcats_hybrid", "lolcats_hybrid", "b=2,n=37", _numpy(E.ref_lolcats_hybrid), None),
     ("lolcats_hybrid@n=150", "lolcats_hybrid", "b=1,n=150",
-     ref_lolcats_hybrid, None),
-    ("liger_hybrid", "liger_hybrid", "b=2,n=37", ref_liger_hybrid, None),
-    ("liger_hybrid@n=150", "liger_hybrid", "b=1,n=150", ref_liger_hybrid,
+     _numpy(E.ref_lolcats_hybrid), None),
+    ("liger_hybrid", "liger_hybrid", "b=2,n=37", _numpy(E.ref_liger_hybrid), None),
+    ("liger_hybrid@n=150", "liger_hybrid", "b=1,n=150", _numpy(E.ref_liger_hybrid),
      None),
-    ("based_hybrid", "based_hybrid", "b=2,n=37", ref_based_hybrid, None),
-    ("based_hybrid@n=150", "based_hybrid", "b=1,n=150", ref_based_hybrid,
+    ("based_hybrid", "based_hybrid", "b=2,n=37", _numpy(E.ref_based_hybrid), None),
+    ("based_hybrid@n=150", "based_hybrid", "b=1,n=150", _numpy(E.ref_based_hybrid),
      None),
     # Special values (inputs perturbed, then attn-run --inputs).
     ("causal_gqa_lse@nan_in_masked_v", "causal_gqa_lse", "b=2,n=37",
-     ref_causal_gqa_lse, None, perturb_masked_nan_v),
+     _numpy(E.ref_causal_gqa_lse), None, perturb_masked_nan_v),
     ("causal_gqa_lse@inf_scores", "causal_gqa_lse", "b=2,n=37",
-     ref_causal_gqa_lse, None, perturb_inf_scores),
+     _numpy(E.ref_causal_gqa_lse), None, perturb_inf_scores),
     ("sigmoid_attention@inf_scores", "sigmoid_attention", "b=2,n=37",
-     ref_sigmoid_attention, None, perturb_inf_scores),
+     _numpy(E.ref_sigmoid_attention), None, perturb_inf_scores),
     ("softplus_l1_attention@inf_scores", "softplus_l1_attention", "b=2,n=37",
-     ref_softplus_l1_attention, None, perturb_inf_scores),
+     _numpy(E.ref_softplus_l1_attention), None, perturb_inf_scores),
     ("retnet_retention@neg_inf_gate", "retnet_retention", "b=2,n=37",
-     ref_retnet_retention, None, perturb_neg_inf_gate),
-    ("mamba2_ssd@neg_inf_gate", "mamba2_ssd", "b=1,n=300", ref_mamba2_ssd,
+     _numpy(E.ref_retnet_retention), None, perturb_neg_inf_gate),
+    ("mamba2_ssd@neg_inf_gate", "mamba2_ssd", "b=1,n=300", _numpy(E.ref_mamba2_ssd),
      None, perturb_neg_inf_gate),
-    ("gla@neg_inf_gate", "gla", "b=1,n=150", ref_gla, None,
+    ("gla@neg_inf_gate", "gla", "b=1,n=150", _numpy(E.ref_gla), None,
      perturb_neg_inf_gate),
     ("gated_deltanet@neg_inf_gate", "gated_deltanet", "b=1,n=150",
-     ref_gated_deltanet, None, perturb_neg_inf_gate),
+     _numpy(E.ref_gated_deltanet), None, perturb_neg_inf_gate),
     ("liger_hybrid@neg_inf_gate", "liger_hybrid", "b=1,n=150",
-     ref_liger_hybrid, None, perturb_neg_inf_gate),
+     _numpy(E.ref_liger_hybrid), None, perturb_neg_inf_gate),
 ]
 
 OUTPUT_NAMES = ("output", "lse", "final_state")

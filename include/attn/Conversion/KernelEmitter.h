@@ -35,11 +35,16 @@ struct Emitter {
   FloatMath f;
   /// Where buffer() places scratch buffers: null allocates them on the heap
   /// and free() releases them (CPU kernels); a GPU kernel places them in its
-  /// threads' local memory or in its workspace, and free() does nothing.
+  /// threads' local memory, and free() does nothing.
   BufferAllocator allocate;
+  /// Where sharedBuffer() places buffers that every thread of a GPU block
+  /// reads (its slice of the workspace); null allocates them on the heap.
+  BufferAllocator allocateShared;
 
-  Emitter(OpBuilder &b, Location loc, BufferAllocator allocate = {})
-      : b(b), loc(loc), f{b, loc}, allocate(std::move(allocate)) {}
+  Emitter(OpBuilder &b, Location loc, BufferAllocator allocate = {},
+          BufferAllocator allocateShared = {})
+      : b(b), loc(loc), f{b, loc}, allocate(std::move(allocate)),
+        allocateShared(std::move(allocateShared)) {}
 
   Value idx(int64_t v) { return f.index(v); }
   Value dim(Value memref, int64_t d) {
@@ -54,14 +59,17 @@ struct Emitter {
     return arith::CmpIOp::create(b, loc, p, x, y);
   }
   Value negInf() { return f.c(-std::numeric_limits<double>::infinity()); }
+  /// A buffer of f32 private to the running thread.
   Value buffer(ArrayRef<int64_t> shape) {
-    if (allocate)
-      return allocate(b, loc, shape);
-    return memref::AllocOp::create(b, loc,
-                                   MemRefType::get(shape, b.getF32Type()));
+    return place(allocate, shape);
   }
+  /// A buffer of f32 shared by the threads of a GPU block.
+  Value sharedBuffer(ArrayRef<int64_t> shape) {
+    return place(allocateShared, shape);
+  }
+  /// Releases a buffer the heap holds; others need no release.
   void free(Value memref) {
-    if (!allocate)
+    if (memref.getDefiningOp<memref::AllocOp>())
       memref::DeallocOp::create(b, loc, memref);
   }
   Value load(Value memref, ValueRange indices) {
@@ -106,6 +114,14 @@ struct Emitter {
     Value nonzero = f.cmp(arith::CmpFPredicate::UNE, y, zero);
     Value safe = f.select(nonzero, y, f.c(1));
     return f.select(nonzero, f.div(x, safe), zero);
+  }
+
+private:
+  Value place(const BufferAllocator &allocator, ArrayRef<int64_t> shape) {
+    if (allocator)
+      return allocator(b, loc, shape);
+    return memref::AllocOp::create(b, loc,
+                                   MemRefType::get(shape, b.getF32Type()));
   }
 };
 

@@ -24,8 +24,9 @@ enum class GridOrder {
   /// x: query blocks of `threads` rows, y: heads, z: sequences. One thread
   /// per query row.
   QueryBlocksHeadsBatch,
-  /// x: heads, y: sequences, one thread per block: a recurrent kernel
-  /// carries its state along the whole sequence of one head.
+  /// x: heads, y: sequences: a recurrent kernel carries its state along the
+  /// whole sequence of one head; the block's threads share each chunk's
+  /// independent work.
   HeadsBatch,
 };
 
@@ -56,8 +57,8 @@ LogicalResult buildTiledKernel(OpBuilder &b, Operation *specOp,
                                const TiledOptions &options,
                                GPULaunch *launch = nullptr);
 
-/// Whether the GPU kernel of `specOp` needs a workspace (it runs one thread
-/// per head and keeps its chunk buffers there).
+/// Whether the GPU kernel of `specOp` needs a workspace (one block per head
+/// keeps its state and chunk buffers there).
 bool needsWorkspace(Operation *specOp);
 
 } // namespace mlir::attn

@@ -9,10 +9,13 @@
 ///    row over the key intervals its mask allows, with the running
 ///    statistics, its accumulator and one key block of weights in local
 ///    memory; the user's regions are inlined on the thread's values.
-///  - attn.linear_attention and attn.hybrid: one thread per (sequence, head)
+///  - attn.linear_attention and attn.hybrid: one block per (sequence, head)
 ///    (x: heads, y: sequences) carries the chunked recurrence along the
-///    sequence; its chunk buffers and state live in its slice of a
-///    workspace argument [B, H, words], which the runtime allocates.
+///    sequence; its threads share each chunk's independent work (rows,
+///    state features, columns of the UT transform) between barriers. The
+///    state and chunk buffers live in the block's slice of a workspace
+///    argument [B, H, words], which the runtime allocates; a row's own
+///    features, weights and numerator in its thread's local memory.
 /// Nothing of size N x N is ever stored. This mapping is the correct,
 /// portable baseline the tensor-core kernels are measured against.
 //

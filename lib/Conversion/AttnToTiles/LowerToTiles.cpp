@@ -378,7 +378,7 @@ static Value dotRowsState(Emitter &e, Value x, Value row, Value state,
 }
 
 /// Runs `body(bi, h)` for every sequence bi and head h: loops on the CPU;
-/// on the GPU one single-thread block per pair (x: head, y: sequence).
+/// on the GPU one block per pair (x: head, y: sequence).
 static void forEachHead(Emitter &e, KernelTarget target, Value batches,
                         int64_t heads,
                         function_ref<void(Value bi, Value h)> body) {
@@ -389,6 +389,50 @@ static void forEachHead(Emitter &e, KernelTarget target, Value batches,
   }
   e.loop(e.idx(0), batches,
          [&](Value bi) { e.loop(heads, [&](Value h) { body(bi, h); }); });
+}
+
+/// The threads that run one head's chunked loop together. The loop is a
+/// sequence of steps whose iterations are independent (rows of a chunk,
+/// features of the state, columns of the UT transform); on the GPU the
+/// threads of the block share each step's iterations and meet at a barrier
+/// before the next step reads what they wrote. On the CPU there is one
+/// thread and the steps run in order.
+struct BlockSteps {
+  KernelTarget target;
+  int64_t threads;
+
+  /// Runs `body(iv)` for every iv in [lb, ub): on the GPU, thread t takes
+  /// iterations t, t + threads, ..., then the block waits at a barrier.
+  /// The bounds must be the same on every thread.
+  void forEach(Emitter &e, Value lb, Value ub, function_ref<void(Value)> body,
+               StringRef stage = {}) const {
+    if (target == KernelTarget::CPU) {
+      e.loop(lb, ub, body, stage);
+      return;
+    }
+    Value thread = gpu::ThreadIdOp::create(e.b, e.loc, gpu::Dimension::x);
+    auto loop = scf::ForOp::create(e.b, e.loc, e.addi(lb, thread), ub,
+                                   e.idx(threads));
+    if (!stage.empty())
+      loop->setAttr("attn.stage", e.b.getStringAttr(stage));
+    {
+      OpBuilder::InsertionGuard guard(e.b);
+      e.b.setInsertionPoint(loop.getBody()->getTerminator());
+      body(loop.getInductionVar());
+    }
+    gpu::BarrierOp::create(e.b, e.loc);
+  }
+  void forEach(Emitter &e, int64_t ub, function_ref<void(Value)> body,
+               StringRef stage = {}) const {
+    forEach(e, e.idx(0), e.idx(ub), body, stage);
+  }
+};
+
+/// Threads of a GPU block running the chunked loop of one head: enough for
+/// one per chunk row or state feature, in whole warps, at most 256.
+static int64_t chunkedLoopThreads(int64_t chunk, int64_t featureDim) {
+  int64_t wanted = std::max(chunk, featureDim);
+  return std::min<int64_t>(llvm::alignTo(wanted, 32), 256);
 }
 
 /// What the chunked loop needs to know about one linear term.
@@ -406,8 +450,9 @@ struct ChunkSpec {
   Value query, key, value, gates, beta, featureWeights;
   Value initialState, finalState;
   Value batches, length, queryScale;
-  KernelTarget target;
-  /// Consumes the numerator [columns] of query i.
+  BlockSteps steps;
+  /// Consumes the numerator [columns] of query i. Rows are finished in
+  /// parallel, each by one thread, so it may only write row i's outputs.
   std::function<void(Value bi, Value h, Value i, Value numerator)> finishRow;
 };
 
@@ -425,34 +470,41 @@ struct ChunkSpec {
 ///     W = T diag(beta) K, with the gates folded in as
 ///     gamma_i / gamma_m ratios;
 ///  4. non-causal: the state of all keys first, then every query reads it.
+/// Chunk buffers and the state are shared by the block's threads
+/// (`sharedBuffer`); a row's features, weights and numerator are private.
 static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
   OpBuilder &b = e.b;
   FloatMath &f = e.f;
   const LinearSpec &lin = spec.linear;
+  const BlockSteps &steps = spec.steps;
   int64_t C = spec.chunk, lag = spec.lag, F = lin.featureDim;
   int64_t columns = spec.columns, valueDim = spec.shape.valueDim;
   bool gated = lin.gate != GateKind::none;
   int64_t gateWidth = lin.gate == GateKind::per_key ? F : 1;
 
-  Value state = e.buffer({F, columns});
-  Value queryFeatures = e.buffer({C, F}), keyFeatures = e.buffer({C, F});
-  Value values = e.buffer({C, columns});
-  Value featureRow = e.buffer({F});
-  Value scratch = e.buffer({std::max(lin.keyDim, F)});
-  Value prefix = e.buffer({C + lag + 1, gateWidth});
-  Value weightsRow = e.buffer({C});
-  Value numerator = e.buffer({columns});
-  SmallVector<Value> deltaBuffers;
+  Value state = e.sharedBuffer({F, columns});
+  Value queryFeatures = e.sharedBuffer({C, F});
+  Value keyFeatures = e.sharedBuffer({C, F});
+  Value values = e.sharedBuffer({C, columns});
+  Value prefix = e.sharedBuffer({C + lag + 1, gateWidth});
+  SmallVector<Value> sharedBuffers = {state, queryFeatures, keyFeatures,
+                                      values, prefix};
   Value inverse, wy, wyState, keyMix, keyGram, queryKey;
   if (spec.delta) {
-    inverse = e.buffer({C, C});
-    wy = e.buffer({C, F});
-    wyState = e.buffer({C, columns});
-    keyMix = e.buffer({C, F});
-    keyGram = e.buffer({C, C});
-    queryKey = e.buffer({C, C});
-    deltaBuffers = {inverse, wy, wyState, keyMix, keyGram, queryKey};
+    inverse = e.sharedBuffer({C, C});
+    wy = e.sharedBuffer({C, F});
+    wyState = e.sharedBuffer({C, columns});
+    keyMix = e.sharedBuffer({C, F});
+    keyGram = e.sharedBuffer({C, C});
+    queryKey = e.sharedBuffer({C, C});
+    sharedBuffers.append({inverse, wy, wyState, keyMix, keyGram, queryKey});
   }
+  Value featureRow = e.buffer({F});
+  Value scratch = e.buffer({std::max(lin.keyDim, F)});
+  Value weightsRow = e.buffer({C});
+  Value numerator = e.buffer({columns});
+  SmallVector<Value> privateBuffers = {featureRow, scratch, weightsRow,
+                                       numerator};
   Value zero = e.idx(0), one = f.c(1);
   Value numChunks = arith::CeilDivUIOp::create(b, e.loc, spec.length, e.idx(C));
 
@@ -484,10 +536,10 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
   };
 
   forEachHead(
-      e, spec.target, spec.batches, spec.shape.heads, [&](Value bi, Value h) {
+      e, steps.target, spec.batches, spec.shape.heads, [&](Value bi, Value h) {
         Value kh = e.divui(h, spec.shape.keyGroup);
         Value vh = e.divui(h, spec.shape.valueGroup);
-        e.loop(F, [&](Value fi) {
+        steps.forEach(e, F, [&](Value fi) {
           e.loop(columns, [&](Value c) {
             e.store(spec.initialState
                         ? e.load(spec.initialState, {bi, h, fi, c})
@@ -499,7 +551,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
         // 1. Features of the chunk: queries [t0, t0 + rows), keys
         // [k0, k0 + keys).
         auto loadQueries = [&](Value t0, Value rows) {
-          e.loop(zero, rows, [&](Value r) {
+          steps.forEach(e, zero, rows, [&](Value r) {
             emitFeatures(e, lin, spec.query, bi, h, e.addi(t0, r), h,
                          /*side=*/0, spec.featureWeights, spec.queryScale,
                          featureRow, scratch);
@@ -507,7 +559,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
           });
         };
         auto loadKeys = [&](Value k0, Value keys) {
-          e.loop(zero, keys, [&](Value r) {
+          steps.forEach(e, zero, keys, [&](Value r) {
             Value j = e.addi(k0, r);
             emitFeatures(e, lin, spec.key, bi, kh, j, h, /*side=*/1,
                          spec.featureWeights, one, featureRow, scratch);
@@ -527,7 +579,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             std::tie(t0, t1) = chunkBounds(ci);
             Value rows = e.subi(t1, t0);
             loadKeys(t0, rows);
-            e.loop(F, [&](Value fi) {
+            steps.forEach(e, F, [&](Value fi) {
               e.loop(columns, [&](Value c) {
                 Value kv = e.sum(zero, rows, [&](Value r) {
                   return f.mul(e.load(keyFeatures, {r, fi}),
@@ -542,7 +594,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             std::tie(t0, t1) = chunkBounds(ci);
             Value rows = e.subi(t1, t0);
             loadQueries(t0, rows);
-            e.loop(zero, rows, [&](Value r) {
+            steps.forEach(e, zero, rows, [&](Value r) {
               e.loop(columns, [&](Value c) {
                 e.store(dotRowsState(e, queryFeatures, r, state, c, F),
                         numerator, {c});
@@ -566,17 +618,15 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             loadQueries(t0, rows);
             loadKeys(k0, keys);
 
-            // 2. Log-gate prefix sums over [base, t1).
+            // 2. Log-gate prefix sums over [base, t1), one feature each.
             if (gated) {
-              e.loop(gateWidth, [&](Value fi) {
-                e.store(f.c(0), prefix, {zero, fi});
-              });
               Value span = e.addi(rows, e.idx(lag + 1));
-              e.loop(e.idx(1), span, [&](Value u) {
-                Value x = e.addi(base, u);
-                Value valid = e.cmpi(arith::CmpIPredicate::sge, x, zero);
-                Value at = arith::MaxSIOp::create(b, e.loc, x, zero);
-                e.loop(gateWidth, [&](Value fi) {
+              steps.forEach(e, gateWidth, [&](Value fi) {
+                e.store(f.c(0), prefix, {zero, fi});
+                e.loop(e.idx(1), span, [&](Value u) {
+                  Value x = e.addi(base, u);
+                  Value valid = e.cmpi(arith::CmpIPredicate::sge, x, zero);
+                  Value at = arith::MaxSIOp::create(b, e.loc, x, zero);
                   Value g = logGate(e, lin.gate, spec.gates, bi, h, at, fi);
                   Value previous = e.load(prefix, {e.subi(u, e.idx(1)), fi});
                   e.store(f.add(previous, f.select(valid, g, f.c(0))), prefix,
@@ -591,10 +641,10 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             };
 
             if (!spec.delta) {
-              // 3a. Outputs: inter-chunk part from S, intra-chunk part from
-              // the decay-masked causal matrix.
-              e.loop(
-                  zero, rows,
+              // 3a. Outputs, one row per thread: inter-chunk part from S,
+              // intra-chunk part from the decay-masked causal matrix.
+              steps.forEach(
+                  e, zero, rows,
                   [&](Value r) {
                     Value i = e.addi(t0, r);
                     Value ui = e.addi(r, e.idx(lag + 1));
@@ -617,19 +667,21 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                                     }),
                               weightsRow, {s});
                     });
+                    // phi(q_i) D(t0-1 -> i), once for every column.
+                    e.loop(F, [&](Value fi) {
+                      e.store(f.mul(e.load(queryFeatures, {r, fi}),
+                                    decay(ui, chunkStart, fi)),
+                              featureRow, {fi});
+                    });
                     e.loop(columns, [&](Value c) {
-                      // Inter-chunk: phi(q_i)^T D(t0-1 -> i) S.
                       Value inter = emitFor(
                           b, e.loc, zero, e.idx(F), {f.c(0)},
                           [&](Value fi, ValueRange acc) {
-                            Value term =
-                                f.mul(f.mul(e.load(queryFeatures, {r, fi}),
-                                            decay(ui, chunkStart, fi)),
-                                      e.load(state, {fi, c}));
+                            Value term = f.mul(e.load(featureRow, {fi}),
+                                               e.load(state, {fi, c}));
                             return Values{f.add(acc[0], term)};
                           },
                           "inter_chunk")[0];
-                      // Intra-chunk: the decay-masked causal row times [v, 1].
                       Value intra = emitFor(
                           b, e.loc, zero, visible, {f.c(0)},
                           [&](Value s, ValueRange acc) {
@@ -643,18 +695,22 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                     spec.finishRow(bi, h, i, numerator);
                   },
                   "chunk_outputs");
-              // State update: S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
-              e.loop(
-                  F,
+              // State update, one feature per thread:
+              // S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
+              steps.forEach(
+                  e, F,
                   [&](Value fi) {
                     Value carried = decay(chunkEnd, chunkStart, fi);
+                    // D_s phi(k_s)[fi], once for every column.
+                    e.loop(zero, keys, [&](Value s) {
+                      e.store(f.mul(decay(chunkEnd, keyPosition(s), fi),
+                                    e.load(keyFeatures, {s, fi})),
+                              weightsRow, {s});
+                    });
                     e.loop(columns, [&](Value c) {
                       Value added = e.sum(zero, keys, [&](Value s) {
-                        Value term =
-                            f.mul(f.mul(decay(chunkEnd, keyPosition(s), fi),
-                                        e.load(keyFeatures, {s, fi})),
-                                  e.load(values, {s, c}));
-                        return term;
+                        return f.mul(e.load(weightsRow, {s}),
+                                     e.load(values, {s, c}));
                       });
                       e.store(
                           f.add(f.mul(carried, e.load(state, {fi, c})), added),
@@ -673,7 +729,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
               return e.load(spec.beta, {bi, h, e.addi(t0, r)});
             };
             // The chunk's K K^T and Q K^T (lower triangles), computed once.
-            e.loop(zero, rows, [&](Value r) {
+            steps.forEach(e, zero, rows, [&](Value r) {
               e.loop(zero, e.addi(r, e.idx(1)), [&](Value p) {
                 e.store(dotRows(keyFeatures, r, keyFeatures, p), keyGram,
                         {r, p});
@@ -681,12 +737,13 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                         {r, p});
               });
             });
-            // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p.
-            e.loop(
-                zero, rows,
-                [&](Value r) {
-                  e.store(one, inverse, {r, r});
-                  e.loop(zero, r, [&](Value m) {
+            // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p;
+            // column m of T depends on column m alone, one column per thread.
+            steps.forEach(
+                e, zero, rows,
+                [&](Value m) {
+                  e.store(one, inverse, {m, m});
+                  e.loop(e.addi(m, e.idx(1)), rows, [&](Value r) {
                     Value sum = e.sum(m, r, [&](Value p) {
                       Value l = f.mul(betaOf(r), e.load(keyGram, {r, p}));
                       return f.mul(l, e.load(inverse, {p, m}));
@@ -695,8 +752,8 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
                   });
                 },
                 "ut_transform");
-            // W = T diag(beta) K, and W S_0.
-            e.loop(zero, rows, [&](Value r) {
+            // W = T diag(beta) K, and W S_0, one row per thread.
+            steps.forEach(e, zero, rows, [&](Value r) {
               e.loop(F, [&](Value fi) {
                 Value w = e.sum(zero, e.addi(r, e.idx(1)), [&](Value m) {
                   return f.mul(f.mul(e.load(inverse, {r, m}), betaOf(m)),
@@ -715,7 +772,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             });
             // Outputs: gamma_r (q S_0 - sum_{j<=r} A_rj (W S_0)_j)
             //        + sum_{m<=r} (A T)_rm beta_m (gamma_r / gamma_m) v_m.
-            e.loop(zero, rows, [&](Value r) {
+            steps.forEach(e, zero, rows, [&](Value r) {
               Value upto = e.addi(r, e.idx(1));
               // weightsRow[m] = (A T)[r][m] beta_m gamma_r / gamma_m.
               e.loop(zero, upto, [&](Value m) {
@@ -747,7 +804,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
             // State: gamma_C (S_0 - K^T W S_0)
             //      + sum_m (T^T K)_m beta_m (gamma_C / gamma_m) v_m^T.
             Value last = e.subi(rows, e.idx(1));
-            e.loop(zero, rows, [&](Value m) {
+            steps.forEach(e, zero, rows, [&](Value m) {
               e.loop(F, [&](Value fi) {
                 Value mix = e.sum(m, rows, [&](Value j) {
                   return f.mul(e.load(inverse, {j, m}),
@@ -758,7 +815,7 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
               });
             });
             Value gammaLast = f.exp(gammaLog(last));
-            e.loop(F, [&](Value fi) {
+            steps.forEach(e, F, [&](Value fi) {
               e.loop(columns, [&](Value c) {
                 Value removed = e.sum(zero, rows, [&](Value j) {
                   return f.mul(e.load(keyFeatures, {j, fi}),
@@ -776,23 +833,23 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
         }
 
         if (spec.finalState)
-          e.loop(F, [&](Value fi) {
+          steps.forEach(e, F, [&](Value fi) {
             e.loop(columns, [&](Value c) {
               e.store(e.load(state, {fi, c}), spec.finalState, {bi, h, fi, c});
             });
           });
       });
-  for (Value buffer : {state, queryFeatures, keyFeatures, values, featureRow,
-                       scratch, prefix, weightsRow, numerator})
+  for (Value buffer : sharedBuffers)
     e.free(buffer);
-  for (Value buffer : deltaBuffers)
+  for (Value buffer : privateBuffers)
     e.free(buffer);
 }
 
 static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
-                             const Kernel &kernel, KernelTarget target,
-                             const BufferAllocator &allocate) {
-  Emitter e(b, op.getLoc(), allocate);
+                             const Kernel &kernel, const BlockSteps &steps,
+                             const BufferAllocator &allocate,
+                             const BufferAllocator &allocateShared) {
+  Emitter e(b, op.getLoc(), allocate, allocateShared);
   ChunkSpec spec;
   spec.linear = getLinearSpec(op);
   spec.shape = getHeadShape(op);
@@ -814,7 +871,7 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
   spec.batches = e.dim(spec.query, 0);
   spec.length = e.dim(spec.query, 2);
   spec.queryScale = e.f.c(op.getEffectiveScale());
-  spec.target = target;
+  spec.steps = steps;
   std::optional<float> normEps;
   if (op.getNormEpsAttr())
     normEps = op.getNormEpsAttr().getValueAsDouble();
@@ -837,8 +894,10 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
 /// outlives its row.
 static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
                              const TiledOptions &options,
-                             const BufferAllocator &allocate) {
-  Emitter e(b, op.getLoc(), allocate);
+                             const BlockSteps &steps,
+                             const BufferAllocator &allocate,
+                             const BufferAllocator &allocateShared) {
+  Emitter e(b, op.getLoc(), allocate, allocateShared);
   FloatMath &f = e.f;
   MLIRContext *context = op.getContext();
   bool shared = op.getCombine() == HybridCombine::shared_denominator;
@@ -897,7 +956,7 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   chunked.batches = batches;
   chunked.length = length;
   chunked.queryScale = f.c(op.getEffectiveLinearScale());
-  chunked.target = options.target;
+  chunked.steps = steps;
   std::optional<float> normEps;
   if (op.getNormEpsAttr())
     normEps = op.getNormEpsAttr().getValueAsDouble();
@@ -959,9 +1018,9 @@ static Value allocatePrivate(OpBuilder &b, Location loc,
                                   MemRefType::get(shape, b.getF32Type()));
 }
 
-/// Buffers of a GPU kernel that runs one thread per (sequence, head): one
-/// after the other in the slice workspace[b, h, :], `words` counting the
-/// words used so far.
+/// Buffers shared by the threads of a GPU block that runs one (sequence,
+/// head): one after the other in the slice workspace[b, h, :], `words`
+/// counting the words used so far.
 static BufferAllocator workspaceAllocator(Value workspace,
                                           std::shared_ptr<int64_t> words) {
   return [workspace, words](OpBuilder &b, Location loc,
@@ -998,19 +1057,25 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
     return specOp->emitError()
            << "tile sizes must be positive and GPU threads within 1..1024";
   GPULaunch geometry;
-  BufferAllocator allocate;
+  BufferAllocator allocate, allocateShared;
   auto words = std::make_shared<int64_t>(0);
+  BlockSteps steps{KernelTarget::CPU, 1};
   if (options.target == KernelTarget::GPU) {
+    allocate = allocatePrivate;
     if (isa<AttentionOp>(specOp)) {
       geometry = {GridOrder::QueryBlocksHeadsBatch, options.gpuThreads, 0};
-      allocate = allocatePrivate;
     } else {
       Value workspace = kernel.get(KernelArgRole::Workspace);
       if (!workspace)
         return specOp->emitError()
                << "the GPU kernel of this op needs a workspace argument";
-      geometry = {GridOrder::HeadsBatch, 1, 0};
-      allocate = workspaceAllocator(workspace, words);
+      int64_t chunk = isa<HybridOp>(specOp)
+                          ? cast<HybridOp>(specOp).getChunkSize()
+                          : cast<LinearAttentionOp>(specOp).getChunkSize();
+      steps = {KernelTarget::GPU,
+               chunkedLoopThreads(chunk, getLinearSpec(specOp).featureDim)};
+      geometry = {GridOrder::HeadsBatch, steps.threads, 0};
+      allocateShared = workspaceAllocator(workspace, words);
     }
   }
   llvm::TypeSwitch<Operation *>(specOp)
@@ -1018,10 +1083,11 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
         buildAttentionTiled(b, spec, kernel, options, allocate);
       })
       .Case([&](LinearAttentionOp spec) {
-        buildLinearTiled(b, spec, kernel, options.target, allocate);
+        buildLinearTiled(b, spec, kernel, steps, allocate, allocateShared);
       })
       .Case([&](HybridOp spec) {
-        buildHybridTiled(b, spec, kernel, options, allocate);
+        buildHybridTiled(b, spec, kernel, options, steps, allocate,
+                         allocateShared);
       });
   geometry.workspaceWords = *words;
   if (launch)

@@ -28,17 +28,29 @@ func.func @causal(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x2x?x16xbf16>,
   return %o : tensor<?x4x?x8xbf16>
 }
 
-// Linear attention: one thread per (head, sequence) carries the chunked
-// recurrence; its buffers are slices of the workspace [B, H, words], whose
-// size is fixed once the body is built.
+// Linear attention: one block per (head, sequence) carries the chunked
+// recurrence. The state and chunk buffers are slices of the workspace
+// [B, H, words], whose size is fixed once the body is built; a row's own
+// features live in its thread. The block's 32 threads (one warp covers the
+// 16-row chunk and the 8 features) take the iterations of each step in
+// turn and meet at a barrier before the next step.
 // CHECK:       gpu.func @linear_0_gpu(
-// CHECK-SAME:    %[[WS:[a-z0-9]+]]: memref<?x2x405xf32, strided<[?, ?, ?], offset: ?>>) kernel
+// CHECK-SAME:    %[[WS:[a-z0-9]+]]: memref<?x2x369xf32, strided<[?, ?, ?], offset: ?>>) kernel
 // CHECK-DAG:     %[[WB:.*]] = gpu.block_id y
 // CHECK-DAG:     %[[WH:.*]] = gpu.block_id x
 // CHECK:         memref.subview %[[WS]][%[[WB]], %[[WH]], 0] [1, 1, 32] [1, 1, 1]
 // CHECK:         memref.expand_shape {{.*}} output_shape [8, 4]
+// CHECK:         memref.alloca() : memref<8xf32>
+// CHECK:         %[[TID:.*]] = gpu.thread_id x
+// CHECK:         %[[FIRST:.*]] = arith.addi %{{.*}}, %[[TID]]
+// CHECK:         scf.for %{{.*}} = %[[FIRST]] to %c8 step %c32
+// CHECK:         gpu.barrier
 // CHECK:         {attn.stage = "inter_chunk"}
-// CHECK-NOT:     memref.alloc
+// CHECK:         {attn.stage = "chunk_outputs"}
+// CHECK-NEXT:    gpu.barrier
+// CHECK:         {attn.stage = "state_update"}
+// CHECK-NEXT:    gpu.barrier
+// CHECK-NOT:     memref.alloc(
 // CHECK:         gpu.return
 func.func @linear(%q: tensor<?x2x?x8xf16>, %k: tensor<?x2x?x8xf16>,
                   %v: tensor<?x2x?x4xf16>) -> tensor<?x2x?x4xf16> {

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The whole GPU suite (needs a GPU, PyTorch with CUDA and pytest; not in CI):
+#
+#   test/gpu/run_gpu_suite.sh [BIN_DIR] [step...]
+#
+# Steps (default: all, in this order):
+#   pytest     test/gpu/test_examples.py: every example on the GPU against
+#              the float64 PyTorch reference, bf16 and fp16, lengths
+#              {1, 17, 1000, 4096, 16387} and Nq > Nk; then the table of the
+#              worst relative error per example and storage type.
+#   against-cpu test/gpu/check_examples.sh: every example against attn's
+#              own CPU reference kernel (fp32 on the same inputs).
+#   sanitizer  compute-sanitizer memcheck on one run of each family
+#              (attention, additive and delta linear attention, hybrid);
+#              each must report 0 errors.
+#
+# ATTN_GPU_LENGTHS narrows the pytest lengths (e.g. "1,17,1000"); extra
+# pytest arguments go in PYTEST_ARGS (e.g. "-k gla"). Exits non-zero when a
+# step fails.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${1:-$root/build/bin}
+shift || true
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(pytest against-cpu sanitizer)
+status=0
+
+run_pytest() {
+  local results
+  results=$(mktemp)
+  ATTN_BIN=$bin ATTN_GPU_RESULTS=$results \
+    python3 -m pytest -q -p no:cacheprovider "$root/test/gpu/test_examples.py" \
+    ${PYTEST_ARGS:-} || status=1
+  python3 - "$results" <<'EOF'
+import collections, json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+table = collections.OrderedDict()
+for r in sorted(rows, key=lambda r: r["example"]):
+    cell = table.setdefault(r["example"], {})
+    worst = cell.get(r["dtype"], (0.0, 0, []))
+    cell[r["dtype"]] = (max(worst[0], r["max_rel_err"]), worst[1] + 1,
+                        worst[2] + [r["sizes"]])
+print("| example | runs | worst max_rel_err bf16 | worst max_rel_err f16 |")
+print("|---|---|---|---|")
+for name, cell in table.items():
+    runs = sum(c[1] for c in cell.values())
+    bf = cell.get("bf16", (float("nan"),))[0]
+    fp = cell.get("f16", (float("nan"),))[0]
+    print(f"| {name} | {runs} | {bf:.2e} | {fp:.2e} |")
+print(f"{len(rows)} passing cases recorded")
+EOF
+  rm -f "$results"
+}
+
+run_sanitizer() {
+  local spec sizes
+  for run in "causal_gqa_lse b=1,nq=70,nk=45" "gla b=1,n=77" \
+             "deltanet b=1,n=77" "lolcats_hybrid b=1,n=77"; do
+    read -r spec sizes <<<"$run"
+    echo "compute-sanitizer memcheck: $spec $sizes"
+    if ! compute-sanitizer --tool memcheck --error-exitcode 3 \
+        "$bin/attn-run" "$root/examples/$spec.mlir" --backend=cuda --check \
+        --sizes "$sizes" 2>&1 | grep -E "ERROR SUMMARY|max_rel_err"; then
+      status=1
+    fi
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  done
+}
+
+for step in "${steps[@]}"; do
+  case $step in
+    pytest) run_pytest ;;
+    against-cpu) bash "$root/test/gpu/check_examples.sh" "$bin" 8 \
+                   | tail -1 | tee /dev/stderr | grep -q " 0 failed" \
+                   || status=1 ;;
+    sanitizer) run_sanitizer ;;
+    *) echo "unknown step $step" >&2; exit 2 ;;
+  esac
+done
+exit $status
