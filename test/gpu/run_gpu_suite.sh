@@ -15,8 +15,9 @@
 #              each must report 0 errors.
 #
 # ATTN_GPU_LENGTHS narrows the pytest lengths (e.g. "1,17,1000"); extra
-# pytest arguments go in PYTEST_ARGS (e.g. "-k gla"). Exits non-zero when a
-# step fails.
+# pytest arguments go in PYTEST_ARGS (e.g. "-k gla"); SHARDS sets how many
+# pytest processes share the GPU (default 6); ATTN_GPU_LOGS keeps their
+# logs in that folder. Exits non-zero when a step fails.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/build/bin}
@@ -26,11 +27,28 @@ steps=("$@")
 status=0
 
 run_pytest() {
-  local results
+  # SHARDS pytest processes share the GPU (the float64 references and the
+  # input files keep the CPU busy between launches).
+  local results shards=${SHARDS:-6} pids=() k
   results=$(mktemp)
-  ATTN_BIN=$bin ATTN_GPU_RESULTS=$results \
-    python3 -m pytest -q -p no:cacheprovider "$root/test/gpu/test_examples.py" \
-    ${PYTEST_ARGS:-} || status=1
+  for ((k = 0; k < shards; k++)); do
+    # Each shard has its own --basetemp: pytest prunes old temporary
+    # folders, which would pull another shard's files away.
+    ATTN_BIN=$bin ATTN_GPU_RESULTS=$results ATTN_GPU_SHARD=$k/$shards \
+      python3 -m pytest -q -p no:cacheprovider -rf \
+      --basetemp="$results.tmp$k" \
+      "$root/test/gpu/test_examples.py" ${PYTEST_ARGS:-} \
+      >"$results.$k.log" 2>&1 &
+    pids+=($!)
+  done
+  for k in "${!pids[@]}"; do
+    wait "${pids[$k]}" || status=1
+    tail -n 3 "$results.$k.log"
+  done
+  grep -h "^FAILED" "$results".*.log || true
+  if [ -n "${ATTN_GPU_LOGS:-}" ]; then
+    mkdir -p "$ATTN_GPU_LOGS" && cp "$results".*.log "$ATTN_GPU_LOGS"/
+  fi
   python3 - "$results" <<'EOF'
 import collections, json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
@@ -49,7 +67,7 @@ for name, cell in table.items():
     print(f"| {name} | {runs} | {bf:.2e} | {fp:.2e} |")
 print(f"{len(rows)} passing cases recorded")
 EOF
-  rm -f "$results"
+  rm -rf "$results" "$results".*.log "$results".tmp*
 }
 
 run_sanitizer() {

@@ -28,7 +28,8 @@ Environment: ATTN_BIN (default build/bin), ATTN_BACKEND (default cuda; cpu
 runs the CPU backend instead, to check the suite itself on a machine without
 a GPU), ATTN_GPU_RESULTS (a file that
 receives one JSON line per case, for the summary of run_gpu_suite.sh),
-ATTN_GPU_LENGTHS (override the lengths, e.g. "1,17").
+ATTN_GPU_LENGTHS (override the lengths, e.g. "1,17"), ATTN_GPU_SHARD ("k/n":
+run only every n-th case from the k-th, so n processes share the GPU).
 """
 
 import json
@@ -82,6 +83,9 @@ def _sizes(name):
 
 CASES = [(name, dtype, sizes) for name in _examples()
          for dtype in ("bf16", "f16") for sizes in _sizes(name)]
+if os.environ.get("ATTN_GPU_SHARD"):
+    _shard, _shards = (int(x) for x in os.environ["ATTN_GPU_SHARD"].split("/"))
+    CASES = CASES[_shard::_shards]
 
 
 def _load(directory):

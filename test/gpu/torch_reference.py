@@ -23,7 +23,7 @@ F64 = torch.float64
 
 # Query rows evaluated together by attention(): bounds the [B,H,rows,Nk]
 # temporaries to about ROW_BUDGET elements.
-ROW_BUDGET = 1 << 27
+ROW_BUDGET = 1 << 26
 
 
 def tensor(x, dtype=F64):
