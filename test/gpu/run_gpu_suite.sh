@@ -32,11 +32,8 @@ run_pytest() {
   local results shards=${SHARDS:-6} pids=() k
   results=$(mktemp)
   for ((k = 0; k < shards; k++)); do
-    # Each shard has its own --basetemp: pytest prunes old temporary
-    # folders, which would pull another shard's files away.
     ATTN_BIN=$bin ATTN_GPU_RESULTS=$results ATTN_GPU_SHARD=$k/$shards \
       python3 -m pytest -q -p no:cacheprovider -rf \
-      --basetemp="$results.tmp$k" \
       "$root/test/gpu/test_examples.py" ${PYTEST_ARGS:-} \
       >"$results.$k.log" 2>&1 &
     pids+=($!)
@@ -67,7 +64,7 @@ for name, cell in table.items():
     print(f"| {name} | {runs} | {bf:.2e} | {fp:.2e} |")
 print(f"{len(rows)} passing cases recorded")
 EOF
-  rm -rf "$results" "$results".*.log "$results".tmp*
+  rm -f "$results" "$results".*.log
 }
 
 run_sanitizer() {

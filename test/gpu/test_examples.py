@@ -38,6 +38,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -118,7 +119,14 @@ def relative_error(got, ref):
 
 @pytest.mark.parametrize("name,dtype,sizes", CASES,
                          ids=[f"{n}-{d}-{s}" for n, d, s in CASES])
-def test_example(name, dtype, sizes, tmp_path):
+def test_example(name, dtype, sizes):
+    # The arguments of a long run take hundreds of MB: each case removes its
+    # own files at once (pytest's tmp_path would keep them all).
+    with tempfile.TemporaryDirectory(prefix="attn_gpu_") as directory:
+        check_example(name, dtype, sizes, directory)
+
+
+def check_example(name, dtype, sizes, tmp_path):
     extra = []
     match = re.search(r"b=(\d+),n=(\d+)", sizes)
     if name == "transfusion_mask_mod" and "capture0" not in sizes and match:
@@ -127,7 +135,7 @@ def test_example(name, dtype, sizes, tmp_path):
     command = [os.path.join(BIN, "attn-run"), _spec(name),
                f"--backend={BACKEND}"] + storage + [
                "--sizes", ",".join([sizes] + extra), "--seed", "7",
-               "--write-outputs", str(tmp_path)]
+               "--write-outputs", tmp_path]
     run = subprocess.run(command, capture_output=True, text=True)
     assert run.returncode == 0, (run.stderr or run.stdout)[-2000:]
     gpu_ms = re.search(r"gpu=([0-9.]+)ms", run.stdout)
