@@ -100,11 +100,13 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     - `attn.attention`: one thread per query row; the grid is
       (ceil(Nq / threads), heads, batch). Each thread runs the flash loop of
       its row over the key blocks its mask can make visible.
-    - `attn.linear_attention`, `attn.hybrid`: one single-thread block per
-      (head, sequence), grid (heads, batch), carrying the chunked recurrence
-      along the sequence. Its buffers live in a last argument
+    - `attn.linear_attention`, `attn.hybrid`: one block per (head,
+      sequence), grid (heads, batch), carrying the chunked recurrence along
+      the sequence; its threads share each chunk step (rows, state
+      features, columns of the UT transform) and meet at a barrier between
+      steps. The state and chunk buffers live in a last argument
       `workspace : memref<? x heads x words x f32>` that the caller
-      allocates.
+      allocates; a row's own features and numerator in its thread.
     The module becomes a `gpu.container_module`; `attn-to-ptx` continues
     to PTX.
   }];

@@ -9,7 +9,7 @@
 // PTX: .target sm_80
 // PTX: .visible .entry gla_like_0_gpu(
 
-// The manifest: entry point, launch geometry (one thread per head, a
+// The manifest: entry point, launch geometry (one block per head, a
 // workspace per head) and every parameter with its symbolic shape.
 // JSON: "chip": "sm_80"
 // JSON: "entry": "gla_like_0_gpu"
