@@ -13,6 +13,9 @@
 #   sanitizer  compute-sanitizer memcheck on one run of each family
 #              (attention, additive and delta linear attention, hybrid);
 #              each must report 0 errors.
+#   images     kernels written by attn-compile (PTX and cubin) loaded by
+#              attn-run --kernel-image and checked against the CPU
+#              reference; an image of another spec must be refused.
 #
 # ATTN_GPU_LENGTHS narrows the pytest lengths (e.g. "1,17,1000"); extra
 # pytest arguments go in PYTEST_ARGS (e.g. "-k gla"); SHARDS sets how many
@@ -23,7 +26,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/build/bin}
 shift || true
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(pytest against-cpu sanitizer)
+[ ${#steps[@]} -eq 0 ] && steps=(pytest against-cpu sanitizer images)
 status=0
 
 run_pytest() {
@@ -82,6 +85,26 @@ run_sanitizer() {
   done
 }
 
+run_images() {
+  local dir spec
+  dir=$(mktemp -d)
+  for spec in causal_gqa_lse gla; do
+    "$bin/attn-compile" "$root/examples/$spec.mlir" --chip=sm_90a --cubin \
+      -o "$dir/$spec.ptx" || { status=1; continue; }
+    for image in "$dir/$spec.ptx" "$dir/$spec.cubin"; do
+      echo "kernel image: $(basename "$image")"
+      "$bin/attn-run" "$root/examples/$spec.mlir" --backend=cuda --check \
+        --chip=sm_90a --kernel-image="$image" --sizes b=2,n=77 || status=1
+    done
+  done
+  echo "kernel image of another spec (must be refused):"
+  if "$bin/attn-run" "$root/examples/gla.mlir" --backend=cuda --check \
+      --kernel-image="$dir/causal_gqa_lse.cubin" --sizes b=1,n=17; then
+    status=1
+  fi
+  rm -rf "$dir"
+}
+
 for step in "${steps[@]}"; do
   case $step in
     pytest) run_pytest ;;
@@ -89,6 +112,7 @@ for step in "${steps[@]}"; do
                    | tail -1 | tee /dev/stderr | grep -q " 0 failed" \
                    || status=1 ;;
     sanitizer) run_sanitizer ;;
+    images) run_images ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac
 done

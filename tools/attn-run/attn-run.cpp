@@ -30,6 +30,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
@@ -99,6 +100,12 @@ static cl::opt<int64_t>
                cl::desc("cuda: query rows per thread block of attention "
                         "kernels"),
                cl::init(128));
+static cl::opt<std::string> kernelImage(
+    "kernel-image",
+    cl::desc("cuda: load this PTX or cubin, written by attn-compile for the "
+             "same spec, --chip, --half-storage and --rows-per-block, instead "
+             "of the PTX compiled in process"),
+    cl::init(""));
 static cl::opt<int> repeats("repeats",
                             cl::desc("cuda: runs of the kernel to time"),
                             cl::init(1));
@@ -530,6 +537,27 @@ int main(int argc, char **argv) {
     if (failed(text))
       return fail("compiling " + specPath + " to PTX failed");
     ptx = std::move(*text);
+    if (!kernelImage.empty()) {
+      auto image = llvm::MemoryBuffer::getFile(kernelImage, /*IsText=*/false,
+                                               /*RequiresNullTerminator=*/false);
+      if (!image)
+        return fail("--kernel-image: cannot read " + kernelImage + ": " +
+                    image.getError().message());
+      // The launch geometry and argument list come from this compilation; an
+      // image of another spec or other options would not match them, and one
+      // without the entry point is refused here rather than by the driver.
+      llvm::StringRef bytes = (*image)->getBuffer();
+      bool isCubin = bytes.starts_with("\x7f" "ELF");
+      std::string entry = gpuKernel.name;
+      bool hasEntry = isCubin ? bytes.contains(entry + '\0')
+                              : bytes.contains(".entry " + entry + "(");
+      if (!hasEntry)
+        return fail("--kernel-image: " + kernelImage + " has no entry point " +
+                    entry + "; compile it with attn-compile from " + specPath +
+                    " with the same --chip, --half-storage and "
+                    "--rows-per-block");
+      ptx = bytes.str();
+    }
     for (auto [index, arg] : llvm::enumerate(signature.args)) {
       ElementType type =
           elementTypeOf(gpuKernel.signature.args[index].type.getElementType());
