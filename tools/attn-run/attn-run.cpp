@@ -30,10 +30,10 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -538,8 +538,9 @@ int main(int argc, char **argv) {
       return fail("compiling " + specPath + " to PTX failed");
     ptx = std::move(*text);
     if (!kernelImage.empty()) {
-      auto image = llvm::MemoryBuffer::getFile(kernelImage, /*IsText=*/false,
-                                               /*RequiresNullTerminator=*/false);
+      auto image =
+          llvm::MemoryBuffer::getFile(kernelImage, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
       if (!image)
         return fail("--kernel-image: cannot read " + kernelImage + ": " +
                     image.getError().message());
@@ -547,7 +548,8 @@ int main(int argc, char **argv) {
       // image of another spec or other options would not match them, and one
       // without the entry point is refused here rather than by the driver.
       llvm::StringRef bytes = (*image)->getBuffer();
-      bool isCubin = bytes.starts_with("\x7f" "ELF");
+      bool isCubin = bytes.starts_with("\x7f"
+                                       "ELF");
       std::string entry = gpuKernel.name;
       bool hasEntry = isCubin ? bytes.contains(entry + '\0')
                               : bytes.contains(".entry " + entry + "(");

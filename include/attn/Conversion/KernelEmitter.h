@@ -60,9 +60,7 @@ struct Emitter {
   }
   Value negInf() { return f.c(-std::numeric_limits<double>::infinity()); }
   /// A buffer of f32 private to the running thread.
-  Value buffer(ArrayRef<int64_t> shape) {
-    return place(allocate, shape);
-  }
+  Value buffer(ArrayRef<int64_t> shape) { return place(allocate, shape); }
   /// A buffer of f32 shared by the threads of a GPU block.
   Value sharedBuffer(ArrayRef<int64_t> shape) {
     return place(allocateShared, shape);

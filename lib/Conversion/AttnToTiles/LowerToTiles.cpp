@@ -411,8 +411,8 @@ struct BlockSteps {
       return;
     }
     Value thread = gpu::ThreadIdOp::create(e.b, e.loc, gpu::Dimension::x);
-    auto loop = scf::ForOp::create(e.b, e.loc, e.addi(lb, thread), ub,
-                                   e.idx(threads));
+    auto loop =
+        scf::ForOp::create(e.b, e.loc, e.addi(lb, thread), ub, e.idx(threads));
     if (!stage.empty())
       loop->setAttr("attn.stage", e.b.getStringAttr(stage));
     {
@@ -487,8 +487,8 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
   Value keyFeatures = e.sharedBuffer({C, F});
   Value values = e.sharedBuffer({C, columns});
   Value prefix = e.sharedBuffer({C + lag + 1, gateWidth});
-  SmallVector<Value> sharedBuffers = {state, queryFeatures, keyFeatures,
-                                      values, prefix};
+  SmallVector<Value> sharedBuffers = {state, queryFeatures, keyFeatures, values,
+                                      prefix};
   Value inverse, wy, wyState, keyMix, keyGram, queryKey;
   if (spec.delta) {
     inverse = e.sharedBuffer({C, C});
