@@ -71,17 +71,19 @@ EOF
 }
 
 run_sanitizer() {
-  local spec sizes
+  local spec sizes output code
   for run in "causal_gqa_lse b=1,nq=70,nk=45" "gla b=1,n=77" \
              "deltanet b=1,n=77" "lolcats_hybrid b=1,n=77"; do
     read -r spec sizes <<<"$run"
     echo "compute-sanitizer memcheck: $spec $sizes"
-    if ! compute-sanitizer --tool memcheck --error-exitcode 3 \
-        "$bin/attn-run" "$root/examples/$spec.mlir" --backend=cuda --check \
-        --sizes "$sizes" 2>&1 | grep -E "ERROR SUMMARY|max_rel_err"; then
-      status=1
-    fi
-    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    # Non-zero when memcheck finds an error (--error-exitcode) or the check
+    # itself fails.
+    output=$(compute-sanitizer --tool memcheck --error-exitcode 3 \
+      "$bin/attn-run" "$root/examples/$spec.mlir" --backend=cuda --check \
+      --sizes "$sizes" 2>&1)
+    code=$?
+    grep -E "ERROR SUMMARY|max_rel_err|error:" <<<"$output"
+    [ "$code" -eq 0 ] || status=1
   done
 }
 

@@ -126,7 +126,7 @@ def test_example(name, dtype, sizes):
         check_example(name, dtype, sizes, directory)
 
 
-def check_example(name, dtype, sizes, tmp_path):
+def check_example(name, dtype, sizes, directory):
     extra = []
     match = re.search(r"b=(\d+),n=(\d+)", sizes)
     if name == "transfusion_mask_mod" and "capture0" not in sizes and match:
@@ -135,12 +135,12 @@ def check_example(name, dtype, sizes, tmp_path):
     command = [os.path.join(BIN, "attn-run"), _spec(name),
                f"--backend={BACKEND}"] + storage + [
                "--sizes", ",".join([sizes] + extra), "--seed", "7",
-               "--write-outputs", tmp_path]
+               "--write-outputs", directory]
     run = subprocess.run(command, capture_output=True, text=True)
     assert run.returncode == 0, (run.stderr or run.stdout)[-2000:]
     gpu_ms = re.search(r"gpu=([0-9.]+)ms", run.stdout)
 
-    arrays = _load(tmp_path)
+    arrays = _load(directory)
     reference = example_refs.reference_for(name)(arrays, T)
     errors = {}
     for output in OUTPUT_NAMES:

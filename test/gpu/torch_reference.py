@@ -522,8 +522,6 @@ def hybrid(q, k, v, *, combine, window, weights=(1.0, 1.0), scale=None,
                        feature_fn)
     F = qf.shape[-1]
     G = _gate_factors(gate_kind, _f64(gate), B, Hq, N, F)
-    if G.shape[0] != N:
-        G = G.expand(N, *G.shape[1:])
     S = torch.zeros((B, Hq, F, Dv), dtype=F64, device=DEVICE)
     z = torch.zeros((B, Hq, F), dtype=F64, device=DEVICE)
     lnum = torch.zeros((B, Hq, N, Dv), dtype=F64, device=DEVICE)

@@ -533,11 +533,12 @@ int main(int argc, char **argv) {
     if (failed(kernels))
       return fail("lowering " + specPath + " to GPU kernels failed");
     gpuKernel = (*kernels)[opIndex];
-    auto text = translateKernelsToPTX(*gpuModule, targetChip);
-    if (failed(text))
-      return fail("compiling " + specPath + " to PTX failed");
-    ptx = std::move(*text);
-    if (!kernelImage.empty()) {
+    if (kernelImage.empty()) {
+      auto text = translateKernelsToPTX(*gpuModule, targetChip);
+      if (failed(text))
+        return fail("compiling " + specPath + " to PTX failed");
+      ptx = std::move(*text);
+    } else {
       auto image =
           llvm::MemoryBuffer::getFile(kernelImage, /*IsText=*/false,
                                       /*RequiresNullTerminator=*/false);
