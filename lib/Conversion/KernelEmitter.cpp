@@ -40,7 +40,12 @@ Value mlir::attn::emitAttentionScore(Emitter &e, AttentionOp op,
   Value dot = e.sum(keyDim, [&](Value d) {
     return f.mul(e.load(query, {bi, h, i, d}), e.load(key, {bi, kh, j, d}));
   });
-  Value s = f.mul(f.c(op.getEffectiveScale()), dot);
+  return emitScoreMod(e, op, kernel, dot, bi, h, i, j);
+}
+
+Value mlir::attn::emitScoreMod(Emitter &e, AttentionOp op, const Kernel &kernel,
+                               Value dot, Value bi, Value h, Value i, Value j) {
+  Value s = e.f.mul(e.f.c(op.getEffectiveScale()), dot);
   if (op.getScoreMod().empty())
     return s;
   Values args = {s, bi, h, i, j};
@@ -315,4 +320,84 @@ Value mlir::attn::logGate(Emitter &e, GateKind gate, Value gates, Value bi,
     return e.load(gates, {bi, h, t, feature});
   }
   llvm_unreachable("unknown gate kind");
+}
+
+//===----------------------------------------------------------------------===//
+// Key tiles of a query block
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> mlir::attn::emitKeyTiles(
+    Emitter &e, const KeyBlockPlan &plan, int64_t blockKeys, Value bi, Value h,
+    Value q0, Value q1, Value listBlock, ValueRange init, KeyTileBody body) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Value zero = e.idx(0), numKeys = plan.numKeys;
+  Values state(init.begin(), init.end());
+
+  // With a run-time block mask, visit exactly the listed key blocks:
+  // partial ones with the mask, full ones without.
+  if (plan.blockCounts) {
+    auto toIndex = [&](Value v) {
+      return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+    };
+    auto visitList = [&](Value counts, Value indices, bool masked) {
+      Value count = toIndex(e.loadInt(counts, {bi, h, listBlock}));
+      state = emitFor(
+          b, loc, zero, count, state,
+          [&](Value entry, ValueRange carried) {
+            Value kb = toIndex(e.loadInt(indices, {bi, h, listBlock, entry}));
+            Value k0 = arith::MulIOp::create(b, loc, kb, e.idx(blockKeys));
+            Value k1 = arith::MinSIOp::create(
+                b, loc, e.addi(k0, e.idx(blockKeys)), numKeys);
+            return body(k0, k1, masked, carried);
+          },
+          masked ? "partial_key_blocks" : "full_key_blocks");
+    };
+    visitList(plan.blockCounts, plan.blockIndices,
+              /*masked=*/plan.mask || plan.hasMaskMod);
+    visitList(plan.fullCounts, plan.fullIndices, /*masked=*/false);
+    return state;
+  }
+
+  KeyRanges ranges;
+  if (plan.mask) {
+    KeyRangeQuery query{q0, q1, h, plan.numQueries, numKeys};
+    ranges = plan.mask.buildKeyRanges(b, loc, query);
+  } else {
+    ranges.visible.push_back({zero, numKeys});
+    ranges.full = {zero, numKeys};
+  }
+  Value fullLo = arith::MaxSIOp::create(b, loc, ranges.full.first, zero);
+  Value fullHi = arith::MinSIOp::create(b, loc, ranges.full.second, numKeys);
+  for (auto [lo, hi] : ranges.visible) {
+    Value begin = arith::MaxSIOp::create(b, loc, lo, zero);
+    Value end = arith::MaxSIOp::create(
+        b, loc, arith::MinSIOp::create(b, loc, hi, numKeys), begin);
+    Value firstBlock = e.divui(begin, blockKeys);
+    Value lastBlock = arith::CeilDivUIOp::create(b, loc, end, e.idx(blockKeys));
+    state = emitFor(
+        b, loc, firstBlock, lastBlock, state,
+        [&](Value kb, ValueRange carried) -> Values {
+          Value blockStart =
+              arith::MulIOp::create(b, loc, kb, e.idx(blockKeys));
+          Value k0 = arith::MaxSIOp::create(b, loc, blockStart, begin);
+          Value k1 = arith::MinSIOp::create(
+              b, loc, e.addi(blockStart, e.idx(blockKeys)), end);
+          // Blocks every query sees run without mask code. Without a mask
+          // every block is such a block; with a mask_mod none is.
+          if (!plan.mask && !plan.hasMaskMod)
+            return body(k0, k1, /*masked=*/false, carried);
+          if (plan.hasMaskMod)
+            return body(k0, k1, /*masked=*/true, carried);
+          Value isFull = arith::AndIOp::create(
+              b, loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
+              e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
+          return emitIf(
+              b, loc, isFull,
+              [&] { return body(k0, k1, /*masked=*/false, carried); },
+              [&] { return body(k0, k1, /*masked=*/true, carried); });
+        },
+        "key_blocks");
+  }
+  return state;
 }

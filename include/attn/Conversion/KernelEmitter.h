@@ -141,6 +141,45 @@ Value emitAttentionKeep(Emitter &e, AttentionOp op, const Kernel &kernel,
                         Value bi, Value h, Value i, Value j, Value numQueries,
                         Value numKeys, bool withNamedMask);
 
+/// Which key blocks a block of query rows visits: the named mask's key
+/// ranges, the mask region, or a run-time block mask's lists.
+struct KeyBlockPlan {
+  /// The named mask (may be null) and whether a mask region exists.
+  MaskAttrInterface mask;
+  bool hasMaskMod = false;
+  /// A run-time block mask: per (b, h, query block) the counts and lists of
+  /// partial and full key blocks; null without one.
+  Value blockCounts, blockIndices, fullCounts, fullIndices;
+  Value numQueries, numKeys;
+};
+
+/// Builds one key tile [k0, k1) of a query block: `masked` says whether the
+/// mask must be evaluated in it. Returns the new loop-carried `state`.
+using KeyTileBody = function_ref<SmallVector<Value>(
+    Value k0, Value k1, bool masked, ValueRange state)>;
+
+/// Visits the key tiles of query rows [q0, q1) of head h of sequence bi,
+/// carrying `init` through them (scf.for iter_args) and returning the final
+/// state:
+///  - with a block mask, exactly the blocks listed for query block
+///    `listBlock`: partial ones masked, full ones not;
+///  - otherwise, for every interval of keys the named mask can make visible
+///    (every key without a mask), the blocks of `blockKeys` keys it covers,
+///    restricted to it, so no key is visited twice; a block inside the range
+///    every query sees runs unmasked (without a mask every block does; with
+///    a mask region none does).
+/// The loops' bounds depend only on the query block, so every thread of a
+/// GPU block running them for the same block takes the same path.
+SmallVector<Value> emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
+                                int64_t blockKeys, Value bi, Value h, Value q0,
+                                Value q1, Value listBlock, ValueRange init,
+                                KeyTileBody body);
+
+/// scale * dot with the op's score_mod applied: the score s_ij of query i and
+/// key j of head h.
+Value emitScoreMod(Emitter &e, AttentionOp op, const Kernel &kernel, Value dot,
+                   Value bi, Value h, Value i, Value j);
+
 /// Whether key `j` is kept for query `i` under the op's block mask: its key
 /// block is listed as full, or listed as partial and `maskKeep` holds. Only
 /// for ops with a block mask.

@@ -63,13 +63,9 @@ struct FlashSpec {
   /// Softmax keeps a running row maximum; other normalizations accumulate
   /// their weights directly.
   bool softmax;
-  /// The named mask (may be null) and whether a mask region exists.
-  MaskAttrInterface mask;
-  bool hasMaskMod;
-  /// A run-time block mask: per (b, h, query block) the counts and lists of
-  /// partial and full key blocks; null without one. The tiles then have the
-  /// block mask's sizes.
-  Value blockCounts, blockIndices, fullCounts, fullIndices;
+  /// The key blocks each query block visits (a block mask's tiles have its
+  /// sizes).
+  KeyBlockPlan keys;
   Value value, numQueries, numKeys, batches;
   /// s_ij for query i and key j of head h (kh = the key head).
   std::function<Value(Value bi, Value h, Value kh, Value i, Value j)> score;
@@ -108,26 +104,12 @@ static void emitFlashQueryBlock(Emitter &e, const FlashSpec &spec, int64_t bk,
   FloatMath &f = e.f;
   int64_t valueDim = spec.shape.valueDim;
   bool softmax = spec.softmax;
-  Value numQueries = spec.numQueries, numKeys = spec.numKeys;
   Value rowMax = buffers.rowMax, rowSum = buffers.rowSum, acc = buffers.acc;
   Value weights = buffers.weights;
   Value zero = e.idx(0);
   Value kh = e.divui(h, spec.shape.keyGroup);
   Value vh = e.divui(h, spec.shape.valueGroup);
-  Value qb = listBlock;
   Value rows = e.subi(q1, q0);
-
-  // 1. Key ranges of this query block.
-  KeyRangeQuery rangeQuery{q0, q1, h, numQueries, numKeys};
-  KeyRanges ranges;
-  if (spec.mask) {
-    ranges = spec.mask.buildKeyRanges(b, e.loc, rangeQuery);
-  } else {
-    ranges.visible.push_back({zero, numKeys});
-    ranges.full = {zero, numKeys};
-  }
-  Value fullLo = arith::MaxSIOp::create(b, e.loc, ranges.full.first, zero);
-  Value fullHi = arith::MinSIOp::create(b, e.loc, ranges.full.second, numKeys);
 
   e.loop(zero, rows, [&](Value r) {
     e.store(softmax ? e.negInf() : f.c(0), rowMax, {r});
@@ -192,71 +174,12 @@ static void emitFlashQueryBlock(Emitter &e, const FlashSpec &spec, int64_t bk,
     });
   };
 
-  // With a run-time block mask, visit exactly the listed key blocks:
-  // partial ones with the mask, full ones without.
-  if (spec.blockCounts) {
-    auto toIndex = [&](Value v) {
-      return arith::IndexCastOp::create(b, e.loc, b.getIndexType(), v);
-    };
-    auto visitList = [&](Value counts, Value indices, bool masked) {
-      Value count = toIndex(e.loadInt(counts, {bi, h, qb}));
-      e.loop(
-          zero, count,
-          [&](Value entry) {
-            Value kb = toIndex(e.loadInt(indices, {bi, h, qb, entry}));
-            Value k0 = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
-            Value k1 = arith::MinSIOp::create(b, e.loc, e.addi(k0, e.idx(bk)),
-                                              numKeys);
-            tile(k0, k1, masked);
-          },
-          masked ? "partial_key_blocks" : "full_key_blocks");
-    };
-    visitList(spec.blockCounts, spec.blockIndices,
-              /*masked=*/spec.mask || spec.hasMaskMod);
-    visitList(spec.fullCounts, spec.fullIndices, /*masked=*/false);
-  } else {
-    // 2. Visit the key blocks of every interval, restricted to it.
-    for (auto [lo, hi] : ranges.visible) {
-      Value begin = arith::MaxSIOp::create(b, e.loc, lo, zero);
-      Value end = arith::MaxSIOp::create(
-          b, e.loc, arith::MinSIOp::create(b, e.loc, hi, numKeys), begin);
-      Value firstBlock = e.divui(begin, bk);
-      Value lastBlock = arith::CeilDivUIOp::create(b, e.loc, end, e.idx(bk));
-      e.loop(
-          firstBlock, lastBlock,
-          [&](Value kb) {
-            Value blockStart = arith::MulIOp::create(b, e.loc, kb, e.idx(bk));
-            Value k0 = arith::MaxSIOp::create(b, e.loc, blockStart, begin);
-            Value k1 = arith::MinSIOp::create(
-                b, e.loc, e.addi(blockStart, e.idx(bk)), end);
-            // 3. Blocks every query sees run without mask code.
-            // Without a mask every block is such a block; with a
-            // mask_mod none is.
-            if (!spec.mask && !spec.hasMaskMod) {
-              tile(k0, k1, /*masked=*/false);
-              return;
-            }
-            if (spec.hasMaskMod) {
-              tile(k0, k1, /*masked=*/true);
-              return;
-            }
-            Value isFull = arith::AndIOp::create(
-                b, e.loc, e.cmpi(arith::CmpIPredicate::sge, k0, fullLo),
-                e.cmpi(arith::CmpIPredicate::sle, k1, fullHi));
-            emitIf(
-                b, e.loc, isFull,
-                [&] {
-                  tile(k0, k1, /*masked=*/false);
-                  return Values{};
-                },
-                [&] {
-                  tile(k0, k1, /*masked=*/true);
-                  return Values{};
-                });
-          },
-          "key_blocks");
-    }
-  }
+  // 1-3. Visit the key tiles the masks leave.
+  emitKeyTiles(e, spec.keys, bk, bi, h, q0, q1, listBlock, {},
+               [&](Value k0, Value k1, bool masked, ValueRange) {
+                 tile(k0, k1, masked);
+                 return Values{};
+               });
 
   // 5. Hand every finished row to the caller.
   e.loop(zero, rows, [&](Value r) {
@@ -326,17 +249,19 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   FlashSpec spec;
   spec.shape = getHeadShape(op);
   spec.softmax = normalization == Normalization::softmax;
-  spec.mask = op.getMaskAttr();
-  spec.hasMaskMod = !op.getMaskMod().empty();
+  spec.keys.mask = op.getMaskAttr();
+  spec.keys.hasMaskMod = !op.getMaskMod().empty();
   spec.value = kernel.get(KernelArgRole::Value);
   spec.batches = e.dim(query, 0);
   spec.numQueries = e.dim(query, 2);
   spec.numKeys = e.dim(key, 2);
+  spec.keys.numQueries = spec.numQueries;
+  spec.keys.numKeys = spec.numKeys;
   if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize()) {
-    spec.blockCounts = kernel.get(KernelArgRole::KvNumBlocks);
-    spec.blockIndices = kernel.get(KernelArgRole::KvIndices);
-    spec.fullCounts = kernel.get(KernelArgRole::FullKvNumBlocks);
-    spec.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
+    spec.keys.blockCounts = kernel.get(KernelArgRole::KvNumBlocks);
+    spec.keys.blockIndices = kernel.get(KernelArgRole::KvIndices);
+    spec.keys.fullCounts = kernel.get(KernelArgRole::FullKvNumBlocks);
+    spec.keys.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
     tiles = {(*blockSize)[0], (*blockSize)[1]};
   }
   spec.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
@@ -916,14 +841,15 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   FlashSpec flash;
   flash.shape = shape;
   flash.softmax = true;
-  flash.mask =
+  flash.keys.mask =
       SlidingWindowAttr::get(context, op.getWindow() - 1,
                              /*right=*/0, DiagonalAlignment::bottom_right);
-  flash.hasMaskMod = false;
   flash.value = kernel.get(KernelArgRole::Value);
   flash.batches = batches;
   flash.numQueries = length;
   flash.numKeys = e.dim(key, 2);
+  flash.keys.numQueries = flash.numQueries;
+  flash.keys.numKeys = flash.numKeys;
   Value scale = f.c(op.getEffectiveScale());
   int64_t keyDim = shape.keyDim;
   flash.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
@@ -933,7 +859,7 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   };
   flash.keep = [&](Value bi, Value h, Value i, Value j) {
     MaskValues values{bi, h, i, j, flash.numQueries, flash.numKeys, {}, {}};
-    return flash.mask.buildIsVisible(b, e.loc, values);
+    return flash.keys.mask.buildIsVisible(b, e.loc, values);
   };
   FlashBuffers rowBuffers(e, 1, options.blockKeys, valueDim);
 
