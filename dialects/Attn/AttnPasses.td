@@ -97,9 +97,17 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     function `@f`, a kernel `gpu.func @f_n_gpu` with the reference kernel's
     arguments, running the tiled algorithm of `attn-lower-to-tiles` with
     its independent iterations on the grid:
-    - `attn.attention`: one thread per query row; the grid is
-      (ceil(Nq / threads), heads, batch). Each thread runs the flash loop of
-      its row over the key blocks its mask can make visible.
+    - `attn.attention` with bf16 or f16 query, key and value and head dims
+      that are multiples of 16 (at most 256): a tensor-core kernel
+      (`mma.sync` m16n8k16, `ldmatrix`, `cp.async`; sm_80 and later). A
+      block of 128 threads (4 warps) handles 64 query rows; the grid is
+      (ceil(Nq / 64), heads, batch) and the Q, K and V tiles live in
+      dynamic shared memory. The score and mask regions run on each
+      thread's MMA accumulator fragments.
+    - any other `attn.attention` (or with `tensor-cores=false`): one thread
+      per query row; the grid is (ceil(Nq / threads), heads, batch). Each
+      thread runs the flash loop of its row over the key blocks its mask
+      can make visible.
     - `attn.linear_attention`, `attn.hybrid`: one block per (head,
       sequence), grid (heads, batch), carrying the chunked recurrence along
       the sequence; its threads share each chunk step (rows, state
@@ -118,11 +126,35 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"halfStorage", "half-storage", "std::string", /*default=*/"\"\"",
            "Store every 16-bit float tensor as this type ('bf16' or 'f16'); "
            "by default tensors keep the spec's element types">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Run attn.attention on tensor cores where its types and head "
+           "dims allow">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::gpu::GPUDialect"];
+    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::vector::VectorDialect"];
+}
+
+def AttnConvertNVGPUToNVVMPass
+    : Pass<"attn-convert-nvgpu-to-nvvm", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower the nvgpu ops of attn's kernels to NVVM with 32-bit "
+                "indices";
+  let description = [{
+    Applies upstream's NVGPU-to-NVVM patterns (`nvgpu.ldmatrix`,
+    `nvgpu.device_async_copy`, `nvgpu.device_async_create_group`,
+    `nvgpu.device_async_wait`, ...) with a type converter whose index type is
+    32 bits wide, the width `convert-gpu-to-nvvm{index-bitwidth=32}` gives
+    the rest of the kernel. Upstream's `convert-nvgpu-to-nvvm` has no
+    index-bitwidth option and converts indices to i64, which leaves casts
+    between the two widths that nothing reconciles. Runs on a `gpu.module`
+    after `convert-scf-to-cf` and before `convert-gpu-to-nvvm`; async tokens
+    become i32 (they carry no value).
+  }];
+  let dependentDialects = [
+    "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // ATTN_DIALECT_ATTN_PASSES

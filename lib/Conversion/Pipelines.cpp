@@ -31,6 +31,7 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -41,8 +42,10 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -90,6 +93,8 @@ void mlir::attn::buildGPUToNVVMPipeline(OpPassManager &pm, StringRef chip) {
   kernels.addPass(memref::createExpandStridedMetadataPass());
   kernels.addPass(createLowerAffinePass());
   kernels.addPass(createSCFToControlFlowPass());
+  // The tensor-core kernels' nvgpu ops, with the index width used below.
+  kernels.addPass(createAttnConvertNVGPUToNVVMPass());
   // 32-bit index arithmetic: a kernel keeps a dozen memrefs' sizes and
   // strides live across its loops, and 64-bit ones make the one-thread
   // recurrent kernels spill. The runtime refuses tensors whose element
@@ -126,7 +131,8 @@ mlir::attn::translateKernelsToPTX(ModuleOp module, StringRef chip,
 
 void mlir::attn::registerGPUTargets(DialectRegistry &registry) {
   registry.insert<cf::ControlFlowDialect, index::IndexDialect, gpu::GPUDialect,
-                  NVVM::NVVMDialect, LLVM::LLVMDialect>();
+                  NVVM::NVVMDialect, LLVM::LLVMDialect, nvgpu::NVGPUDialect,
+                  vector::VectorDialect>();
   // convert-gpu-to-nvvm lowers every dialect through its ConvertToLLVM
   // interface.
   arith::registerConvertArithToLLVMInterface(registry);
@@ -137,6 +143,7 @@ void mlir::attn::registerGPUTargets(DialectRegistry &registry) {
   registerConvertMemRefToLLVMInterface(registry);
   registerConvertNVVMToLLVMInterface(registry);
   ub::registerConvertUBToLLVMInterface(registry);
+  vector::registerConvertVectorToLLVMInterface(registry);
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);

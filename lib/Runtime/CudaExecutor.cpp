@@ -27,7 +27,8 @@ mlir::attn::runtime::describeDeviceKernel(const GPUKernelInfo &kernel) {
   bool perRow = kernel.launch.order == GridOrder::QueryBlocksHeadsBatch;
   device.launch.heads = kernel.heads;
   device.launch.threads = kernel.launch.threads;
-  device.launch.blockQueries = perRow ? kernel.launch.threads : 0;
+  device.launch.blockQueries = perRow ? kernel.launch.blockQueries : 0;
+  device.launch.sharedBytes = kernel.launch.sharedBytes;
   device.launch.order =
       perRow ? KernelManifestLaunch::GridOrder::QueryBlocksHeadsBatch
              : KernelManifestLaunch::GridOrder::HeadsBatch;

@@ -17,8 +17,9 @@
 #              attn-run --kernel-image and checked against the CPU
 #              reference; an image of another spec must be refused.
 #
-# ATTN_GPU_LENGTHS narrows the pytest lengths (e.g. "1,17,1000"); extra
-# pytest arguments go in PYTEST_ARGS (e.g. "-k gla"); SHARDS sets how many
+# ATTN_GPU_LENGTHS narrows the pytest lengths (e.g. "1,17,1000"); PYTEST_K
+# selects cases by a pytest -k expression (e.g. "gla or deltanet"); other
+# pytest arguments go in PYTEST_ARGS (split at spaces); SHARDS sets how many
 # pytest processes share the GPU (default 6); ATTN_GPU_LOGS keeps their
 # logs in that folder. Exits non-zero when a step fails.
 set -uo pipefail
@@ -37,7 +38,8 @@ run_pytest() {
   for ((k = 0; k < shards; k++)); do
     ATTN_BIN=$bin ATTN_GPU_RESULTS=$results ATTN_GPU_SHARD=$k/$shards \
       python3 -m pytest -q -p no:cacheprovider -rf \
-      "$root/test/gpu/test_examples.py" ${PYTEST_ARGS:-} \
+      "$root/test/gpu/test_examples.py" ${PYTEST_K:+-k "$PYTEST_K"} \
+      ${PYTEST_ARGS:-} \
       >"$results.$k.log" 2>&1 &
     pids+=($!)
   done

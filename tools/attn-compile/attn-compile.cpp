@@ -57,6 +57,12 @@ static cl::opt<int64_t> threads("rows-per-block",
                                 cl::init(128));
 static cl::opt<int64_t> blockKeys("block-keys", cl::desc("keys per tile"),
                                   cl::init(64));
+static cl::opt<bool>
+    tensorCores("tensor-cores",
+                cl::desc("run bf16/f16 attention on tensor cores where its "
+                         "head dims allow (default); --tensor-cores=false "
+                         "runs one thread per query row"),
+                cl::init(true));
 static cl::opt<bool> cubin("cubin",
                            cl::desc("also write OUT.cubin through ptxas"));
 static cl::opt<std::string>
@@ -159,6 +165,7 @@ static void writeManifest(llvm::raw_ostream &os,
       json.attribute("threads", threads.getValue());
       json.attribute("block_keys", blockKeys.getValue());
       json.attribute("half_storage", halfStorage.getValue());
+      json.attribute("tensor_cores", tensorCores.getValue());
     });
     json.attributeArray("kernels", [&] {
       for (const GPUKernelInfo &kernel : kernels) {
@@ -173,7 +180,7 @@ static void writeManifest(llvm::raw_ostream &os,
             json.attributeArray("grid", [&] {
               if (perRow) {
                 json.value(
-                    llvm::formatv("ceil(Nq / {0})", kernel.launch.threads)
+                    llvm::formatv("ceil(Nq / {0})", kernel.launch.blockQueries)
                         .str());
                 json.value(kernel.heads);
                 json.value("B");
@@ -189,9 +196,9 @@ static void writeManifest(llvm::raw_ostream &os,
               json.value(1);
             });
             json.attribute("block_queries",
-                           perRow ? kernel.launch.threads : int64_t(0));
+                           perRow ? kernel.launch.blockQueries : int64_t(0));
             json.attribute("heads", kernel.heads);
-            json.attribute("shared_bytes", 0);
+            json.attribute("shared_bytes", kernel.launch.sharedBytes);
             json.attribute("workspace_words_per_head",
                            kernel.launch.workspaceWords);
           });
@@ -280,6 +287,7 @@ int main(int argc, char **argv) {
 
   GPUOptions options;
   options.threads = threads;
+  options.tensorCores = tensorCores;
   options.blockKeys = blockKeys;
   if (!halfStorage.empty()) {
     auto half = parseHalfStorage(*module, halfStorage);

@@ -100,10 +100,17 @@ static cl::opt<int64_t>
                cl::desc("cuda: query rows per thread block of attention "
                         "kernels"),
                cl::init(128));
+static cl::opt<bool>
+    tensorCores("tensor-cores",
+                cl::desc("cuda: run bf16/f16 attention on tensor cores where "
+                         "its head dims allow (default); "
+                         "--tensor-cores=false runs one thread per query row"),
+                cl::init(true));
 static cl::opt<std::string> kernelImage(
     "kernel-image",
     cl::desc("cuda: load this PTX or cubin, written by attn-compile for the "
-             "same spec, --chip, --half-storage and --rows-per-block, instead "
+             "same spec, --chip, --half-storage, --rows-per-block and "
+             "--tensor-cores, instead "
              "of the PTX compiled in process"),
     cl::init(""));
 static cl::opt<int> repeats("repeats",
@@ -523,6 +530,7 @@ int main(int argc, char **argv) {
     GPUOptions options;
     options.threads = gpuThreads;
     options.blockKeys = blockKeys;
+    options.tensorCores = tensorCores;
     if (!halfStorage.empty()) {
       auto half = parseHalfStorage(*gpuModule, halfStorage);
       if (failed(half))

@@ -28,6 +28,9 @@ struct GPUOptions {
   int64_t threads = 128;
   /// Stores 16-bit float tensors as this type instead (bf16 or f16).
   Type halfStorage;
+  /// Runs attn.attention on tensor cores where it can (canUseTensorCores);
+  /// false keeps every kernel on the one-thread-per-row path.
+  bool tensorCores = true;
 };
 
 /// One GPU kernel: its entry point, arguments and launch geometry. The
@@ -46,6 +49,19 @@ struct GPUKernelInfo {
 /// what a launcher needs to know of each, in walk order.
 FailureOr<SmallVector<GPUKernelInfo>>
 lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options);
+
+/// Whether the attn.attention `op`, with arguments stored as `signature`
+/// says, can run on tensor cores: bf16 or f16 query, key and value, head
+/// dims that are multiples of 16 up to 256, and a block mask's query blocks
+/// (if any) a multiple of 64 rows.
+bool canUseTensorCores(AttentionOp op, const KernelSignature &signature);
+
+/// Emits the tensor-core kernel of `op` (mma.sync m16n8k16, ldmatrix,
+/// cp.async; sm_80 and later) into the gpu.func `kernel` and sets `launch`:
+/// 128 threads per 64 query rows, the Q, K and V tiles in dynamic shared
+/// memory. Fails on an op that canUseTensorCores rejects.
+LogicalResult buildTensorCoreAttention(OpBuilder &b, AttentionOp op,
+                                       const Kernel &kernel, GPULaunch &launch);
 
 /// Lowers the kernels of gpu.module @attn_kernels to NVVM and attaches the
 /// NVVM target `chip` ("sm_80", "sm_90a", ...), ready for

@@ -21,8 +21,7 @@ enum class KernelTarget { CPU, GPU };
 /// How the GPU grid maps onto the work; see KernelManifestLaunch in the
 /// runtime, which launches by it.
 enum class GridOrder {
-  /// x: query blocks of `threads` rows, y: heads, z: sequences. One thread
-  /// per query row.
+  /// x: query blocks of `blockQueries` rows, y: heads, z: sequences.
   QueryBlocksHeadsBatch,
   /// x: heads, y: sequences: a recurrent kernel carries its state along the
   /// whole sequence of one head; the block's threads share each chunk's
@@ -36,6 +35,11 @@ struct GPULaunch {
   int64_t threads = 1;
   /// f32 words of workspace per (sequence, head); 0 without a workspace.
   int64_t workspaceWords = 0;
+  /// Query rows per block (QueryBlocksHeadsBatch): `threads` when each
+  /// thread owns a row, fewer when a warp shares its rows (tensor cores).
+  int64_t blockQueries = 0;
+  /// Dynamic shared memory per block, in bytes.
+  int64_t sharedBytes = 0;
 };
 
 struct TiledOptions {

@@ -4,11 +4,15 @@
 /// Every attn spec op becomes one gpu.func kernel of the gpu.module
 /// @attn_kernels, running the tiled algorithm of attn-lower-to-tiles with
 /// its independent outer iterations on the grid:
-///  - attn.attention: one thread per query row (x: blocks of `threads`
-///    rows, y: heads, z: sequences). Each thread runs the flash loop of its
-///    row over the key intervals its mask allows, with the running
-///    statistics, its accumulator and one key block of weights in local
-///    memory; the user's regions are inlined on the thread's values.
+///  - attn.attention with bf16 or f16 inputs: the tensor-core kernel of
+///    TensorCoreAttention.cpp, 4 warps per 64 query rows (x: query blocks,
+///    y: heads, z: sequences).
+///  - any other attn.attention (f32 inputs, head dims not multiples of 16,
+///    or `tensor-cores=false`): one thread per query row (x: blocks of
+///    `threads` rows). Each thread runs the flash loop of its row over the
+///    key intervals its mask allows, with the running statistics, its
+///    accumulator and one key block of weights in local memory; the user's
+///    regions are inlined on the thread's values.
 ///  - attn.linear_attention and attn.hybrid: one block per (sequence, head)
 ///    (x: heads, y: sequences) carries the chunked recurrence along the
 ///    sequence; its threads share each chunk's independent work (rows,
@@ -16,8 +20,7 @@
 ///    state and chunk buffers live in the block's slice of a workspace
 ///    argument [B, H, words], which the runtime allocates; a row's own
 ///    features, weights and numerator in its thread's local memory.
-/// Nothing of size N x N is ever stored. This mapping is the correct,
-/// portable baseline the tensor-core kernels are measured against.
+/// Nothing of size N x N is ever stored.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,9 +32,13 @@
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::attn {
@@ -97,9 +104,17 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
     builder.setInsertionPointToEnd(&func.getBody().front());
     auto ret = gpu::ReturnOp::create(builder, op->getLoc());
     builder.setInsertionPoint(ret);
-    if (failed(buildTiledKernel(builder, op, Kernel{func, &info.signature},
-                                tiled, &info.launch)))
+    Kernel kernel{func, &info.signature};
+    auto attention = dyn_cast<AttentionOp>(op);
+    if (attention && options.tensorCores &&
+        canUseTensorCores(attention, info.signature)) {
+      if (failed(buildTensorCoreAttention(builder, attention, kernel,
+                                          info.launch)))
+        return failure();
+    } else if (failed(buildTiledKernel(builder, op, kernel, tiled,
+                                       &info.launch))) {
       return failure();
+    }
 
     // The workspace's words per head are known now that the body is built.
     if (workspace) {
@@ -135,6 +150,7 @@ struct AttnLowerToGPUPass
     options.blockKeys = blockKeys;
     options.threads = threads;
     options.halfStorage = *half;
+    options.tensorCores = tensorCores;
     if (failed(lowerSpecOpsToGPU(module, options)))
       signalPassFailure();
   }

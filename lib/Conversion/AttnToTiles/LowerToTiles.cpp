@@ -989,7 +989,8 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
   if (options.target == KernelTarget::GPU) {
     allocate = allocatePrivate;
     if (isa<AttentionOp>(specOp)) {
-      geometry = {GridOrder::QueryBlocksHeadsBatch, options.gpuThreads, 0};
+      geometry = {GridOrder::QueryBlocksHeadsBatch, options.gpuThreads, 0,
+                  /*blockQueries=*/options.gpuThreads, /*sharedBytes=*/0};
     } else {
       Value workspace = kernel.get(KernelArgRole::Workspace);
       if (!workspace)
