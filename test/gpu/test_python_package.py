@@ -25,10 +25,13 @@ dev = "cuda"
 
 
 def test_quickstart_matches_pytorch():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.join(ROOT, "python-bindings"), env.get("PYTHONPATH", "")])
     run = subprocess.run(
         [sys.executable, os.path.join(ROOT, "python-bindings", "examples",
                                       "quickstart.py")],
-        capture_output=True, text=True)
+        capture_output=True, text=True, env=env)
     print(run.stdout, run.stderr)
     assert run.returncode == 0
     assert "all four variants match PyTorch" in run.stdout

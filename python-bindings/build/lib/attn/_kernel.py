@@ -1,0 +1,201 @@
+"""Compiled kernels, their in-memory and on-disk caches, and calls on
+tensors."""
+
+import hashlib
+import os
+import threading
+
+from . import _capi, _tensors
+
+
+class AttnError(Exception):
+    """An invalid spec or a failed compile. `spec` holds the MLIR text that
+    was compiled (the traced spec for the front end)."""
+
+    def __init__(self, message, spec=None):
+        self.message = message
+        self.spec = spec
+        text = message
+        if spec is not None:
+            text += "\n--- spec ---\n" + spec
+        super().__init__(text)
+
+
+def cache_dir():
+    return os.environ.get("ATTN_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "attn")
+
+
+_memory = {}
+_lock = threading.Lock()
+stats = {"memory_hits": 0, "disk_hits": 0, "compiles": 0}
+
+
+def _cache_key(spec, options):
+    text = "\0".join([spec, options, _capi.COMPILER_ID])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def compile_spec(spec, options, name="spec"):
+    """The kernel of `spec` for `options`, from memory, disk (CUDA PTX) or a
+    fresh compile, in that order."""
+    key = _cache_key(spec, options)
+    with _lock:
+        kernel = _memory.get(key)
+        if kernel is not None:
+            stats["memory_hits"] += 1
+            return kernel
+    image = None
+    path = os.path.join(cache_dir(), key + ".ptx")
+    cuda = "backend=cpu" not in options
+    if cuda and os.path.exists(path):
+        with open(path) as f:
+            image = f.read()
+    try:
+        handle = _capi.Handle(spec, name, options, image)
+    except _capi.CompileError as error:
+        raise AttnError(str(error), spec) from None
+    if image is not None:
+        stats["disk_hits"] += 1
+    else:
+        stats["compiles"] += 1
+        if cuda:
+            _write_atomically(path, handle.image())
+    kernel = Kernel(handle, spec)
+    with _lock:
+        _memory.setdefault(key, kernel)
+        return _memory[key]
+
+
+def _write_atomically(path, text):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only home only loses the disk cache
+
+
+def clear_memory_cache():
+    with _lock:
+        _memory.clear()
+
+
+class Kernel:
+    """One compiled attn op. Call it with the op's inputs (positionally in
+    the spec's operand order, or by argument name) to run it on the current
+    stream; it allocates the outputs unless `out=` gives them, and returns
+    the output, or a tuple when the op has several results."""
+
+    def __init__(self, handle, spec):
+        self.handle = handle
+        self.spec = spec
+        d = handle.description
+        self.description = d
+        self.backend = d["backend"]
+        self.args = d["args"]
+        self.inputs = [a for a in self.args
+                       if not a["output"] and a["role"] != "workspace"]
+        self.outputs = [a for a in self.args if a["output"]
+                        and a["role"] != "workspace"]
+        self.has_workspace = any(a["role"] == "workspace" for a in self.args)
+
+    @property
+    def input_names(self):
+        return [a["name"] for a in self.inputs]
+
+    def __repr__(self):
+        return (f"<attn.Kernel {self.description['entry']} "
+                f"({self.backend}) inputs={self.input_names}>")
+
+    def ptx(self):
+        return self.handle.image()
+
+    def __call__(self, *args, out=None, **named):
+        if len(args) > len(self.inputs):
+            raise TypeError(f"{len(self.inputs)} inputs expected "
+                            f"({', '.join(self.input_names)}), "
+                            f"{len(args)} given")
+        given = dict(zip(self.input_names, args))
+        for name, value in named.items():
+            if name not in self.input_names:
+                raise TypeError(f"unknown input '{name}'; the inputs are "
+                                f"{', '.join(self.input_names)}")
+            if name in given:
+                raise TypeError(f"input '{name}' given twice")
+            given[name] = value
+        missing = [n for n in self.input_names if n not in given]
+        if missing:
+            raise TypeError(f"missing inputs: {', '.join(missing)}")
+        infos = {a["name"]: _tensors.describe(given[a["name"]], a["name"])
+                 for a in self.inputs}
+        first = infos[self.input_names[0]]
+        self._check_placement(infos, first)
+
+        query = infos.get("query")
+        key = infos.get("key")
+        sizes = {"shapes": {n: i.shape for n, i in infos.items()}}
+        if query is not None and len(query.shape) == 4:
+            sizes["B"], sizes["Nq"] = query.shape[0], query.shape[2]
+        if key is not None and len(key.shape) == 4:
+            sizes["Nk"] = key.shape[2]
+        shapes, error = self.handle.resolve_shapes(sizes)
+        if error:
+            raise ValueError(error)
+        by_name = {a["name"]: s for a, s in zip(self.args, shapes)}
+
+        outputs = self._outputs(out, first, by_name)
+        for a, o in zip(self.outputs, outputs):
+            infos[a["name"]] = _tensors.describe(o, a["name"])
+        self._check_placement(infos, first)
+        workspace = None
+        if self.has_workspace:
+            ws = [a for a in self.args if a["role"] == "workspace"][0]
+            workspace = _tensors.empty_like_kind(first, by_name[ws["name"]],
+                                                 _tensors.F32)
+            infos[ws["name"]] = _tensors.describe(workspace, ws["name"])
+
+        keep = []
+        tensors = []
+        for a in self.args:
+            tensor, storage = infos[a["name"]].to_c()
+            tensors.append(tensor)
+            keep.append(storage)
+        stream = _tensors.current_stream(first)
+        error = self.handle.run(tensors, stream)
+        if error:
+            raise ValueError(error)
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def _check_placement(self, infos, first):
+        cuda = self.backend == "cuda"
+        for a in self.args:
+            info = infos.get(a["name"])
+            if info is None:
+                continue
+            if cuda and info.device < 0:
+                raise ValueError(f"{a['name']}: the tensor is in host memory;"
+                                 " this kernel runs on CUDA tensors")
+            if not cuda and info.device >= 0:
+                raise ValueError(f"{a['name']}: the tensor is on a CUDA "
+                                 "device; this kernel runs on the CPU")
+            if cuda and info.device != first.device:
+                raise ValueError(f"{a['name']}: on cuda:{info.device}, but "
+                                 f"the inputs are on cuda:{first.device}")
+            if info.dtype != a["dtype"]:
+                raise TypeError(
+                    f"{a['name']}: dtype {_tensors.dtype_name(info.dtype)}, "
+                    f"the kernel takes {_tensors.dtype_name(a['dtype'])}")
+
+    def _outputs(self, out, first, by_name):
+        if out is None:
+            return [_tensors.empty_like_kind(first, by_name[a["name"]],
+                                             a["dtype"])
+                    for a in self.outputs]
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        if len(outs) != len(self.outputs):
+            raise ValueError(f"out= gives {len(outs)} tensors, the kernel has "
+                             f"{len(self.outputs)} outputs")
+        return outs
