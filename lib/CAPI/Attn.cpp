@@ -64,8 +64,8 @@ struct CompileOptions {
   bool tensorCores = true;
 
   std::string str() const {
-    return (llvm::Twine("backend=") + (cuda ? "cuda" : "cpu") + " chip=" +
-            chip + " half_storage=" + halfStorage +
+    return (llvm::Twine("backend=") + (cuda ? "cuda" : "cpu") +
+            " chip=" + chip + " half_storage=" + halfStorage +
             " tensor_cores=" + (tensorCores ? "1" : "0"))
         .str();
   }
@@ -112,6 +112,11 @@ struct AttnKernel {
   std::string ptx;
   GPUKernelInfo gpu;
   DeviceKernel device;
+  /// What launches check every argument against (the workspace included),
+  /// and the kernel's key in the per-device caches; computed once, not per
+  /// launch.
+  SmallVector<ArgumentSpec> argumentSpecs;
+  KernelKey cacheKey;
 };
 
 namespace {
@@ -145,6 +150,22 @@ static OwningOpRef<ModuleOp> parseSpec(MLIRContext &context,
   return parseSourceFile<ModuleOp>(sourceMgr, &context);
 }
 
+namespace {
+/// Collects the diagnostics emitted in `context` while it lives, as
+/// "location: message" lines, for the error a compile returns.
+struct DiagnosticCollector {
+  std::string messages;
+  llvm::raw_string_ostream os{messages};
+  ScopedDiagnosticHandler handler;
+
+  explicit DiagnosticCollector(MLIRContext &context)
+      : handler(&context, [this](Diagnostic &diagnostic) {
+          os << diagnostic.getLocation() << ": " << diagnostic << "\n";
+          return success();
+        }) {}
+};
+} // namespace
+
 static std::unique_ptr<MLIRContext> makeContext() {
   DialectRegistry registry;
   registerKernelDialects(registry);
@@ -173,19 +194,13 @@ static llvm::Error compileCPU(AttnKernel &kernel) {
   PassManager pm(&context);
   pm.addPass(createAttnLowerToTilesPass(AttnLowerToTilesPassOptions{
       /*blockQueries=*/64, /*blockKeys=*/64, /*floatStorage=*/"f32"}));
-  std::string messages;
   {
-    llvm::raw_string_ostream os(messages);
-    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
-      os << diagnostic.getLocation() << ": " << diagnostic << "\n";
-      return success();
-    });
+    DiagnosticCollector diagnostics(context);
     if (failed(pm.run(*lowered)))
       return llvm::createStringError("lowering for the CPU failed: " +
-                                     messages);
+                                     diagnostics.messages);
   }
-  for (auto func :
-       llvm::make_early_inc_range(lowered->getOps<func::FuncOp>()))
+  for (auto func : llvm::make_early_inc_range(lowered->getOps<func::FuncOp>()))
     if (!func->hasAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName()))
       func.erase();
   auto executor = CPUExecutor::create(*lowered);
@@ -207,16 +222,11 @@ static llvm::Error compileCUDA(AttnKernel &kernel, const char *image) {
     options.halfStorage = kernel.options.halfStorage == "bf16"
                               ? Type(BFloat16Type::get(&context))
                               : Type(Float16Type::get(&context));
-  std::string messages;
-  llvm::raw_string_ostream os(messages);
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
-    os << diagnostic.getLocation() << ": " << diagnostic << "\n";
-    return success();
-  });
+  DiagnosticCollector diagnostics(context);
   auto kernels = lowerSpecOpsToGPU(*lowered, options);
   if (failed(kernels) || kernels->size() != 1)
     return llvm::createStringError("lowering to a GPU kernel failed: " +
-                                   messages);
+                                   diagnostics.messages);
   kernel.gpu = (*kernels)[0];
   kernel.signature = kernel.gpu.signature;
   kernel.entry = kernel.gpu.name;
@@ -225,13 +235,20 @@ static llvm::Error compileCUDA(AttnKernel &kernel, const char *image) {
   } else {
     auto ptx = translateKernelsToPTX(*lowered, kernel.options.chip);
     if (failed(ptx))
-      return llvm::createStringError("generating PTX failed: " + messages);
+      return llvm::createStringError("generating PTX failed: " +
+                                     diagnostics.messages);
     kernel.ptx = std::move(*ptx);
   }
   auto device = describeDeviceKernel(kernel.gpu);
   if (!device)
     return device.takeError();
   kernel.device = std::move(*device);
+  auto specs = describeArguments(kernel.signature);
+  if (!specs)
+    return specs.takeError();
+  kernel.argumentSpecs = std::move(*specs);
+  kernel.cacheKey = {fingerprintSpec(kernel.ptx), kernel.options.str(),
+                     kernel.options.chip, kernel.entry};
   return llvm::Error::success();
 }
 
@@ -266,8 +283,8 @@ extern "C" AttnKernel *attnCompile(const char *spec, const char *name,
     setError(error, "the spec's regions cannot be inlined into a kernel");
     return nullptr;
   }
-  llvm::Error failure = kernel->options.cuda ? compileCUDA(*kernel, image)
-                                             : compileCPU(*kernel);
+  llvm::Error failure =
+      kernel->options.cuda ? compileCUDA(*kernel, image) : compileCPU(*kernel);
   if (failure) {
     setError(error, llvm::toString(std::move(failure)));
     return nullptr;
@@ -276,48 +293,6 @@ extern "C" AttnKernel *attnCompile(const char *spec, const char *name,
 }
 
 extern "C" void attnKernelDestroy(AttnKernel *kernel) { delete kernel; }
-
-static const char *roleName(KernelArgRole role) {
-  switch (role) {
-  case KernelArgRole::Query:
-    return "query";
-  case KernelArgRole::Key:
-    return "key";
-  case KernelArgRole::Value:
-    return "value";
-  case KernelArgRole::QuerySegmentIds:
-    return "query_segment_ids";
-  case KernelArgRole::KeySegmentIds:
-    return "key_segment_ids";
-  case KernelArgRole::KvNumBlocks:
-    return "kv_num_blocks";
-  case KernelArgRole::KvIndices:
-    return "kv_indices";
-  case KernelArgRole::FullKvNumBlocks:
-    return "full_kv_num_blocks";
-  case KernelArgRole::FullKvIndices:
-    return "full_kv_indices";
-  case KernelArgRole::Capture:
-    return "capture";
-  case KernelArgRole::Gate:
-    return "gate";
-  case KernelArgRole::Beta:
-    return "beta";
-  case KernelArgRole::InitialState:
-    return "initial_state";
-  case KernelArgRole::FeatureWeights:
-    return "feature_weights";
-  case KernelArgRole::Output:
-    return "output";
-  case KernelArgRole::LogSumExp:
-    return "lse";
-  case KernelArgRole::FinalState:
-    return "final_state";
-  case KernelArgRole::Workspace:
-    return "workspace";
-  }
-  return "unknown";
-}
 
 extern "C" char *attnKernelDescribe(const AttnKernel *kernel) {
   llvm::json::Array args;
@@ -331,7 +306,7 @@ extern "C" char *attnKernelDescribe(const AttnKernel *kernel) {
     }
     args.push_back(llvm::json::Object{
         {"name", arg.name},
-        {"role", roleName(arg.role)},
+        {"role", getKernelArgRoleName(arg.role).str()},
         {"dtype", int64_t(*toElementType(arg.type.getElementType()))},
         {"shape", std::move(shape)},
         {"dims", std::move(dims)},
@@ -372,20 +347,18 @@ static KernelSignature callerSignature(const KernelSignature &signature) {
 /// Shapes of every argument, the workspace's ([B, heads, words]) included.
 static llvm::Expected<SmallVector<SmallVector<int64_t>>>
 resolveShapes(const AttnKernel &kernel, const ProblemSizes &sizes) {
-  auto shapes = resolveArgumentShapes(
-      kernel.spec, callerSignature(kernel.signature), sizes);
+  auto shapes = resolveArgumentShapes(kernel.spec,
+                                      callerSignature(kernel.signature), sizes);
   if (!shapes)
     return shapes.takeError();
   if (kernel.signature.args.size() > shapes->size())
-    shapes->push_back({sizes.batch.value_or(0),
-                       getHeadShape(kernel.spec).heads,
+    shapes->push_back({sizes.batch.value_or(0), getHeadShape(kernel.spec).heads,
                        kernel.gpu.launch.workspaceWords});
   return shapes;
 }
 
 extern "C" char *attnKernelResolveShapes(const AttnKernel *kernel,
-                                         const char *sizesJson,
-                                         char **error) {
+                                         const char *sizesJson, char **error) {
   auto parsed = llvm::json::parse(sizesJson);
   if (!parsed) {
     setError(error, "sizes: " + llvm::toString(parsed.takeError()));
@@ -456,9 +429,9 @@ static llvm::Error runCPU(AttnKernel &kernel, llvm::ArrayRef<AttnTensor> args,
           ", the CPU kernel needs " + std::to_string(int(*type)));
     llvm::ArrayRef<int64_t> given(tensor.shape, tensor.rank);
     if (given != llvm::ArrayRef<int64_t>(shape))
-      return llvm::createStringError(arg.name + ": shape is " +
-                                     formatShape(given) + ", the kernel needs " +
-                                     formatShape(shape));
+      return llvm::createStringError(
+          arg.name + ": shape is " + formatShape(given) +
+          ", the kernel needs " + formatShape(shape));
     HostTensor copy(*type, shape);
     llvm::SmallVector<int64_t> strides = copy.getStrides();
     for (int64_t d = 0; d < tensor.rank; ++d)
@@ -504,16 +477,12 @@ static llvm::Error runCUDA(AttnKernel &kernel, llvm::ArrayRef<AttnTensor> args,
   std::unique_ptr<KernelCache> &cache = state.caches[device];
   if (!cache)
     cache = std::make_unique<KernelCache>(*state.driver);
-  KernelKey key{fingerprintSpec(kernel.ptx), kernel.options.str(),
-                kernel.options.chip, kernel.entry};
   auto function = cache->lookupOrLoad(
-      key, [&]() -> llvm::Expected<std::string> { return kernel.ptx; });
+      kernel.cacheKey,
+      [&]() -> llvm::Expected<std::string> { return kernel.ptx; });
   if (!function)
     return function.takeError();
 
-  auto specs = describeArguments(kernel.signature);
-  if (!specs)
-    return specs.takeError();
   SmallVector<DeviceTensor> tensors;
   for (const AttnTensor &tensor : args) {
     if (tensor.dtype < ATTN_F32 || tensor.dtype > ATTN_I64)
@@ -534,18 +503,18 @@ static llvm::Error runCUDA(AttnKernel &kernel, llvm::ArrayRef<AttnTensor> args,
     return geometry.takeError();
   if (geometry->empty())
     return llvm::Error::success();
-  return launchChecked(*state.driver, *function, kernel.entry, *specs,
-                       expected, tensors, *geometry,
+  return launchChecked(*state.driver, *function, kernel.entry,
+                       kernel.argumentSpecs, expected, tensors, *geometry,
                        static_cast<cuda::CUstream>(stream));
 }
 
 extern "C" int attnKernelRun(AttnKernel *kernel, const AttnTensor *args,
                              int numArgs, void *stream, char **error) {
   if (numArgs < 0 || size_t(numArgs) != kernel->signature.args.size()) {
-    setError(error, llvm::formatv("{0} takes {1} arguments, {2} given",
-                                  kernel->entry,
-                                  kernel->signature.args.size(), numArgs)
-                        .str());
+    setError(error,
+             llvm::formatv("{0} takes {1} arguments, {2} given", kernel->entry,
+                           kernel->signature.args.size(), numArgs)
+                 .str());
     return 1;
   }
   llvm::ArrayRef<AttnTensor> tensors(args, numArgs);

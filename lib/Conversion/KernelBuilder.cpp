@@ -108,6 +108,48 @@ KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
   return signature;
 }
 
+llvm::StringRef mlir::attn::getKernelArgRoleName(KernelArgRole role) {
+  switch (role) {
+  case KernelArgRole::Query:
+    return "query";
+  case KernelArgRole::Key:
+    return "key";
+  case KernelArgRole::Value:
+    return "value";
+  case KernelArgRole::QuerySegmentIds:
+    return "query_segment_ids";
+  case KernelArgRole::KeySegmentIds:
+    return "key_segment_ids";
+  case KernelArgRole::KvNumBlocks:
+    return "kv_num_blocks";
+  case KernelArgRole::KvIndices:
+    return "kv_indices";
+  case KernelArgRole::FullKvNumBlocks:
+    return "full_kv_num_blocks";
+  case KernelArgRole::FullKvIndices:
+    return "full_kv_indices";
+  case KernelArgRole::Capture:
+    return "capture";
+  case KernelArgRole::Gate:
+    return "gate";
+  case KernelArgRole::Beta:
+    return "beta";
+  case KernelArgRole::InitialState:
+    return "initial_state";
+  case KernelArgRole::FeatureWeights:
+    return "feature_weights";
+  case KernelArgRole::Output:
+    return "output";
+  case KernelArgRole::LogSumExp:
+    return "lse";
+  case KernelArgRole::FinalState:
+    return "final_state";
+  case KernelArgRole::Workspace:
+    return "workspace";
+  }
+  llvm_unreachable("unknown role");
+}
+
 std::string mlir::attn::getKernelBaseName(Operation *specOp) {
   auto func = specOp->getParentOfType<func::FuncOp>();
   int index = 0, found = -1;

@@ -146,7 +146,6 @@ def attention(q, k, v, score_mod=None, mask_mod=None, *, mask=None,
         qs, ks = segment_ids
         types = []
         for t, n in ((qs, "qs"), (ks, "ks")):
-            i = _tensors.describe(t, n)
             types.append(f"tensor<?x?x{_trace.element_type(t)}>")
             params.append(f"%{n}: {types[-1]}")
             inputs.append(t)

@@ -48,7 +48,6 @@ def test_out_and_side_stream():
     q = torch.randn(1, 4, 300, 64, device=dev, dtype=torch.float16)
     out = torch.full_like(q, float("nan"))
     stream = torch.cuda.Stream()
-    kernel = None
     with torch.cuda.stream(stream):
         attn.attention(q, q, q, mask="causal")
         spec = attn.last_spec[0]

@@ -105,48 +105,6 @@ static std::string typeName(Type type) {
   return text;
 }
 
-static llvm::StringRef roleName(KernelArgRole role) {
-  switch (role) {
-  case KernelArgRole::Query:
-    return "query";
-  case KernelArgRole::Key:
-    return "key";
-  case KernelArgRole::Value:
-    return "value";
-  case KernelArgRole::QuerySegmentIds:
-    return "query_segment_ids";
-  case KernelArgRole::KeySegmentIds:
-    return "key_segment_ids";
-  case KernelArgRole::KvNumBlocks:
-    return "kv_num_blocks";
-  case KernelArgRole::KvIndices:
-    return "kv_indices";
-  case KernelArgRole::FullKvNumBlocks:
-    return "full_kv_num_blocks";
-  case KernelArgRole::FullKvIndices:
-    return "full_kv_indices";
-  case KernelArgRole::Capture:
-    return "capture";
-  case KernelArgRole::Gate:
-    return "gate";
-  case KernelArgRole::Beta:
-    return "beta";
-  case KernelArgRole::InitialState:
-    return "initial_state";
-  case KernelArgRole::FeatureWeights:
-    return "feature_weights";
-  case KernelArgRole::Output:
-    return "output";
-  case KernelArgRole::LogSumExp:
-    return "lse";
-  case KernelArgRole::FinalState:
-    return "final_state";
-  case KernelArgRole::Workspace:
-    return "workspace";
-  }
-  llvm_unreachable("unknown role");
-}
-
 /// Writes the manifest of `kernels`; see the file comment.
 static void writeManifest(llvm::raw_ostream &os,
                           ArrayRef<GPUKernelInfo> kernels,
@@ -206,7 +164,7 @@ static void writeManifest(llvm::raw_ostream &os,
             for (const KernelArg &arg : kernel.signature.args) {
               json.object([&] {
                 json.attribute("name", arg.name);
-                json.attribute("role", roleName(arg.role));
+                json.attribute("role", getKernelArgRoleName(arg.role));
                 json.attribute("dtype", typeName(arg.type.getElementType()));
                 json.attribute("output", arg.isOutput);
                 int64_t rank = arg.type.getRank();

@@ -83,6 +83,10 @@ struct StorageTypes {
 KernelSignature getKernelSignature(Operation *specOp,
                                    StorageTypes storage = {});
 
+/// The name of a role in manifests and descriptions: "query", "lse",
+/// "capture", "workspace", ...
+llvm::StringRef getKernelArgRoleName(KernelArgRole role);
+
 /// The name kernels of `specOp` start with: `<function>_<n>` for the n-th
 /// attn op (in walk order) of its enclosing function.
 std::string getKernelBaseName(Operation *specOp);

@@ -107,6 +107,9 @@ private:
   Value thread, lane, warp, group, quadLane;
   Value bi, h, kh, vh, q0, numQueries, numKeys;
   Value sharedQ, sharedK, sharedV;
+  /// The key and value rows of this block's head, [Nk, D] with unit
+  /// innermost stride: the sources of every tile's copies.
+  Value keyRows, valueRows;
   /// Per lane: the row of a Q/V ldmatrix address (lane mod 16), its chunk
   /// offset (lane / 16), and a K ldmatrix address's row and chunk offsets.
   Value laneRow16, laneHalf, keyRowOffset, keyChunkOffset;
@@ -301,12 +304,9 @@ Values TensorCoreAttention::keyTile(Value k0, Value k1, bool masked,
             arith::MinSIOp::create(b, loc, e.addi(start, idx(tileKeys)), k1);
         // Every warp is done reading the previous tiles.
         gpu::BarrierOp::create(b, loc);
-        Value keysLanded =
-            stageTile(rowsOf(kernel.get(KernelArgRole::Key), kh, keyDim), start,
-                      numKeys, sharedK, keyDim);
+        Value keysLanded = stageTile(keyRows, start, numKeys, sharedK, keyDim);
         Value valuesLanded =
-            stageTile(rowsOf(kernel.get(KernelArgRole::Value), vh, valueDim),
-                      start, numKeys, sharedV, valueDim);
+            stageTile(valueRows, start, numKeys, sharedV, valueDim);
         nvgpu::DeviceAsyncWaitOp::create(b, loc, keysLanded,
                                          b.getI32IntegerAttr(1));
         gpu::BarrierOp::create(b, loc);
@@ -496,6 +496,9 @@ void TensorCoreAttention::build() {
   sharedK = sharedTile(dynamic, queryBytes, tileKeys, keyDim);
   sharedV = sharedTile(dynamic, queryBytes + 2 * tileKeys * keyDim, tileKeys,
                        valueDim);
+
+  keyRows = rowsOf(kernel.get(KernelArgRole::Key), kh, keyDim);
+  valueRows = rowsOf(kernel.get(KernelArgRole::Value), vh, valueDim);
 
   // 1. Q, and its fragments when they fit in registers.
   Value queryLanded =
