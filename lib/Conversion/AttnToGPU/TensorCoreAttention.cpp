@@ -29,10 +29,10 @@
 ///  6. O / l (0 for a row that saw no key) and the log-sum-exp are written
 ///     for the rows below Nq.
 /// Shared memory rows are XOR-swizzled in 16-byte chunks (chunk c of row r
-/// lives at c ^ (r mod 8)) when a row spans at least 8 chunks, so the eight
-/// rows one ldmatrix reads hit distinct banks. Keys past Nk are zero-filled
-/// by cp.async and masked to -inf, so nothing past the end is read or
-/// counted; rows past Nq compute with clamped indices and are not written.
+/// lives at c ^ (r mod 8) when c lies in a full group of 8 chunks), so the
+/// eight rows one ldmatrix reads hit distinct banks. Keys past Nk are
+/// zero-filled by cp.async and masked to -inf, so nothing past the end is read
+/// or counted; rows past Nq compute with clamped indices and are not written.
 //
 //===----------------------------------------------------------------------===//
 
@@ -182,10 +182,21 @@ Value TensorCoreAttention::rowsOf(Value tensor, Value head, int64_t dim) {
 }
 
 /// The column where chunk `chunk` of row `row` of a shared tile starts.
+/// Chunks are permuted within each full group of 8 (c ^ (r mod 8) stays in
+/// c's group); the chunks past the last full group keep their place, so a
+/// row of 10, 12 or 14 chunks (head dims 80, 96, 112) never spills into the
+/// next row, which would overlap another row's chunks.
 Value TensorCoreAttention::swizzle(Value row, Value chunk, int64_t dim) {
-  if (dim / kChunk >= 8)
-    chunk = arith::XOrIOp::create(b, loc, chunk, andi(row, 7));
-  return mul(chunk, kChunk);
+  int64_t chunksPerRow = dim / kChunk;
+  int64_t swizzled = chunksPerRow / 8 * 8;
+  if (swizzled == 0)
+    return mul(chunk, kChunk);
+  Value permuted = arith::XOrIOp::create(b, loc, chunk, andi(row, 7));
+  if (swizzled != chunksPerRow)
+    permuted = arith::SelectOp::create(
+        b, loc, e.cmpi(arith::CmpIPredicate::ult, chunk, idx(swizzled)),
+        permuted, chunk);
+  return mul(permuted, kChunk);
 }
 
 /// Starts copying as many rows as `tile` has from row `firstRow` of
