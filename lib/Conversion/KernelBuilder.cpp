@@ -15,6 +15,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -311,6 +312,86 @@ LogicalResult mlir::attn::checkInlinable(Region &region,
   return success();
 }
 
+/// The indices of a read of `memref`, each clamped into [0, size - 1] of
+/// its dimension: out-of-range indices read the nearest element
+/// (docs/semantics.md, "Captured tensors"). The runtime refuses a capture
+/// with a zero-size dimension that a region reads, so size - 1 >= 0.
+static SmallVector<Value> clampIndices(OpBuilder &b, Location loc, Value memref,
+                                       ValueRange indices) {
+  SmallVector<Value> clamped;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  for (auto [dim, index] : llvm::enumerate(indices)) {
+    Value size = memref::DimOp::create(b, loc, memref, dim);
+    Value last = arith::SubIOp::create(b, loc, size, one);
+    Value low = arith::MaxSIOp::create(b, loc, index, zero);
+    clamped.push_back(arith::MinSIOp::create(b, loc, low, last));
+  }
+  return clamped;
+}
+
+/// Gives integer division and remainder in `root` (a region op just
+/// inlined, with everything nested in it) a result for every input, where
+/// arith leaves division by zero and signed MIN / -1 undefined:
+///   x / 0 = 0, x mod 0 = x (floor, ceil and truncating divisions alike),
+///   x / -1 = 0 - x with wrap-around (so MIN / -1 = MIN), x rem -1 = 0.
+/// The divisor the op sees is 1 in those cases, so it never traps. Uses
+/// inside `root` are rewired; returns the value that replaces `root`'s own
+/// result when `root` is a division (null otherwise), which the caller maps.
+static Value defineIntegerDivision(OpBuilder &b, Operation *root) {
+  Value rootResult;
+  SmallVector<Operation *> divisions;
+  root->walk([&](Operation *op) {
+    if (isa<arith::DivSIOp, arith::DivUIOp, arith::CeilDivSIOp,
+            arith::CeilDivUIOp, arith::FloorDivSIOp, arith::RemSIOp,
+            arith::RemUIOp>(op))
+      divisions.push_back(op);
+  });
+  for (Operation *op : divisions) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(op);
+    Location loc = op->getLoc();
+    Value x = op->getOperand(0), y = op->getOperand(1);
+    Type type = y.getType();
+    auto constant = [&](int64_t v) -> Value {
+      return arith::ConstantOp::create(b, loc, type, b.getIntegerAttr(type, v));
+    };
+    bool isSigned = isa<arith::DivSIOp, arith::CeilDivSIOp, arith::FloorDivSIOp,
+                        arith::RemSIOp>(op);
+    bool isRemainder = isa<arith::RemSIOp, arith::RemUIOp>(op);
+    Value byZero =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y, constant(0));
+    Value byMinusOne =
+        isSigned ? arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y,
+                                         constant(-1))
+                 : Value();
+    Value special =
+        byMinusOne ? arith::OrIOp::create(b, loc, byZero, byMinusOne) : byZero;
+    op->setOperand(1, arith::SelectOp::create(b, loc, special, constant(1), y));
+
+    b.setInsertionPointAfter(op);
+    Value raw = op->getResult(0);
+    SmallPtrSet<Operation *, 2> selects;
+    Value defined = raw;
+    // With divisor 1 a remainder is already 0, as x rem -1 is.
+    if (byMinusOne && !isRemainder) {
+      defined = arith::SelectOp::create(
+          b, loc, byMinusOne, arith::SubIOp::create(b, loc, constant(0), x),
+          defined);
+      selects.insert(defined.getDefiningOp());
+    }
+    defined = arith::SelectOp::create(b, loc, byZero,
+                                      isRemainder ? x : constant(0), defined);
+    selects.insert(defined.getDefiningOp());
+    raw.replaceUsesWithIf(defined, [&](OpOperand &use) {
+      return !selects.contains(use.getOwner());
+    });
+    if (op == root)
+      rootResult = defined;
+  }
+  return rootResult;
+}
+
 Value mlir::attn::inlineRegion(OpBuilder &b, Region &region,
                                ValueRange arguments, ValueRange captures) {
   Block &block = region.front();
@@ -331,7 +412,9 @@ Value mlir::attn::inlineRegion(OpBuilder &b, Region &region,
         SmallVector<Value> indices = llvm::map_to_vector(
             extract.getIndices(), [&](Value i) { return mapping.lookup(i); });
         mapping.map(extract.getResult(),
-                    memref::LoadOp::create(b, op.getLoc(), memref, indices));
+                    memref::LoadOp::create(
+                        b, op.getLoc(), memref,
+                        clampIndices(b, op.getLoc(), memref, indices)));
         continue;
       }
     }
@@ -343,7 +426,9 @@ Value mlir::attn::inlineRegion(OpBuilder &b, Region &region,
         continue;
       }
     }
-    b.clone(op, mapping);
+    Operation *clone = b.clone(op, mapping);
+    if (Value defined = defineIntegerDivision(b, clone))
+      mapping.map(op.getResult(0), defined);
   }
   auto yield = cast<YieldOp>(block.getTerminator());
   return mapping.lookup(yield.getValues().front());
