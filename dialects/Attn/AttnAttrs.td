@@ -123,6 +123,7 @@ def Attn_CausalAttr : Attn_MaskAttr<"Causal", "causal", /*keyRanges=*/1> {
     DefaultValuedParameter<"::mlir::attn::DiagonalAlignment",
       "::mlir::attn::DiagonalAlignment::bottom_right">:$align);
   let assemblyFormat = "(`<` struct(params)^ `>`)?";
+  let genVerifyDecl = 1;
 }
 
 def Attn_SlidingWindowAttr : Attn_MaskAttr<"SlidingWindow", "sliding_window", /*keyRanges=*/1> {

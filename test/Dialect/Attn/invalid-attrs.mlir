@@ -140,3 +140,75 @@ func.func @unknown_mask() attributes {mask = #attn.diagonal} {
 func.func @unknown_normalization() attributes {mask = #attn.normalization<softmax2>} {
   return
 }
+
+// -----
+
+// Mask extents are bounded so that no backend's index arithmetic wraps.
+
+// expected-error @+1 {{causal offset must lie within [-1073741824, 1073741824] (2^30 tokens), got 9223372036854775807}}
+func.func @huge_causal_offset() attributes {mask = #attn.causal<offset = 9223372036854775807>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{causal offset must lie within [-1073741824, 1073741824] (2^30 tokens), got -1073741825}}
+func.func @huge_negative_causal_offset() attributes {mask = #attn.causal<offset = -1073741825>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{sliding window left must lie within [-1073741824, 1073741824] (2^30 tokens), got 9223372036854775807}}
+func.func @huge_window() attributes {mask = #attn.sliding_window<left = 9223372036854775807, right = 9223372036854775807>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{sliding window right must lie within [-1073741824, 1073741824] (2^30 tokens), got 1073741825}}
+func.func @huge_window_right() attributes {mask = #attn.sliding_window<left = 4, right = 1073741825>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{sink count must lie within [-1073741824, 1073741824] (2^30 tokens), got 4611686018427387904}}
+func.func @huge_sinks() attributes {mask = #attn.sinks<count = 4611686018427387904>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{block_diagonal size must lie within}}
+func.func @huge_block() attributes {mask = #attn.block_diagonal<size = 2147483648>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{prefix_lm prefix must lie within}}
+func.func @huge_prefix() attributes {mask = #attn.prefix_lm<prefix = 2147483648>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{strided_shard block must lie within}}
+func.func @huge_shard() attributes {mask = #attn.strided_shard<stride = 2, block = 2147483648>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{neighborhood grid holds more than 1073741824 (2^30) tokens}}
+func.func @huge_grid() attributes {mask = #attn.neighborhood<grid = [65536, 65536], kernel = [3, 3]>} {
+  return
+}
+
+// -----
+
+// The bound itself is accepted.
+func.func @largest_offset() attributes {mask = #attn.causal<offset = 1073741824>} {
+  return
+}

@@ -520,3 +520,36 @@ func.func @block_mask_partial(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf1
   %o = "attn.attention"(%q, %k, %v, %n, %i) <{block_size = array<i64: 64, 64>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 1, 0, 0, 0>}> ({}, {}, {}) : (tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?xi32>, tensor<?x8x?x?xi32>) -> tensor<?x8x?x64xbf16>
   return
 }
+
+// -----
+
+// An attribute an op does not define is an error, not silently ignored.
+func.func @mask_on_linear(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, %v: tensor<?x4x?x32xbf16>) {
+  // expected-error @+1 {{'attn.linear_attention' op has no attribute 'mask'; it takes 'causal', 'chunk_size', 'feature_map', 'gate', 'norm_eps', 'normalization', 'scale', 'update'}}
+  %o = attn.linear_attention %q, %k, %v {causal, mask = #attn.per_head<[#attn.causal], heads = [0, 0, 0]>} : tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16>, tensor<?x4x?x32xbf16> -> tensor<?x4x?x32xbf16>
+  return
+}
+
+// -----
+
+func.func @misspelt_attention_attr(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>) {
+  // expected-error @+1 {{'attn.attention' op has no attribute 'block_sizes'}}
+  %o = attn.attention %q, %k, %v {block_sizes = array<i64: 64, 64>} : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @mask_on_hybrid(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, %v: tensor<?x4x?x16xbf16>) {
+  // expected-error @+1 {{'attn.hybrid' op has no attribute 'mask'}}
+  %o = attn.hybrid %q, %k, %v {combine = #attn.combine<weighted_sum>, window = 32, normalization = #attn.linear_normalization<none>, weights = array<f32: 0.5, 0.5>, mask = #attn.causal} : tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16> -> tensor<?x4x?x16xbf16>
+  return
+}
+
+// -----
+
+// Dialect-prefixed attributes belong to their dialect and are kept.
+func.func @dialect_attr_kept(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>) {
+  %o = attn.attention %q, %k, %v {test.note = "kept"} : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return
+}

@@ -133,9 +133,25 @@ verifyMaskListForOp(ArrayRef<Attribute> masks, const MaskOpInfo &info,
   return success();
 }
 
+/// Checks that a mask's token count or offset `value`, named `what`, lies
+/// within [-kMaxMaskExtent, kMaxMaskExtent] (see kMaxMaskExtent).
+static LogicalResult
+verifyMaskExtent(function_ref<InFlightDiagnostic()> emitError, StringRef what,
+                 int64_t value) {
+  if (value >= -kMaxMaskExtent && value <= kMaxMaskExtent)
+    return success();
+  return emitError() << what << " must lie within [-" << kMaxMaskExtent << ", "
+                     << kMaxMaskExtent << "] (2^30 tokens), got " << value;
+}
+
 //===----------------------------------------------------------------------===//
 // CausalAttr
 //===----------------------------------------------------------------------===//
+
+LogicalResult CausalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 int64_t offset, DiagonalAlignment) {
+  return verifyMaskExtent(emitError, "causal offset", offset);
+}
 
 bool CausalAttr::isVisible(const MaskContext &context, int64_t, int64_t,
                            int64_t query, int64_t key) const {
@@ -169,7 +185,9 @@ SlidingWindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError()
            << "sliding window sizes must be non-negative, got left = " << left
            << " and right = " << right;
-  return success();
+  if (failed(verifyMaskExtent(emitError, "sliding window left", left)))
+    return failure();
+  return verifyMaskExtent(emitError, "sliding window right", right);
 }
 
 bool SlidingWindowAttr::isVisible(const MaskContext &context, int64_t, int64_t,
@@ -207,7 +225,7 @@ LogicalResult SinksAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t count) {
   if (count <= 0)
     return emitError() << "sink count must be positive, got " << count;
-  return success();
+  return verifyMaskExtent(emitError, "sink count", count);
 }
 
 bool SinksAttr::isVisible(const MaskContext &, int64_t, int64_t, int64_t,
@@ -238,7 +256,7 @@ BlockDiagonalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           int64_t size) {
   if (size <= 0)
     return emitError() << "block_diagonal size must be positive, got " << size;
-  return success();
+  return verifyMaskExtent(emitError, "block_diagonal size", size);
 }
 
 bool BlockDiagonalAttr::isVisible(const MaskContext &, int64_t, int64_t,
@@ -298,7 +316,7 @@ LogicalResult PrefixLMAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    int64_t prefix) {
   if (prefix <= 0)
     return emitError() << "prefix_lm prefix must be positive, got " << prefix;
-  return success();
+  return verifyMaskExtent(emitError, "prefix_lm prefix", prefix);
 }
 
 bool PrefixLMAttr::isVisible(const MaskContext &context, int64_t, int64_t,
@@ -336,7 +354,9 @@ StridedShardAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "strided_shard stride and block must be positive, "
                           "got stride = "
                        << stride << " and block = " << block;
-  return success();
+  if (failed(verifyMaskExtent(emitError, "strided_shard stride", stride)))
+    return failure();
+  return verifyMaskExtent(emitError, "strided_shard block", block);
 }
 
 bool StridedShardAttr::isVisible(const MaskContext &, int64_t, int64_t head,
@@ -435,10 +455,26 @@ NeighborhoodAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "neighborhood grid, kernel and dilation must be "
                             "positive on axis "
                          << axis;
+    if (failed(verifyMaskExtent(emitError, "neighborhood grid extent",
+                                grid[axis])) ||
+        failed(
+            verifyMaskExtent(emitError, "neighborhood kernel", kernel[axis])) ||
+        failed(verifyMaskExtent(emitError, "neighborhood dilation", d)))
+      return failure();
     if (kernel[axis] * d > grid[axis])
       return emitError() << "neighborhood kernel * dilation ("
                          << kernel[axis] * d << ") exceeds grid extent ("
                          << grid[axis] << ") on axis " << axis;
+  }
+  // The grid holds the whole sequence, so its product is a token count too;
+  // each extent is at most 2^30, so the product of three fits in 128 bits
+  // but not 64: multiply step by step against the bound.
+  int64_t tokens = 1;
+  for (int64_t extent : grid) {
+    if (extent > kMaxMaskExtent / tokens)
+      return emitError() << "neighborhood grid holds more than "
+                         << kMaxMaskExtent << " (2^30) tokens";
+    tokens *= extent;
   }
   llvm::SmallSet<int64_t, 3> seen;
   for (int64_t axis : causalAxes)

@@ -117,6 +117,29 @@ static LogicalResult verifyScale(Operation *op, StringRef name,
                            << *scale;
 }
 
+/// Rejects attributes `op` does not define. MLIR keeps an attribute it does
+/// not know as a discardable one, so a misspelt or misplaced attribute
+/// (`mask` on attn.linear_attention) would otherwise be silently ignored.
+/// Dialect-prefixed names (`foo.bar`) belong to their dialect and pass.
+static LogicalResult verifyKnownAttributes(Operation *op) {
+  for (NamedAttribute attr : op->getDiscardableAttrs()) {
+    if (attr.getName().strref().contains('.'))
+      continue;
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "has no attribute '"
+                              << attr.getName().getValue() << "'; it takes ";
+    auto stated = llvm::make_filter_range(
+        op->getName().getAttributeNames(), [](StringAttr name) {
+          return !name.strref().ends_with("SegmentSizes");
+        });
+    llvm::interleaveComma(stated, diag, [&](StringAttr name) {
+      diag << "'" << name.getValue() << "'";
+    });
+    return diag;
+  }
+  return success();
+}
+
 namespace {
 /// Static facts about q, k, v that every op's verifier needs.
 struct HeadLayout {
@@ -423,6 +446,8 @@ static LogicalResult verifyBlockMask(AttentionOp op, int64_t batch,
 }
 
 LogicalResult AttentionOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   FailureOr<HeadLayout> layout =
       verifyHeadLayout(*this, getQuery(), getKey(), getValue(),
                        /*selfAttention=*/false);
@@ -531,6 +556,8 @@ LogicalResult AttentionOp::verifyRegions() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult LinearAttentionOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   FailureOr<HeadLayout> layout =
       verifyHeadLayout(*this, getQuery(), getKey(), getValue(),
                        /*selfAttention=*/true);
@@ -608,6 +635,8 @@ LogicalResult LinearAttentionOp::verifyRegions() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult HybridOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   FailureOr<HeadLayout> layout =
       verifyHeadLayout(*this, getQuery(), getKey(), getValue(),
                        /*selfAttention=*/true);

@@ -18,6 +18,13 @@
 
 namespace mlir::attn {
 
+/// The largest magnitude of a named mask's token count or offset, and the
+/// longest sequence a GPU kernel takes. GPU kernels index with 32-bit
+/// arithmetic; with both bounded by 2^30, every position a mask computes
+/// (a query index plus the diagonal shift Nk - Nq plus an offset or window)
+/// stays within int32, so masks never wrap on any backend.
+constexpr int64_t kMaxMaskExtent = int64_t(1) << 30;
+
 /// What a tile of the score matrix holds once a mask is applied.
 enum class BlockKind { Empty, Partial, Full };
 
