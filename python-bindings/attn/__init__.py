@@ -40,17 +40,25 @@ def capture(tensor):
     return Captured(tensor)
 
 
-def _read_spec(spec):
-    if "\n" not in spec and spec.endswith(".mlir") and os.path.exists(spec):
-        with open(spec) as f:
-            return f.read(), spec
+def _read_spec(spec, caller):
+    """(MLIR text, name for its locations) of `spec`: MLIR text, or a path
+    (str or os.PathLike) to a .mlir file."""
+    if isinstance(spec, os.PathLike):
+        spec = os.fspath(spec)
+    if not isinstance(spec, str):
+        raise TypeError(f"attn.{caller} takes MLIR text or the path of a "
+                        f".mlir file, not {type(spec).__name__}")
+    if "\n" not in spec and spec.strip().endswith(".mlir"):
+        # Not MLIR text, which would not end in ".mlir": a path.
+        with open(spec.strip()) as f:
+            return f.read(), spec.strip()
     return spec, "spec"
 
 
 def verify(spec):
     """Parses and verifies a spec; raises AttnError with the verifier's
     located message."""
-    text, name = _read_spec(spec)
+    text, name = _read_spec(spec, "verify")
     message = _capi.verify(text, name)
     if message:
         raise AttnError(message, text)
@@ -62,7 +70,7 @@ def compile(spec, *, backend="cuda", chip="sm_90a", half_storage=None,
     returns a Kernel. backend="cpu" JIT-compiles for the host (NumPy arrays,
     computing in f32); "cuda" emits PTX for `chip`. half_storage stores the
     spec's 16-bit tensors as "bf16" or "f16"."""
-    text, name = _read_spec(spec)
+    text, name = _read_spec(spec, "compile")
     if backend not in ("cuda", "cpu"):
         raise ValueError("backend must be 'cuda' or 'cpu'")
     options = f"backend={backend}"
@@ -78,8 +86,8 @@ def show(what=None):
     the front end traced last."""
     if isinstance(what, Kernel):
         print(what.spec)
-    elif isinstance(what, str):
-        print(_read_spec(what)[0])
+    elif what is not None:
+        print(_read_spec(what, "show")[0])
     else:
         print(last_spec[0])
 

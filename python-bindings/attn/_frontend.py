@@ -37,6 +37,13 @@ def _qkv_types(q, k, v):
         if len(info.shape) != 4:
             raise ValueError(f"{name} must be [B, H, N, D], got shape "
                              f"{info.shape}")
+        # B and N may be 0 (the result is empty too); H and D are part of
+        # the kernel and must not.
+        for dim, what in ((1, "heads H"), (3, "head dim D")):
+            if info.shape[dim] == 0:
+                raise ValueError(f"{name} has shape {tuple(info.shape)}: its "
+                                 f"{what} (dim {dim}) is 0; attn needs at "
+                                 "least 1")
         if info.dtype not in _ETYPE:
             raise TypeError(f"{name}: dtype {_tensors.dtype_name(info.dtype)}"
                             "; attn takes float32, float16 or bfloat16")
@@ -71,7 +78,33 @@ def _restore(result, like):
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _run(spec, options, inputs, show, like):
+# The front end's names of the kernel parameters it makes, for messages.
+_PARAM_NAMES = {"q": "q", "k": "k", "v": "v", "qs": "segment_ids[0]",
+                "ks": "segment_ids[1]", "g": "gate", "beta": "beta",
+                "s0": "initial_state", "w": "feature_weights"}
+
+
+def _input_names(params):
+    names = []
+    for param in params:
+        name = param[1:param.index(":")]
+        if name.startswith("captured"):
+            names.append(f"the tensor captured as {name}")
+        else:
+            names.append(_PARAM_NAMES.get(name, f"block_mask.{name}"))
+    return names
+
+
+def _refuse_grad_scalars(**values):
+    """Scalars given as 0-d tensors (learned scales, hybrid weights) are
+    compiled in as constants and would lose their gradient too."""
+    for name, value in values.items():
+        items = value if isinstance(value, (tuple, list)) else [value]
+        _tensors.refuse_grad(items, [name] * len(items))
+
+
+def _run(spec, options, inputs, params, show, like):
+    _tensors.refuse_grad(inputs, _input_names(params))
     last_spec[0] = spec
     if show:
         print(spec)
@@ -120,6 +153,7 @@ def attention(q, k, v, score_mod=None, mask_mod=None, *, mask=None,
     index become kernel arguments. `mask` names a mask of the dialect
     ("causal", "sliding_window<left = 128>", ...). Returns the output, and
     the log-sum-exp [B, Hq, Nq] (f32) with return_lse."""
+    _refuse_grad_scalars(scale=scale, sigmoid_bias=sigmoid_bias)
     infos, (qt, kt, vt), etype = _qkv_types(q, k, v)
     heads = infos[0].shape[1]
     out_t = f"tensor<?x{heads}x?x{infos[2].shape[3]}x{etype}>"
@@ -193,7 +227,7 @@ def attention(q, k, v, score_mod=None, mask_mod=None, *, mask=None,
         f"      : {qt}, {kt}, {vt} -> {', '.join(results)}\n"
         + "".join(r + "\n" for r in region_text) +
         f"  return {', '.join(names)} : {', '.join(results)}\n}}\n")
-    return _run(spec, _backend_options(infos[0]), inputs, show, q)
+    return _run(spec, _backend_options(infos[0]), inputs, params, show, q)
 
 
 def _feature_width(feature_map, key_dim, feature_weights):
@@ -204,6 +238,34 @@ def _feature_width(feature_map, key_dim, feature_weights):
     return key_dim
 
 
+def _check_shape(name, shape, expected):
+    """Raises ValueError naming `name` when `shape` is not the `expected`
+    one; `expected` is a list of (description, shape) choices."""
+    if any(tuple(shape) == tuple(e) for _, e in expected):
+        return
+    choices = " or ".join(f"{d} = {tuple(e)}" for d, e in expected)
+    raise ValueError(f"{name} has shape {tuple(shape)}; for these q, k, v it "
+                     f"must be {choices}")
+
+
+def _gate_kind(gate, gate_kind, infos):
+    """The gate's kind (the one given, else the one its rank implies) after
+    checking its shape against q's [B, H, N, Dk]: gates are per query
+    head."""
+    batch, heads, length, key_dim = infos[0].shape
+    shapes = {"per_head": ("[H]", (heads,)),
+              "per_token": ("[B, H, N]", (batch, heads, length)),
+              "per_key": ("[B, H, N, Dk]", (batch, heads, length, key_dim))}
+    if gate_kind is not None and gate_kind not in shapes:
+        raise ValueError(f"gate_kind is {gate_kind!r}; it must be "
+                         "'per_head', 'per_token' or 'per_key'")
+    shape = _tensors.describe(gate, "gate").shape
+    _check_shape("gate", shape, [shapes[gate_kind]] if gate_kind
+                 else list(shapes.values()))
+    return gate_kind or {1: "per_head", 3: "per_token",
+                         4: "per_key"}[len(shape)]
+
+
 def _linear_common(q, k, v, feature_map, gate, gate_kind, feature_weights):
     infos, (qt, kt, vt), etype = _qkv_types(q, k, v)
     params = [f"%q: {qt}", f"%k: {kt}", f"%v: {vt}"]
@@ -211,10 +273,7 @@ def _linear_common(q, k, v, feature_map, gate, gate_kind, feature_weights):
     clauses, attrs, region = [], [], ""
     if gate is not None:
         ginfo = _tensors.describe(gate, "gate")
-        kind = gate_kind or {1: "per_head", 3: "per_token",
-                             4: "per_key"}.get(len(ginfo.shape))
-        if kind is None:
-            raise ValueError("gate must be [H], [B, H, N] or [B, H, N, Dk]")
+        kind = _gate_kind(gate, gate_kind, infos)
         et = _ETYPE.get(ginfo.dtype, "f32")
         dims = {"per_head": f"{ginfo.shape[0]}",
                 "per_token": f"?x{ginfo.shape[1]}x?",
@@ -224,6 +283,16 @@ def _linear_common(q, k, v, feature_map, gate, gate_kind, feature_weights):
         inputs.append(gate)
         clauses.append(f"gate(%g : {gt})")
         attrs.append(f"gate = #attn.gate<{kind}>")
+    if feature_map == "hedgehog" or feature_weights is not None:
+        _, heads, _, key_dim = infos[0].shape
+        expected = ("feature_map='hedgehog' takes feature_weights "
+                    f"[2, H, Dk, M] = (2, {heads}, {key_dim}, M)")
+        if feature_weights is None:
+            raise ValueError(f"feature_weights is missing; {expected}")
+        shape = _tensors.describe(feature_weights, "feature_weights").shape
+        if len(shape) != 4 or tuple(shape[:3]) != (2, heads, key_dim):
+            raise ValueError(f"feature_weights has shape {tuple(shape)}; "
+                             f"{expected}")
     if callable(feature_map):
         traced = _trace.trace(feature_map, [("x", "f32")], "f32",
                               _trace.CaptureList())
@@ -257,13 +326,16 @@ def linear_attention(q, k, v, *, feature_map=None, gate=None, gate_kind=None,
     traced; `gate` is a log-space decay [H], [B, H, N] or [B, H, N, Dk].
     Returns the output, and the final state [B, H, F, Dv] with
     return_state."""
+    _refuse_grad_scalars(scale=scale, norm_eps=norm_eps)
     (infos, (qt, kt, vt), etype, params, inputs, clauses, attrs,
      region) = _linear_common(q, k, v, feature_map, gate, gate_kind,
                               feature_weights)
-    heads, key_dim = infos[0].shape[1], infos[0].shape[3]
+    batch, heads, length, key_dim = infos[0].shape
     value_dim = infos[2].shape[3]
     if beta is not None:
         binfo = _tensors.describe(beta, "beta")
+        _check_shape("beta", binfo.shape,
+                     [("[B, H, N]", (batch, heads, length))])
         bt = f"tensor<?x{binfo.shape[1]}x?x{_ETYPE.get(binfo.dtype, 'f32')}>"
         params.append(f"%beta: {bt}")
         inputs.append(beta)
@@ -273,6 +345,11 @@ def linear_attention(q, k, v, *, feature_map=None, gate=None, gate_kind=None,
     columns = value_dim + (1 if normalization == "denominator" else 0)
     state_t = f"tensor<?x{heads}x{width}x{columns}xf32>"
     if initial_state is not None:
+        _check_shape("initial_state",
+                     _tensors.describe(initial_state, "initial_state").shape,
+                     [("[B, H, F, Dv" + ("+1]" if columns > value_dim
+                                         else "]"),
+                       (batch, heads, width, columns))])
         params.append(f"%s0: {state_t}")
         inputs.append(initial_state)
         clauses.append(f"initial_state(%s0 : {state_t})")
@@ -299,7 +376,7 @@ def linear_attention(q, k, v, *, feature_map=None, gate=None, gate_kind=None,
         f"{' '.join(clauses)} {{{', '.join(attrs)}}}\n"
         f"      : {qt}, {kt}, {vt} -> {', '.join(results)}\n{region}"
         f"  return {', '.join(names)} : {', '.join(results)}\n}}\n")
-    return _run(spec, _backend_options(infos[0]), inputs, show, q)
+    return _run(spec, _backend_options(infos[0]), inputs, params, show, q)
 
 
 def hybrid(q, k, v, *, window, combine="shared_denominator", feature_map=None,
@@ -309,6 +386,8 @@ def hybrid(q, k, v, *, window, combine="shared_denominator", feature_map=None,
     """Softmax attention over the last `window` keys plus linear attention
     over the rest (combine="shared_denominator", LoLCATs) or over all keys
     (combine="weighted_sum", Liger/Based), weighted by `weights` [w0, w1]."""
+    _refuse_grad_scalars(weights=weights, scale=scale,
+                         linear_scale=linear_scale, norm_eps=norm_eps)
     (infos, (qt, kt, vt), etype, params, inputs, clauses, attrs,
      region) = _linear_common(q, k, v, feature_map, gate, gate_kind,
                               feature_weights)
@@ -335,4 +414,4 @@ def hybrid(q, k, v, *, window, combine="shared_denominator", feature_map=None,
         f"{{{', '.join(attrs)}}}\n"
         f"      : {qt}, {kt}, {vt} -> {out_t}\n{region}"
         f"  return %o : {out_t}\n}}\n")
-    return _run(spec, _backend_options(infos[0]), inputs, show, q)
+    return _run(spec, _backend_options(infos[0]), inputs, params, show, q)

@@ -129,6 +129,8 @@ class Kernel:
         missing = [n for n in self.input_names if n not in given]
         if missing:
             raise TypeError(f"missing inputs: {', '.join(missing)}")
+        _tensors.refuse_grad([given[n] for n in self.input_names],
+                             self.input_names)
         infos = {a["name"]: _tensors.describe(given[a["name"]], a["name"])
                  for a in self.inputs}
         first = infos[self.input_names[0]]
@@ -145,6 +147,7 @@ class Kernel:
         if error:
             raise ValueError(error)
         by_name = {a["name"]: s for a, s in zip(self.args, shapes)}
+        self._check_sizes(infos, by_name)
 
         outputs = self._outputs(out, first, by_name)
         for a, o in zip(self.outputs, outputs):
@@ -160,7 +163,16 @@ class Kernel:
         keep = []
         tensors = []
         for a in self.args:
-            tensor, storage = infos[a["name"]].to_c()
+            info = infos[a["name"]]
+            # The runtime copies CPU arguments before checking their
+            # strides: a broadcast view would be copied in full first.
+            if self.backend == "cpu" and not info.is_contiguous():
+                raise ValueError(
+                    f"{a['name']}: strides {tuple(info.strides)} for shape "
+                    f"{tuple(info.shape)}; the CPU backend takes contiguous "
+                    "(row-major) tensors only (np.ascontiguousarray(x) or "
+                    "x.contiguous() makes one)")
+            tensor, storage = info.to_c()
             tensors.append(tensor)
             keep.append(storage)
         stream = _tensors.current_stream(first)
@@ -168,6 +180,39 @@ class Kernel:
         if error:
             raise ValueError(error)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def _check_sizes(self, infos, by_name):
+        """Refuses, before anything is allocated, a call whose tensors
+        cannot be described to C or cannot run: outputs (and the workspace)
+        of sizes beyond int64 or beyond the 32-bit element offsets of CUDA
+        kernels, or, on the CPU backend (which copies every argument),
+        arguments beyond the machine's memory."""
+        total = 0
+        shapes = []
+        for a in self.args:
+            name = a["name"]
+            if name in infos:
+                shape, dtype = infos[name].shape, infos[name].dtype
+            else:
+                shape = by_name[name]
+                dtype = _tensors.F32 if a["role"] == "workspace" \
+                    else a["dtype"]
+            count = _tensors.check_shape(shape, dtype, name)
+            if name not in infos and self.backend == "cuda" and \
+                    count > _tensors.CUDA_MAX_ELEMENTS:
+                raise ValueError(
+                    f"{name}: shape {tuple(shape)} is {count} elements; CUDA "
+                    "kernels index with 32 bits and reach at most "
+                    f"{_tensors.CUDA_MAX_ELEMENTS} elements (split the batch)")
+            total += count * _tensors.itemsize(dtype)
+            shapes.append(f"{name} {tuple(shape)}")
+        memory = _tensors.host_memory()
+        if self.backend == "cpu" and memory and total > memory:
+            raise ValueError(
+                f"the arguments take {_tensors.format_bytes(total)}, which "
+                "the CPU backend copies, and this machine has "
+                f"{_tensors.format_bytes(memory)} of memory: "
+                + ", ".join(shapes))
 
     def _check_placement(self, infos, first):
         cuda = self.backend == "cuda"
@@ -198,4 +243,13 @@ class Kernel:
         if len(outs) != len(self.outputs):
             raise ValueError(f"out= gives {len(outs)} tensors, the kernel has "
                              f"{len(self.outputs)} outputs")
+        names = [a["name"] for a in self.outputs]
+        _tensors.refuse_grad(outs, [f"out= tensor {n}" for n in names])
+        for name, o in zip(names, outs):
+            info = _tensors.describe(o, name)
+            if info.readonly:
+                raise ValueError(
+                    f"{name}: the out= array is read-only, and attn writes "
+                    "its results into out=; pass a writeable array (or no "
+                    "out= to get new ones)")
         return outs

@@ -48,7 +48,12 @@ class Region:
         if type_ == "i1":
             return self.emit(f"arith.constant {'true' if value else 'false'}",
                              "i1")
-        return self.emit(f"arith.constant {int(value)} : {type_}", type_)
+        value = int(value)
+        # An index is 64 bits wide in every kernel attn emits.
+        if not -(1 << 63) <= value < (1 << 63):
+            raise TraceError(f"the integer {value} does not fit in a 64-bit "
+                             f"{type_}")
+        return self.emit(f"arith.constant {value} : {type_}", type_)
 
 
 def _float_literal(value):
@@ -111,8 +116,29 @@ class Sym:
             "a traced value has no Python truth value: use attn.where(c, x, "
             "y) instead of if/else, and &, |, ~ instead of and, or, not")
 
+    # float(), int(), math.* and range() would need the value now, at trace
+    # time; the kernel computes it later, for every (b, h, i, j).
+    def _no_python_number(self, kind):
+        what = {"f32": "score (f32 value)", "index": "index",
+                "i1": "comparison"}.get(self.type, "value")
+        raise TraceError(
+            f"a traced {what} cannot become a Python {kind}: it is only "
+            "known when the kernel runs. Compute on the traced value itself, "
+            "with operators and attn's functions (attn.where(c, x, y), "
+            "attn.exp, attn.tanh, attn.minimum, ...) instead of "
+            f"{kind}(), math.* or numpy")
+
+    def __float__(self):
+        self._no_python_number("float")
+
+    def __int__(self):
+        self._no_python_number("int")
+
     def __index__(self):
-        raise TraceError("a traced index cannot become a Python int")
+        self._no_python_number("int")
+
+    def __complex__(self):
+        self._no_python_number("complex")
 
     __hash__ = object.__hash__
 
@@ -150,8 +176,22 @@ class Sym:
     def __rfloordiv__(self, o):
         return self._binary(o, None, "arith.floordivsi", True)
 
-    def __mod__(self, o): return self._binary(o, "arith.remf", "arith.remsi")
-    def __rmod__(self, o): return self._binary(o, "arith.remf", "arith.remsi", True)
+    def _floor_mod(self, other, reverse):
+        # Python's % (and torch.remainder) takes the divisor's sign;
+        # arith.remsi and arith.remf take the dividend's. Where the two
+        # differ, the divisor is added, so (i - j) % w traces as written.
+        a, b = self._coerce(other)
+        if reverse:
+            a, b = b, a
+        if a.type == "i1":
+            a, b = a._as("index"), b._as("index")
+        op = "arith.remf" if a.type == "f32" else "arith.remsi"
+        r = a.region.emit(f"{op} {a.name}, {b.name} : {a.type}", a.type)
+        zero = 0.0 if a.type == "f32" else 0
+        return where((r != zero) & ((r < zero) ^ (b < zero)), r + b, r)
+
+    def __mod__(self, o): return self._floor_mod(o, False)
+    def __rmod__(self, o): return self._floor_mod(o, True)
 
     def __pow__(self, o):
         if isinstance(o, int) and 0 <= o <= 8:

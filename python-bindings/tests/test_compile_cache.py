@@ -66,3 +66,9 @@ def test_new_capture_values_need_no_recompile():
     assert after["compiles"] == before["compiles"] + 1
     assert after["memory_hits"] == before["memory_hits"] + 1
     assert not np.allclose(outs[0], outs[1])
+
+
+def test_compile_takes_a_pathlib_path():
+    import pathlib
+    kernel = attn.compile(pathlib.Path(EXAMPLE), backend="cpu")
+    assert kernel is attn.compile(EXAMPLE, backend="cpu")

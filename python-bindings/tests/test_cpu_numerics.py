@@ -114,3 +114,51 @@ def test_compiled_example_on_numpy():
     lse2 = np.empty_like(lse)
     kernel(q, k, v, out=(out2, lse2))
     assert np.array_equal(out2, out)
+
+
+def test_empty_sequences_give_empty_outputs():
+    q = rand((2, 4, 0, 16), 24)
+    k, v = rand((2, 2, 0, 16), 25), rand((2, 2, 0, 8), 26)
+    out, lse = attn.attention(q, k, v, mask="causal", return_lse=True,
+                              score_mod=lambda s, b, h, i, j: s * 0.5)
+    assert out.shape == (2, 4, 0, 8) and out.dtype == np.float32
+    assert lse.shape == (2, 4, 0)
+    out = attn.attention(q[:0], k[:0], v[:0])
+    assert out.shape == (0, 4, 0, 8)
+
+
+def test_no_keys_give_empty_rows():
+    # Every row has no kept key: output 0, lse -inf (docs/semantics.md 2.4).
+    q = rand((1, 2, 3, 16), 27)
+    k, v = rand((1, 2, 0, 16), 28), rand((1, 2, 0, 8), 29)
+    out, lse = attn.attention(q, k, v, return_lse=True)
+    assert out.shape == (1, 2, 3, 8) and np.all(out == 0.0)
+    assert np.all(np.isneginf(lse))
+
+
+def test_empty_linear_attention_keeps_the_state():
+    q = rand((1, 2, 0, 16), 30)
+    state0 = rand((1, 2, 16, 16), 31)
+    out, state = attn.linear_attention(q, q, q, initial_state=state0,
+                                       gate=rand((1, 2, 0), 32), chunk=16,
+                                       return_state=True)
+    assert out.shape == (1, 2, 0, 16)
+    assert np.array_equal(state, state0)
+
+
+def test_modulo_follows_python_on_negative_operands():
+    # Python's % takes the divisor's sign: (i - j) % 3 is 0, 1 or 2 for
+    # every i, j, and the float % of a negative score is non-negative too.
+    q, k, v = rand((1, 2, 11, 16), 21), rand((1, 2, 13, 16), 22), \
+        rand((1, 2, 13, 16), 23)
+
+    def periodic(score, b, h, q_idx, kv_idx):
+        return score % 0.75 + (q_idx - kv_idx) % 3 + (kv_idx - 20) % -4
+
+    out = attn.attention(q, k, v, score_mod=periodic)
+    ref, _ = R.attention(
+        q, k, v, scale=1 / math.sqrt(16),
+        score_mod=lambda x, b, h, i, j: np.mod(x, 0.75) + np.mod(i - j, 3)
+        + np.mod(j - 20, -4),
+        keep=lambda b, h, i, j: np.ones_like(i, dtype=bool))
+    assert rel_err(out, ref) < 1e-5

@@ -106,3 +106,23 @@ def test_show_prints_the_traced_spec(capsys):
     assert "mask_mod {" in printed
     attn.show()
     assert capsys.readouterr().out.strip() == attn.last_spec[0].strip()
+
+
+def test_float_of_a_traced_score_says_how_to_write_it():
+    import math
+    with pytest.raises(_trace.TraceError, match=r"a traced score \(f32 value\)"
+                       r" cannot become a Python float.*attn.where"):
+        trace_score(lambda s, b, h, i, j: s + float(s))
+    with pytest.raises(_trace.TraceError,
+                       match="traced score .* Python float"):
+        trace_score(lambda s, b, h, i, j: math.tanh(s))
+    with pytest.raises(_trace.TraceError, match="a traced index cannot become "
+                       "a Python int"):
+        trace_score(lambda s, b, h, i, j: s + int(i))
+
+
+def test_index_constants_must_fit_in_64_bits():
+    t = np.zeros(4, np.float32)
+    with pytest.raises(_trace.TraceError, match="the integer "
+                       "9223372036854775808 does not fit in a 64-bit index"):
+        trace_score(lambda s, b, h, i, j: s + attn.capture(t)[i + 2**63])
