@@ -20,6 +20,7 @@
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/Pipelines.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/ParseSpec.h"
 #include "attn/Runtime/KernelShapes.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -226,7 +227,7 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*specBuffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSpec(sourceMgr, &context);
   if (!module)
     return fail("cannot parse or verify " + specPath);
   if (!llvm::StringRef(chip.getValue()).starts_with("sm_"))
