@@ -15,6 +15,7 @@
 #include "attn/Conversion/KernelEmitter.h"
 #include "attn/Conversion/Pipelines.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/ParseSpec.h"
 #include "attn/Runtime/CPUExecutor.h"
 #include "attn/Runtime/CudaDriver.h"
 #include "attn/Runtime/CudaExecutor.h"
@@ -28,6 +29,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cstdlib>
@@ -147,7 +149,7 @@ static OwningOpRef<ModuleOp> parseSpec(MLIRContext &context,
       llvm::SMLoc());
   llvm::raw_string_ostream os(messages);
   SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
-  return parseSourceFile<ModuleOp>(sourceMgr, &context);
+  return parseSpec(sourceMgr, &context);
 }
 
 namespace {
@@ -351,9 +353,18 @@ resolveShapes(const AttnKernel &kernel, const ProblemSizes &sizes) {
                                       callerSignature(kernel.signature), sizes);
   if (!shapes)
     return shapes.takeError();
-  if (kernel.signature.args.size() > shapes->size())
-    shapes->push_back({sizes.batch.value_or(0), getHeadShape(kernel.spec).heads,
-                       kernel.gpu.launch.workspaceWords});
+  if (kernel.signature.args.size() > shapes->size()) {
+    SmallVector<int64_t> workspace = {sizes.batch.value_or(0),
+                                      getHeadShape(kernel.spec).heads,
+                                      kernel.gpu.launch.workspaceWords};
+    // The caller allocates it from this shape.
+    if (llvm::Expected<int64_t> bytes =
+            getSizeInBytes(ElementType::F32, workspace);
+        !bytes)
+      return llvm::createStringError("workspace: " +
+                                     llvm::toString(bytes.takeError()));
+    shapes->push_back(std::move(workspace));
+  }
   return shapes;
 }
 
@@ -370,18 +381,33 @@ extern "C" char *attnKernelResolveShapes(const AttnKernel *kernel,
     return nullptr;
   }
   ProblemSizes sizes;
-  if (auto b = object->getInteger("B"))
-    sizes.batch = *b;
-  if (auto nq = object->getInteger("Nq"))
-    sizes.numQueries = *nq;
-  if (auto nk = object->getInteger("Nk"))
-    sizes.numKeys = *nk;
+  for (auto [key, size] :
+       {std::pair{"B", &sizes.batch}, std::pair{"Nq", &sizes.numQueries},
+        std::pair{"Nk", &sizes.numKeys}}) {
+    const llvm::json::Value *value = object->get(key);
+    if (!value || value->kind() == llvm::json::Value::Null)
+      continue;
+    // getAsInteger refuses fractions and integers beyond int64_t.
+    std::optional<int64_t> integer = value->getAsInteger();
+    if (!integer) {
+      setError(error, "sizes: " + std::string(key) +
+                          " must be an integer that fits in 64 bits");
+      return nullptr;
+    }
+    *size = *integer;
+  }
   if (const llvm::json::Object *named = object->getObject("shapes"))
     for (const auto &[name, value] : *named) {
       SmallVector<int64_t> shape;
-      if (const llvm::json::Array *dims = value.getAsArray())
-        for (const llvm::json::Value &dim : *dims)
-          shape.push_back(dim.getAsInteger().value_or(-1));
+      const llvm::json::Array *dims = value.getAsArray();
+      for (const llvm::json::Value &dim : dims ? *dims : llvm::json::Array())
+        if (std::optional<int64_t> size = dim.getAsInteger())
+          shape.push_back(*size);
+      if (!dims || shape.size() != dims->size()) {
+        setError(error, "sizes: shapes." + name.str() +
+                            " must be a list of integers that fit in 64 bits");
+        return nullptr;
+      }
       sizes.argumentShapes[name.str()] = shape;
     }
   auto shapes = resolveShapes(*kernel, sizes);
@@ -419,6 +445,22 @@ static ProblemSizes sizesOf(const KernelSignature &signature,
 
 static llvm::Error runCPU(AttnKernel &kernel, llvm::ArrayRef<AttnTensor> args,
                           llvm::ArrayRef<SmallVector<int64_t>> expected) {
+  // The kernel runs on copies of the arguments: refuse what this machine
+  // cannot hold before copying any (each byte count is known to fit).
+  int64_t totalBytes = 0;
+  for (auto [arg, shape] : llvm::zip(kernel.signature.args, expected)) {
+    auto bytes =
+        getSizeInBytes(*toElementType(arg.type.getElementType()), shape);
+    if (!bytes)
+      return llvm::createStringError(arg.name + ": " +
+                                     llvm::toString(bytes.takeError()));
+    if (llvm::AddOverflow(totalBytes, *bytes, totalBytes))
+      return llvm::createStringError("the arguments together need more bytes "
+                                     "than a 64-bit count holds");
+  }
+  if (llvm::Error error = checkHostMemory(
+          totalBytes, "copying the arguments for the CPU kernel"))
+    return error;
   SmallVector<HostTensor> host;
   for (auto [arg, tensor, shape] :
        llvm::zip(kernel.signature.args, args, expected)) {
@@ -432,7 +474,11 @@ static llvm::Error runCPU(AttnKernel &kernel, llvm::ArrayRef<AttnTensor> args,
       return llvm::createStringError(
           arg.name + ": shape is " + formatShape(given) +
           ", the kernel needs " + formatShape(shape));
-    HostTensor copy(*type, shape);
+    auto created = HostTensor::create(*type, shape);
+    if (!created)
+      return llvm::createStringError(arg.name + ": " +
+                                     llvm::toString(created.takeError()));
+    HostTensor copy = std::move(*created);
     llvm::SmallVector<int64_t> strides = copy.getStrides();
     for (int64_t d = 0; d < tensor.rank; ++d)
       if (shape[d] > 1 && tensor.strides[d] != strides[d])

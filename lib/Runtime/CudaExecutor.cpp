@@ -89,6 +89,27 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
   if (args.empty() || args[0].getRank() != 4)
     return llvm::createStringError("the first argument must be the query "
                                    "[B, H, Nq, D]");
+  // Everything that can be refused from the shapes alone is, before the
+  // kernel is loaded or any device memory allocated: the grid's limits,
+  // the 32-bit element offsets, and the workspace's size.
+  int64_t batch = args[0].getShape()[0], numQueries = args[0].getShape()[2];
+  auto geometry = computeGrid(kernel.launch, batch, numQueries);
+  if (!geometry)
+    return geometry.takeError();
+  for (auto [index, spec] : llvm::enumerate(kernel.args))
+    if (llvm::Error error =
+            checkElementOffsets(spec.name, args[index].getShape()))
+      return std::move(error);
+  llvm::SmallVector<int64_t> workspaceShape = {batch, kernel.launch.heads,
+                                               kernel.workspaceWords};
+  std::optional<int64_t> workspaceBytes;
+  if (kernel.workspaceWords > 0) {
+    if (llvm::Error error = checkElementOffsets("workspace", workspaceShape))
+      return std::move(error);
+    workspaceBytes =
+        llvm::cantFail(getSizeInBytes(ElementType::F32, workspaceShape));
+  }
+
   auto function = cache->lookupOrLoad(
       key, [&]() -> llvm::Expected<std::string> { return ptx.str(); });
   if (!function)
@@ -128,18 +149,17 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
     shapes.push_back(view.shape);
   }
 
-  int64_t batch = args[0].getShape()[0], numQueries = args[0].getShape()[2];
-  if (kernel.workspaceWords > 0) {
-    int64_t heads = kernel.launch.heads, words = kernel.workspaceWords;
-    auto pointer = buffers.allocate(static_cast<size_t>(batch * heads * words) *
-                                    sizeof(float));
+  if (workspaceBytes) {
+    auto pointer = buffers.allocate(static_cast<size_t>(*workspaceBytes));
     if (!pointer)
       return pointer.takeError();
     DeviceTensor workspace;
     workspace.pointer = *pointer;
     workspace.type = ElementType::F32;
-    workspace.shape = {batch, heads, words};
-    workspace.strides = {heads * words, words, 1};
+    workspace.shape = workspaceShape;
+    // Below kMaxElementOffset, checked above.
+    workspace.strides = {workspaceShape[1] * workspaceShape[2],
+                         workspaceShape[2], 1};
     workspace.device = *device;
     deviceArgs.push_back(workspace);
     shapes.push_back(workspace.shape);
@@ -150,9 +170,6 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
     specs.push_back(spec);
   }
 
-  auto geometry = computeGrid(kernel.launch, batch, numQueries);
-  if (!geometry)
-    return geometry.takeError();
   double totalMs = 0;
   for (int run = 0; run < std::max(repeats, 1); ++run) {
     auto start = std::chrono::steady_clock::now();

@@ -17,6 +17,7 @@
 #include "llvm/Support/EndianStream.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SwapByteOrder.h"
@@ -25,10 +26,14 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <limits>
-#include <new>
 #include <vector>
+#if __has_include(<unistd.h>)
+#include <unistd.h>
+#endif
 
 using namespace mlir::attn::runtime;
 
@@ -206,26 +211,123 @@ template <typename T> static void store(uint8_t *data, int64_t index, T value) {
 //===----------------------------------------------------------------------===//
 
 void HostTensor::AlignedDeleter::operator()(uint8_t *pointer) const {
-  ::operator delete(pointer, std::align_val_t(kAlignment));
+  std::free(pointer);
 }
 
 /// Allocates zeroed, 64-byte aligned storage of at least `bytes` bytes (and
-/// at least one alignment unit, so the pointer is never null).
+/// at least one alignment unit, so the pointer is never null); null when the
+/// allocation fails. std::aligned_alloc, unlike operator new, neither throws
+/// nor calls the new-handler LLVM installs, which aborts with "out of
+/// memory".
 static uint8_t *allocateStorage(size_t bytes) {
+  if (bytes > std::numeric_limits<size_t>::max() - kAlignment)
+    return nullptr;
   size_t padded = llvm::alignTo(std::max<size_t>(bytes, 1), kAlignment);
-  auto *data = static_cast<uint8_t *>(
-      ::operator new(padded, std::align_val_t(kAlignment)));
-  std::memset(data, 0, padded);
+  auto *data = static_cast<uint8_t *>(std::aligned_alloc(kAlignment, padded));
+  if (data)
+    std::memset(data, 0, padded);
   return data;
 }
 
-HostTensor::HostTensor(ElementType type, llvm::ArrayRef<int64_t> shape)
-    : elementType(type), shape(shape.begin(), shape.end()), numElements(1) {
-  for (int64_t size : shape) {
-    assert(size >= 0 && "negative dimension");
-    numElements *= size;
+llvm::Expected<int64_t>
+mlir::attn::runtime::getNumElements(llvm::ArrayRef<int64_t> shape) {
+  for (auto [dim, size] : llvm::enumerate(shape))
+    if (size < 0)
+      return llvm::createStringError("shape " + formatShape(shape) +
+                                     " has negative size " + llvm::Twine(size) +
+                                     " in dim " + llvm::Twine(dim));
+  // A zero dimension empties the tensor, whatever the others hold.
+  if (llvm::is_contained(shape, 0))
+    return 0;
+  int64_t count = 1;
+  for (int64_t size : shape)
+    if (llvm::MulOverflow(count, size, count))
+      return llvm::createStringError(
+          "shape " + formatShape(shape) +
+          " has more elements than a 64-bit count holds");
+  return count;
+}
+
+llvm::Expected<int64_t>
+mlir::attn::runtime::getSizeInBytes(ElementType type,
+                                    llvm::ArrayRef<int64_t> shape) {
+  llvm::Expected<int64_t> count = getNumElements(shape);
+  if (!count)
+    return count.takeError();
+  int64_t bytes;
+  if (llvm::MulOverflow(*count, static_cast<int64_t>(getByteWidth(type)),
+                        bytes))
+    return llvm::createStringError(
+        "shape " + formatShape(shape) + " of " + stringify(type) + " has " +
+        llvm::Twine(*count) +
+        " elements, more bytes than a 64-bit count holds");
+  return bytes;
+}
+
+std::optional<uint64_t> mlir::attn::runtime::getPhysicalMemorySize() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long pageSize = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && pageSize > 0)
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize);
+#endif
+  return std::nullopt;
+}
+
+std::string mlir::attn::runtime::formatBytes(uint64_t bytes) {
+  static constexpr const char *kUnits[] = {"bytes", "KiB", "MiB", "GiB",
+                                           "TiB",   "PiB", "EiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit + 1 < static_cast<int>(std::size(kUnits))) {
+    value /= 1024;
+    ++unit;
   }
-  storage.reset(allocateStorage(getSizeInBytes()));
+  if (unit == 0)
+    return std::to_string(bytes) + " bytes";
+  return llvm::formatv("{0:f1} {1} ({2} bytes)", value, kUnits[unit], bytes)
+      .str();
+}
+
+llvm::Error mlir::attn::runtime::checkHostMemory(uint64_t bytes,
+                                                 const llvm::Twine &what) {
+  std::optional<uint64_t> physical = getPhysicalMemorySize();
+  if (!physical || bytes <= *physical)
+    return llvm::Error::success();
+  return llvm::createStringError(what + " needs " + formatBytes(bytes) +
+                                 " of host memory, more than this machine's " +
+                                 formatBytes(*physical));
+}
+
+llvm::Expected<HostTensor> HostTensor::create(ElementType type,
+                                              llvm::ArrayRef<int64_t> shape) {
+  llvm::Expected<int64_t> bytes =
+      mlir::attn::runtime::getSizeInBytes(type, shape);
+  if (!bytes)
+    return bytes.takeError();
+  std::string what = "a tensor of shape " + formatShape(shape) + " of " +
+                     stringify(type).str();
+  if (llvm::Error error = checkHostMemory(*bytes, what))
+    return std::move(error);
+  uint8_t *data = allocateStorage(static_cast<size_t>(*bytes));
+  if (!data)
+    return llvm::createStringError("out of host memory allocating " +
+                                   formatBytes(*bytes) + " for " + what);
+  HostTensor tensor;
+  tensor.elementType = type;
+  tensor.shape.assign(shape.begin(), shape.end());
+  tensor.numElements =
+      llvm::cantFail(mlir::attn::runtime::getNumElements(shape));
+  tensor.storage.reset(data);
+  return tensor;
+}
+
+HostTensor::HostTensor(ElementType type, llvm::ArrayRef<int64_t> shape) {
+  llvm::Expected<HostTensor> tensor = create(type, shape);
+  if (!tensor)
+    llvm::report_fatal_error(llvm::Twine(llvm::toString(tensor.takeError())),
+                             /*gen_crash_diag=*/false);
+  *this = std::move(*tensor);
 }
 
 HostTensor::HostTensor(const HostTensor &other)
@@ -234,6 +336,11 @@ HostTensor::HostTensor(const HostTensor &other)
   if (!other.storage)
     return;
   storage.reset(allocateStorage(getSizeInBytes()));
+  if (!storage)
+    llvm::report_fatal_error("out of host memory copying a tensor of shape " +
+                                 llvm::Twine(formatShape(shape)) + " (" +
+                                 formatBytes(getSizeInBytes()) + ")",
+                             /*gen_crash_diag=*/false);
   std::memcpy(storage.get(), other.storage.get(), getSizeInBytes());
 }
 
@@ -541,18 +648,22 @@ llvm::Expected<HostTensor> mlir::attn::runtime::readNpy(llvm::StringRef path) {
     return fileError(path, "not a .npy file (bad magic)");
   if (contents.size() < kNpyMagicSize + 2)
     return fileError(path, "truncated header");
-  auto major = static_cast<uint8_t>(contents[kNpyMagicSize]);
-  auto minor = static_cast<uint8_t>(contents[kNpyMagicSize + 1]);
-  if ((major != 1 && major != 2) || minor != 0)
-    return fileError(path, "unsupported .npy format version " +
-                               llvm::Twine(major) + "." + llvm::Twine(minor) +
-                               " (expected 1.0 or 2.0)");
+  unsigned major = static_cast<uint8_t>(contents[kNpyMagicSize]);
+  unsigned minor = static_cast<uint8_t>(contents[kNpyMagicSize + 1]);
+  // 3.0 is 2.0 with a UTF-8 header; the keys and values this reader accepts
+  // are ASCII either way.
+  if (major < 1 || major > 3 || minor != 0)
+    return fileError(path, ".npy format version " + llvm::Twine(major) + "." +
+                               llvm::Twine(minor) +
+                               " is not supported (1.0, 2.0 and 3.0 are)");
 
-  // Version 1.0 stores the header length in 2 bytes, version 2.0 in 4.
+  // Version 1.0 stores the header length in 2 bytes, versions 2.0 and 3.0
+  // in 4.
   size_t lengthSize = major == 1 ? 2 : 4;
   size_t prefixSize = kNpyMagicSize + 2 + lengthSize;
   if (contents.size() < prefixSize)
-    return fileError(path, "truncated header");
+    return fileError(path, "truncated header: the file ends within its " +
+                               llvm::Twine(prefixSize) + "-byte prefix");
   const char *lengthBytes = contents.data() + kNpyMagicSize + 2;
   size_t headerSize =
       major == 1
@@ -579,14 +690,13 @@ llvm::Expected<HostTensor> mlir::attn::runtime::readNpy(llvm::StringRef path) {
     return fileError(path, "Fortran-order arrays are not supported; save a "
                            "C-contiguous array (np.ascontiguousarray)");
 
-  // Sizes are non-negative, so a product that does not overflow int64_t
-  // fits.
-  int64_t dataSize = static_cast<int64_t>(getByteWidth(*type));
+  // The parser admits only non-negative dimensions; the product is checked.
   size_t width = getByteWidth(*type);
-  for (int64_t size : header->shape)
-    if (llvm::MulOverflow(dataSize, size, dataSize))
-      return fileError(path, "shape " + formatShape(header->shape) +
-                                 " has too many elements");
+  llvm::Expected<int64_t> dataSizeOrError =
+      getSizeInBytes(*type, header->shape);
+  if (!dataSizeOrError)
+    return fileError(path, llvm::toString(dataSizeOrError.takeError()));
+  int64_t dataSize = *dataSizeOrError;
 
   size_t dataOffset = prefixSize + headerSize;
   auto available = static_cast<int64_t>(contents.size() - dataOffset);
@@ -601,7 +711,13 @@ llvm::Expected<HostTensor> mlir::attn::runtime::readNpy(llvm::StringRef path) {
                                formatShape(header->shape) + " of '" +
                                header->descr + "'");
 
-  HostTensor tensor(*type, header->shape);
+  // The file holds every byte, so this cannot ask for more than the file's
+  // size; it may still fail on a machine short of memory.
+  llvm::Expected<HostTensor> tensorOrError =
+      HostTensor::create(*type, header->shape);
+  if (!tensorOrError)
+    return fileError(path, llvm::toString(tensorOrError.takeError()));
+  HostTensor tensor = std::move(*tensorOrError);
   auto *data = static_cast<uint8_t *>(tensor.getData());
   std::memcpy(data, contents.data() + dataOffset, dataSize);
   if (llvm::sys::IsBigEndianHost)
@@ -773,6 +889,7 @@ mlir::attn::runtime::compare(const HostTensor &actual,
       result.maxReferenceMagnitude =
           std::max(result.maxReferenceMagnitude, std::abs(r));
     if (std::isfinite(a) && std::isfinite(r)) {
+      ++result.comparedFinite;
       double error = std::abs(a - r);
       if (result.worstIndex < 0 || error > result.maxAbsError) {
         result.maxAbsError = error;
@@ -781,12 +898,17 @@ mlir::attn::runtime::compare(const HostTensor &actual,
       continue;
     }
     // Two NaNs match, as do two infinities of one sign.
-    bool bothNaN = std::isnan(a) && std::isnan(r);
-    if (!bothNaN && a != r)
-      ++result.mismatchedNonFinite;
+    if (std::isnan(a) && std::isnan(r)) {
+      ++result.matchedNaN;
+      continue;
+    }
+    if (a != r && result.mismatchedNonFinite++ == 0)
+      result.firstMismatch = i;
   }
   if (result.mismatchedNonFinite)
     result.maxRelError = std::numeric_limits<double>::infinity();
+  else if (result.matchedNaN && !result.comparedFinite)
+    result.maxRelError = std::numeric_limits<double>::quiet_NaN();
   else
     result.maxRelError =
         result.maxAbsError / std::max(result.maxReferenceMagnitude,
@@ -800,4 +922,15 @@ std::string mlir::attn::runtime::formatShape(llvm::ArrayRef<int64_t> shape) {
   llvm::interleaveComma(shape, os);
   os << "]";
   return text;
+}
+
+std::string mlir::attn::runtime::formatPosition(llvm::ArrayRef<int64_t> shape,
+                                                int64_t linearIndex) {
+  llvm::SmallVector<int64_t> position(shape.size());
+  for (int64_t dim = static_cast<int64_t>(shape.size()) - 1; dim >= 0; --dim) {
+    int64_t size = std::max<int64_t>(shape[dim], 1);
+    position[dim] = linearIndex % size;
+    linearIndex /= size;
+  }
+  return formatShape(position);
 }

@@ -85,6 +85,20 @@ static bool hasSharedElements(llvm::ArrayRef<int64_t> shape,
   return false;
 }
 
+llvm::Error
+mlir::attn::runtime::checkElementOffsets(llvm::StringRef name,
+                                         llvm::ArrayRef<int64_t> shape) {
+  llvm::Expected<int64_t> count = getNumElements(shape);
+  if (!count)
+    return fail(name + ": " + llvm::toString(count.takeError()));
+  if (*count - 1 > kMaxElementOffset)
+    return fail(name + ": shape " + formatShape(shape) + " has " +
+                llvm::Twine(*count) +
+                " elements; kernels index with 32 bits and reach at most " +
+                llvm::Twine(kMaxElementOffset) + " elements (split the batch)");
+  return llvm::Error::success();
+}
+
 llvm::Error mlir::attn::runtime::checkArguments(
     llvm::ArrayRef<ArgumentSpec> specs,
     llvm::ArrayRef<llvm::SmallVector<int64_t>> expectedShapes,
@@ -121,6 +135,13 @@ llvm::Error mlir::attn::runtime::checkArguments(
         llvm::ArrayRef<int64_t>(expected))
       return argError("shape is " + formatShape(tensor.shape) +
                       ", the kernel needs " + formatShape(expected));
+    // Expected shapes come from resolveArgumentShapes, which refuses
+    // negative sizes, but this is public API: the reach below needs them
+    // non-negative.
+    for (auto [dim, size] : llvm::enumerate(tensor.shape))
+      if (size < 0)
+        return argError("size " + llvm::Twine(size) + " of dimension " +
+                        llvm::Twine(dim) + " is negative");
     for (auto [dim, stride] : llvm::enumerate(tensor.strides))
       if (stride < 0)
         return argError("stride " + llvm::Twine(stride) + " of dimension " +

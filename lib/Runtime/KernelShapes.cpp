@@ -3,13 +3,21 @@
 /// \file
 /// Every dynamic dimension of a kernel argument is the batch, the query
 /// length or the key length, by the argument's role and the dimension's
-/// position; captured tensors get theirs from the shapes given by name.
+/// position; captured tensors get theirs from the shapes given by name, or
+/// from the problem sizes that index them. Where a region reads a captured
+/// tensor with `tensor.extract` at one of its own block arguments b, h, i or
+/// j, that dimension must hold B, Hq, Nq or Nk entries: a shorter one would
+/// be read out of bounds (or clamped, which silently changes the result).
+/// Every resolved shape is checked to have an element and byte count that
+/// fits in 64 bits, so no caller allocates from a wrapped size.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Runtime/KernelShapes.h"
 #include "attn/Runtime/HostTensor.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -76,6 +84,122 @@ static const char *describe(Symbol symbol) {
   llvm_unreachable("unknown symbol");
 }
 
+namespace {
+/// A block argument of a region that indexes the problem: b, h, i or j.
+enum class RegionIndex { Batch, Head, Query, Key };
+
+/// What the regions of an attention op read of one captured tensor.
+struct CaptureReads {
+  /// Some region reads an element (tensor.extract), not only its sizes.
+  bool isRead = false;
+  /// For each dimension, the region indices that index it directly.
+  SmallVector<SmallVector<RegionIndex, 2>> indexedBy;
+};
+} // namespace
+
+/// Returns what the regions of `spec` read of each captured tensor, in
+/// capture order; empty for ops without captures.
+static SmallVector<CaptureReads> analyzeCaptureReads(Operation *spec) {
+  auto attention = dyn_cast<AttentionOp>(spec);
+  if (!attention)
+    return {};
+  unsigned numCaptures = attention.getCaptures().size();
+  SmallVector<CaptureReads> reads(numCaptures);
+  for (auto [index, capture] : llvm::enumerate(attention.getCaptures()))
+    reads[index].indexedBy.resize(
+        cast<ShapedType>(capture.getType()).getRank());
+
+  // Where b, h, i and j sit among each region's block arguments
+  // (dialects/Attn/AttnOps.td): score_mod (s, b, h, i, j, captures...),
+  // mask_mod (b, h, i, j, captures...), l1_map (s, captures...).
+  std::pair<Region *, std::optional<unsigned>> regions[] = {
+      {&attention.getScoreMod(), 1u},
+      {&attention.getMaskMod(), 0u},
+      {&attention.getL1Map(), std::nullopt}};
+  for (auto &[region, firstIndexRef] : regions) {
+    // A copy: lambdas cannot capture structured bindings in C++17.
+    std::optional<unsigned> firstIndex = firstIndexRef;
+    if (region->empty())
+      continue;
+    Block &block = region->front();
+    if (block.getNumArguments() < numCaptures)
+      continue;
+    unsigned firstCapture = block.getNumArguments() - numCaptures;
+    auto regionIndexOf = [&](Value value) -> std::optional<RegionIndex> {
+      auto arg = dyn_cast<BlockArgument>(value);
+      if (!firstIndex || !arg || arg.getOwner() != &block ||
+          arg.getArgNumber() < *firstIndex ||
+          arg.getArgNumber() >= *firstIndex + 4 ||
+          arg.getArgNumber() >= firstCapture)
+        return std::nullopt;
+      return static_cast<RegionIndex>(arg.getArgNumber() - *firstIndex);
+    };
+    // Captured tensors are read at the region's top level only
+    // (checkInlinable), but a walk costs nothing and misses nothing.
+    region->walk([&](tensor::ExtractOp extract) {
+      auto arg = dyn_cast<BlockArgument>(extract.getTensor());
+      if (!arg || arg.getOwner() != &block || arg.getArgNumber() < firstCapture)
+        return;
+      CaptureReads &read = reads[arg.getArgNumber() - firstCapture];
+      read.isRead = true;
+      for (auto [dim, index] : llvm::enumerate(extract.getIndices()))
+        if (std::optional<RegionIndex> regionIndex = regionIndexOf(index))
+          if (dim < read.indexedBy.size() &&
+              !llvm::is_contained(read.indexedBy[dim], *regionIndex))
+            read.indexedBy[dim].push_back(*regionIndex);
+    });
+  }
+  return reads;
+}
+
+static const char *describe(RegionIndex index) {
+  switch (index) {
+  case RegionIndex::Batch:
+    return "the batch index b";
+  case RegionIndex::Head:
+    return "the head index h";
+  case RegionIndex::Query:
+    return "the query index i";
+  case RegionIndex::Key:
+    return "the key index j";
+  }
+  llvm_unreachable("unknown region index");
+}
+
+static const char *sizeName(RegionIndex index) {
+  switch (index) {
+  case RegionIndex::Batch:
+    return "B";
+  case RegionIndex::Head:
+    return "Hq";
+  case RegionIndex::Query:
+    return "Nq";
+  case RegionIndex::Key:
+    return "Nk";
+  }
+  llvm_unreachable("unknown region index");
+}
+
+/// The sequence length a neighborhood mask of `spec` fixes: the product of
+/// its grid. std::nullopt when there is none (or it overflows, which the
+/// shape checks then report).
+std::optional<int64_t>
+mlir::attn::runtime::getMaskSequenceLength(Operation *spec) {
+  auto attention = dyn_cast_or_null<AttentionOp>(spec);
+  if (!attention || !attention.getMaskAttr())
+    return std::nullopt;
+  std::optional<int64_t> length;
+  attention.getMaskAttr().walk([&](NeighborhoodAttr neighborhood) {
+    std::optional<int64_t> tokens = 1;
+    for (int64_t extent : neighborhood.getGrid())
+      if (tokens)
+        tokens = llvm::checkedMul<int64_t>(*tokens, extent);
+    if (tokens && !length)
+      length = tokens;
+  });
+  return length;
+}
+
 llvm::Expected<SmallVector<SmallVector<int64_t>>>
 mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
                                            const KernelSignature &signature,
@@ -128,6 +252,9 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
                                  arg.name, given->second.size(),
                                  arg.type.getShape().size()));
     for (auto [dim, size] : llvm::enumerate(given->second)) {
+      if (size < 0)
+        return error(llvm::formatv("{0} has negative size {1} in dim {2}",
+                                   arg.name, size, dim));
       Symbol symbol = symbolOf(arg.role, arg.type.getRank(), dim);
       if (symbol == Symbol::None)
         continue;
@@ -139,6 +266,19 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
                                    *value));
       value = size;
     }
+  }
+
+  // A neighborhood grid fixes the sequence length (the mask check below
+  // refuses any other).
+  if (std::optional<int64_t> length = getMaskSequenceLength(spec))
+    for (Symbol symbol : {Symbol::Queries, Symbol::Keys})
+      if (!values[static_cast<int>(symbol)])
+        values[static_cast<int>(symbol)] = *length;
+  for (Symbol symbol : {Symbol::Batch, Symbol::Queries, Symbol::Keys}) {
+    std::optional<int64_t> value = values[static_cast<int>(symbol)];
+    if (value && *value < 0)
+      return error(llvm::formatv("the {0} must be non-negative, got {1}",
+                                 describe(symbol), *value));
   }
 
   std::optional<int64_t> &queryBlocks =
@@ -153,11 +293,62 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
     queryBlocks = expected;
   }
 
+  // The size a region index ranges over, once the problem sizes are known.
+  std::optional<int64_t> numQueryHeads;
+  if (auto attention = dyn_cast<AttentionOp>(spec))
+    numQueryHeads = attention.getQuery().getType().getDimSize(1);
+  auto extentOf = [&](RegionIndex index) -> std::optional<int64_t> {
+    switch (index) {
+    case RegionIndex::Batch:
+      return values[static_cast<int>(Symbol::Batch)];
+    case RegionIndex::Head:
+      return numQueryHeads;
+    case RegionIndex::Query:
+      return values[static_cast<int>(Symbol::Queries)];
+    case RegionIndex::Key:
+      return values[static_cast<int>(Symbol::Keys)];
+    }
+    llvm_unreachable("unknown region index");
+  };
+  SmallVector<CaptureReads> captureReads = analyzeCaptureReads(spec);
+  unsigned captureIndex = 0;
+  // The regions run once per (b, h, i, j): not at all for an empty problem,
+  // which may then leave a captured tensor empty.
+  bool regionsRun =
+      llvm::all_of(std::initializer_list<Symbol>{Symbol::Batch, Symbol::Queries,
+                                                 Symbol::Keys},
+                   [&](Symbol symbol) {
+                     std::optional<int64_t> value =
+                         values[static_cast<int>(symbol)];
+                     return !value || *value > 0;
+                   });
+
   SmallVector<SmallVector<int64_t>> shapes;
   for (const KernelArg &arg : signature.args) {
     SmallVector<int64_t> shape(arg.type.getShape());
     auto given = sizes.argumentShapes.find(arg.name);
+    const CaptureReads *reads = nullptr;
+    if (arg.role == KernelArgRole::Capture &&
+        captureIndex < captureReads.size())
+      reads = &captureReads[captureIndex++];
     for (auto [dim, size] : llvm::enumerate(shape)) {
+      // The largest extent among the region indices that index this
+      // dimension of a captured tensor directly.
+      std::optional<std::pair<int64_t, RegionIndex>> needed;
+      if (reads && dim < reads->indexedBy.size())
+        for (RegionIndex index : reads->indexedBy[dim])
+          if (std::optional<int64_t> extent = extentOf(index))
+            if (!needed || *extent > needed->first)
+              needed = {*extent, index};
+      auto checkNeeded = [&, dim = dim, &size = size]() -> llvm::Error {
+        if (!needed || size >= needed->first)
+          return llvm::Error::success();
+        return error(llvm::formatv(
+            "{0} dim {1} is indexed by {2}, so it needs at least {3} = {4} "
+            "entries, got {5}",
+            arg.name, dim, describe(needed->second), sizeName(needed->second),
+            needed->first, size));
+      };
       Symbol symbol = symbolOf(arg.role, arg.type.getRank(), dim);
       if (symbol != Symbol::None) {
         std::optional<int64_t> value = values[static_cast<int>(symbol)];
@@ -177,8 +368,18 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
                                      "needs {3}",
                                      arg.name, actual, dim, size));
         size = actual;
+        if (llvm::Error failure = checkNeeded())
+          return std::move(failure);
         continue;
       }
+      // A captured tensor indexed by b, h, i or j holds that many entries
+      // unless its shape is given.
+      if (ShapedType::isDynamic(size) && needed) {
+        size = needed->first;
+        continue;
+      }
+      if (llvm::Error failure = checkNeeded())
+        return std::move(failure);
       bool isList = arg.role == KernelArgRole::KvIndices ||
                     arg.role == KernelArgRole::FullKvIndices;
       if (ShapedType::isDynamic(size) && isList && blockSize &&
@@ -191,6 +392,23 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
         return error(llvm::formatv("dim {0} of {1} is dynamic; give its shape",
                                    dim, arg.name));
     }
+    if (reads && reads->isRead && regionsRun && llvm::is_contained(shape, 0))
+      return error(llvm::formatv("{0} has shape {1} with no elements, but a "
+                                 "region of the spec reads it with "
+                                 "tensor.extract",
+                                 arg.name, formatShape(shape)));
+    // Callers allocate and index from these shapes: a count that wraps
+    // would allocate too little, or nothing.
+    std::optional<ElementType> type = toElementType(arg.type.getElementType());
+    std::optional<int64_t> bytes =
+        static_cast<int64_t>(type ? getByteWidth(*type) : 8);
+    for (int64_t size : shape)
+      if (bytes)
+        bytes = llvm::checkedMul<int64_t>(*bytes, size);
+    if (!bytes && !llvm::is_contained(shape, 0))
+      return error(llvm::formatv("{0} would have shape {1}: more elements "
+                                 "than a 64-bit byte count holds",
+                                 arg.name, formatShape(shape)));
     shapes.push_back(std::move(shape));
   }
 

@@ -262,6 +262,31 @@ TEST_F(CheckArgumentsTest, ElementOffsetsBeyondThirtyTwoBits) {
   EXPECT_EQ(check(), "success");
 }
 
+TEST_F(CheckArgumentsTest, NegativeSize) {
+  // The expected shapes come from the caller too: a negative size would
+  // make the reach below negative.
+  shapes[3] = {-16};
+  arg("capture0").shape = {-16};
+  EXPECT_EQ(check(), "capture0: size -16 of dimension 0 is negative");
+}
+
+TEST(CheckElementOffsetsTest, DenseShapes) {
+  EXPECT_FALSE(static_cast<bool>(checkElementOffsets("query", {2, 4, 0, 64})));
+  EXPECT_FALSE(static_cast<bool>(
+      checkElementOffsets("query", {1, 1, int64_t(1) << 25, 64})));
+  EXPECT_EQ(messageOf(checkElementOffsets("query",
+                                          {1, 1, (int64_t(1) << 25) + 1, 64})),
+            "query: shape [1, 1, 33554433, 64] has 2147483712 elements; "
+            "kernels index with 32 bits and reach at most 2147483647 elements "
+            "(split the batch)");
+  EXPECT_EQ(messageOf(checkElementOffsets("key", {1, -2})),
+            "key: shape [1, -2] has negative size -2 in dim 1");
+  EXPECT_EQ(messageOf(checkElementOffsets(
+                "value", {int64_t(1) << 40, int64_t(1) << 40})),
+            "value: shape [1099511627776, 1099511627776] has more elements "
+            "than a 64-bit count holds");
+}
+
 TEST_F(CheckArgumentsTest, ElementAlignment) {
   arg("capture0").pointer += 2;
   EXPECT_EQ(check(), "capture0: pointer 0x10059002 is not aligned to its "

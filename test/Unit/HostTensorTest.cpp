@@ -334,6 +334,142 @@ TEST_F(HostTensorFileTest, RejectsMalformedNpyFiles) {
   EXPECT_NE(message.find("cannot open"), std::string::npos) << message;
 }
 
+TEST_F(HostTensorFileTest, NpyVersionsAndHeaderLimits) {
+  std::string floats(24, '\0');
+  // Version 3.0 is 2.0 with a UTF-8 header.
+  std::string v3 = writeRawNpy(
+      "v3.npy", 3, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }",
+      floats);
+  EXPECT_EQ(unwrap(readNpy(v3)).getShape(), (llvm::ArrayRef<int64_t>{6}));
+
+  // The version is printed as numbers, whatever its bytes.
+  std::string v4 = writeRawNpy(
+      "v4.npy", 4, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }",
+      floats);
+  EXPECT_EQ(errorMessage(readNpy(v4)),
+            v4 + ": .npy format version 4.0 is not supported (1.0, 2.0 and "
+                 "3.0 are)");
+  std::string raw = pathTo("v255.npy");
+  {
+    std::error_code errorCode;
+    llvm::raw_fd_ostream os(raw, errorCode);
+    os << "\x93NUMPY" << '\xff' << '\x07' << "rest";
+  }
+  EXPECT_EQ(errorMessage(readNpy(raw)),
+            raw + ": .npy format version 255.7 is not supported (1.0, 2.0 "
+                  "and 3.0 are)");
+
+  // A file that ends inside its length field, or before its header does.
+  std::string prefix = pathTo("prefix.npy");
+  {
+    std::error_code errorCode;
+    llvm::raw_fd_ostream os(prefix, errorCode);
+    os << "\x93NUMPY" << '\x02' << '\0' << "\x10\x00";
+  }
+  EXPECT_EQ(errorMessage(readNpy(prefix)),
+            prefix + ": truncated header: the file ends within its 12-byte "
+                     "prefix");
+  std::string longHeader = pathTo("long.npy");
+  {
+    std::error_code errorCode;
+    llvm::raw_fd_ostream os(longHeader, errorCode);
+    os << "\x93NUMPY" << '\x02' << '\0' << "\xff\xff\xff\xff{'descr'";
+  }
+  EXPECT_EQ(errorMessage(readNpy(longHeader)),
+            longHeader + ": truncated header: expected 4294967295 bytes, "
+                         "found 8");
+
+  // Dimensions whose product (or byte count) overflows, and one beyond
+  // int64_t, are refused before anything is allocated.
+  std::string product = writeRawNpy(
+      "product.npy", 1,
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, "
+      "4294967296), }",
+      floats);
+  EXPECT_EQ(errorMessage(readNpy(product)),
+            product + ": shape [4294967296, 4294967296] has more elements "
+                      "than a 64-bit count holds");
+  std::string bytes =
+      writeRawNpy("bytes.npy", 1,
+                  "{'descr': '<f8', 'fortran_order': False, 'shape': "
+                  "(4611686018427387904,), }",
+                  floats);
+  EXPECT_EQ(errorMessage(readNpy(bytes)),
+            bytes + ": shape [4611686018427387904] of f64 has "
+                    "4611686018427387904 elements, more bytes than a 64-bit "
+                    "count holds");
+  std::string huge =
+      writeRawNpy("huge.npy", 1,
+                  "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                  "(18446744073709551615,), }",
+                  floats);
+  EXPECT_EQ(errorMessage(readNpy(huge)),
+            huge + ": malformed header: dimension 18446744073709551615 is too "
+                   "large");
+  // A huge shape the file does not hold.
+  std::string missing = writeRawNpy(
+      "missing-data.npy", 1,
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }",
+      floats);
+  EXPECT_EQ(errorMessage(readNpy(missing)),
+            missing + ": truncated data: shape [1099511627776] of '<f4' needs "
+                      "4398046511104 bytes, found 24");
+  // A zero dimension empties the tensor whatever the others hold.
+  std::string empty =
+      writeRawNpy("empty.npy", 1,
+                  "{'descr': '<f4', 'fortran_order': False, 'shape': (0, "
+                  "9223372036854775807), }",
+                  "");
+  EXPECT_EQ(unwrap(readNpy(empty)).getNumElements(), 0);
+}
+
+TEST(HostTensorTest, SizesAreChecked) {
+  EXPECT_EQ(unwrap(getNumElements({2, 3, 4})), 24);
+  EXPECT_EQ(unwrap(getNumElements({})), 1);
+  EXPECT_EQ(unwrap(getNumElements({0, int64_t(1) << 62, int64_t(1) << 62})), 0);
+  EXPECT_EQ(errorMessage(getNumElements({2, -3})),
+            "shape [2, -3] has negative size -3 in dim 1");
+  EXPECT_EQ(errorMessage(getNumElements({int64_t(1) << 40, int64_t(1) << 40})),
+            "shape [1099511627776, 1099511627776] has more elements than a "
+            "64-bit count holds");
+  EXPECT_EQ(unwrap(getSizeInBytes(ElementType::BF16, {3, 5})), 30);
+  // 2^62 elements fit in int64_t, their 4 bytes each do not: a count that
+  // wrapped to 0 bytes used to make attn-run spin on a huge loop.
+  EXPECT_EQ(
+      errorMessage(getSizeInBytes(ElementType::F32, {1, int64_t(1) << 62})),
+      "shape [1, 4611686018427387904] of f32 has 4611686018427387904 "
+      "elements, more bytes than a 64-bit count holds");
+}
+
+TEST(HostTensorTest, CreateRefusesImpossibleShapes) {
+  HostTensor small = unwrap(HostTensor::create(ElementType::F16, {3, 5}));
+  EXPECT_EQ(small.getNumElements(), 15);
+  EXPECT_EQ(small.getSizeInBytes(), 30u);
+  EXPECT_EQ(small.get(14), 0.0);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small.getData()) % 64, 0u);
+
+  EXPECT_EQ(errorMessage(HostTensor::create(ElementType::F32, {4, -1})),
+            "shape [4, -1] has negative size -1 in dim 1");
+  EXPECT_EQ(errorMessage(HostTensor::create(
+                ElementType::F32, {int64_t(1) << 62, int64_t(1) << 62})),
+            "shape [4611686018427387904, 4611686018427387904] has more "
+            "elements than a 64-bit count holds");
+  // No machine running this test holds 4 PiB: refused before allocating
+  // (LLVM's allocator would abort with "out of memory").
+  ASSERT_TRUE(getPhysicalMemorySize().has_value());
+  std::string message = errorMessage(
+      HostTensor::create(ElementType::F32, {1, 8, int64_t(1) << 40, 128}));
+  EXPECT_EQ(message.rfind("a tensor of shape [1, 8, 1099511627776, 128] of "
+                          "f32 needs 4.0 PiB (4503599627370496 bytes) of host "
+                          "memory, more than this machine's ",
+                          0),
+            0u)
+      << message;
+  EXPECT_EQ(formatBytes(1023), "1023 bytes");
+  EXPECT_EQ(formatBytes(1536), "1.5 KiB (1536 bytes)");
+  EXPECT_FALSE(static_cast<bool>(checkHostMemory(1024, "a kibibyte")));
+}
+
 TEST(HostTensorTest, FillsAreDeterministic) {
   HostTensor a(ElementType::F32, {1000}), b(ElementType::F32, {1000}),
       c(ElementType::F32, {1000});
@@ -449,6 +585,53 @@ TEST(HostTensorTest, CompareNonFiniteValues) {
   Comparison infiniteReference = unwrap(compare(finite, actual));
   EXPECT_EQ(infiniteReference.mismatchedNonFinite, 2);
   EXPECT_TRUE(std::isinf(infiniteReference.maxRelError));
+}
+
+TEST(HostTensorTest, CompareCountsNaNsAndFindsTheFirstMismatch) {
+  HostTensor reference(ElementType::F32, {2, 3});
+  HostTensor actual(ElementType::F32, {2, 3});
+  for (int64_t i = 0; i < 6; ++i) {
+    reference.set(i, i);
+    actual.set(i, i);
+  }
+  reference.set(1, kNaN);
+  actual.set(1, kNaN);
+  actual.set(4, kNaN);
+  actual.set(5, kInf);
+  Comparison result = unwrap(compare(actual, reference));
+  EXPECT_EQ(result.comparedFinite, 3);
+  EXPECT_EQ(result.matchedNaN, 1);
+  EXPECT_EQ(result.mismatchedNonFinite, 2);
+  EXPECT_EQ(result.firstMismatch, 4);
+  EXPECT_EQ(formatPosition(actual.getShape(), result.firstMismatch), "[1, 1]");
+  EXPECT_EQ(result.maxRelError, kInf);
+
+  // NaN on both sides everywhere (all-NaN inputs): nothing was compared, and
+  // a relative error of 0 would pass any tolerance.
+  HostTensor nans(ElementType::F32, {2, 3});
+  for (int64_t i = 0; i < 6; ++i)
+    nans.set(i, kNaN);
+  Comparison nothing = unwrap(compare(nans, nans));
+  EXPECT_EQ(nothing.comparedFinite, 0);
+  EXPECT_EQ(nothing.matchedNaN, 6);
+  EXPECT_EQ(nothing.mismatchedNonFinite, 0);
+  EXPECT_EQ(nothing.firstMismatch, -1);
+  EXPECT_TRUE(std::isnan(nothing.maxRelError));
+  EXPECT_FALSE(nothing.maxRelError <= 1.0);
+
+  // Matching infinities alone (the lse of rows that keep no key) compare
+  // nothing either, but hold no NaN: they pass.
+  HostTensor empty(ElementType::F32, {2});
+  empty.set(0, -kInf);
+  empty.set(1, -kInf);
+  EXPECT_EQ(unwrap(compare(empty, empty)).maxRelError, 0.0);
+}
+
+TEST(HostTensorTest, FormatPosition) {
+  EXPECT_EQ(formatPosition({2, 3, 4}, 0), "[0, 0, 0]");
+  EXPECT_EQ(formatPosition({2, 3, 4}, 23), "[1, 2, 3]");
+  EXPECT_EQ(formatPosition({2, 3, 4}, 13), "[1, 0, 1]");
+  EXPECT_EQ(formatPosition({}, 0), "[]");
 }
 
 TEST(HostTensorTest, MemRefDescriptorLayout) {

@@ -9,9 +9,12 @@
 /// with --check it is compared with the CPU reference run on the same
 /// (rounded) inputs. With --ref the outputs are compared with .npy files.
 /// Prints one line with `max_rel_err=<value>` (the error relative to the
-/// reference's largest magnitude), the shapes and the times, and exits 1
-/// when the error is over --tol or when anything is wrong with the spec, the
-/// sizes or the inputs.
+/// reference's largest magnitude; `inf` when a position is NaN or infinite
+/// on one side only, `nan` when no position was finite on both sides but
+/// some were NaN), the shapes and the times, and exits 1 when the error is
+/// over --tol or not finite, or when anything is wrong with the spec, the
+/// sizes or the inputs: sizes are checked for overflow and against the
+/// machine's memory before anything is allocated.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,9 +22,11 @@
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/Pipelines.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/ParseSpec.h"
 #include "attn/Runtime/CPUExecutor.h"
 #include "attn/Runtime/CudaExecutor.h"
 #include "attn/Runtime/HostTensor.h"
+#include "attn/Runtime/KernelLauncher.h"
 #include "attn/Runtime/KernelShapes.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -29,8 +34,10 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -167,6 +174,27 @@ static llvm::Expected<ProblemSizes> parseSizes(llvm::StringRef text) {
   return sizes;
 }
 
+/// Formats a relative error as "1.25e-03", and its non-finite values as
+/// "inf" and "nan" (formatv would print "INF").
+static std::string formatError(double error) {
+  if (std::isnan(error))
+    return "nan";
+  if (std::isinf(error))
+    return error > 0 ? "inf" : "-inf";
+  return llvm::formatv("{0:e2}", error).str();
+}
+
+/// Formats an element's value as "%.6g" does: "0.125", "nan", "-inf".
+static std::string formatValue(double value) {
+  if (std::isnan(value))
+    return "nan";
+  if (std::isinf(value))
+    return value > 0 ? "inf" : "-inf";
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%.6g", value);
+  return text;
+}
+
 /// The element type of a kernel argument (every one has a runtime type).
 static ElementType elementTypeOf(Type type) { return *toElementType(type); }
 
@@ -192,27 +220,33 @@ static void fillSegments(HostTensor &tensor, uint64_t seed) {
 }
 
 /// Seeded random inputs whose ranges suit each role.
-static HostTensor randomInput(const KernelArg &arg, ArrayRef<int64_t> shape,
-                              uint64_t argSeed, bool normalizeKeys) {
-  HostTensor tensor(elementTypeOf(arg.type.getElementType()), shape);
+static llvm::Expected<HostTensor> randomInput(const KernelArg &arg,
+                                              ArrayRef<int64_t> shape,
+                                              uint64_t argSeed,
+                                              bool normalizeKeys) {
+  auto created =
+      HostTensor::create(elementTypeOf(arg.type.getElementType()), shape);
+  if (!created)
+    return created.takeError();
+  HostTensor &tensor = *created;
   switch (arg.role) {
   case KernelArgRole::QuerySegmentIds:
   case KernelArgRole::KeySegmentIds:
     fillSegments(tensor, argSeed);
-    return tensor;
+    return created;
   case KernelArgRole::Gate:
     // Log-space decays in [-0.5, -0.01].
     fillUniform(tensor, argSeed, -0.5, -0.01);
-    return tensor;
+    return created;
   case KernelArgRole::Beta:
     fillUniform(tensor, argSeed, 0, 1);
-    return tensor;
+    return created;
   case KernelArgRole::InitialState:
     fillNormal(tensor, argSeed, 0, 0.1);
-    return tensor;
+    return created;
   case KernelArgRole::FeatureWeights:
     fillNormal(tensor, argSeed, 0, 0.2);
-    return tensor;
+    return created;
   case KernelArgRole::Capture:
     if (isFloat(tensor.getElementType()))
       fillNormal(tensor, argSeed, 0, 0.5);
@@ -222,7 +256,7 @@ static HostTensor randomInput(const KernelArg &arg, ArrayRef<int64_t> shape,
     if (!isFloat(tensor.getElementType()))
       for (int64_t i = 0; i < tensor.getNumElements(); ++i)
         tensor.set(i, std::floor(tensor.get(i)));
-    return tensor;
+    return created;
   default:
     break;
   }
@@ -239,7 +273,7 @@ static HostTensor randomInput(const KernelArg &arg, ArrayRef<int64_t> shape,
         tensor.set(row * width + d, tensor.get(row * width + d) / norm);
     }
   }
-  return tensor;
+  return created;
 }
 
 /// A random block mask: each key block of each (b, h, query block) is left
@@ -383,10 +417,14 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
+  auto specBuffer = llvm::MemoryBuffer::getFileOrSTDIN(specPath);
+  if (!specBuffer)
+    return fail("cannot read " + specPath + ": " +
+                specBuffer.getError().message());
   llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*specBuffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(specPath, sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSpec(sourceMgr, &context);
   if (!module)
     return fail("cannot parse or verify " + specPath);
 
@@ -471,7 +509,9 @@ int main(int argc, char **argv) {
   bool fromFiles = !inputsDir.empty();
   if (!fromFiles && !sizes.batch && isDynamic(KernelArgRole::Query, 0))
     sizes.batch = 2;
-  if (!fromFiles && !sizes.numQueries && !sizes.numKeys) {
+  // A neighborhood grid fixes the lengths itself (resolveArgumentShapes).
+  if (!fromFiles && !sizes.numQueries && !sizes.numKeys &&
+      !getMaskSequenceLength(spec)) {
     if (isDynamic(KernelArgRole::Query, 2))
       sizes.numQueries = 100;
     if (isDynamic(KernelArgRole::Key, 2))
@@ -481,19 +521,56 @@ int main(int argc, char **argv) {
   if (!shapes)
     return fail(llvm::toString(shapes.takeError()));
 
+  // GPU kernels index with 32 bits: refuse what they cannot reach before
+  // allocating it on the host.
+  if (onGPU)
+    for (auto [index, arg] : llvm::enumerate(signature.args))
+      if (llvm::Error error = checkElementOffsets(arg.name, (*shapes)[index]))
+        return fail(llvm::toString(std::move(error)));
+
+  // The run holds its arguments, the reference's copy of them, and the
+  // tiled kernel's or the GPU's (in the kernel's types, and back in f32):
+  // refuse what this machine cannot hold before allocating any of it.
+  // resolveArgumentShapes checked that each byte count fits in 64 bits.
+  int64_t argumentBytes = 0;
+  for (auto [index, arg] : llvm::enumerate(signature.args)) {
+    auto bytes = getSizeInBytes(elementTypeOf(arg.type.getElementType()),
+                                (*shapes)[index]);
+    if (!bytes)
+      return fail(arg.name + ": " + llvm::toString(bytes.takeError()));
+    if (llvm::AddOverflow(argumentBytes, *bytes, argumentBytes))
+      return fail("the arguments together need more bytes than a 64-bit count "
+                  "holds");
+  }
+  int64_t copies = 2 + (check && !onGPU) + 2 * onGPU;
+  int64_t runBytes;
+  if (llvm::MulOverflow(argumentBytes, copies, runBytes))
+    return fail("the arguments together need more bytes than a 64-bit count "
+                "holds");
+  if (llvm::Error error = checkHostMemory(
+          runBytes, llvm::formatv("holding the arguments ({0}) {1} times",
+                                  formatBytes(argumentBytes), copies)
+                        .str()))
+    return fail(llvm::toString(std::move(error)));
+
   bool normalizeKeys = false;
   if (auto linear = dyn_cast<LinearAttentionOp>(spec))
     normalizeKeys = linear.getUpdate() == UpdateRule::delta;
   SmallVector<HostTensor> args;
   for (auto [index, arg] : llvm::enumerate(signature.args)) {
     ArrayRef<int64_t> shape = (*shapes)[index];
-    if (arg.isOutput)
-      args.emplace_back(elementTypeOf(arg.type.getElementType()), shape);
-    else if (fileInputs.count(arg.name))
+    if (fileInputs.count(arg.name)) {
       args.push_back(fileInputs[arg.name]);
-    else
-      args.push_back(
-          randomInput(arg, shape, seed * 1000003 + index, normalizeKeys));
+      continue;
+    }
+    auto tensor =
+        arg.isOutput
+            ? HostTensor::create(elementTypeOf(arg.type.getElementType()),
+                                 shape)
+            : randomInput(arg, shape, seed * 1000003 + index, normalizeKeys);
+    if (!tensor)
+      return fail(arg.name + ": " + llvm::toString(tensor.takeError()));
+    args.push_back(std::move(*tensor));
   }
 
   if (fileInputs.empty())
@@ -595,7 +672,13 @@ int main(int argc, char **argv) {
   if (!executor)
     return fail(llvm::toString(executor.takeError()));
 
-  bool finiteInputs = fileInputs.empty();
+  // Finite inputs must give NaN-free outputs; inputs read from files may
+  // hold NaN or infinity themselves.
+  bool finiteInputs = true;
+  for (auto [arg, tensor] : llvm::zip(signature.args, args))
+    for (int64_t i = 0, e = tensor.getNumElements();
+         i < e && finiteInputs && !arg.isOutput; ++i)
+      finiteInputs = std::isfinite(tensor.get(i));
   SmallVector<HostTensor> reference = args;
   std::string timing;
   int64_t emptyRows = 0;
@@ -654,9 +737,13 @@ int main(int argc, char **argv) {
   // What --ref and --write-outputs see: the GPU's outputs on cuda.
   SmallVector<HostTensor> &results = onGPU ? gpuResults : reference;
 
-  // Compare every output against its reference; the worst counts.
+  // Compare every output against its reference; the worst counts. A NaN
+  // relative error (nothing compared) is worse than any number.
   double worst = 0;
   std::string worstName;
+  // Why a non-finite error is what it is, for the failure message.
+  SmallVector<std::string> nonFiniteReasons;
+  int64_t matchedNaN = 0;
   auto compareOutputs = [&](ArrayRef<HostTensor> actual,
                             ArrayRef<HostTensor> expected) -> llvm::Error {
     for (auto [index, arg] : llvm::enumerate(signature.args)) {
@@ -666,8 +753,26 @@ int main(int argc, char **argv) {
       if (!result)
         return llvm::createStringError(arg.name + ": " +
                                        llvm::toString(result.takeError()));
-      if (result->maxRelError > worst || worstName.empty()) {
-        worst = std::max(worst, result->maxRelError);
+      matchedNaN += result->matchedNaN;
+      ArrayRef<int64_t> shape = actual[index].getShape();
+      if (result->mismatchedNonFinite)
+        nonFiniteReasons.push_back(llvm::formatv(
+            "{0}: {1} positions hold NaN or infinity on one side only; the "
+            "first, {2}, is {3} against the reference's {4}",
+            arg.name, result->mismatchedNonFinite,
+            formatPosition(shape, result->firstMismatch),
+            formatValue(actual[index].get(result->firstMismatch)),
+            formatValue(expected[index].get(result->firstMismatch))));
+      else if (std::isnan(result->maxRelError))
+        nonFiniteReasons.push_back(llvm::formatv(
+            "{0}: no position is finite on both sides and {1} are NaN on "
+            "both, so the check compared nothing",
+            arg.name, result->matchedNaN));
+      bool isWorse = std::isnan(result->maxRelError)
+                         ? !std::isnan(worst)
+                         : result->maxRelError > worst;
+      if (isWorse || worstName.empty()) {
+        worst = isWorse ? result->maxRelError : worst;
         worstName = arg.name;
       }
     }
@@ -732,14 +837,21 @@ int main(int argc, char **argv) {
                << (onGPU ? " chip=" + targetChip : std::string())
                << " seed=" << seed.getValue() << shapesText;
   if (compared)
-    llvm::outs() << llvm::formatv(" max_rel_err={0:e2} ({1}) tol={2:e1}", worst,
-                                  worstName, tolerance.getValue());
+    llvm::outs() << llvm::formatv(" max_rel_err={0} ({1}) tol={2:e1}",
+                                  formatError(worst), worstName,
+                                  tolerance.getValue());
+  if (compared && matchedNaN)
+    llvm::outs() << " nan_matched=" << matchedNaN;
   if (emptyRows)
     llvm::outs() << " empty_rows=" << emptyRows;
   llvm::outs() << " " << timing << "\n";
+  if (!nonFiniteReasons.empty())
+    return fail("max_rel_err " + formatError(worst) + ": " +
+                llvm::join(nonFiniteReasons, "; "));
   if (compared && !(worst <= tolerance))
-    return fail(llvm::formatv("max_rel_err {0:e2} of {1} is over the "
+    return fail(llvm::formatv("max_rel_err {0} of {1} is over the "
                               "tolerance {2:e1}",
-                              worst, worstName, tolerance.getValue()));
+                              formatError(worst), worstName,
+                              tolerance.getValue()));
   return 0;
 }

@@ -40,14 +40,45 @@ llvm::StringRef stringify(ElementType type);
 /// Parses the MLIR spelling of an element type; std::nullopt if unknown.
 std::optional<ElementType> parseElementType(llvm::StringRef name);
 
+/// Returns the number of elements of a tensor of `shape`; an error for a
+/// negative dimension or a count beyond int64_t. Sizes come from users
+/// (--sizes, .npy headers, the C API), so every product is checked.
+llvm::Expected<int64_t> getNumElements(llvm::ArrayRef<int64_t> shape);
+
+/// Returns the bytes a dense tensor of `type` and `shape` takes; an error as
+/// getNumElements gives, or for a byte count beyond int64_t.
+llvm::Expected<int64_t> getSizeInBytes(ElementType type,
+                                       llvm::ArrayRef<int64_t> shape);
+
+/// Returns the physical memory of this machine in bytes; std::nullopt where
+/// the system does not say.
+std::optional<uint64_t> getPhysicalMemorySize();
+
+/// Fails when `bytes` of host memory, needed for `what`, exceed this
+/// machine's physical memory: such an allocation cannot succeed, or succeeds
+/// only to be killed when its pages are touched.
+llvm::Error checkHostMemory(uint64_t bytes, const llvm::Twine &what);
+
+/// Formats a byte count for messages: "4.0 TiB (4398046511104 bytes)".
+std::string formatBytes(uint64_t bytes);
+
 /// A dense row-major host tensor with 64-byte aligned storage. Copies are
 /// deep; a default-constructed tensor has rank 0, no elements and no storage.
 class HostTensor {
 public:
   HostTensor() = default;
-  /// Creates a zero-filled tensor of `type` and `shape`; every dimension must
-  /// be non-negative.
+  /// Creates a zero-filled tensor of `type` and `shape`, for shapes the
+  /// caller knows to be small. An impossible shape or a failed allocation is
+  /// a fatal error naming the shape and the bytes; use create() for shapes
+  /// that come from users.
   HostTensor(ElementType type, llvm::ArrayRef<int64_t> shape);
+
+  /// Creates a zero-filled tensor of `type` and `shape`, or returns an error
+  /// that names the shape: a negative dimension, an element or byte count
+  /// beyond int64_t, more bytes than the machine's physical memory, or an
+  /// allocation that fails. Nothing is allocated before the checks pass.
+  static llvm::Expected<HostTensor> create(ElementType type,
+                                           llvm::ArrayRef<int64_t> shape);
 
   HostTensor(const HostTensor &other);
   HostTensor &operator=(const HostTensor &other);
@@ -92,7 +123,7 @@ public:
   llvm::SmallVector<int64_t> getMemRefDescriptor();
 
 private:
-  /// Frees storage allocated with 64-byte aligned operator new.
+  /// Frees storage from std::aligned_alloc.
   struct AlignedDeleter {
     void operator()(uint8_t *pointer) const;
   };
@@ -103,9 +134,10 @@ private:
   std::unique_ptr<uint8_t[], AlignedDeleter> storage;
 };
 
-/// Reads a `.npy` file: format versions 1.0 and 2.0, C order, little endian,
-/// with dtype `<f4`, `<f8`, `<f2`, `|b1`, `|i1`, `<i4` or `<i8` (`=` and `|`
-/// accepted for `<`). The error names the file and what is wrong with it.
+/// Reads a `.npy` file: format versions 1.0, 2.0 and 3.0, C order, little
+/// endian, with dtype `<f4`, `<f8`, `<f2`, `|b1`, `|i1`, `<i4` or `<i8` (`=`
+/// and `|` accepted for `<`). The error names the file and what is wrong with
+/// it.
 llvm::Expected<HostTensor> readNpy(llvm::StringRef path);
 
 /// Writes `tensor` as a `.npy` file (version 1.0, or 2.0 for huge headers).
@@ -130,15 +162,24 @@ void fillUniform(HostTensor &tensor, uint64_t seed, double low, double high);
 struct Comparison {
   /// max |actual - reference| over positions where both are finite.
   double maxAbsError = 0;
+  /// Positions where both sides are finite: what maxAbsError is over.
+  int64_t comparedFinite = 0;
+  /// Positions where both sides are NaN: they match, but say nothing of the
+  /// kernel's arithmetic.
+  int64_t matchedNaN = 0;
   /// max |reference| over finite reference elements.
   double maxReferenceMagnitude = 0;
   /// maxAbsError / max(maxReferenceMagnitude, smallest normal double);
-  /// infinity when mismatchedNonFinite is nonzero.
+  /// infinity when mismatchedNonFinite is nonzero; NaN when the two sides
+  /// are NaN at some position and finite together at none, so that a check
+  /// that compared nothing (all-NaN inputs) does not pass.
   double maxRelError = 0;
   /// Positions where either side is not finite and the two differ: exactly
   /// one side is NaN, or the infinities differ (in sign, or one side is
   /// finite). Two NaNs, or two infinities of one sign, match.
   int64_t mismatchedNonFinite = 0;
+  /// Linear index of the first such mismatch; -1 when there is none.
+  int64_t firstMismatch = -1;
   /// Linear index of the max abs error; -1 when no position has two finite
   /// values.
   int64_t worstIndex = -1;
@@ -151,6 +192,10 @@ llvm::Expected<Comparison> compare(const HostTensor &actual,
 
 /// Formats a shape as "[2, 4, 100, 64]"; rank 0 gives "[]".
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
+/// Formats row-major linear index `linearIndex` of a tensor of `shape` as
+/// its multi-index: "[1, 0, 7, 3]".
+std::string formatPosition(llvm::ArrayRef<int64_t> shape, int64_t linearIndex);
 
 } // namespace mlir::attn::runtime
 

@@ -72,6 +72,13 @@ using PointerQuery = llvm::function_ref<llvm::Expected<PointerInfo>(uint64_t)>;
 /// compute indices in 32-bit arithmetic.
 inline constexpr int64_t kMaxElementOffset = (int64_t(1) << 31) - 1;
 
+/// Fails when a dense tensor `name` of `shape` has an element past
+/// kMaxElementOffset, which a kernel's 32-bit indices cannot reach, or a
+/// negative size. Runs before any buffer is allocated for the tensor;
+/// checkArguments checks the same of strided tensors before a launch.
+llvm::Error checkElementOffsets(llvm::StringRef name,
+                                llvm::ArrayRef<int64_t> shape);
+
 /// Checks the device tensors `args` against the arguments `specs` and their
 /// shapes `expectedShapes` (from resolveArgumentShapes) before a launch on
 /// device `device`; `queryPointer` is CudaDriver::queryPointer in production

@@ -31,10 +31,19 @@ struct ProblemSizes {
 
 /// Returns the shape of every argument of `signature` (the kernel of
 /// `spec`), or an error naming the argument and dimension that contradicts
-/// the spec, the sizes or another argument.
+/// the spec, the sizes or another argument. Sizes nobody gave default to
+/// what the spec fixes: the sequence length of a neighborhood grid, and the
+/// dims of a captured tensor that a region indexes with b, h, i or j (the
+/// largest of B, Hq, Nq and Nk among them). Such a dim, given or static,
+/// must hold at least that many entries, and a captured tensor a region
+/// reads must not be empty. Every shape's byte count fits in int64_t.
 llvm::Expected<llvm::SmallVector<llvm::SmallVector<int64_t>>>
 resolveArgumentShapes(Operation *spec, const KernelSignature &signature,
                       const ProblemSizes &sizes);
+
+/// The sequence length the mask of `spec` fixes (a neighborhood grid's
+/// product of extents); std::nullopt when the mask leaves it free.
+std::optional<int64_t> getMaskSequenceLength(Operation *spec);
 
 /// The problem size a dynamic dimension `dim` of an argument of `role` and
 /// `rank` holds: "B" (batch), "Nq", "Nk" or "QB" (query blocks of a block

@@ -52,3 +52,14 @@ func.func @enums() attributes {all = [#attn.normalization<softmax>, #attn.featur
     #attn.combine<weighted_sum>]} {
   return
 }
+
+// Mask extents up to 2^30 tokens are accepted (the verifier's bound).
+// CHECK-LABEL: func @largest_extents
+// CHECK-SAME: #attn.causal<offset = 1073741824>
+// CHECK-SAME: #attn.sliding_window<left = 1073741824, right = 1073741824>
+// CHECK-SAME: #attn.neighborhood<grid = [32768, 32768], kernel = [3, 3]>
+func.func @largest_extents() attributes {all = [#attn.causal<offset = 1073741824>,
+    #attn.sliding_window<left = 1073741824, right = 1073741824>,
+    #attn.neighborhood<grid = [32768, 32768], kernel = [3, 3]>]} {
+  return
+}

@@ -205,10 +205,3 @@ func.func @huge_shard() attributes {mask = #attn.strided_shard<stride = 2, block
 func.func @huge_grid() attributes {mask = #attn.neighborhood<grid = [65536, 65536], kernel = [3, 3]>} {
   return
 }
-
-// -----
-
-// The bound itself is accepted.
-func.func @largest_offset() attributes {mask = #attn.causal<offset = 1073741824>} {
-  return
-}

@@ -545,11 +545,3 @@ func.func @mask_on_hybrid(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, 
   %o = attn.hybrid %q, %k, %v {combine = #attn.combine<weighted_sum>, window = 32, normalization = #attn.linear_normalization<none>, weights = array<f32: 0.5, 0.5>, mask = #attn.causal} : tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16> -> tensor<?x4x?x16xbf16>
   return
 }
-
-// -----
-
-// Dialect-prefixed attributes belong to their dialect and are kept.
-func.func @dialect_attr_kept(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>) {
-  %o = attn.attention %q, %k, %v {test.note = "kept"} : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
-  return
-}

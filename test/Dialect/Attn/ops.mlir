@@ -227,3 +227,15 @@ func.func @block_mask(%q: tensor<?x4x?x32xbf16>, %k: tensor<?x4x?x32xbf16>,
       -> tensor<?x4x?x32xbf16>
   return %o : tensor<?x4x?x32xbf16>
 }
+
+// Attributes with a dialect prefix belong to that dialect and are kept on
+// the op; unprefixed ones the op does not define are errors (invalid.mlir).
+// CHECK-LABEL: func @dialect_attribute_kept
+// CHECK: attn.attention {{.*}}{test.note = "kept"}
+func.func @dialect_attribute_kept(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>,
+                                  %v: tensor<?x8x?x64xbf16>) -> tensor<?x8x?x64xbf16> {
+  %o = attn.attention %q, %k, %v {test.note = "kept"}
+      : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>
+      -> tensor<?x8x?x64xbf16>
+  return %o : tensor<?x8x?x64xbf16>
+}
