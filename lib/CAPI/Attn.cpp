@@ -543,6 +543,9 @@ static llvm::Error runCUDA(AttnKernel &kernel, llvm::ArrayRef<AttnTensor> args,
     tensors.push_back(std::move(out));
   }
   ProblemSizes sizes = sizesOf(kernel.signature, args);
+  if (llvm::Error error = checkSequenceLengths(sizes.numQueries.value_or(0),
+                                               sizes.numKeys.value_or(0)))
+    return error;
   auto geometry = computeGrid(kernel.device.launch, sizes.batch.value_or(0),
                               sizes.numQueries.value_or(0));
   if (!geometry)

@@ -93,6 +93,10 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
   // kernel is loaded or any device memory allocated: the grid's limits,
   // the 32-bit element offsets, and the workspace's size.
   int64_t batch = args[0].getShape()[0], numQueries = args[0].getShape()[2];
+  if (args.size() > 1 && args[1].getShape().size() == 4)
+    if (llvm::Error error =
+            checkSequenceLengths(numQueries, args[1].getShape()[2]))
+      return std::move(error);
   auto geometry = computeGrid(kernel.launch, batch, numQueries);
   if (!geometry)
     return geometry.takeError();

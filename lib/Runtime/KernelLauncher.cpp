@@ -13,6 +13,7 @@
 
 #include "attn/Runtime/KernelLauncher.h"
 #include "attn/Conversion/KernelBuilder.h"
+#include "attn/Dialect/Attn/IR/MaskTypes.h"
 #include "attn/Runtime/KernelShapes.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -96,6 +97,18 @@ mlir::attn::runtime::checkElementOffsets(llvm::StringRef name,
                 llvm::Twine(*count) +
                 " elements; kernels index with 32 bits and reach at most " +
                 llvm::Twine(kMaxElementOffset) + " elements (split the batch)");
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::attn::runtime::checkSequenceLengths(int64_t numQueries,
+                                                      int64_t numKeys) {
+  for (auto [length, what] :
+       {std::pair{numQueries, "query"}, std::pair{numKeys, "key"}})
+    if (length > kMaxMaskExtent)
+      return fail(llvm::Twine("a ") + what + " length of " +
+                  llvm::Twine(length) + " tokens; GPU kernels take at most " +
+                  llvm::Twine(kMaxMaskExtent) +
+                  " (2^30), within which masks compute in 32 bits");
   return llvm::Error::success();
 }
 

@@ -287,6 +287,20 @@ TEST(CheckElementOffsetsTest, DenseShapes) {
             "than a 64-bit count holds");
 }
 
+TEST(CheckSequenceLengthsTest, AtMostTwoToTheThirty) {
+  // 2^30 tokens is the longest sequence GPU kernels take: beyond it, a
+  // mask's 32-bit position i + (Nk - Nq) + offset could wrap.
+  int64_t longest = int64_t(1) << 30;
+  EXPECT_FALSE(static_cast<bool>(checkSequenceLengths(longest, longest)));
+  EXPECT_FALSE(static_cast<bool>(checkSequenceLengths(0, 1)));
+  EXPECT_EQ(messageOf(checkSequenceLengths(longest + 1, 1)),
+            "a query length of 1073741825 tokens; GPU kernels take at most "
+            "1073741824 (2^30), within which masks compute in 32 bits");
+  EXPECT_EQ(messageOf(checkSequenceLengths(1, int64_t(1) << 31)),
+            "a key length of 2147483648 tokens; GPU kernels take at most "
+            "1073741824 (2^30), within which masks compute in 32 bits");
+}
+
 TEST_F(CheckArgumentsTest, ElementAlignment) {
   arg("capture0").pointer += 2;
   EXPECT_EQ(check(), "capture0: pointer 0x10059002 is not aligned to its "

@@ -523,10 +523,14 @@ int main(int argc, char **argv) {
 
   // GPU kernels index with 32 bits: refuse what they cannot reach before
   // allocating it on the host.
-  if (onGPU)
+  if (onGPU) {
     for (auto [index, arg] : llvm::enumerate(signature.args))
       if (llvm::Error error = checkElementOffsets(arg.name, (*shapes)[index]))
         return fail(llvm::toString(std::move(error)));
+    const SmallVector<int64_t> &query = (*shapes)[0], &key = (*shapes)[1];
+    if (llvm::Error error = checkSequenceLengths(query[2], key[2]))
+      return fail(llvm::toString(std::move(error)));
+  }
 
   // The run holds its arguments, the reference's copy of them, and the
   // tiled kernel's or the GPU's (in the kernel's types, and back in f32):

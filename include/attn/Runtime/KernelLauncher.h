@@ -79,6 +79,11 @@ inline constexpr int64_t kMaxElementOffset = (int64_t(1) << 31) - 1;
 llvm::Error checkElementOffsets(llvm::StringRef name,
                                 llvm::ArrayRef<int64_t> shape);
 
+/// Fails when a sequence of `numQueries` or `numKeys` tokens is longer than
+/// GPU kernels take: kMaxMaskExtent (2^30), so that the masks' 32-bit
+/// positions (a query index plus Nk - Nq plus an offset) cannot wrap.
+llvm::Error checkSequenceLengths(int64_t numQueries, int64_t numKeys);
+
 /// Checks the device tensors `args` against the arguments `specs` and their
 /// shapes `expectedShapes` (from resolveArgumentShapes) before a launch on
 /// device `device`; `queryPointer` is CudaDriver::queryPointer in production
