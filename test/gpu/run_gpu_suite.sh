@@ -8,10 +8,18 @@
 #              the float64 PyTorch reference, bf16 and fp16, lengths
 #              {1, 17, 1000, 4096, 16387} and Nq > Nk; then the table of the
 #              worst relative error per example and storage type.
+#   sweep      test/gpu/test_sweep.py: attn.attention from the Python
+#              package over what a user can pass (every head dim 16..256
+#              step 16 and others, Dk != Dv, bf16 and fp16, causal or not,
+#              Nq != Nk, short and prime lengths, GQA ratios and MQA)
+#              against the float64 reference; then the worst relative
+#              error per sweep and per head dim, and the compile count.
 #   against-cpu test/gpu/check_examples.sh: every example against attn's
 #              own CPU reference kernel (fp32 on the same inputs).
 #   sanitizer  compute-sanitizer memcheck on one run of each family
-#              (attention, additive and delta linear attention, hybrid);
+#              (attention, additive and delta linear attention, hybrid),
+#              and on test/gpu/capture_oob.py (captured tensors indexed out
+#              of range through the package: clamped, never read outside);
 #              each must report 0 errors.
 #   images     kernels written by attn-compile (PTX and cubin) loaded by
 #              attn-run --kernel-image and checked against the CPU
@@ -21,14 +29,23 @@
 # selects cases by a pytest -k expression (e.g. "gla or deltanet"); other
 # pytest arguments go in PYTEST_ARGS (split at spaces); SHARDS sets how many
 # pytest processes share the GPU (default 6); ATTN_GPU_LOGS keeps their
-# logs in that folder. Exits non-zero when a step fails.
+# logs in that folder. The sweep step takes SWEEP_K (a -k expression, e.g.
+# "headdim and bf16") and ATTN_SWEEP_SETS (e.g. "headdim,gqa"); its shards
+# share ATTN_CACHE_DIR when it is set, else a fresh folder removed at the
+# end (every kernel compiles once). Exits non-zero when a step fails.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/build/bin}
 shift || true
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(pytest against-cpu sanitizer images)
+[ ${#steps[@]} -eq 0 ] && steps=(pytest sweep against-cpu sanitizer images)
 status=0
+# The Python package (sweep, sanitizer) loads the libattn_c.so of this
+# build unless ATTN_C_LIBRARY names one.
+if [ -z "${ATTN_C_LIBRARY:-}" ] && [ -f "$bin/../lib/libattn_c.so" ]; then
+  ATTN_C_LIBRARY=$(cd "$bin/../lib" && pwd)/libattn_c.so
+  export ATTN_C_LIBRARY
+fi
 
 run_pytest() {
   # SHARDS pytest processes share the GPU (the float64 references and the
@@ -72,6 +89,72 @@ EOF
   rm -f "$results" "$results".*.log
 }
 
+run_sweep() {
+  # SHARDS pytest processes; the cases that share a kernel run in one of
+  # them (test_sweep.py groups them), so each kernel compiles once.
+  local results shards=${SHARDS:-6} pids=() k cache own_cache=
+  results=$(mktemp)
+  cache=${ATTN_CACHE_DIR:-}
+  if [ -z "$cache" ]; then
+    cache=$(mktemp -d) && own_cache=1
+  fi
+  for ((k = 0; k < shards; k++)); do
+    ATTN_CACHE_DIR=$cache ATTN_SWEEP_RESULTS=$results \
+      ATTN_GPU_SHARD=$k/$shards \
+      python3 -m pytest -q -p no:cacheprovider -rf \
+      "$root/test/gpu/test_sweep.py" ${SWEEP_K:+-k "$SWEEP_K"} \
+      >"$results.$k.log" 2>&1 &
+    pids+=($!)
+  done
+  for k in "${!pids[@]}"; do
+    wait "${pids[$k]}" || status=1
+    tail -n 3 "$results.$k.log"
+  done
+  grep -h "^FAILED" "$results".*.log || true
+  if [ -n "${ATTN_GPU_LOGS:-}" ]; then
+    mkdir -p "$ATTN_GPU_LOGS"
+    for k in "${!pids[@]}"; do
+      cp "$results.$k.log" "$ATTN_GPU_LOGS/sweep.$k.log"
+    done
+  fi
+  python3 - "$results" <<'EOF'
+import collections, json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+def worst(rs, dtype):
+    errs = [r["max_rel_err"] for r in rs if r["dtype"] == dtype]
+    return f"{max(errs):.2e}" if errs else "-"
+by_sweep = collections.OrderedDict()
+for r in rows:
+    by_sweep.setdefault(r["sweep"], []).append(r)
+print("| sweep | passing cases | worst max_rel_err bf16 | worst f16 |")
+print("|---|---|---|---|")
+for name, rs in by_sweep.items():
+    print(f"| {name} | {len(rs)} | {worst(rs, 'bf16')} | {worst(rs, 'f16')} |")
+by_dim = collections.defaultdict(list)
+for r in rows:
+    by_dim[(r["dk"], r["dv"])].append(r)
+print("| Dk x Dv | kernel | passing cases | worst bf16 | worst f16 |")
+print("|---|---|---|---|---|")
+for (dk, dv), rs in sorted(by_dim.items()):
+    paths = "/".join(sorted({r["path"] for r in rs}))
+    print(f"| {dk} x {dv} | {paths} | {len(rs)} | {worst(rs, 'bf16')} | "
+          f"{worst(rs, 'f16')} |")
+compiled = [r for r in rows if r["compiled"]]
+if compiled:
+    slow = max(compiled, key=lambda r: r["seconds"])
+    print(f"{len(rows)} passing cases; {len(compiled)} compiled a kernel "
+          f"(first call incl. compile and load: "
+          f"{sum(r['seconds'] for r in compiled):.1f} s in all, slowest "
+          f"{slow['seconds']:.2f} s for {slow['id']})")
+elif rows:
+    print(f"{len(rows)} passing cases; every kernel came from the cache")
+else:
+    print("0 passing cases")
+EOF
+  rm -f "$results" "$results".*.log
+  if [ -n "$own_cache" ]; then rm -rf "$cache"; fi
+}
+
 run_sanitizer() {
   local spec sizes output code
   for run in "causal_gqa_lse b=1,nq=70,nk=45" "gla b=1,n=77" \
@@ -87,6 +170,17 @@ run_sanitizer() {
     grep -E "ERROR SUMMARY|max_rel_err|error:" <<<"$output"
     [ "$code" -eq 0 ] || status=1
   done
+  # Captured tensors indexed out of range through the Python package: the
+  # indices are clamped (docs/semantics.md 2.5), so memcheck must see no
+  # read outside them and the script must match the clamped reference.
+  echo "compute-sanitizer memcheck: capture_oob.py (python package)"
+  output=$(compute-sanitizer --tool memcheck --error-exitcode 3 \
+    python3 "$root/test/gpu/capture_oob.py" 2>&1)
+  code=$?
+  grep -E "ERROR SUMMARY|capture_oob|Invalid|Error|error:" <<<"$output" \
+    | head -n 60
+  grep -q "ERROR SUMMARY: 0 errors" <<<"$output" || status=1
+  [ "$code" -eq 0 ] || status=1
 }
 
 run_images() {
@@ -112,6 +206,7 @@ run_images() {
 for step in "${steps[@]}"; do
   case $step in
     pytest) run_pytest ;;
+    sweep) run_sweep ;;
     against-cpu) bash "$root/test/gpu/check_examples.sh" "$bin" 8 \
                    | tail -1 | tee /dev/stderr | grep -q " 0 failed" \
                    || status=1 ;;
