@@ -46,6 +46,10 @@ def AttnLowerToReferencePass
     Option<"floatStorage", "float-storage", "std::string", /*default=*/"\"\"",
            "Store every floating-point tensor as this type ('f32'); by "
            "default tensors keep the spec's element types">,
+    Option<"checkIndices", "check-indices", "bool", /*default=*/"false",
+           "Record reads of captured tensors at out-of-range indices in an "
+           "index_errors argument, which the runtime reports after the "
+           "launch (the reads are clamped either way)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
@@ -83,6 +87,10 @@ def AttnLowerToTilesPass : Pass<"attn-lower-to-tiles", "::mlir::ModuleOp"> {
     Option<"floatStorage", "float-storage", "std::string", /*default=*/"\"\"",
            "Store every floating-point tensor as this type ('f32'); by "
            "default tensors keep the spec's element types">,
+    Option<"checkIndices", "check-indices", "bool", /*default=*/"false",
+           "Record reads of captured tensors at out-of-range indices in an "
+           "index_errors argument, which the runtime reports after the "
+           "launch (the reads are clamped either way)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
@@ -129,6 +137,10 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Run attn.attention on tensor cores where its types and head "
            "dims allow">,
+    Option<"checkIndices", "check-indices", "bool", /*default=*/"false",
+           "Record reads of captured tensors at out-of-range indices in an "
+           "index_errors argument, which the runtime reports after the "
+           "launch (the reads are clamped either way)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

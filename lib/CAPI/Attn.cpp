@@ -64,11 +64,13 @@ struct CompileOptions {
   std::string chip = "sm_90a";
   std::string halfStorage;
   bool tensorCores = true;
+  bool checkIndices = false;
 
   std::string str() const {
     return (llvm::Twine("backend=") + (cuda ? "cuda" : "cpu") +
             " chip=" + chip + " half_storage=" + halfStorage +
-            " tensor_cores=" + (tensorCores ? "1" : "0"))
+            " tensor_cores=" + (tensorCores ? "1" : "0") +
+            " check_indices=" + (checkIndices ? "1" : "0"))
         .str();
   }
 };
@@ -82,18 +84,22 @@ static llvm::Expected<CompileOptions> parseOptions(llvm::StringRef text) {
     auto [key, value] = word.split('=');
     if (key == "backend" && (value == "cpu" || value == "cuda"))
       options.cuda = value == "cuda";
-    else if (key == "chip" && value.starts_with("sm_"))
+    else if (key == "chip" && isSupportedChip(value))
       options.chip = value.str();
+    else if (key == "chip")
+      return llvm::createStringError(describeUnsupportedChip(value));
     else if (key == "half_storage" &&
              (value == "bf16" || value == "f16" || value.empty()))
       options.halfStorage = value.str();
     else if (key == "tensor_cores" && (value == "0" || value == "1"))
       options.tensorCores = value == "1";
+    else if (key == "check_indices" && (value == "0" || value == "1"))
+      options.checkIndices = value == "1";
     else
       return llvm::createStringError(
           "unknown or invalid compile option '" + word.str() +
           "' (backend=cpu|cuda, chip=sm_XY, half_storage=bf16|f16, "
-          "tensor_cores=0|1)");
+          "tensor_cores=0|1, check_indices=0|1)");
   }
   return options;
 }
@@ -195,7 +201,8 @@ static llvm::Error compileCPU(AttnKernel &kernel) {
   OwningOpRef<ModuleOp> lowered = kernel.module->clone();
   PassManager pm(&context);
   pm.addPass(createAttnLowerToTilesPass(AttnLowerToTilesPassOptions{
-      /*blockQueries=*/64, /*blockKeys=*/64, /*floatStorage=*/"f32"}));
+      /*blockQueries=*/64, /*blockKeys=*/64, /*floatStorage=*/"f32",
+      kernel.options.checkIndices}));
   {
     DiagnosticCollector diagnostics(context);
     if (failed(pm.run(*lowered)))
@@ -210,7 +217,8 @@ static llvm::Error compileCPU(AttnKernel &kernel) {
     return executor.takeError();
   kernel.executor = std::move(*executor);
   kernel.signature = getKernelSignature(
-      kernel.spec, StorageTypes{Float32Type::get(&context), {}});
+      kernel.spec, StorageTypes{Float32Type::get(&context), {}},
+      kernel.options.checkIndices);
   kernel.entry = getKernelBaseName(kernel.spec) + "_tiled";
   return kernel.executor->prepare(kernel.entry);
 }
@@ -220,6 +228,7 @@ static llvm::Error compileCUDA(AttnKernel &kernel, const char *image) {
   OwningOpRef<ModuleOp> lowered = kernel.module->clone();
   GPUOptions options;
   options.tensorCores = kernel.options.tensorCores;
+  options.checkIndices = kernel.options.checkIndices;
   if (!kernel.options.halfStorage.empty())
     options.halfStorage = kernel.options.halfStorage == "bf16"
                               ? Type(BFloat16Type::get(&context))
@@ -245,7 +254,8 @@ static llvm::Error compileCUDA(AttnKernel &kernel, const char *image) {
   if (!device)
     return device.takeError();
   kernel.device = std::move(*device);
-  auto specs = describeArguments(kernel.signature);
+  auto specs =
+      describeArguments(kernel.signature, kernel.gpu.launch.alignedRows);
   if (!specs)
     return specs.takeError();
   kernel.argumentSpecs = std::move(*specs);

@@ -17,6 +17,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -52,7 +53,8 @@ static MemRefType stridedMemRef(Type type, StorageTypes storage) {
 }
 
 KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
-                                               StorageTypes storage) {
+                                               StorageTypes storage,
+                                               bool checkIndices) {
   KernelSignature signature;
   auto add = [&](KernelArgRole role, std::string name, Value value,
                  bool isOutput) {
@@ -83,6 +85,14 @@ KernelSignature mlir::attn::getKernelSignature(Operation *specOp,
               capture, false);
         add(KernelArgRole::Output, "output", op.getOutput(), true);
         add(KernelArgRole::LogSumExp, "lse", op.getLse(), true);
+        if (checkIndices && !op.getCaptures().empty())
+          signature.args.push_back(
+              {KernelArgRole::IndexErrors, "index_errors",
+               stridedMemRef(
+                   RankedTensorType::get({kIndexErrorWords},
+                                         IntegerType::get(op.getContext(), 32)),
+                   storage),
+               /*isOutput=*/true});
       })
       .Case([&](LinearAttentionOp op) {
         add(KernelArgRole::Query, "query", op.getQuery(), false);
@@ -145,6 +155,8 @@ llvm::StringRef mlir::attn::getKernelArgRoleName(KernelArgRole role) {
     return "lse";
   case KernelArgRole::FinalState:
     return "final_state";
+  case KernelArgRole::IndexErrors:
+    return "index_errors";
   case KernelArgRole::Workspace:
     return "workspace";
   }
@@ -213,7 +225,7 @@ LogicalResult mlir::attn::checkSpecRegions(Operation *specOp) {
 }
 
 LogicalResult mlir::attn::lowerSpecOps(
-    ModuleOp module, StringRef suffix, StorageTypes storage,
+    ModuleOp module, StringRef suffix, StorageTypes storage, bool checkIndices,
     function_ref<LogicalResult(OpBuilder &, Operation *, const Kernel &)>
         build) {
   // Kernels are appended to the module; collect the specs first.
@@ -222,7 +234,7 @@ LogicalResult mlir::attn::lowerSpecOps(
   for (Operation *op : specs) {
     if (failed(checkSpecRegions(op)))
       return failure();
-    KernelSignature signature = getKernelSignature(op, storage);
+    KernelSignature signature = getKernelSignature(op, storage, checkIndices);
     Kernel kernel =
         createKernel(builder, module, op->getLoc(),
                      getKernelBaseName(op) + "_" + suffix.str(), signature);
@@ -312,12 +324,53 @@ LogicalResult mlir::attn::checkInlinable(Region &region,
   return success();
 }
 
-/// The indices of a read of `memref`, each clamped into [0, size - 1] of
-/// its dimension: out-of-range indices read the nearest element
-/// (docs/semantics.md, "Captured tensors"). The runtime refuses a capture
-/// with a zero-size dimension that a region reads, so size - 1 >= 0.
+/// Counts an out-of-range read in `indexErrors` (KernelArgRole::IndexErrors)
+/// and, for the first one, records where it was: capture `capture`, its
+/// dimension `dim`, the index saturated to 32 bits. The count is an atomic
+/// add, so exactly one reader, whichever came first, writes the record.
+static void recordIndexError(OpBuilder &b, Location loc, Value indexErrors,
+                             int64_t capture, int64_t dim, Value index) {
+  Type i32 = b.getI32Type();
+  auto word = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto constant = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, loc, i32, v);
+  };
+  Value previous = memref::AtomicRMWOp::create(
+      b, loc, arith::AtomicRMWKind::addi, constant(1), indexErrors,
+      ValueRange{word(0)});
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      previous, constant(0));
+  auto ifFirst = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifFirst.thenBlock());
+  Value low =
+      arith::MaxSIOp::create(b, loc, index,
+                             arith::ConstantIndexOp::create(
+                                 b, loc, std::numeric_limits<int32_t>::min()));
+  Value saturated =
+      arith::MinSIOp::create(b, loc, low,
+                             arith::ConstantIndexOp::create(
+                                 b, loc, std::numeric_limits<int32_t>::max()));
+  memref::StoreOp::create(b, loc, constant(capture), indexErrors,
+                          ValueRange{word(1)});
+  memref::StoreOp::create(b, loc, constant(dim), indexErrors,
+                          ValueRange{word(2)});
+  memref::StoreOp::create(b, loc,
+                          arith::IndexCastOp::create(b, loc, i32, saturated),
+                          indexErrors, ValueRange{word(3)});
+}
+
+/// The indices of a read of `memref` (captured tensor number `capture`),
+/// each clamped into [0, size - 1] of its dimension: out-of-range indices
+/// read the nearest element (docs/semantics.md, 2.5). The runtime refuses a
+/// capture with a zero-size dimension that a region reads, so
+/// size - 1 >= 0. With `indexErrors`, an index that needs clamping is also
+/// recorded there (recordIndexError).
 static SmallVector<Value> clampIndices(OpBuilder &b, Location loc, Value memref,
-                                       ValueRange indices) {
+                                       ValueRange indices, int64_t capture,
+                                       Value indexErrors) {
   SmallVector<Value> clamped;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
@@ -325,7 +378,17 @@ static SmallVector<Value> clampIndices(OpBuilder &b, Location loc, Value memref,
     Value size = memref::DimOp::create(b, loc, memref, dim);
     Value last = arith::SubIOp::create(b, loc, size, one);
     Value low = arith::MaxSIOp::create(b, loc, index, zero);
-    clamped.push_back(arith::MinSIOp::create(b, loc, low, last));
+    Value inside = arith::MinSIOp::create(b, loc, low, last);
+    if (indexErrors) {
+      Value outside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                            inside, index);
+      auto ifOutside = scf::IfOp::create(b, loc, outside,
+                                         /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOutside.thenBlock());
+      recordIndexError(b, loc, indexErrors, capture, dim, index);
+    }
+    clamped.push_back(inside);
   }
   return clamped;
 }
@@ -393,7 +456,14 @@ static Value defineIntegerDivision(OpBuilder &b, Operation *root) {
 }
 
 Value mlir::attn::inlineRegion(OpBuilder &b, Region &region,
-                               ValueRange arguments, ValueRange captures) {
+                               ValueRange arguments, const Kernel &kernel) {
+  return inlineRegion(b, region, arguments, kernel.getCaptures(),
+                      kernel.get(KernelArgRole::IndexErrors));
+}
+
+Value mlir::attn::inlineRegion(OpBuilder &b, Region &region,
+                               ValueRange arguments, ValueRange captures,
+                               Value indexErrors) {
   Block &block = region.front();
   assert(block.getNumArguments() == arguments.size() + captures.size() &&
          "the verifier checks region signatures");
@@ -401,25 +471,28 @@ Value mlir::attn::inlineRegion(OpBuilder &b, Region &region,
   for (auto [blockArg, value] :
        llvm::zip(block.getArguments().take_front(arguments.size()), arguments))
     mapping.map(blockArg, value);
-  DenseMap<Value, Value> captureMemRefs;
-  for (auto [blockArg, memref] :
-       llvm::zip(block.getArguments().drop_front(arguments.size()), captures))
-    captureMemRefs[blockArg] = memref;
+  // Each captured tensor's block argument, to its memref and number.
+  DenseMap<Value, std::pair<Value, int64_t>> captureMemRefs;
+  for (auto [number, pair] : llvm::enumerate(llvm::zip(
+           block.getArguments().drop_front(arguments.size()), captures)))
+    captureMemRefs[std::get<0>(pair)] = {std::get<1>(pair), number};
 
   for (Operation &op : block.without_terminator()) {
     if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
-      if (Value memref = captureMemRefs.lookup(extract.getTensor())) {
+      auto [memref, number] = captureMemRefs.lookup(extract.getTensor());
+      if (memref) {
         SmallVector<Value> indices = llvm::map_to_vector(
             extract.getIndices(), [&](Value i) { return mapping.lookup(i); });
-        mapping.map(extract.getResult(),
-                    memref::LoadOp::create(
-                        b, op.getLoc(), memref,
-                        clampIndices(b, op.getLoc(), memref, indices)));
+        mapping.map(
+            extract.getResult(),
+            memref::LoadOp::create(b, op.getLoc(), memref,
+                                   clampIndices(b, op.getLoc(), memref, indices,
+                                                number, indexErrors)));
         continue;
       }
     }
     if (auto dim = dyn_cast<tensor::DimOp>(op)) {
-      if (Value memref = captureMemRefs.lookup(dim.getSource())) {
+      if (Value memref = captureMemRefs.lookup(dim.getSource()).first) {
         mapping.map(dim.getResult(),
                     memref::DimOp::create(b, op.getLoc(), memref,
                                           mapping.lookup(dim.getIndex())));

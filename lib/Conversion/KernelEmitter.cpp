@@ -49,7 +49,7 @@ Value mlir::attn::emitScoreMod(Emitter &e, AttentionOp op, const Kernel &kernel,
   if (op.getScoreMod().empty())
     return s;
   Values args = {s, bi, h, i, j};
-  return inlineRegion(e.b, op.getScoreMod(), args, kernel.getCaptures());
+  return inlineRegion(e.b, op.getScoreMod(), args, kernel);
 }
 
 Value mlir::attn::emitAttentionKeep(Emitter &e, AttentionOp op,
@@ -73,8 +73,7 @@ Value mlir::attn::emitAttentionKeep(Emitter &e, AttentionOp op,
   if (!op.getMaskMod().empty()) {
     Values args = {bi, h, i, j};
     bit = arith::AndIOp::create(
-        e.b, e.loc, bit,
-        inlineRegion(e.b, op.getMaskMod(), args, kernel.getCaptures()));
+        e.b, e.loc, bit, inlineRegion(e.b, op.getMaskMod(), args, kernel));
   }
   return bit;
 }
@@ -125,7 +124,7 @@ Value mlir::attn::emitLogSumExp(Emitter &e, Value rowMax, Value rowSum) {
 
 /// The weight p of a kept score s (before the row normalization).
 Value mlir::attn::attentionWeight(Emitter &e, AttentionOp op, Value score,
-                                  Value rowMax, ValueRange captures) {
+                                  Value rowMax, const Kernel &kernel) {
   FloatMath &f = e.f;
   switch (op.getNormalization()) {
   case Normalization::softmax: {
@@ -143,7 +142,7 @@ Value mlir::attn::attentionWeight(Emitter &e, AttentionOp op, Value score,
     return f.max(score, f.c(0));
   case Normalization::l1:
     Values args = {score};
-    return inlineRegion(e.b, op.getL1Map(), args, captures);
+    return inlineRegion(e.b, op.getL1Map(), args, kernel);
   }
   llvm_unreachable("unknown normalization");
 }
@@ -186,7 +185,8 @@ void mlir::attn::emitFeatures(Emitter &e, const LinearSpec &spec, Value source,
   if (spec.featureMapRegion) {
     e.loop(spec.keyDim, [&](Value d) {
       Values args = {x(d)};
-      e.store(f.mul(scale, inlineRegion(e.b, *spec.featureMapRegion, args, {})),
+      e.store(f.mul(scale, inlineRegion(e.b, *spec.featureMapRegion, args,
+                                        ValueRange{})),
               features, {d});
     });
     return;

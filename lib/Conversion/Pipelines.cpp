@@ -72,6 +72,23 @@ void mlir::attn::buildCPUToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+/// The chips attn compiles for, oldest first.
+static constexpr StringRef kSupportedChips[] = {"sm_80", "sm_86", "sm_87",
+                                                "sm_89", "sm_90", "sm_90a"};
+
+bool mlir::attn::isSupportedChip(StringRef chip) {
+  return llvm::is_contained(kSupportedChips, chip);
+}
+
+std::string mlir::attn::describeUnsupportedChip(StringRef chip) {
+  return (llvm::Twine("attn generates code for ") +
+          llvm::join(ArrayRef<StringRef>(kSupportedChips), ", ") + ", not '" +
+          chip +
+          "' (the tensor-core kernels need sm_80 or later, and attn "
+          "emits PTX ISA 8.0)")
+      .str();
+}
+
 std::string mlir::attn::getPTXFeatures(StringRef chip) {
   // sm_90a needs PTX ISA 8.0; older chips are happy with it too, and every
   // CUDA 12+ driver reads it.
@@ -110,6 +127,8 @@ void mlir::attn::buildGPUToNVVMPipeline(OpPassManager &pm, StringRef chip) {
 FailureOr<std::string>
 mlir::attn::translateKernelsToPTX(ModuleOp module, StringRef chip,
                                   function_ref<void(ModuleOp)> onNVVM) {
+  if (!isSupportedChip(chip))
+    return module.emitError() << describeUnsupportedChip(chip);
   PassManager nvvm(module.getContext());
   buildGPUToNVVMPipeline(nvvm, chip);
   if (failed(nvvm.run(module)))
@@ -172,6 +191,10 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
   Option<int64_t> threads{*this, "threads",
                           llvm::cl::desc("Query rows per thread block"),
                           llvm::cl::init(128)};
+  Option<bool> checkIndices{
+      *this, "check-indices",
+      llvm::cl::desc("Record out-of-range reads of captured tensors"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -180,19 +203,32 @@ void mlir::attn::registerAttnPipelines() {
       "attn-cpu-to-llvm",
       "Lower attn kernels to the LLVM dialect for the host CPU",
       [](OpPassManager &pm) { buildCPUToLLVMPipeline(pm); });
-  PassPipelineRegistration<PTXPipelineOptions>(
+  // Registered with an error handler, so that an unsupported chip is an
+  // error rather than LLVM aborting in the NVPTX back end.
+  registerPassPipeline(
       "attn-to-ptx",
       "Lower attn spec ops to GPU kernels and serialize them to PTX "
       "(gpu.binary @attn_kernels)",
-      [](OpPassManager &pm, const PTXPipelineOptions &options) {
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        PTXPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (!isSupportedChip(options.chip))
+          return errorHandler(describeUnsupportedChip(options.chip));
         AttnLowerToGPUPassOptions lower;
         lower.blockKeys = options.blockKeys;
         lower.threads = options.threads;
         lower.halfStorage = options.halfStorage;
+        lower.checkIndices = options.checkIndices;
         pm.addPass(createAttnLowerToGPUPass(lower));
         buildGPUToNVVMPipeline(pm, options.chip);
         GpuModuleToBinaryPassOptions binary;
         binary.compilationTarget = "isa";
         pm.addPass(createGpuModuleToBinaryPass(binary));
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionsHandler) {
+        optionsHandler(PTXPipelineOptions());
       });
 }

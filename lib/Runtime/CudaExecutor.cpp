@@ -20,7 +20,7 @@ mlir::attn::runtime::describeDeviceKernel(const GPUKernelInfo &kernel) {
   if (!callerArgs.args.empty() &&
       callerArgs.args.back().role == KernelArgRole::Workspace)
     callerArgs.args.pop_back();
-  auto specs = describeArguments(callerArgs);
+  auto specs = describeArguments(callerArgs, kernel.launch.alignedRows);
   if (!specs)
     return specs.takeError();
   device.args = std::move(*specs);
@@ -137,10 +137,13 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
     auto pointer = buffers.allocate(tensor.getSizeInBytes());
     if (!pointer)
       return pointer.takeError();
+    // Outputs start as NaN so that an element the kernel misses shows; a
+    // counter starts as the host's zeros.
     llvm::Error copied =
-        spec.isOutput ? driver->fill(*pointer, 0xFF, tensor.getSizeInBytes())
-                      : driver->copyToDevice(*pointer, tensor.getData(),
-                                             tensor.getSizeInBytes());
+        spec.isOutput && !spec.accumulates
+            ? driver->fill(*pointer, 0xFF, tensor.getSizeInBytes())
+            : driver->copyToDevice(*pointer, tensor.getData(),
+                                   tensor.getSizeInBytes());
     if (copied)
       return std::move(copied);
     DeviceTensor view;

@@ -44,7 +44,8 @@ static std::string hex(uint64_t address) {
 //===----------------------------------------------------------------------===//
 
 llvm::Expected<llvm::SmallVector<ArgumentSpec>>
-mlir::attn::runtime::describeArguments(const KernelSignature &signature) {
+mlir::attn::runtime::describeArguments(const KernelSignature &signature,
+                                       bool alignedRows) {
   llvm::SmallVector<ArgumentSpec> specs;
   for (const KernelArg &arg : signature.args) {
     Type elementType = arg.type.getElementType();
@@ -56,10 +57,12 @@ mlir::attn::runtime::describeArguments(const KernelSignature &signature) {
                   " has no runtime equivalent");
     }
     bool vectorized =
+        alignedRows &&
         llvm::is_contained({KernelArgRole::Query, KernelArgRole::Key,
                             KernelArgRole::Value, KernelArgRole::Output},
                            arg.role);
-    specs.push_back({arg.name, *type, arg.isOutput, vectorized});
+    specs.push_back({arg.name, *type, arg.isOutput, vectorized,
+                     /*accumulates=*/arg.role == KernelArgRole::IndexErrors});
   }
   return specs;
 }
@@ -264,11 +267,11 @@ llvm::Error mlir::attn::runtime::checkArguments(
 }
 
 llvm::Error mlir::attn::runtime::checkArguments(
-    const KernelSignature &signature,
+    const KernelSignature &signature, bool alignedRows,
     llvm::ArrayRef<llvm::SmallVector<int64_t>> expectedShapes,
     llvm::ArrayRef<DeviceTensor> args, int device, PointerQuery queryPointer) {
   llvm::Expected<llvm::SmallVector<ArgumentSpec>> specs =
-      describeArguments(signature);
+      describeArguments(signature, alignedRows);
   if (!specs)
     return specs.takeError();
   return checkArguments(*specs, expectedShapes, args, device, queryPointer);

@@ -63,6 +63,7 @@ static Symbol symbolOf(KernelArgRole role, int64_t rank, int64_t dim) {
                       : Symbol::None;
   case KernelArgRole::Capture:
   case KernelArgRole::FeatureWeights:
+  case KernelArgRole::IndexErrors:
     return Symbol::None;
   }
   llvm_unreachable("unknown role");
@@ -479,6 +480,32 @@ mlir::attn::runtime::checkBlockMask(const KernelSignature &signature,
     }
   }
   return llvm::Error::success();
+}
+
+llvm::Error
+mlir::attn::runtime::checkIndexErrors(const KernelSignature &signature,
+                                      ArrayRef<HostTensor> args) {
+  int record = signature.find(KernelArgRole::IndexErrors);
+  if (record < 0)
+    return llvm::Error::success();
+  const HostTensor &words = args[record];
+  auto count = static_cast<int64_t>(words.get(0));
+  if (count == 0)
+    return llvm::Error::success();
+  auto capture = static_cast<int64_t>(words.get(1));
+  auto dim = static_cast<int64_t>(words.get(2));
+  auto index = static_cast<int64_t>(words.get(3));
+  std::string name = "capture" + std::to_string(capture);
+  int captured = signature.find(name);
+  std::string shape =
+      captured < 0 ? "?" : formatShape(args[captured].getShape());
+  // The count is a 32-bit counter that every out-of-range read bumps.
+  return llvm::createStringError(llvm::formatv(
+      "{0} read(s) of captured tensors were out of range (checked indices); "
+      "the first read {1} of shape {2} at index {3} of dim {4}, which was "
+      "clamped into the tensor",
+      count < 0 ? "over 2^31" : std::to_string(count), name, shape, index,
+      dim));
 }
 
 std::optional<ElementType> mlir::attn::runtime::toElementType(Type type) {

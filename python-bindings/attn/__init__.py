@@ -65,11 +65,14 @@ def verify(spec):
 
 
 def compile(spec, *, backend="cuda", chip="sm_90a", half_storage=None,
-            tensor_cores=True):
+            tensor_cores=True, check_indices=None):
     """Compiles the one attn op of `spec` (MLIR text or a .mlir path) and
     returns a Kernel. backend="cpu" JIT-compiles for the host (NumPy arrays,
     computing in f32); "cuda" emits PTX for `chip`. half_storage stores the
-    spec's 16-bit tensors as "bf16" or "f16"."""
+    spec's 16-bit tensors as "bf16" or "f16". With check_indices (default:
+    the ATTN_CHECK_INDICES environment variable, "1" to enable), a call
+    raises IndexError after its launch when a region read a captured tensor
+    at an out-of-range index (which is clamped either way)."""
     text, name = _read_spec(spec, "compile")
     if backend not in ("cuda", "cpu"):
         raise ValueError("backend must be 'cuda' or 'cpu'")
@@ -78,6 +81,7 @@ def compile(spec, *, backend="cuda", chip="sm_90a", half_storage=None,
         options += f" chip={chip} tensor_cores={int(bool(tensor_cores))}"
         if half_storage:
             options += f" half_storage={half_storage}"
+    options += _kernel.check_indices_option(check_indices)
     return _kernel.compile_spec(text, options, name)
 
 

@@ -26,8 +26,8 @@ def _backend_options(info):
             major, minor = divmod(int(cupy.cuda.Device(
                 info.device).compute_capability), 10)
             chip = f"sm_{major}{minor}{'a' if major == 9 else ''}"
-        return f"backend=cuda chip={chip}"
-    return "backend=cpu"
+        return f"backend=cuda chip={chip}" + _kernel.check_indices_option()
+    return "backend=cpu" + _kernel.check_indices_option()
 
 
 def _qkv_types(q, k, v):

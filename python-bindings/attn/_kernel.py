@@ -78,6 +78,14 @@ def _write_atomically(path, text):
         pass  # a read-only home only loses the disk cache
 
 
+def check_indices_option(check_indices=None):
+    """The compile option that turns on index checks, or "": `check_indices`
+    when given, else the ATTN_CHECK_INDICES environment variable ("1")."""
+    if check_indices is None:
+        check_indices = os.environ.get("ATTN_CHECK_INDICES", "") == "1"
+    return " check_indices=1" if check_indices else ""
+
+
 def clear_memory_cache():
     with _lock:
         _memory.clear()
@@ -96,11 +104,16 @@ class Kernel:
         self.description = d
         self.backend = d["backend"]
         self.args = d["args"]
+        # The workspace and the index-error record (check_indices) are the
+        # kernel's own; Kernel allocates them on each call.
+        internal = ("workspace", "index_errors")
         self.inputs = [a for a in self.args
-                       if not a["output"] and a["role"] != "workspace"]
+                       if not a["output"] and a["role"] not in internal]
         self.outputs = [a for a in self.args if a["output"]
-                        and a["role"] != "workspace"]
+                        and a["role"] not in internal]
         self.has_workspace = any(a["role"] == "workspace" for a in self.args)
+        self.index_errors = next(
+            (a for a in self.args if a["role"] == "index_errors"), None)
 
     @property
     def input_names(self):
@@ -159,6 +172,13 @@ class Kernel:
             workspace = _tensors.empty_like_kind(first, by_name[ws["name"]],
                                                  _tensors.F32)
             infos[ws["name"]] = _tensors.describe(workspace, ws["name"])
+        record = None
+        if self.index_errors is not None:
+            name = self.index_errors["name"]
+            record = _tensors.empty_like_kind(first, by_name[name],
+                                              self.index_errors["dtype"],
+                                              zeroed=True)
+            infos[name] = _tensors.describe(record, name)
 
         keep = []
         tensors = []
@@ -179,7 +199,26 @@ class Kernel:
         error = self.handle.run(tensors, stream)
         if error:
             raise ValueError(error)
+        if record is not None:
+            self._raise_index_errors(record, infos)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def _raise_index_errors(self, record, infos):
+        """Raises IndexError when the kernel (compiled with check_indices)
+        recorded reads of captured tensors at out-of-range indices. Reading
+        the record waits for the launch."""
+        count, capture, dim, index = _tensors.to_host_list(record)
+        if count == 0:
+            return
+        name = f"capture{capture}"
+        shape = tuple(infos[name].shape) if name in infos else "?"
+        reads = "over 2^31" if count < 0 else str(count)
+        raise IndexError(
+            f"{reads} read(s) of captured tensors were out of range "
+            f"(check_indices); the first recorded read {name} of shape "
+            f"{shape} at index {index} of dim {dim}. The kernel clamped "
+            "each such index into the tensor (docs/semantics.md, 2.5), so "
+            "its outputs are defined, but probably not what was meant")
 
     def _check_sizes(self, infos, by_name):
         """Refuses, before anything is allocated, a call whose tensors

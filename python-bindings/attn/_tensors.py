@@ -219,19 +219,31 @@ def _contiguous(shape):
     return list(reversed(strides))
 
 
-def empty_like_kind(template, shape, dtype):
-    """An uninitialized tensor of `shape` and `dtype` (an AttnDType) made by
-    the library `template` came from, on its device."""
+def empty_like_kind(template, shape, dtype, zeroed=False):
+    """An uninitialized (or, with `zeroed`, zero) tensor of `shape` and
+    `dtype` (an AttnDType) made by the library `template` came from, on its
+    device."""
+    make = "zeros" if zeroed else "empty"
     if template.kind == "torch":
         import torch
-        return torch.empty(shape, dtype=getattr(torch, _NAMES[dtype]),
-                           device=template.obj.device)
+        return getattr(torch, make)(shape, dtype=getattr(torch, _NAMES[dtype]),
+                                    device=template.obj.device)
     if template.kind == "cuda_array":
         import cupy
         with cupy.cuda.Device(template.device):
-            return cupy.empty(shape, dtype=_NAMES[dtype])
+            return getattr(cupy, make)(shape, dtype=_NAMES[dtype])
     import numpy
-    return numpy.empty(shape, dtype=_NAMES[dtype])
+    return getattr(numpy, make)(shape, dtype=_NAMES[dtype])
+
+
+def to_host_list(tensor):
+    """The elements of a small tensor of any supported library as a Python
+    list, after its device work is done."""
+    if hasattr(tensor, "detach"):
+        return tensor.detach().cpu().reshape(-1).tolist()
+    if hasattr(tensor, "get"):
+        return tensor.get().reshape(-1).tolist()
+    return tensor.reshape(-1).tolist()
 
 
 def current_stream(template):

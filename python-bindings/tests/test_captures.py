@@ -105,3 +105,60 @@ def test_an_empty_capture_is_refused_at_launch():
     with pytest.raises(ValueError, match="capture0 dim 0 is indexed by the "
                        "head index h, so it needs at least Hq = 2 entries"):
         run(lambda s, b, h, i, j: s + t[h])
+
+
+def test_checked_indices_raise_after_the_launch(monkeypatch):
+    # ATTN_CHECK_INDICES=1 compiles kernels that count clamped reads: the
+    # call still runs, then raises IndexError naming the first read.
+    monkeypatch.setenv("ATTN_CHECK_INDICES", "1")
+    t = attn.capture(TABLE)
+    with pytest.raises(IndexError,
+                       match=r"read\(s\) of captured tensors were out of "
+                             r"range \(check_indices\); the first recorded "
+                             r"read capture0 of shape \(4,\) at index 1000 "
+                             r"of dim 0"):
+        run(score_mod=lambda s, b, h, i, j: s + t[j % 2 + 1000])
+    # Reads in range pass, and give what the unchecked kernel gives.
+    checked = run(score_mod=lambda s, b, h, i, j: s + t[j % 4])
+    monkeypatch.delenv("ATTN_CHECK_INDICES")
+    plain = run(score_mod=lambda s, b, h, i, j: s + t[j % 4])
+    for got, want in zip(checked, plain):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_checked_indices_through_compile():
+    spec = """
+func.func @f(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>,
+             %v: tensor<?x2x?x16xf32>, %t: tensor<4xf32>)
+    -> tensor<?x2x?x16xf32> {
+  %o = attn.attention %q, %k, %v captures(%t : tensor<4xf32>)
+      : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+      -> tensor<?x2x?x16xf32>
+    score_mod {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index,
+         %table: tensor<4xf32>):
+      %c = arith.constant -7 : index
+      %x = arith.addi %i, %c : index
+      %bias = tensor.extract %table[%x] : tensor<4xf32>
+      %r = arith.addf %s, %bias : f32
+      attn.yield %r : f32
+    }
+  return %o : tensor<?x2x?x16xf32>
+}
+"""
+    checked = attn.compile(spec, backend="cpu", check_indices=True)
+    plain = attn.compile(spec, backend="cpu", check_indices=False)
+    # The record is the kernel's own: callers pass the same inputs.
+    assert checked.input_names == plain.input_names
+    assert [a["name"] for a in checked.outputs] == ["output"]
+    # Rows i < 7 read index i - 7 < 0, which is clamped to 0.
+    with pytest.raises(IndexError, match=r"at index -7 of dim 0"):
+        in_child(lambda: checked(Q, K, V, TABLE))
+    out = in_child(lambda: plain(Q, K, V, TABLE))
+    rows = np.clip(np.arange(N) - 7, 0, 3)
+    ref, _ = R.attention(
+        Q, K, V, scale=1 / math.sqrt(D),
+        score_mod=lambda x, b, h, i, j: x + TABLE[np.clip(i - 7, 0, 3)],
+        keep=lambda b, h, i, j: np.ones_like(i, dtype=bool))
+    assert rows[0] == 0
+    assert float(np.abs(out - ref).max()) < 1e-5

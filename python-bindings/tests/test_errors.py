@@ -184,6 +184,16 @@ def test_compile_takes_text_or_a_path():
         attn.compile("no/such/spec.mlir", backend="cpu")
 
 
+def test_chips_attn_does_not_target_are_refused():
+    # LLVM's NVPTX back end would abort the process on sm_70 (no mma.sync,
+    # cp.async) or sm_120 (a newer PTX ISA): refused with an error instead.
+    for chip in ("sm_70", "sm_120", "gfx90a"):
+        with pytest.raises(attn.AttnError,
+                           match=f"attn generates code for sm_80, sm_86, "
+                                 f"sm_87, sm_89, sm_90, sm_90a, not '{chip}'"):
+            attn.compile(SPEC, backend="cuda", chip=chip)
+
+
 def test_sizes_beyond_int64_are_refused():
     kernel = attn.compile(SPEC, backend="cuda")
     q = FakeCudaArray((2**62, 4, 7, 16))

@@ -154,7 +154,8 @@ protected:
 
   /// Checks `args` for a launch on device 0.
   std::string check() {
-    return messageOf(checkArguments(signature, shapes, args, 0, fakeQuery));
+    return messageOf(checkArguments(signature, /*alignedRows=*/true, shapes,
+                                    args, 0, fakeQuery));
   }
 
   DeviceTensor &arg(llvm::StringRef name) { return args[signature.find(name)]; }
@@ -166,7 +167,7 @@ protected:
 };
 
 TEST_F(CheckArgumentsTest, DescribesTheSignature) {
-  auto specs = unwrap(describeArguments(signature));
+  auto specs = unwrap(describeArguments(signature, /*alignedRows=*/true));
   ASSERT_EQ(specs.size(), 6u);
   EXPECT_EQ(specs[0].name, "query");
   EXPECT_EQ(specs[0].type, ElementType::BF16);
@@ -179,6 +180,12 @@ TEST_F(CheckArgumentsTest, DescribesTheSignature) {
   EXPECT_TRUE(specs[4].vectorized);
   EXPECT_TRUE(specs[5].isOutput);
   EXPECT_FALSE(specs[5].vectorized);
+
+  // A kernel that reads rows element by element (SIMT) needs no alignment
+  // of its rows: head dims such as 100 in bf16 give 200-byte rows.
+  for (const ArgumentSpec &spec :
+       unwrap(describeArguments(signature, /*alignedRows=*/false)))
+    EXPECT_FALSE(spec.vectorized) << spec.name;
 }
 
 TEST_F(CheckArgumentsTest, ElementTypeWithoutRuntimeEquivalent) {

@@ -14,6 +14,8 @@ captured tensor, and every output equal to the clamped reading's reference.
 Each check runs at D = 64 (the tensor-core kernel) and D = 40 (the SIMT
 kernel), bf16, B = 1, H = 2, N = 77, against a float64 NumPy reference.
 `--backend cpu` runs the same checks on the CPU backend (NumPy, f32).
+Each call is then repeated with index checks on (ATTN_CHECK_INDICES=1),
+which must raise IndexError after the launch.
 """
 
 import argparse
@@ -120,6 +122,23 @@ def main():
             failures += not ok
             print(f"capture_oob: D={dim} {name}: max_rel_err="
                   f"{', '.join(f'{e:.2e}' for e in errors)} "
+                  f"{'ok' if ok else 'FAIL'}", flush=True)
+            # The same call compiled with index checks must raise, naming
+            # the first clamped read (ATTN_CHECK_INDICES, docs/semantics.md
+            # 2.5).
+            os.environ["ATTN_CHECK_INDICES"] = "1"
+            try:
+                attn.attention(q, k, v, score_mod=score_mod,
+                               mask_mod=mask_mod, return_lse=want_lse)
+                message = None
+            except IndexError as error:
+                message = str(error)
+            finally:
+                del os.environ["ATTN_CHECK_INDICES"]
+            ok = message is not None and "out of range" in message
+            failures += not ok
+            print(f"capture_oob: D={dim} {name}, check_indices: "
+                  f"{message.split('.')[0] if message else 'no error'} "
                   f"{'ok' if ok else 'FAIL'}", flush=True)
     print(f"capture_oob: {failures} failed")
     return 1 if failures else 0

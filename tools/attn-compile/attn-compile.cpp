@@ -58,6 +58,11 @@ static cl::opt<int64_t> threads("rows-per-block",
                                 cl::init(128));
 static cl::opt<int64_t> blockKeys("block-keys", cl::desc("keys per tile"),
                                   cl::init(64));
+static cl::opt<bool> checkIndices(
+    "check-indices",
+    cl::desc("record reads of captured tensors at out-of-range indices in "
+             "an index_errors argument (the reads are clamped either way)"),
+    cl::init(false));
 static cl::opt<bool>
     tensorCores("tensor-cores",
                 cl::desc("run bf16/f16 attention on tensor cores where its "
@@ -125,6 +130,7 @@ static void writeManifest(llvm::raw_ostream &os,
       json.attribute("block_keys", blockKeys.getValue());
       json.attribute("half_storage", halfStorage.getValue());
       json.attribute("tensor_cores", tensorCores.getValue());
+      json.attribute("check_indices", checkIndices.getValue());
     });
     json.attributeArray("kernels", [&] {
       for (const GPUKernelInfo &kernel : kernels) {
@@ -158,6 +164,8 @@ static void writeManifest(llvm::raw_ostream &os,
                            perRow ? kernel.launch.blockQueries : int64_t(0));
             json.attribute("heads", kernel.heads);
             json.attribute("shared_bytes", kernel.launch.sharedBytes);
+            // Query, key and value rows must start 16-byte aligned.
+            json.attribute("aligned_rows", kernel.launch.alignedRows);
             json.attribute("workspace_words_per_head",
                            kernel.launch.workspaceWords);
           });
@@ -230,10 +238,8 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module = parseSpec(sourceMgr, &context);
   if (!module)
     return fail("cannot parse or verify " + specPath);
-  if (!llvm::StringRef(chip.getValue()).starts_with("sm_"))
-    return fail("--chip must name an NVIDIA architecture such as sm_80 or "
-                "sm_90a, got '" +
-                chip + "'");
+  if (!isSupportedChip(chip))
+    return fail("--chip: " + describeUnsupportedChip(chip));
 
   bool dump = !dumpDir.empty();
   if (dump) {
@@ -247,6 +253,7 @@ int main(int argc, char **argv) {
   GPUOptions options;
   options.threads = threads;
   options.tensorCores = tensorCores;
+  options.checkIndices = checkIndices;
   options.blockKeys = blockKeys;
   if (!halfStorage.empty()) {
     auto half = parseHalfStorage(*module, halfStorage);

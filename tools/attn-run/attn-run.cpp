@@ -113,6 +113,12 @@ static cl::opt<bool>
                          "its head dims allow (default); "
                          "--tensor-cores=false runs one thread per query row"),
                 cl::init(true));
+static cl::opt<bool> checkIndices(
+    "check-indices",
+    cl::desc("compile kernels that record reads of captured tensors at "
+             "out-of-range indices, and fail naming the first one (the "
+             "reads are clamped either way)"),
+    cl::init(false));
 static cl::opt<std::string> kernelImage(
     "kernel-image",
     cl::desc("cuda: load this PTX or cubin, written by attn-compile for the "
@@ -318,12 +324,19 @@ static llvm::Expected<double> timeKernel(CPUExecutor &executor,
   return std::chrono::duration<double, std::milli>(end - start).count();
 }
 
+/// Whether `arg` is one of the op's results, which the checks compare:
+/// every output but the index_errors record (--check-indices), whose
+/// content checkIndexErrors reports.
+static bool isResult(const KernelArg &arg) {
+  return arg.isOutput && arg.role != KernelArgRole::IndexErrors;
+}
+
 /// Fresh outputs poisoned with NaN: an element the kernel does not write
 /// shows up in the comparison.
 static void poisonOutputs(const KernelSignature &signature,
                           MutableArrayRef<HostTensor> args) {
   for (auto [arg, tensor] : llvm::zip(signature.args, args))
-    if (arg.isOutput)
+    if (isResult(arg))
       for (int64_t i = 0; i < tensor.getNumElements(); ++i)
         tensor.set(i, std::nan(""));
 }
@@ -338,7 +351,7 @@ static int argumentIndex(const KernelSignature &signature, KernelArgRole role) {
 static llvm::Error checkNoNaN(const KernelSignature &signature,
                               ArrayRef<HostTensor> args, StringRef kernel) {
   for (auto [arg, tensor] : llvm::zip(signature.args, args)) {
-    if (!arg.isOutput)
+    if (!isResult(arg))
       continue;
     int64_t nans = 0;
     for (int64_t i = 0; i < tensor.getNumElements(); ++i)
@@ -446,8 +459,8 @@ int main(int argc, char **argv) {
   if (auto attention = dyn_cast<AttentionOp>(spec))
     if (attention.getMaskMod().empty() && !attention.getBlockSize())
       onlyMask = attention.getMaskAttr();
-  KernelSignature signature =
-      getKernelSignature(spec, StorageTypes{Float32Type::get(&context), {}});
+  KernelSignature signature = getKernelSignature(
+      spec, StorageTypes{Float32Type::get(&context), {}}, checkIndices);
 
   // Sizes: --sizes, then the shapes of the input files, then defaults.
   auto parsedSizes = parseSizes(sizesOption);
@@ -607,11 +620,14 @@ int main(int argc, char **argv) {
           llvm::formatv("sm_{0}{1}{2}", capability->major, capability->minor,
                         capability->major == 9 ? "a" : "");
     }
+    if (!isSupportedChip(targetChip))
+      return fail(describeUnsupportedChip(targetChip));
     OwningOpRef<ModuleOp> gpuModule = module->clone();
     GPUOptions options;
     options.threads = gpuThreads;
     options.blockKeys = blockKeys;
     options.tensorCores = tensorCores;
+    options.checkIndices = checkIndices;
     if (!halfStorage.empty()) {
       auto half = parseHalfStorage(*gpuModule, halfStorage);
       if (failed(half))
@@ -662,10 +678,10 @@ int main(int argc, char **argv) {
   // Kernels: lower every spec op, keep only the kernels.
   PassManager pm(&context);
   pm.addPass(createAttnLowerToReferencePass(
-      AttnLowerToReferencePassOptions{/*floatStorage=*/"f32"}));
+      AttnLowerToReferencePassOptions{/*floatStorage=*/"f32", checkIndices}));
   if (check)
     pm.addPass(createAttnLowerToTilesPass(AttnLowerToTilesPassOptions{
-        blockQueries, blockKeys, /*floatStorage=*/"f32"}));
+        blockQueries, blockKeys, /*floatStorage=*/"f32", checkIndices}));
   if (failed(pm.run(*module)))
     return fail("lowering " + specPath + " failed");
   for (auto func : llvm::make_early_inc_range(module->getOps<func::FuncOp>()))
@@ -693,6 +709,8 @@ int main(int argc, char **argv) {
     if (!referenceMs)
       return fail(llvm::toString(referenceMs.takeError()));
     timing = llvm::formatv("reference={0:f2}ms", *referenceMs);
+    if (llvm::Error error = checkIndexErrors(signature, reference))
+      return fail("reference kernel: " + llvm::toString(std::move(error)));
     if (finiteInputs)
       if (llvm::Error error = checkNoNaN(signature, reference, "reference"))
         return fail(llvm::toString(std::move(error)));
@@ -727,6 +745,8 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(gpuMs.takeError()));
     for (HostTensor &tensor : deviceArgs)
       gpuResults.push_back(tensor.convertTo(ElementType::F32));
+    if (llvm::Error error = checkIndexErrors(signature, gpuResults))
+      return fail("GPU kernel: " + llvm::toString(std::move(error)));
     timing = (llvm::formatv("gpu={0:f3}ms ", *gpuMs) + timing).str();
     if (finiteInputs)
       if (llvm::Error error = checkNoNaN(signature, gpuResults, "GPU"))
@@ -751,7 +771,7 @@ int main(int argc, char **argv) {
   auto compareOutputs = [&](ArrayRef<HostTensor> actual,
                             ArrayRef<HostTensor> expected) -> llvm::Error {
     for (auto [index, arg] : llvm::enumerate(signature.args)) {
-      if (!arg.isOutput)
+      if (!isResult(arg))
         continue;
       auto result = compare(actual[index], expected[index]);
       if (!result)
@@ -787,7 +807,7 @@ int main(int argc, char **argv) {
   if (!refDir.empty()) {
     SmallVector<HostTensor> external = reference;
     for (auto [index, arg] : llvm::enumerate(signature.args)) {
-      if (!arg.isOutput)
+      if (!isResult(arg))
         continue;
       SmallString<256> path(refDir);
       llvm::sys::path::append(path, arg.name + ".npy");
@@ -811,6 +831,8 @@ int main(int argc, char **argv) {
     if (!tiledMs)
       return fail(llvm::toString(tiledMs.takeError()));
     timing += llvm::formatv(" tiled={0:f2}ms", *tiledMs);
+    if (llvm::Error error = checkIndexErrors(signature, tiled))
+      return fail("tiled kernel: " + llvm::toString(std::move(error)));
     if (finiteInputs)
       if (llvm::Error error = checkNoNaN(signature, tiled, "tiled"))
         return fail(llvm::toString(std::move(error)));

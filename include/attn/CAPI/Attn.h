@@ -57,11 +57,14 @@ char *attnVerify(const char *spec, const char *name);
 
 /* Compiles the one attn op of `spec`. `options` is "key=value" pairs
  * separated by spaces: backend=cpu|cuda (default cuda), chip=sm_90a,
- * half_storage=bf16|f16, tensor_cores=0|1. With backend=cuda,
+ * half_storage=bf16|f16, tensor_cores=0|1, check_indices=0|1 (kernels that
+ * record out-of-range reads of captured tensors in an index_errors argument
+ * the caller allocates, zeroed, and reads after the launch). With
+ * backend=cuda, chip is one of sm_80 to sm_90a, and
  * `image` may hold the PTX a previous compile of the same spec and options
  * produced (attnKernelImage), which skips code generation. */
-AttnKernel *attnCompile(const char *spec, const char *name,
-                        const char *options, const char *image, char **error);
+AttnKernel *attnCompile(const char *spec, const char *name, const char *options,
+                        const char *image, char **error);
 
 void attnKernelDestroy(AttnKernel *kernel);
 

@@ -31,6 +31,8 @@ struct GPUOptions {
   /// Runs attn.attention on tensor cores where it can (canUseTensorCores);
   /// false keeps every kernel on the one-thread-per-row path.
   bool tensorCores = true;
+  /// Adds the index_errors argument (KernelArgRole::IndexErrors).
+  bool checkIndices = false;
 };
 
 /// One GPU kernel: its entry point, arguments and launch geometry. The
@@ -63,13 +65,23 @@ bool canUseTensorCores(AttentionOp op, const KernelSignature &signature);
 LogicalResult buildTensorCoreAttention(OpBuilder &b, AttentionOp op,
                                        const Kernel &kernel, GPULaunch &launch);
 
+/// Whether attn generates code for `chip`: sm_80 to sm_90a. The tensor-core
+/// kernels need sm_80's mma.sync, ldmatrix and cp.async, and the PTX ISA
+/// attn emits (8.0) does not reach the newer chips; LLVM aborts the process
+/// on either mismatch, so every entry point checks the chip first.
+bool isSupportedChip(StringRef chip);
+
+/// The error for an unsupported `chip`, listing the supported ones.
+std::string describeUnsupportedChip(StringRef chip);
+
 /// Lowers the kernels of gpu.module @attn_kernels to NVVM and attaches the
-/// NVVM target `chip` ("sm_80", "sm_90a", ...), ready for
+/// NVVM target `chip` ("sm_80", "sm_90a", ...; isSupportedChip), ready for
 /// gpu-module-to-binary.
 void buildGPUToNVVMPipeline(OpPassManager &pm, StringRef chip);
 
 /// Runs buildGPUToNVVMPipeline and serializes the kernels to PTX on a
-/// module lowered by lowerSpecOpsToGPU; returns the PTX text. `onNVVM`, when
+/// module lowered by lowerSpecOpsToGPU; returns the PTX text, or fails with
+/// an error on `module` for a chip isSupportedChip refuses. `onNVVM`, when
 /// given, sees the module in the NVVM dialect, before serialization.
 FailureOr<std::string>
 translateKernelsToPTX(ModuleOp module, StringRef chip,

@@ -40,11 +40,20 @@ enum class KernelArgRole {
   Output,
   LogSumExp,
   FinalState,
+  /// Where a kernel compiled with index checks (`check-indices`) records
+  /// its out-of-range reads of captured tensors, [4] i32: the number of
+  /// such reads, then the first one's capture number, dimension and index
+  /// (saturated to 32 bits). The runtime zeroes it before a launch and
+  /// reports a non-zero count as an error after it.
+  IndexErrors,
   /// Scratch memory of a GPU kernel, [B, H, words] f32: one slice per
   /// (sequence, head) for kernels whose per-head buffers are too large for
   /// registers or shared memory. The runtime allocates it.
   Workspace,
 };
+
+/// The i32 words of an `index_errors` argument: count, capture, dim, index.
+constexpr int64_t kIndexErrorWords = 4;
 
 /// One kernel argument: a strided memref with dynamic strides and offset.
 struct KernelArg {
@@ -79,9 +88,11 @@ struct StorageTypes {
 
 /// The signature of the kernel of `specOp` (an attn.attention,
 /// attn.linear_attention or attn.hybrid), storing its floating-point tensors
-/// as `storage` says; integer tensors keep their types.
-KernelSignature getKernelSignature(Operation *specOp,
-                                   StorageTypes storage = {});
+/// as `storage` says; integer tensors keep their types. With
+/// `checkIndices`, an attn.attention with captured tensors also takes an
+/// `index_errors` argument (KernelArgRole::IndexErrors) after its results.
+KernelSignature getKernelSignature(Operation *specOp, StorageTypes storage = {},
+                                   bool checkIndices = false);
 
 /// The name of a role in manifests and descriptions: "query", "lse",
 /// "capture", "workspace", ...
@@ -117,11 +128,12 @@ SmallVector<Operation *> collectSpecOps(ModuleOp module);
 LogicalResult checkSpecRegions(Operation *specOp);
 
 /// Adds one kernel `<base name>_<suffix>` per attn spec op of `module`,
-/// with the signature `getKernelSignature(op, storage)`; `build` emits
+/// with the signature `getKernelSignature(op, storage, checkIndices)`;
+/// `build` emits
 /// its body with the builder before the kernel's `func.return`. The regions
 /// of attn.attention ops are checked with `checkSpecRegions` first.
 LogicalResult lowerSpecOps(
-    ModuleOp module, StringRef suffix, StorageTypes storage,
+    ModuleOp module, StringRef suffix, StorageTypes storage, bool checkIndices,
     function_ref<LogicalResult(OpBuilder &, Operation *, const Kernel &)>
         build);
 
@@ -150,10 +162,19 @@ LogicalResult checkInlinable(Region &region, unsigned numArguments);
 /// with its leading arguments bound to `arguments` and its trailing
 /// arguments (captured tensors) bound to the memrefs `captures`, and returns
 /// the value the region yields. `tensor.extract` and `tensor.dim` of a
-/// captured tensor become `memref.load` and `memref.dim`. The region must
-/// pass `checkInlinable`.
+/// captured tensor become `memref.load` (of indices clamped into the
+/// tensor) and `memref.dim`; with an `indexErrors` memref
+/// (KernelArgRole::IndexErrors), every read also records an index that
+/// needed clamping there. Integer division and remainder get a result for
+/// every input (docs/semantics.md, 2.5). The region must pass
+/// `checkInlinable`.
 Value inlineRegion(OpBuilder &b, Region &region, ValueRange arguments,
-                   ValueRange captures);
+                   ValueRange captures, Value indexErrors = {});
+
+/// inlineRegion with the captured tensors and index-error record of
+/// `kernel`.
+Value inlineRegion(OpBuilder &b, Region &region, ValueRange arguments,
+                   const Kernel &kernel);
 
 /// Emits `scf.for %iv = lb to ub step 1 iter_args(inits)` whose body is
 /// built by `body(iv, iterArgs)`, which returns the values to yield; returns

@@ -194,7 +194,7 @@ Value emitLogSumExp(Emitter &e, Value rowMax, Value rowSum);
 /// exp(s - rowMax) for softmax (0 for s = -inf), sigmoid(s + bias), relu(s),
 /// or the `l1_map` region.
 Value attentionWeight(Emitter &e, AttentionOp op, Value score, Value rowMax,
-                      ValueRange captures);
+                      const Kernel &kernel);
 
 /// The linear term of an op: its feature map and gate.
 struct LinearSpec {

@@ -40,6 +40,10 @@ struct GPULaunch {
   int64_t blockQueries = 0;
   /// Dynamic shared memory per block, in bytes.
   int64_t sharedBytes = 0;
+  /// The kernel copies rows of query, key and value in 16-byte chunks
+  /// (cp.async), so each row must start 16-byte aligned; the runtime checks
+  /// it (ArgumentSpec::vectorized).
+  bool alignedRows = false;
 };
 
 struct TiledOptions {

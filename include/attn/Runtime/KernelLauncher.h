@@ -56,14 +56,21 @@ struct ArgumentSpec {
   /// Written by the kernel.
   bool isOutput = false;
   /// Rows are moved with 16-byte vector accesses: the query, key, value and
-  /// output tensors. See checkArguments for what that requires.
+  /// output tensors of a kernel that copies rows in 16-byte chunks (the
+  /// tensor-core attention's cp.async). See checkArguments for what that
+  /// requires.
   bool vectorized = false;
+  /// The kernel adds to it rather than overwriting it (index_errors, which
+  /// counts out-of-range reads): it must start at zero, not poisoned.
+  bool accumulates = false;
 };
 
-/// Returns the ArgumentSpec of every argument of `signature`; an error for
-/// an element type the runtime cannot hold.
+/// Returns the ArgumentSpec of every argument of `signature`, whose query,
+/// key, value and output rows are `vectorized` when the kernel copies rows in
+/// 16-byte chunks (GPULaunch::alignedRows); an error for an element type
+/// the runtime cannot hold.
 llvm::Expected<llvm::SmallVector<ArgumentSpec>>
-describeArguments(const KernelSignature &signature);
+describeArguments(const KernelSignature &signature, bool alignedRows);
 
 /// Asks the driver where a pointer points.
 using PointerQuery = llvm::function_ref<llvm::Expected<PointerInfo>(uint64_t)>;
@@ -116,9 +123,10 @@ checkArguments(llvm::ArrayRef<ArgumentSpec> specs,
                llvm::ArrayRef<DeviceTensor> args, int device,
                PointerQuery queryPointer);
 
-/// checkArguments for the arguments of `signature`.
+/// checkArguments for the arguments of `signature` (describeArguments with
+/// `alignedRows`).
 llvm::Error
-checkArguments(const KernelSignature &signature,
+checkArguments(const KernelSignature &signature, bool alignedRows,
                llvm::ArrayRef<llvm::SmallVector<int64_t>> expectedShapes,
                llvm::ArrayRef<DeviceTensor> args, int device,
                PointerQuery queryPointer);

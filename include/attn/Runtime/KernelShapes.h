@@ -64,6 +64,14 @@ llvm::Error checkBlockMask(const KernelSignature &signature,
                            llvm::ArrayRef<HostTensor> args, int64_t numKeys,
                            int64_t blockKeys);
 
+/// The error a kernel compiled with index checks reports through its
+/// index_errors argument among `args` (in signature order): how many reads
+/// of captured tensors were out of range, and the first one's capture,
+/// dimension, index and the capture's shape. Succeeds when the count is 0
+/// or the kernel has no such argument.
+llvm::Error checkIndexErrors(const KernelSignature &signature,
+                             llvm::ArrayRef<HostTensor> args);
+
 } // namespace mlir::attn::runtime
 
 #endif // ATTN_RUNTIME_KERNELSHAPES_H

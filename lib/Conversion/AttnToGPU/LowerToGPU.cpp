@@ -83,8 +83,8 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
     info.name = getKernelBaseName(op) + "_gpu";
     info.specOpName = op->getName().getStringRef().str();
     info.heads = getHeadShape(op).heads;
-    info.signature =
-        getKernelSignature(op, StorageTypes{{}, options.halfStorage});
+    info.signature = getKernelSignature(
+        op, StorageTypes{{}, options.halfStorage}, options.checkIndices);
     bool workspace = needsWorkspace(op);
     if (workspace)
       info.signature.args.push_back(
@@ -151,6 +151,7 @@ struct AttnLowerToGPUPass
     options.threads = threads;
     options.halfStorage = *half;
     options.tensorCores = tensorCores;
+    options.checkIndices = checkIndices;
     if (failed(lowerSpecOpsToGPU(module, options)))
       signalPassFailure();
   }

@@ -359,8 +359,7 @@ Values TensorCoreAttention::keyTile(Value k0, Value k1, bool masked,
             if (softmax) {
               scores[n][c] = f.select(keep, s, e.negInf());
             } else {
-              Value p =
-                  attentionWeight(e, op, s, Value(), kernel.getCaptures());
+              Value p = attentionWeight(e, op, s, Value(), kernel);
               scores[n][c] = f.select(keep, p, f.c(0));
             }
           }
@@ -595,7 +594,11 @@ LogicalResult mlir::attn::buildTensorCoreAttention(OpBuilder &b, AttentionOp op,
                 b.getI32IntegerAttr(kMaxRegisters));
   TensorCoreAttention(b, op, kernel).build();
   HeadShape shape = getHeadShape(op);
-  launch = {GridOrder::QueryBlocksHeadsBatch, kThreads, /*workspaceWords=*/0,
-            kBlockRows, TensorCoreAttention::sharedBytes(shape)};
+  launch = {GridOrder::QueryBlocksHeadsBatch,
+            kThreads,
+            /*workspaceWords=*/0,
+            kBlockRows,
+            TensorCoreAttention::sharedBytes(shape),
+            /*alignedRows=*/true};
   return success();
 }

@@ -55,7 +55,6 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
   Value value = kernel.get(KernelArgRole::Value);
   Value output = kernel.get(KernelArgRole::Output);
   Value lse = kernel.get(KernelArgRole::LogSumExp);
-  Values captures = kernel.getCaptures();
 
   HeadShape shape = getHeadShape(op);
   int64_t queryHeads = shape.heads, keyGroup = shape.keyGroup;
@@ -99,8 +98,7 @@ static void buildAttentionReference(OpBuilder &b, AttentionOp op,
               return emitIf(
                   b, e.loc, keep(j),
                   [&] {
-                    Value p =
-                        attentionWeight(e, op, score(j), rowMax, captures);
+                    Value p = attentionWeight(e, op, score(j), rowMax, kernel);
                     e.loop(valueDim, [&](Value d) {
                       Value term = f.mul(p, e.load(value, {bi, vh, j, d}));
                       e.store(f.add(e.load(acc, {d}), term), acc, {d});
@@ -408,7 +406,7 @@ struct AttnLowerToReferencePass
     FailureOr<Type> storage = parseFloatStorage(module, floatStorage);
     if (failed(storage) ||
         failed(lowerSpecOps(
-            module, "reference", StorageTypes{*storage, {}},
+            module, "reference", StorageTypes{*storage, {}}, checkIndices,
             [](OpBuilder &builder, Operation *op, const Kernel &kernel) {
               buildReference(builder, op, kernel);
               return success();

@@ -243,7 +243,6 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   Value key = kernel.get(KernelArgRole::Key);
   Value output = kernel.get(KernelArgRole::Output);
   Value lse = kernel.get(KernelArgRole::LogSumExp);
-  Values captures = kernel.getCaptures();
   Normalization normalization = op.getNormalization();
 
   FlashSpec spec;
@@ -272,7 +271,7 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
                              spec.numKeys, /*withNamedMask=*/true);
   };
   spec.weight = [&](Value s) {
-    return attentionWeight(e, op, s, Value(), captures);
+    return attentionWeight(e, op, s, Value(), kernel);
   };
   // 5. Normalize and write the row.
   bool dividesBySum = spec.softmax || normalization == Normalization::l1;
@@ -1044,7 +1043,7 @@ struct AttnLowerToTilesPass
     FailureOr<Type> storage = parseFloatStorage(module, floatStorage);
     if (failed(storage) ||
         failed(lowerSpecOps(
-            module, "tiled", StorageTypes{*storage, {}},
+            module, "tiled", StorageTypes{*storage, {}}, checkIndices,
             [&](OpBuilder &builder, Operation *op, const Kernel &kernel) {
               return buildTiledKernel(builder, op, kernel, options);
             })))

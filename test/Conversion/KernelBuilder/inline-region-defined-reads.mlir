@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --attn-lower-to-reference=float-storage=f32 --canonicalize | FileCheck %s
+// RUN: attn-opt %s --attn-lower-to-reference="float-storage=f32 check-indices=true" --canonicalize | FileCheck %s --check-prefix=CHECKED
 
 // Every lowering inlines the user's regions through one function
 // (inlineRegion), which gives a region's reads and integer divisions a
@@ -38,6 +39,24 @@
 // CHECK:      %[[COL_LOW:.*]] = arith.maxsi %[[COLUMN]], %c0
 // CHECK:      %[[COL:.*]] = arith.minsi %[[COL_LOW]], %[[LAST_COL]]
 // CHECK:      memref.load %[[T]][%[[ROW]], %[[COL]]]
+// With check-indices the kernel takes an index_errors record after its
+// results; an index that needed clamping bumps its count atomically, and
+// the first such read stores its capture, dimension and (saturated) index.
+// CHECKED-LABEL: func.func @defined_reads_0_reference(
+// CHECKED-SAME:  %[[RECORD:[^:]*]]: memref<4xi32, strided<[?], offset: ?>>)
+// CHECKED:       %[[ROW_LOW:.*]] = arith.maxsi %{{.*}}, %c0
+// CHECKED:       %[[ROW:.*]] = arith.minsi %[[ROW_LOW]], %{{.*}}
+// CHECKED:       %[[CLAMPED:.*]] = arith.cmpi ne, %[[ROW]], %[[B:.*]] :
+// CHECKED:       scf.if %[[CLAMPED]] {
+// CHECKED:         %[[COUNT:.*]] = memref.atomic_rmw addi %c1_i32, %[[RECORD]][%c0]
+// CHECKED:         %[[FIRST:.*]] = arith.cmpi eq, %[[COUNT]], %c0_i32
+// CHECKED:         scf.if %[[FIRST]] {
+// CHECKED:           %[[LOW:.*]] = arith.maxsi %[[B]], %c-2147483648
+// CHECKED:           %[[SATURATED:.*]] = arith.minsi %[[LOW]], %c2147483647
+// CHECKED:           memref.store %c0_i32, %[[RECORD]][%c1]
+// CHECKED:           memref.store %c0_i32, %[[RECORD]][%c2]
+// CHECKED:           %[[WORD:.*]] = arith.index_cast %[[SATURATED]] : index to i32
+// CHECKED:           memref.store %[[WORD]], %[[RECORD]][%c3]
 func.func @defined_reads(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>,
                          %v: tensor<?x2x?x8xf32>, %t: tensor<?x?xf32>)
     -> tensor<?x2x?x8xf32> {

@@ -4,6 +4,9 @@
 // RUN: FileCheck %s --check-prefix=JSON < %t/k.json
 // RUN: ls %t/ir | FileCheck %s --check-prefix=IR
 // RUN: not attn-compile %s --chip=gfx90a -o %t/x.ptx 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not attn-compile %s --chip=sm_70 --half-storage=bf16 -o %t/x.ptx 2>&1 | FileCheck %s --check-prefix=OLD-CHIP
+// RUN: not attn-compile %s --chip=sm_120 -o %t/x.ptx 2>&1 | FileCheck %s --check-prefix=NEW-CHIP
+// RUN: not attn-opt %s --attn-to-ptx="chip=sm_70" 2>&1 | FileCheck %s --check-prefix=PIPELINE-CHIP
 // RUN: not attn-compile %s --half-storage=f32 -o %t/x.ptx 2>&1 | FileCheck %s --check-prefix=HALF
 
 // PTX: .target sm_80
@@ -38,7 +41,15 @@
 // IR: 2-nvvm.mlir
 // IR: 3-kernels.ptx
 
-// CHIP: attn-compile: error: --chip must name an NVIDIA architecture such as sm_80 or sm_90a, got 'gfx90a'
+// CHIP: attn-compile: error: --chip: attn generates code for sm_80, sm_86, sm_87, sm_89, sm_90, sm_90a, not 'gfx90a'
+
+// Chips LLVM knows but attn does not target are refused the same way,
+// instead of aborting in the NVPTX back end (mma.sync, cp.async need sm_80;
+// PTX ISA 8.0 does not reach sm_100 and later).
+// OLD-CHIP: attn-compile: error: --chip: attn generates code for sm_80, sm_86, sm_87, sm_89, sm_90, sm_90a, not 'sm_70' (the tensor-core kernels need sm_80 or later, and attn emits PTX ISA 8.0)
+// NEW-CHIP: not 'sm_120'
+// PIPELINE-CHIP: attn generates code for sm_80, sm_86, sm_87, sm_89, sm_90, sm_90a, not 'sm_70'
+// PIPELINE-CHIP-NOT: LLVM ERROR
 // HALF: error: half-storage must be bf16 or f16, got 'f32'
 
 func.func @gla_like(%q: tensor<?x2x?x8xbf16>, %k: tensor<?x2x?x8xbf16>,
