@@ -48,6 +48,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include <array>
+#include <optional>
 #include <cmath>
 
 using namespace mlir;
@@ -201,16 +202,29 @@ Value TensorCoreAttention::swizzle(Value row, Value chunk, int64_t dim) {
 
 /// Starts copying as many rows as `tile` has from row `firstRow` of
 /// `rowsView` with cp.async, rows at or past `numRows` zero-filled; returns
-/// the group to wait on. Each thread copies the same number of 16-byte
-/// chunks (a tile holds a multiple of 128 chunks).
+/// the group to wait on. Thread t copies chunks t, t + 128, ...; when the
+/// tile's chunks do not split evenly (head dims 144, 176, 208, 240 with
+/// 32-key tiles), the last round's copies are guarded, so only the threads
+/// with a chunk left issue one. The group commits whatever this thread
+/// issued, so the guarded copy needs no token of its own.
 Value TensorCoreAttention::stageTile(Value rowsView, Value firstRow,
                                      Value numRows, Value tile, int64_t dim) {
   int64_t chunksPerRow = dim / kChunk;
   int64_t chunks =
       cast<MemRefType>(tile.getType()).getDimSize(0) * chunksPerRow;
-  assert(chunks % kThreads == 0 && "a tile must split evenly over threads");
+  assert(chunks >= kThreads && "every thread copies at least one chunk");
   Values tokens;
-  for (int64_t it = 0; it < chunks / kThreads; ++it) {
+  for (int64_t it = 0; it < llvm::divideCeil(chunks, kThreads); ++it) {
+    bool partial = (it + 1) * kThreads > chunks;
+    std::optional<OpBuilder::InsertionGuard> guard;
+    if (partial) {
+      Value hasChunk = e.cmpi(arith::CmpIPredicate::ult, thread,
+                              idx(chunks - it * kThreads));
+      auto ifHasChunk =
+          scf::IfOp::create(b, loc, hasChunk, /*withElseRegion=*/false);
+      guard.emplace(b);
+      b.setInsertionPointToStart(ifHasChunk.thenBlock());
+    }
     Value chunkId = e.addi(thread, idx(it * kThreads));
     Value row = e.divui(chunkId, chunksPerRow);
     Value chunk = arith::RemUIOp::create(b, loc, chunkId, idx(chunksPerRow));
@@ -221,10 +235,12 @@ Value TensorCoreAttention::stageTile(Value rowsView, Value firstRow,
     Value readRow = arith::SelectOp::create(b, loc, inside, sourceRow, idx(0));
     Value readElements =
         arith::SelectOp::create(b, loc, inside, idx(kChunk), idx(0));
-    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+    Value token = nvgpu::DeviceAsyncCopyOp::create(
         b, loc, tokenType(), tile, ValueRange{row, swizzle(row, chunk, dim)},
         rowsView, ValueRange{readRow, mul(chunk, kChunk)},
-        b.getIndexAttr(kChunk), readElements, b.getUnitAttr()));
+        b.getIndexAttr(kChunk), readElements, b.getUnitAttr());
+    if (!partial)
+      tokens.push_back(token);
   }
   return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType(), tokens);
 }
@@ -565,11 +581,10 @@ bool mlir::attn::canUseTensorCores(AttentionOp op,
   for (int64_t dim : {shape.keyDim, shape.valueDim})
     if (dim <= 0 || dim % 16 != 0 || dim > 256)
       return false;
-  // Every thread stages the same number of chunks of a K or V tile (a
-  // 32-key tile needs head dims that are multiples of 64).
+  // Every thread stages at least one chunk of a K or V tile (stageTile).
   int64_t keys = TensorCoreAttention::keysPerTile(shape);
   for (int64_t dim : {shape.keyDim, shape.valueDim})
-    if (keys * (dim / kChunk) % kThreads != 0)
+    if (keys * (dim / kChunk) < kThreads)
       return false;
   // A block of 64 query rows must lie in one query block of a block mask.
   if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
