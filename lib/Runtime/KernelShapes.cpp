@@ -482,6 +482,16 @@ mlir::attn::runtime::checkBlockMask(const KernelSignature &signature,
   return llvm::Error::success();
 }
 
+bool mlir::attn::runtime::writesNothing(
+    const KernelSignature &signature,
+    ArrayRef<llvm::SmallVector<int64_t>> shapes) {
+  for (auto [arg, shape] : llvm::zip(signature.args, shapes))
+    if (arg.isOutput && arg.role != KernelArgRole::IndexErrors &&
+        arg.role != KernelArgRole::Workspace && !llvm::is_contained(shape, 0))
+      return false;
+  return true;
+}
+
 llvm::Error
 mlir::attn::runtime::checkIndexErrors(const KernelSignature &signature,
                                       ArrayRef<HostTensor> args) {

@@ -424,6 +424,12 @@ int main(int argc, char **argv) {
   bool onGPU = backend == "cuda";
   if (!onGPU && backend != "cpu")
     return fail("--backend must be cpu or cuda, got '" + backend + "'");
+  for (auto [flag, value] :
+       {std::pair{"--block-queries", blockQueries.getValue()},
+        std::pair{"--block-keys", blockKeys.getValue()}})
+    if (value < 1 || value > kMaxBlockSize)
+      return fail(llvm::formatv("{0} must lie in [1, {1}], got {2}", flag,
+                                kMaxBlockSize, value));
 
   DialectRegistry registry;
   registerKernelDialects(registry);
@@ -599,6 +605,18 @@ int main(int argc, char **argv) {
               args[signature.find(KernelArgRole::Key)].getShape()[2],
               (*blockSize)[1]))
         return fail(llvm::toString(std::move(error)));
+
+  // Every output empty (Nq = 0, say): nothing to run or compare, however
+  // large the batch the kernels would loop over.
+  if (writesNothing(signature, *shapes)) {
+    std::string shapesText;
+    for (auto [index, arg] : llvm::enumerate(signature.args))
+      shapesText += " " + arg.name + formatShape((*shapes)[index]);
+    llvm::outs() << "attn-run: " << specPath << " @" << baseName << " "
+                 << opName << shapesText
+                 << " (every output is empty: nothing to run)\n";
+    return 0;
+  }
 
   // The GPU kernel: compiled before the CPU kernels replace the specs. Its
   // float inputs are rounded to the kernel's types, so the reference sees

@@ -64,6 +64,14 @@ llvm::Error checkBlockMask(const KernelSignature &signature,
                            llvm::ArrayRef<HostTensor> args, int64_t numKeys,
                            int64_t blockKeys);
 
+/// Whether a kernel whose arguments have `shapes` has nothing to compute:
+/// every output it writes (the index_errors record aside) is empty, as for
+/// attention with Nq = 0. Callers skip the run: its loops over batch and
+/// heads would do nothing observable, for as long as a huge batch takes.
+/// A recurrent kernel that writes a final state is not skipped.
+bool writesNothing(const KernelSignature &signature,
+                   llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes);
+
 /// The error a kernel compiled with index checks reports through its
 /// index_errors argument among `args` (in signature order): how many reads
 /// of captured tensors were out of range, and the first one's capture,

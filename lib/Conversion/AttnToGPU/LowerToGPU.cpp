@@ -60,6 +60,11 @@ static MemRefType workspaceType(MLIRContext *context, int64_t heads,
 
 FailureOr<SmallVector<GPUKernelInfo>>
 mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
+  if (options.blockKeys <= 0 || options.blockKeys > kMaxBlockSize ||
+      options.threads <= 0 || options.threads > 1024)
+    return emitError(module.getLoc())
+           << "block-keys must lie in [1, " << kMaxBlockSize
+           << "] and threads (rows per block) in [1, 1024]";
   MLIRContext *context = module.getContext();
   SmallVector<Operation *> specs = collectSpecOps(module);
   OpBuilder builder(context);
@@ -138,11 +143,6 @@ struct AttnLowerToGPUPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (blockKeys <= 0 || threads <= 0 || threads > 1024) {
-      module.emitError()
-          << "block-keys must be positive and threads within 1..1024";
-      return signalPassFailure();
-    }
     FailureOr<Type> half = parseHalfStorage(module, halfStorage);
     if (failed(half))
       return signalPassFailure();

@@ -48,8 +48,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include <array>
-#include <optional>
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::attn;

@@ -1033,8 +1033,11 @@ struct AttnLowerToTilesPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (blockQueries <= 0 || blockKeys <= 0) {
-      module.emitError() << "block-queries and block-keys must be positive";
+    if (blockQueries <= 0 || blockKeys <= 0 || blockQueries > kMaxBlockSize ||
+        blockKeys > kMaxBlockSize) {
+      emitError(module.getLoc())
+          << "block-queries and block-keys must lie in [1, " << kMaxBlockSize
+          << "]";
       return signalPassFailure();
     }
     TiledOptions options;

@@ -545,3 +545,36 @@ func.func @mask_on_hybrid(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x4x?x16xbf16>, 
   %o = attn.hybrid %q, %k, %v {combine = #attn.combine<weighted_sum>, window = 32, normalization = #attn.linear_normalization<none>, weights = array<f32: 0.5, 0.5>, mask = #attn.causal} : tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16>, tensor<?x4x?x16xbf16> -> tensor<?x4x?x16xbf16>
   return
 }
+
+// -----
+
+// Sizes a lowering would derive impossible buffers from are bounded.
+func.func @huge_block_size(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>, %n: tensor<?x8x?xi32>, %i: tensor<?x8x?x?xi32>) {
+  // expected-error @+1 {{'attn.attention' op 'block_size' sizes must be at most 16384, got [2147483648, 64]}}
+  %o = attn.attention %q, %k, %v block_mask(%n, %i, %n, %i : tensor<?x8x?xi32>, tensor<?x8x?x?xi32>, tensor<?x8x?xi32>, tensor<?x8x?x?xi32>) {block_size = array<i64: 2147483648, 64>} : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @huge_head_dim(%q: tensor<?x1x?x1048576xf32>, %k: tensor<?x1x?x1048576xf32>, %v: tensor<?x1x?x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op query head dim (dim 3) must be at most 65536, got 'tensor<?x1x?x1048576xf32>'}}
+  %o = attn.attention %q, %k, %v : tensor<?x1x?x1048576xf32>, tensor<?x1x?x1048576xf32>, tensor<?x1x?x8xf32> -> tensor<?x1x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @huge_hedgehog_width(%q: tensor<?x1x?x16xbf16>, %k: tensor<?x1x?x16xbf16>, %v: tensor<?x1x?x16xbf16>, %w: tensor<2x1x16x4611686018427387904xf32>) {
+  // expected-error @+1 {{'attn.linear_attention' op feature_weights' width M gives 2M features; at most 1048576 are allowed, got M = 4611686018427387904}}
+  %o = attn.linear_attention %q, %k, %v feature_weights(%w : tensor<2x1x16x4611686018427387904xf32>) {causal, feature_map = #attn.feature_map<hedgehog>} : tensor<?x1x?x16xbf16>, tensor<?x1x?x16xbf16>, tensor<?x1x?x16xbf16> -> tensor<?x1x?x16xbf16>
+  return
+}
+
+// -----
+
+func.func @huge_taylor_features(%q: tensor<?x1x?x2048xbf16>, %k: tensor<?x1x?x2048xbf16>, %v: tensor<?x1x?x16xbf16>) {
+  // expected-error @+1 {{'attn.linear_attention' op the feature map gives 4196353 features; at most 1048576 are allowed}}
+  %o = attn.linear_attention %q, %k, %v {causal, feature_map = #attn.feature_map<taylor2>} : tensor<?x1x?x2048xbf16>, tensor<?x1x?x2048xbf16>, tensor<?x1x?x16xbf16> -> tensor<?x1x?x16xbf16>
+  return
+}

@@ -24,6 +24,18 @@
 // RUN: not attn-run %s --op 0 --sizes b=1,n=64,capture0=4611686018427387904 2>&1 | FileCheck %s --check-prefix=WRAP-CAPTURE
 // WRAP-CAPTURE: attn-run: error: capture0 would have shape [4611686018427387904]: more elements than a 64-bit byte count holds
 
+// Tile sizes beyond kMaxBlockSize are refused (a 2^31-query tile used to
+// crash the tiled kernel's buffers), and a problem whose outputs are all
+// empty runs nothing, however large the batch (it used to loop for minutes).
+// RUN: not attn-run %examples/causal_gqa_lse.mlir --sizes n=1 --check --block-queries 2147483648 2>&1 | FileCheck %s --check-prefix=HUGE-TILE
+// HUGE-TILE: attn-run: error: --block-queries must lie in [1, 16384], got 2147483648
+// RUN: not attn-run %examples/alibi.mlir --check --block-keys 4611686018427387904 2>&1 | FileCheck %s --check-prefix=HUGE-KEY-TILE
+// HUGE-KEY-TILE: attn-run: error: --block-keys must lie in [1, 16384], got 4611686018427387904
+// RUN: attn-run %examples/causal_gqa_lse.mlir --check --sizes b=4611686018427387904,n=0 | FileCheck %s --check-prefix=EMPTY-HUGE-BATCH
+// EMPTY-HUGE-BATCH: output[4611686018427387904, 16, 0, 128] lse[4611686018427387904, 16, 0] (every output is empty: nothing to run)
+// RUN: attn-run %examples/gla.mlir --check --sizes b=4294967296,nq=0 | FileCheck %s --check-prefix=EMPTY-LINEAR
+// EMPTY-LINEAR: (every output is empty: nothing to run)
+
 // A captured tensor read at (b, i) and (b, j) needs B x max(Nq, Nk)
 // entries; given smaller, it is refused, and not given, it defaults to that.
 // RUN: not attn-run %examples/transfusion_mask_mod.mlir --sizes b=1,n=64,capture0=1x1 2>&1 | FileCheck %s --check-prefix=CAPTURE-SMALL

@@ -180,6 +180,9 @@ static FailureOr<HeadLayout> verifyHeadLayout(Operation *op, Value query,
         return op->emitOpError()
                << name << " " << dimName << " must be positive, got " << type;
     }
+    if (type.getDimSize(kHeadDim) > kMaxHeadDim)
+      return op->emitOpError() << name << " head dim (dim 3) must be at most "
+                               << kMaxHeadDim << ", got " << type;
   }
   layout.queryHeads = layout.query.getDimSize(kHeads);
   layout.keyHeads = layout.key.getDimSize(kHeads);
@@ -330,8 +333,18 @@ static FailureOr<int64_t> verifyLinearTerm(Operation *op,
              << ", " << keyDim
              << ", M] (query/key, heads, key dim, static width), got "
              << weights;
+    // Compared before doubling, which could overflow.
+    if (weights.getDimSize(3) > kMaxFeatureDim / 2)
+      return op->emitOpError()
+             << "feature_weights' width M gives 2M features; at most "
+             << kMaxFeatureDim
+             << " are allowed, got M = " << weights.getDimSize(3);
     featureDim = 2 * weights.getDimSize(3);
   }
+  if (featureDim > kMaxFeatureDim)
+    return op->emitOpError()
+           << "the feature map gives " << featureDim << " features; at most "
+           << kMaxFeatureDim << " are allowed";
 
   int64_t batch = layout.query.getDimSize(kBatch);
   int64_t seq = layout.query.getDimSize(kSeq);
@@ -426,6 +439,10 @@ static LogicalResult verifyBlockMask(AttentionOp op, int64_t batch,
       llvm::any_of(*blockSize, [](int64_t s) { return s <= 0; }))
     return op.emitOpError() << "'block_size' must hold two positive sizes "
                                "(query block, key block)";
+  if (llvm::any_of(*blockSize, [](int64_t s) { return s > kMaxBlockSize; }))
+    return op.emitOpError()
+           << "'block_size' sizes must be at most " << kMaxBlockSize
+           << ", got [" << (*blockSize)[0] << ", " << (*blockSize)[1] << "]";
   int64_t queryBlocks = ShapedType::kDynamic;
   if (!ShapedType::isDynamic(numQueries))
     queryBlocks = llvm::divideCeil(numQueries, (*blockSize)[0]);

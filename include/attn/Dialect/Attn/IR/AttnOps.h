@@ -20,4 +20,17 @@
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.h.inc"
 
+namespace mlir::attn {
+
+/// Bounds the verifier (and the lowering passes, for their tile options)
+/// enforce, so that no size a lowering derives from a spec overflows or
+/// asks for an impossible buffer: head dims, the feature dim F of a linear
+/// term (taylor2's 1 + D + D^2, hedgehog's 2M), and block sizes of block
+/// masks and tiles. Each is far beyond what models use.
+constexpr int64_t kMaxHeadDim = 65536;
+constexpr int64_t kMaxFeatureDim = int64_t(1) << 20;
+constexpr int64_t kMaxBlockSize = 16384;
+
+} // namespace mlir::attn
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_H
