@@ -47,16 +47,19 @@ if [ -z "${ATTN_C_LIBRARY:-}" ] && [ -f "$bin/../lib/libattn_c.so" ]; then
   export ATTN_C_LIBRARY
 fi
 
-run_pytest() {
-  # SHARDS pytest processes share the GPU (the float64 references and the
-  # input files keep the CPU busy between launches).
-  local results shards=${SHARDS:-6} pids=() k
-  results=$(mktemp)
+# Runs SHARDS (default 6) pytest processes over test/gpu/$1, selected by
+# the -k expression $2 when it is not empty, with the remaining arguments;
+# the environment the caller sets applies to each. They share the GPU (the
+# float64 references keep the CPU busy between launches). Logs go to
+# $results.<shard>.log (and to ATTN_GPU_LOGS as <name>.<shard>.log); prints
+# each shard's summary and every failure, and sets `status` to 1 when a
+# shard fails.
+run_shards() {
+  local file=$1 filter=$2 name=${1%.py} shards=${SHARDS:-6} pids=() k
+  shift 2
   for ((k = 0; k < shards; k++)); do
-    ATTN_BIN=$bin ATTN_GPU_RESULTS=$results ATTN_GPU_SHARD=$k/$shards \
-      python3 -m pytest -q -p no:cacheprovider -rf \
-      "$root/test/gpu/test_examples.py" ${PYTEST_K:+-k "$PYTEST_K"} \
-      ${PYTEST_ARGS:-} \
+    ATTN_GPU_SHARD=$k/$shards python3 -m pytest -q -p no:cacheprovider -rf \
+      "$root/test/gpu/$file" ${filter:+-k "$filter"} "$@" \
       >"$results.$k.log" 2>&1 &
     pids+=($!)
   done
@@ -66,8 +69,19 @@ run_pytest() {
   done
   grep -h "^FAILED" "$results".*.log || true
   if [ -n "${ATTN_GPU_LOGS:-}" ]; then
-    mkdir -p "$ATTN_GPU_LOGS" && cp "$results".*.log "$ATTN_GPU_LOGS"/
+    mkdir -p "$ATTN_GPU_LOGS"
+    for k in "${!pids[@]}"; do
+      cp "$results.$k.log" "$ATTN_GPU_LOGS/$name.$k.log"
+    done
   fi
+}
+
+run_pytest() {
+  local results
+  results=$(mktemp)
+  # shellcheck disable=SC2086 # PYTEST_ARGS is split at spaces on purpose.
+  ATTN_BIN=$bin ATTN_GPU_RESULTS=$results \
+    run_shards test_examples.py "${PYTEST_K:-}" ${PYTEST_ARGS:-}
   python3 - "$results" <<'EOF'
 import collections, json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
@@ -90,33 +104,16 @@ EOF
 }
 
 run_sweep() {
-  # SHARDS pytest processes; the cases that share a kernel run in one of
-  # them (test_sweep.py groups them), so each kernel compiles once.
-  local results shards=${SHARDS:-6} pids=() k cache own_cache=
+  # The cases that share a kernel run in one process (test_sweep.py groups
+  # them), so each kernel compiles once; the processes share a disk cache.
+  local results cache own_cache=
   results=$(mktemp)
   cache=${ATTN_CACHE_DIR:-}
   if [ -z "$cache" ]; then
     cache=$(mktemp -d) && own_cache=1
   fi
-  for ((k = 0; k < shards; k++)); do
-    ATTN_CACHE_DIR=$cache ATTN_SWEEP_RESULTS=$results \
-      ATTN_GPU_SHARD=$k/$shards \
-      python3 -m pytest -q -p no:cacheprovider -rf \
-      "$root/test/gpu/test_sweep.py" ${SWEEP_K:+-k "$SWEEP_K"} \
-      >"$results.$k.log" 2>&1 &
-    pids+=($!)
-  done
-  for k in "${!pids[@]}"; do
-    wait "${pids[$k]}" || status=1
-    tail -n 3 "$results.$k.log"
-  done
-  grep -h "^FAILED" "$results".*.log || true
-  if [ -n "${ATTN_GPU_LOGS:-}" ]; then
-    mkdir -p "$ATTN_GPU_LOGS"
-    for k in "${!pids[@]}"; do
-      cp "$results.$k.log" "$ATTN_GPU_LOGS/sweep.$k.log"
-    done
-  fi
+  ATTN_CACHE_DIR=$cache ATTN_SWEEP_RESULTS=$results \
+    run_shards test_sweep.py "${SWEEP_K:-}"
   python3 - "$results" <<'EOF'
 import collections, json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
