@@ -214,7 +214,8 @@ Value TensorCoreAttention::stageTile(Value rowsView, Value firstRow,
       cast<MemRefType>(tile.getType()).getDimSize(0) * chunksPerRow;
   assert(chunks >= kThreads && "every thread copies at least one chunk");
   Values tokens;
-  for (int64_t it = 0; it < llvm::divideCeil(chunks, kThreads); ++it) {
+  int64_t rounds = llvm::divideCeilSigned(chunks, kThreads);
+  for (int64_t it = 0; it < rounds; ++it) {
     bool partial = (it + 1) * kThreads > chunks;
     std::optional<OpBuilder::InsertionGuard> guard;
     if (partial) {
