@@ -17,7 +17,10 @@ def _chip(info):
     return f"sm_{major}{minor}{'a' if major == 9 else ''}"
 
 
-def _backend_options(info):
+def _backend_options(info, check_indices=None):
+    """The compile options for tensors like `info`; `check_indices` (None:
+    the ATTN_CHECK_INDICES environment variable) as _kernel says."""
+    checks = _kernel.check_indices_option(check_indices)
     if info.device >= 0:
         if info.kind == "torch":
             chip = _chip(info)
@@ -26,8 +29,8 @@ def _backend_options(info):
             major, minor = divmod(int(cupy.cuda.Device(
                 info.device).compute_capability), 10)
             chip = f"sm_{major}{minor}{'a' if major == 9 else ''}"
-        return f"backend=cuda chip={chip}" + _kernel.check_indices_option()
-    return "backend=cpu" + _kernel.check_indices_option()
+        return f"backend=cuda chip={chip}" + checks
+    return "backend=cpu" + checks
 
 
 def _qkv_types(q, k, v):
@@ -145,14 +148,17 @@ def _named_mask(mask):
 def attention(q, k, v, score_mod=None, mask_mod=None, *, mask=None,
               scale=None, normalization="softmax", sigmoid_bias=None,
               l1_map=None, block_mask=None, segment_ids=None,
-              return_lse=False, show=False):
+              return_lse=False, show=False, check_indices=None):
     """softmax(score_mod(scale * q k^T)) v over the keys `mask` and
     `mask_mod` keep, for q [B, Hq, Nq, Dk], k [B, Hk, Nk, Dk], v [B, Hv, Nk,
     Dv] (Hq a multiple of Hk and Hv). score_mod(score, b, h, q_idx, kv_idx)
     and mask_mod(b, h, q_idx, kv_idx) are traced into the spec; tensors they
     index become kernel arguments. `mask` names a mask of the dialect
     ("causal", "sliding_window<left = 128>", ...). Returns the output, and
-    the log-sum-exp [B, Hq, Nq] (f32) with return_lse."""
+    the log-sum-exp [B, Hq, Nq] (f32) with return_lse. check_indices
+    (default: ATTN_CHECK_INDICES=1 in the environment) raises IndexError
+    after the launch when the functions read a captured tensor out of
+    range (such reads are clamped either way)."""
     _refuse_grad_scalars(scale=scale, sigmoid_bias=sigmoid_bias)
     infos, (qt, kt, vt), etype = _qkv_types(q, k, v)
     heads = infos[0].shape[1]
@@ -227,7 +233,8 @@ def attention(q, k, v, score_mod=None, mask_mod=None, *, mask=None,
         f"      : {qt}, {kt}, {vt} -> {', '.join(results)}\n"
         + "".join(r + "\n" for r in region_text) +
         f"  return {', '.join(names)} : {', '.join(results)}\n}}\n")
-    return _run(spec, _backend_options(infos[0]), inputs, params, show, q)
+    return _run(spec, _backend_options(infos[0], check_indices), inputs,
+                params, show, q)
 
 
 def _feature_width(feature_map, key_dim, feature_weights):

@@ -162,3 +162,15 @@ func.func @f(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>,
         keep=lambda b, h, i, j: np.ones_like(i, dtype=bool))
     assert rows[0] == 0
     assert float(np.abs(out - ref).max()) < 1e-5
+
+
+def test_checked_indices_by_keyword():
+    # The keyword overrides the environment either way.
+    t = attn.capture(TABLE)
+    far = lambda s, b, h, i, j: s + t[j % 2 + 1000]  # noqa: E731
+    with pytest.raises(IndexError, match=r"at index 1000 of dim 0"):
+        in_child(lambda: attn.attention(Q, K, V, score_mod=far,
+                                        check_indices=True))
+    out = in_child(lambda: attn.attention(Q, K, V, score_mod=far,
+                                          check_indices=False))
+    assert np.isfinite(out).all()
