@@ -29,7 +29,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 #include <cstdlib>
@@ -457,19 +456,12 @@ static llvm::Error runCPU(AttnKernel &kernel, llvm::ArrayRef<AttnTensor> args,
                           llvm::ArrayRef<SmallVector<int64_t>> expected) {
   // The kernel runs on copies of the arguments: refuse what this machine
   // cannot hold before copying any (each byte count is known to fit).
-  int64_t totalBytes = 0;
-  for (auto [arg, shape] : llvm::zip(kernel.signature.args, expected)) {
-    auto bytes =
-        getSizeInBytes(*toElementType(arg.type.getElementType()), shape);
-    if (!bytes)
-      return llvm::createStringError(arg.name + ": " +
-                                     llvm::toString(bytes.takeError()));
-    if (llvm::AddOverflow(totalBytes, *bytes, totalBytes))
-      return llvm::createStringError("the arguments together need more bytes "
-                                     "than a 64-bit count holds");
-  }
+  llvm::Expected<int64_t> totalBytes =
+      getArgumentBytes(kernel.signature, expected);
+  if (!totalBytes)
+    return totalBytes.takeError();
   if (llvm::Error error = checkHostMemory(
-          totalBytes, "copying the arguments for the CPU kernel"))
+          *totalBytes, "copying the arguments for the CPU kernel"))
     return error;
   SmallVector<HostTensor> host;
   for (auto [arg, tensor, shape] :

@@ -17,8 +17,8 @@
 #include "attn/Runtime/HostTensor.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
-#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -182,8 +182,8 @@ static const char *sizeName(RegionIndex index) {
 }
 
 /// The sequence length a neighborhood mask of `spec` fixes: the product of
-/// its grid. std::nullopt when there is none (or it overflows, which the
-/// shape checks then report).
+/// its grid (at most 2^30 tokens, which the verifier checks). std::nullopt
+/// when there is none (or, unverified, it overflows).
 std::optional<int64_t>
 mlir::attn::runtime::getMaskSequenceLength(Operation *spec) {
   auto attention = dyn_cast_or_null<AttentionOp>(spec);
@@ -191,12 +191,12 @@ mlir::attn::runtime::getMaskSequenceLength(Operation *spec) {
     return std::nullopt;
   std::optional<int64_t> length;
   attention.getMaskAttr().walk([&](NeighborhoodAttr neighborhood) {
-    std::optional<int64_t> tokens = 1;
-    for (int64_t extent : neighborhood.getGrid())
-      if (tokens)
-        tokens = llvm::checkedMul<int64_t>(*tokens, extent);
-    if (tokens && !length)
-      length = tokens;
+    if (length)
+      return;
+    if (llvm::Expected<int64_t> tokens = getNumElements(neighborhood.getGrid()))
+      length = *tokens;
+    else
+      llvm::consumeError(tokens.takeError());
   });
   return length;
 }
@@ -400,16 +400,15 @@ mlir::attn::runtime::resolveArgumentShapes(Operation *spec,
                                  arg.name, formatShape(shape)));
     // Callers allocate and index from these shapes: a count that wraps
     // would allocate too little, or nothing.
-    std::optional<ElementType> type = toElementType(arg.type.getElementType());
-    std::optional<int64_t> bytes =
-        static_cast<int64_t>(type ? getByteWidth(*type) : 8);
-    for (int64_t size : shape)
-      if (bytes)
-        bytes = llvm::checkedMul<int64_t>(*bytes, size);
-    if (!bytes && !llvm::is_contained(shape, 0))
+    // (A type without a runtime equivalent is counted as 8 bytes wide.)
+    ElementType type =
+        toElementType(arg.type.getElementType()).value_or(ElementType::I64);
+    if (llvm::Expected<int64_t> bytes = getSizeInBytes(type, shape); !bytes) {
+      llvm::consumeError(bytes.takeError());
       return error(llvm::formatv("{0} would have shape {1}: more elements "
                                  "than a 64-bit byte count holds",
                                  arg.name, formatShape(shape)));
+    }
     shapes.push_back(std::move(shape));
   }
 
@@ -480,6 +479,24 @@ mlir::attn::runtime::checkBlockMask(const KernelSignature &signature,
     }
   }
   return llvm::Error::success();
+}
+
+llvm::Expected<int64_t> mlir::attn::runtime::getArgumentBytes(
+    const KernelSignature &signature,
+    ArrayRef<llvm::SmallVector<int64_t>> shapes) {
+  int64_t total = 0;
+  for (auto [arg, shape] : llvm::zip(signature.args, shapes)) {
+    ElementType type =
+        toElementType(arg.type.getElementType()).value_or(ElementType::I64);
+    llvm::Expected<int64_t> bytes = getSizeInBytes(type, shape);
+    if (!bytes)
+      return llvm::createStringError(arg.name + ": " +
+                                     llvm::toString(bytes.takeError()));
+    if (llvm::AddOverflow(total, *bytes, total))
+      return llvm::createStringError("the arguments together need more bytes "
+                                     "than a 64-bit count holds");
+  }
+  return total;
 }
 
 bool mlir::attn::runtime::writesNothing(

@@ -555,16 +555,10 @@ int main(int argc, char **argv) {
   // tiled kernel's or the GPU's (in the kernel's types, and back in f32):
   // refuse what this machine cannot hold before allocating any of it.
   // resolveArgumentShapes checked that each byte count fits in 64 bits.
-  int64_t argumentBytes = 0;
-  for (auto [index, arg] : llvm::enumerate(signature.args)) {
-    auto bytes = getSizeInBytes(elementTypeOf(arg.type.getElementType()),
-                                (*shapes)[index]);
-    if (!bytes)
-      return fail(arg.name + ": " + llvm::toString(bytes.takeError()));
-    if (llvm::AddOverflow(argumentBytes, *bytes, argumentBytes))
-      return fail("the arguments together need more bytes than a 64-bit count "
-                  "holds");
-  }
+  llvm::Expected<int64_t> bytes = getArgumentBytes(signature, *shapes);
+  if (!bytes)
+    return fail(llvm::toString(bytes.takeError()));
+  int64_t argumentBytes = *bytes;
   int64_t copies = 2 + (check && !onGPU) + 2 * onGPU;
   int64_t runBytes;
   if (llvm::MulOverflow(argumentBytes, copies, runBytes))

@@ -64,6 +64,13 @@ llvm::Error checkBlockMask(const KernelSignature &signature,
                            llvm::ArrayRef<HostTensor> args, int64_t numKeys,
                            int64_t blockKeys);
 
+/// The bytes all arguments of `signature`, of `shapes`, take together
+/// (what a caller holding one copy of each allocates); an error naming the
+/// argument, or the sum, that a 64-bit count cannot hold.
+llvm::Expected<int64_t>
+getArgumentBytes(const KernelSignature &signature,
+                 llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes);
+
 /// Whether a kernel whose arguments have `shapes` has nothing to compute:
 /// every output it writes (the index_errors record aside) is empty, as for
 /// attention with Nq = 0. Callers skip the run: its loops over batch and
