@@ -57,6 +57,30 @@ def AttnLowerToReferencePass
     "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
 }
 
+def AttnTileToLoopsPass : Pass<"attn-tile-to-loops", "::mlir::ModuleOp"> {
+  let summary = "Lower attn_tile ops to loops on memrefs (the CPU strategy)";
+  let description = [{
+    The CPU strategy of the tile level: every `attn_tile` op becomes `scf`
+    loops over a buffer of its tile, in the thread that runs the kernel.
+    Layouts only say where a GPU places elements; one CPU thread holds them
+    all, so this strategy lowers tiles of every layout, and the CPU runs the
+    very tile program a GPU strategy runs, with the same numerics.
+
+    1. Each tile value gets a buffer of its static shape, allocated once at
+       the start of its function and freed before it returns.
+    2. A tile carried by an `scf.for` is copied into a buffer of the loop's
+       own at the end of each iteration, so an op that runs again in the
+       next iteration never overwrites a value the iteration still reads.
+    3. Each op writes its result buffer element by element: loads with zero
+       fill past `rows_below`, matmuls and the state update as f32 sums,
+       `attn_tile.map` by inlining its body once per element, the UT
+       solve by forward substitution.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
 def AttnLowerToTilesPass : Pass<"attn-lower-to-tiles", "::mlir::ModuleOp"> {
   let summary = "Lower every attn spec op to its tiled algorithm";
   let description = [{

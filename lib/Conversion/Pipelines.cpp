@@ -16,6 +16,7 @@
 #include "attn/Conversion/Pipelines.h"
 #include "attn/Conversion/GPUKernels.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Tile/IR/TileDialect.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -171,7 +172,8 @@ void mlir::attn::registerGPUTargets(DialectRegistry &registry) {
 }
 
 void mlir::attn::registerKernelDialects(DialectRegistry &registry) {
-  registry.insert<AttnDialect, arith::ArithDialect, func::FuncDialect,
+  registry.insert<AttnDialect, tile::TileDialect, arith::ArithDialect,
+                  func::FuncDialect,
                   math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
                   tensor::TensorDialect>();
   registerGPUTargets(registry);

@@ -13,6 +13,7 @@
 #include "attn/Conversion/GPUKernels.h"
 #include "attn/Conversion/Pipelines.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Tile/IR/TileDialect.h"
 #include "attn/Dialect/Attn/IR/ParseSpec.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -32,7 +33,7 @@ int main(int argc, char **argv) {
   mlir::attn::registerAttnPipelines();
 
   mlir::DialectRegistry registry;
-  registry.insert<mlir::attn::AttnDialect>();
+  registry.insert<mlir::attn::AttnDialect, mlir::attn::tile::TileDialect>();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::attn::registerGPUTargets(registry);

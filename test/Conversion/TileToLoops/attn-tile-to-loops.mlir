@@ -1,0 +1,86 @@
+// RUN: attn-opt %s --attn-tile-to-loops | FileCheck %s
+
+// A chunk loop that carries a state tile: the carried value is copied into
+// a buffer of the loop's own before the yield, and every tile buffer is
+// allocated once at the function's start and freed before it returns.
+
+// CHECK-LABEL: func @carried_state
+// CHECK-COUNT-5: memref.alloc() : memref<{{.*}}>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[S:.*]] = %{{.*}}) -> (memref<16x8xf32>)
+// The load: zero past rows_below.
+// CHECK:   scf.if
+// CHECK:     memref.load %{{.*}} : memref<?x16xf32>
+// CHECK:   } else {
+// CHECK:     arith.constant 0.000000e+00 : f32
+// The state update reads the carried buffer.
+// CHECK:   memref.load %[[S]]
+// The copy of the carried value, then the yield of its buffer.
+// CHECK:   memref.store %{{.*}}, %[[NEXT:[a-z_0-9]+]][%{{.*}}, %{{.*}}] : memref<16x8xf32>
+// CHECK:   %[[E:.*]] = memref.load %[[NEXT]]
+// CHECK-NEXT: memref.store %[[E]], %[[COPY:[a-z_0-9]+]]
+// CHECK:   scf.yield %[[COPY]] : memref<16x8xf32>
+// CHECK: memref.dealloc
+// CHECK: return
+func.func @carried_state(%k: memref<?x16xf32>, %v: memref<?x8xf32>,
+                         %out: memref<16x8xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  %s0 = attn_tile.splat %zero : f32 -> !attn_tile.tile<16x8xf32>
+  %numChunks = arith.ceildivui %n, %c4 : index
+  %c1 = arith.constant 1 : index
+  %s = scf.for %c = %c0 to %numChunks step %c1 iter_args(%state = %s0)
+      -> (!attn_tile.tile<16x8xf32>) {
+    %t0 = arith.muli %c, %c4 : index
+    %kt = attn_tile.load %k[%t0, %c0] rows_below %n
+        : memref<?x16xf32> -> !attn_tile.tile<4x16xf32>
+    %vt = attn_tile.load %v[%t0, %c0] rows_below %n
+        : memref<?x8xf32> -> !attn_tile.tile<4x8xf32>
+    %next = attn_tile.state_update %state, %kt, %vt
+        : !attn_tile.tile<16x8xf32>, !attn_tile.tile<4x16xf32>,
+          !attn_tile.tile<4x8xf32>
+    scf.yield %next : !attn_tile.tile<16x8xf32>
+  }
+  attn_tile.store %s, %out[%c0, %c0]
+      : !attn_tile.tile<16x8xf32> -> memref<16x8xf32>
+  return
+}
+
+// CHECK-LABEL: func @ut_solve
+// Identity first, then T[i][m] = -sum_{p in [m, i)} A[i][p] T[p][m].
+// CHECK: arith.cmpi eq
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to
+// CHECK:   scf.for %[[M:.*]] = %{{.*}} to %[[I]]
+// CHECK:     scf.for %[[P:.*]] = %[[M]] to %[[I]]
+// CHECK:     arith.negf
+func.func @ut_solve(%a: memref<8x8xf32>, %out: memref<8x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %at = attn_tile.load %a[%c0, %c0] : memref<8x8xf32> -> !attn_tile.tile<8x8xf32>
+  %t = attn_tile.ut_solve %at : !attn_tile.tile<8x8xf32>
+  attn_tile.store %t, %out[%c0, %c0] : !attn_tile.tile<8x8xf32> -> memref<8x8xf32>
+  return
+}
+
+// CHECK-LABEL: func @map_broadcast
+// CHECK: memref.load %{{.*}}[%[[R:arg[0-9]+]], %[[C:arg[0-9]+]]] : memref<4x8xf32>
+// CHECK: memref.load %{{.*}}[%[[R]]] : memref<4xf32>
+// CHECK: memref.load %{{.*}}[%[[C]]] : memref<8xf32>
+// CHECK: arith.addf
+// CHECK: arith.mulf
+func.func @map_broadcast(%x: memref<4x8xf32>, %r: memref<4xf32>,
+                         %c: memref<8xf32>, %out: memref<4x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %xt = attn_tile.load %x[%c0, %c0] : memref<4x8xf32> -> !attn_tile.tile<4x8xf32>
+  %rt = attn_tile.load %r[%c0] : memref<4xf32> -> !attn_tile.tile<4xf32>
+  %ct = attn_tile.load %c[%c0] : memref<8xf32> -> !attn_tile.tile<8xf32>
+  %y = attn_tile.map %xt, %rt, %ct {broadcast = array<i64: -1, 0, 1>}
+      : (!attn_tile.tile<4x8xf32>, !attn_tile.tile<4xf32>, !attn_tile.tile<8xf32>)
+        -> !attn_tile.tile<4x8xf32> {
+  ^bb0(%i: index, %j: index, %xe: f32, %re: f32, %ce: f32):
+    %s = arith.addf %xe, %re : f32
+    %p = arith.mulf %s, %ce : f32
+    attn_tile.yield %p : f32
+  }
+  attn_tile.store %y, %out[%c0, %c0] : !attn_tile.tile<4x8xf32> -> memref<4x8xf32>
+  return
+}

@@ -1,0 +1,151 @@
+// RUN: attn-opt -split-input-file -verify-diagnostics %s
+
+// expected-error @+1 {{a tile has 1 or 2 dimensions, got 3}}
+func.func private @rank_three(!attn_tile.tile<2x2x2xf32>)
+
+// -----
+
+// expected-error @+1 {{tile elements must be f32, f16 or bf16, got 'i32'}}
+func.func private @integer_elements(!attn_tile.tile<64xi32>)
+
+// -----
+
+// expected-error @+1 {{an #attn_tile.mma tile's rows must be a multiple of 16 per row of warps and its columns of 8 per column of warps}}
+func.func private @mma_misfit(!attn_tile.tile<32x64xf32, #attn_tile.mma<warps = [4, 1]>>)
+
+// -----
+
+// expected-error @+1 {{a block has at most 32 warps, got 64}}
+func.func private @too_many_warps(!attn_tile.tile<1024x64xf32, #attn_tile.mma<warps = [8, 8]>>)
+
+// -----
+
+// expected-error @+1 {{an #attn_tile.operand tile holds f16 or bf16}}
+func.func private @f32_operand(!attn_tile.tile<64x64xf32, #attn_tile.operand<index = 0, parent = #attn_tile.mma<warps = [4, 1]>>>)
+
+// -----
+
+func.func @splat_type(%v: f16) {
+  // expected-error @+1 {{'attn_tile.splat' op value type 'f16' differs from the tile's element type 'f32'}}
+  %t = attn_tile.splat %v : f16 -> !attn_tile.tile<64xf32>
+  return
+}
+
+// -----
+
+func.func @load_indices(%m: memref<?x16x?x128xbf16>, %i: index) {
+  // expected-error @+1 {{'attn_tile.load' op expected 4 indices, one per memory dimension, got 2}}
+  %t = attn_tile.load %m[%i, %i] : memref<?x16x?x128xbf16> -> !attn_tile.tile<64x128xbf16>
+  return
+}
+
+// -----
+
+func.func @load_columns(%m: memref<?x16x?x64xbf16>, %i: index) {
+  // expected-error @+1 {{'attn_tile.load' op tile of 128 columns does not fit memory rows of 64}}
+  %t = attn_tile.load %m[%i, %i, %i, %i] : memref<?x16x?x64xbf16> -> !attn_tile.tile<64x128xbf16>
+  return
+}
+
+// -----
+
+func.func @store_narrowing(%t: !attn_tile.tile<64x128xbf16>, %m: memref<?x16x?x128xf16>, %i: index) {
+  // expected-error @+1 {{'attn_tile.store' op tile element type 'bf16' must be the memory's ('f16') or f32}}
+  attn_tile.store %t, %m[%i, %i, %i, %i] : !attn_tile.tile<64x128xbf16> -> memref<?x16x?x128xf16>
+  return
+}
+
+// -----
+
+func.func @matmul_contraction(%a: !attn_tile.tile<64x128xbf16>, %b: !attn_tile.tile<64x64xbf16>,
+                              %c: !attn_tile.tile<64x64xf32>) {
+  // expected-error @+1 {{'attn_tile.matmul' op contraction sizes differ: 128 and 64}}
+  %r = attn_tile.matmul %a, %b, %c : !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x64xbf16>, !attn_tile.tile<64x64xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_accumulator(%a: !attn_tile.tile<64x128xbf16>, %c: !attn_tile.tile<64x32xf32>) {
+  // expected-error @+1 {{'attn_tile.matmul' op expected an accumulator of 64x64, got 64x32}}
+  %r = attn_tile.matmul %a, %a, %c {transpose_rhs} : !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @map_broadcast_size(%a: !attn_tile.tile<64x32xf32>, %p: !attn_tile.tile<64xf32>) {
+  // expected-error @+1 {{'attn_tile.map' op broadcast input 1 must be a 1-D tile of 32 elements}}
+  %r = attn_tile.map %a, %p {broadcast = array<i64: -1, 1>}
+      : (!attn_tile.tile<64x32xf32>, !attn_tile.tile<64xf32>) -> !attn_tile.tile<64x32xf32> {
+  ^bb0(%i: index, %j: index, %x: f32, %y: f32):
+    attn_tile.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+func.func @map_layout(%a: !attn_tile.tile<64x64xf32, #attn_tile.mma<warps = [4, 1]>>) {
+  // expected-error @+1 {{'attn_tile.map' op input 0 must have the result's shape and layout}}
+  %r = attn_tile.map %a : (!attn_tile.tile<64x64xf32, #attn_tile.mma<warps = [4, 1]>>) -> !attn_tile.tile<64x64xf32> {
+  ^bb0(%i: index, %j: index, %x: f32):
+    attn_tile.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+func.func @map_yield_type(%a: !attn_tile.tile<64x64xf32>) {
+  // expected-error @+1 {{'attn_tile.map' op yields 'f32' for elements of type 'bf16'}}
+  %r = attn_tile.map %a : (!attn_tile.tile<64x64xf32>) -> !attn_tile.tile<64x64xbf16> {
+  ^bb0(%i: index, %j: index, %x: f32):
+    attn_tile.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+func.func @map_arguments(%a: !attn_tile.tile<64x64xf32>) {
+  // expected-error @+1 {{'attn_tile.map' op body must take 2 index arguments and one element per input}}
+  %r = attn_tile.map %a : (!attn_tile.tile<64x64xf32>) -> !attn_tile.tile<64x64xf32> {
+  ^bb0(%x: f32):
+    attn_tile.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+func.func @reduce_layout(%a: !attn_tile.tile<64x64xf32, #attn_tile.mma<warps = [4, 1]>>) {
+  // expected-error @+1 {{'attn_tile.reduce' op result must have the layout #attn_tile.slice<dim = 1, parent = #attn_tile.mma<warps = [4, 1]>>}}
+  %r = attn_tile.reduce <add> %a : !attn_tile.tile<64x64xf32, #attn_tile.mma<warps = [4, 1]>> -> !attn_tile.tile<64xf32>
+  return
+}
+
+// -----
+
+func.func @decay_rows(%p: !attn_tile.tile<32xf32>) {
+  // expected-error @+1 {{'attn_tile.decay_mask' op row logs must be a 1-D tile of 64 elements laid out along the rows}}
+  %d = attn_tile.decay_mask %p, %p : (!attn_tile.tile<32xf32>, !attn_tile.tile<32xf32>) -> !attn_tile.tile<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @ut_square(%a: !attn_tile.tile<64x32xf32>) {
+  // expected-error @+1 {{'attn_tile.ut_solve' op expects a square 2-D tile, got '!attn_tile.tile<64x32xf32>'}}
+  %t = attn_tile.ut_solve %a : !attn_tile.tile<64x32xf32>
+  return
+}
+
+// -----
+
+func.func @state_shape(%s: !attn_tile.tile<64x64xf32>, %k: !attn_tile.tile<64x128xbf16>,
+                       %v: !attn_tile.tile<64x64xbf16>) {
+  // expected-error @+1 {{'attn_tile.state_update' op expected a state of 128x64, got 64x64}}
+  %r = attn_tile.state_update %s, %k, %v : !attn_tile.tile<64x64xf32>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x64xbf16>
+  return
+}
