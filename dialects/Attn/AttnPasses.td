@@ -119,7 +119,8 @@ def AttnLowerToTilesPass : Pass<"attn-lower-to-tiles", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::attn::tile::TileDialect"];
 }
 
 def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {

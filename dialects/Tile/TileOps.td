@@ -293,27 +293,69 @@ def Tile_UTSolveOp : Tile_Op<"ut_solve", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def Tile_DecayedScoresOp : Tile_Op<"decayed_scores", [Pure]> {
+  let summary = "a chunk's scores under a gate per key feature";
+  let description = [{
+    `attn_tile.decayed_scores` gives the `[C, C]` tile
+    `s_ij = sum_f q_if k_jf exp(logs_if - logs_jf)` where
+    `j - i <= diagonal`, and 0 elsewhere: the intra-chunk scores of linear
+    attention whose gate decays each key feature on its own (GLA), with
+    `logs` the prefix sums of the chunk's log gates (`attn_tile.cumsum`).
+    Every kept term's exponent is `<= 0`, so no factor overflows however
+    strong the gates; a strategy that factors the exponential (as
+    `exp(logs_i) exp(-logs_j)`) must keep that property.
+
+    ```mlir
+    %s = attn_tile.decayed_scores %q, %k, %p
+        : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>,
+          !attn_tile.tile<64x128xf32> -> !attn_tile.tile<64x64xf32>
+    ```
+  }];
+  let arguments = (ins Tile_FloatTile:$queries, Tile_FloatTile:$keys,
+                       Tile_F32Tile:$logs,
+                       DefaultValuedAttr<I64Attr, "0">:$diagonal);
+  let results = (outs Tile_F32Tile:$result);
+  let assemblyFormat = [{
+    $queries `,` $keys `,` $logs attr-dict `:` qualified(type($queries)) `,`
+    qualified(type($keys)) `,` qualified(type($logs)) `->`
+    qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Tile_StateUpdateOp : Tile_Op<"state_update", [Pure,
     AllTypesMatch<["state", "result"]>]> {
   let summary = "the recurrent state after one chunk";
   let description = [{
-    `attn_tile.state_update` gives `diag(carry) S + K^T V`: the state
-    `S` (`[F, Dv]`, f32) decayed by `carry` (one factor per feature, `[F]`;
-    absent, no decay), plus the chunk's keys `K` (`[C, F]`, already scaled
-    by their decay to the chunk's end) times its values `V` (`[C, Dv]`).
+    `attn_tile.state_update` carries the state `S` (`[F, Dv]`, f32) of
+    linear attention over one chunk of `C` tokens with keys `K` (`[C, F]`)
+    and values `V` (`[C, Dv]`):
+
+    ```
+    S' = diag(exp(p_last)) S + sum_j diag(exp(p_last - p_j)) k_j v_j^T
+    ```
+
+    where `p` (`log_decay`) holds the prefix sums of the chunk's log gates,
+    one per token (`[C]`, a gate per head or token) or one per token and
+    key feature (`[C, F]`), and `p_last` is its last row. Without
+    `log_decay` there is no decay: `S' = S + K^T V`. Tokens past the
+    sequence's end must have zero keys and zero log gates, so that they add
+    nothing and decay nothing.
 
     ```mlir
-    %s1 = attn_tile.state_update %s0, %k, %v carry %c
+    %s1 = attn_tile.state_update %s0, %k, %v log_decay %p
         : !attn_tile.tile<128x128xf32>, !attn_tile.tile<64x128xbf16>,
-          !attn_tile.tile<64x128xbf16>, !attn_tile.tile<128xf32>
+          !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64xf32>
     ```
   }];
   let arguments = (ins Tile_F32Tile:$state, Tile_FloatTile:$keys,
-                       Tile_FloatTile:$values, Optional<Tile_F32Tile>:$carry);
+                       Tile_FloatTile:$values,
+                       Optional<Tile_F32Tile>:$log_decay);
   let results = (outs Tile_F32Tile:$result);
   let assemblyFormat = [{
-    $state `,` $keys `,` $values (`carry` $carry^)? attr-dict `:`
-    qualified(type($state)) `,` qualified(type($keys)) `,` qualified(type($values)) (`,` qualified(type($carry))^)?
+    $state `,` $keys `,` $values (`log_decay` $log_decay^)? attr-dict `:`
+    qualified(type($state)) `,` qualified(type($keys)) `,`
+    qualified(type($values)) (`,` qualified(type($log_decay))^)?
   }];
   let hasVerifier = 1;
 }

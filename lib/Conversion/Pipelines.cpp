@@ -58,6 +58,7 @@
 using namespace mlir;
 
 void mlir::attn::buildCPUToLLVMPipeline(OpPassManager &pm) {
+  pm.addPass(createAttnTileToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());

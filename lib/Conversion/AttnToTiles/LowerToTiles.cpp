@@ -26,6 +26,7 @@
 #include "attn/Conversion/KernelEmitter.h"
 #include "attn/Conversion/TiledKernels.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Tile/IR/TileOps.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -769,11 +770,336 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
     e.free(buffer);
 }
 
+//===----------------------------------------------------------------------===//
+// attn.linear_attention as a tile program (attn_tile)
+//===----------------------------------------------------------------------===//
+
+/// Whether the chunked tile program covers `op` yet: causal, additive
+/// updates and elementwise feature maps (identity, relu, elu_plus_one or a
+/// region), with every gate kind and normalization and optional initial and
+/// final states. Other specs keep the chunked loops of emitChunkedLoops.
+static bool hasLinearTileProgram(LinearAttentionOp op) {
+  LinearSpec linear = getLinearSpec(op);
+  bool elementwise =
+      linear.featureMapRegion ||
+      llvm::is_contained(
+          {FeatureMap::identity, FeatureMap::relu, FeatureMap::elu_plus_one},
+          linear.featureMap.value_or(FeatureMap::identity));
+  return op.getCausal() && op.getUpdate() == UpdateRule::additive &&
+         elementwise;
+}
+
+namespace {
+/// Builds the attn_tile ops of one tile program.
+struct TileBuilder {
+  OpBuilder &b;
+  Location loc;
+  const Kernel &kernel;
+
+  tile::TileType tileOf(ArrayRef<int64_t> shape, Type element) {
+    return tile::TileType::get(b.getContext(), shape, element, Attribute());
+  }
+  Type f32() { return b.getF32Type(); }
+
+  /// An attn_tile.map of `inputs` to a tile of `result`, whose body is
+  /// `body(b, coordinates, elements)`; `broadcast` as the op says.
+  Value map(tile::TileType result, ValueRange inputs,
+            ArrayRef<int64_t> broadcast,
+            function_ref<Value(OpBuilder &, ValueRange, ValueRange)> body) {
+    DenseI64ArrayAttr broadcastAttr;
+    if (llvm::any_of(broadcast, [](int64_t d) { return d >= 0; }))
+      broadcastAttr = b.getDenseI64ArrayAttr(broadcast);
+    auto op = tile::MapOp::create(b, loc, result, inputs, broadcastAttr);
+    OpBuilder::InsertionGuard guard(b);
+    Block *block = b.createBlock(&op.getBody());
+    SmallVector<Value> coordinates, elements;
+    for (int64_t d = 0; d < result.getRank(); ++d)
+      coordinates.push_back(block->addArgument(b.getIndexType(), loc));
+    for (Value input : inputs)
+      elements.push_back(block->addArgument(
+          cast<tile::TileType>(input.getType()).getElementType(), loc));
+    tile::YieldOp::create(b, loc, body(b, coordinates, elements));
+    return op;
+  }
+  /// `x` with elements of type `element` (rounded or widened).
+  Value withElementType(Value x, Type element) {
+    auto type = cast<tile::TileType>(x.getType());
+    if (type.getElementType() == element)
+      return x;
+    SmallVector<int64_t> full(1, -1);
+    return map(type.withElementType(element), x, full,
+               [&](OpBuilder &nb, ValueRange, ValueRange v) -> Value {
+                 if (element.getIntOrFloatBitWidth() <
+                     v[0].getType().getIntOrFloatBitWidth())
+                   return arith::TruncFOp::create(nb, loc, element, v[0]);
+                 return arith::ExtFOp::create(nb, loc, element, v[0]);
+               });
+  }
+  Value zeros(tile::TileType type) {
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(type.getElementType(), 0.0));
+    return tile::SplatOp::create(b, loc, type, zero);
+  }
+};
+} // namespace
+
+/// phi(x) * scale of each element of a [C, Dk] tile, in f32.
+static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear, Value x,
+                              double scale) {
+  auto type = cast<tile::TileType>(x.getType());
+  FeatureMap map = linear.featureMap.value_or(FeatureMap::identity);
+  if (!linear.featureMapRegion && map == FeatureMap::identity && scale == 1.0 &&
+      type.getElementType().isF32())
+    return x;
+  return t.map(
+      type.withElementType(t.f32()), x, {-1},
+      [&](OpBuilder &nb, ValueRange, ValueRange v) -> Value {
+        FloatMath f{nb, t.loc};
+        Value element = v[0];
+        if (!element.getType().isF32())
+          element = arith::ExtFOp::create(nb, t.loc, t.f32(), element);
+        Value phi = element;
+        if (linear.featureMapRegion) {
+          phi = inlineRegion(nb, *linear.featureMapRegion, {element}, t.kernel);
+        } else if (map == FeatureMap::relu) {
+          phi = f.max(element, f.c(0));
+        } else if (map == FeatureMap::elu_plus_one) {
+          Value positive = f.cmp(arith::CmpFPredicate::OGT, element, f.c(0));
+          phi = f.select(
+              positive, f.add(element, f.c(1)),
+              f.exp(arith::MinimumFOp::create(nb, t.loc, element, f.c(0))));
+        }
+        return scale == 1.0 ? phi : f.mul(phi, f.c(scale));
+      });
+}
+
+/// The prefix sums of the log gates of the chunk [t0, t0 + C) of head h of
+/// sequence bi ([C], or [C, F] for a gate per key feature), zero past the
+/// sequence's end n; null without a gate.
+static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
+                               const LinearSpec &linear, Value gates, Value bi,
+                               Value h, Value t0, Value n, int64_t chunk) {
+  OpBuilder &b = t.b;
+  Value zero = e.idx(0);
+  Value logs;
+  switch (linear.gate) {
+  case GateKind::none:
+    return Value();
+  case GateKind::per_head: {
+    Value g = e.load(gates, {h});
+    logs = t.map(t.tileOf({chunk}, t.f32()), ValueRange{}, {},
+                 [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
+                   Value row = arith::AddIOp::create(nb, t.loc, t0, at[0]);
+                   Value inside = arith::CmpIOp::create(
+                       nb, t.loc, arith::CmpIPredicate::slt, row, n);
+                   Value none = arith::ConstantOp::create(
+                       nb, t.loc, nb.getF32FloatAttr(0.0));
+                   return arith::SelectOp::create(nb, t.loc, inside, g, none);
+                 });
+    break;
+  }
+  case GateKind::per_token:
+    logs = tile::LoadOp::create(b, t.loc, t.tileOf({chunk}, t.f32()), gates,
+                                ValueRange{bi, h, t0}, n);
+    break;
+  case GateKind::per_key:
+    logs = tile::LoadOp::create(b, t.loc,
+                                t.tileOf({chunk, linear.featureDim}, t.f32()),
+                                gates, ValueRange{bi, h, t0, zero}, n);
+    break;
+  }
+  return tile::CumsumOp::create(b, t.loc, logs);
+}
+
+/// The chunked algorithm of linear attention as a tile program, for the
+/// chunks [t0, t0 + C) of head h of sequence bi (hasLinearTileProgram):
+///  1. Q, K, V of the chunk (zero past the end), the features phi(q) scale
+///     and phi(k), and p, the prefix sums of the chunk's log gates.
+///  2. A = (phi(Q) phi(K)^T) o D with the causal decay mask
+///     D_ij = exp(p_i - p_j), j <= i (attn_tile.decayed_scores for a gate
+///     per key feature).
+///  3. O = A V + diag(exp(p)) phi(Q) S: the intra-chunk part and the
+///     inter-chunk part read from the state of the chunks before.
+///  4. S <- attn_tile.state_update(S, phi(K), V, p), carried by scf.for.
+///  5. The normalization of each row of O: under `denominator`, steps 3-4
+///     run a second time on a value 1 per token for z and its state; under
+///     `rms_norm`, a row reduction of O^2.
+static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
+                                  const Kernel &kernel, Value bi, Value h) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  TileBuilder t{b, loc, kernel};
+  LinearSpec linear = getLinearSpec(op);
+  HeadShape shape = getHeadShape(op);
+  int64_t chunk = op.getChunkSize(), features = linear.featureDim,
+          valueDim = shape.valueDim;
+  Value query = kernel.get(KernelArgRole::Query);
+  Value key = kernel.get(KernelArgRole::Key);
+  Value value = kernel.get(KernelArgRole::Value);
+  Value output = kernel.get(KernelArgRole::Output);
+  Value initialState = kernel.get(KernelArgRole::InitialState);
+  Value finalState = kernel.get(KernelArgRole::FinalState);
+  Value gates = kernel.get(KernelArgRole::Gate);
+  Type queryElement = cast<MemRefType>(query.getType()).getElementType();
+  Type valueElement = cast<MemRefType>(value.getType()).getElementType();
+  Value zero = e.idx(0);
+  Value n = e.dim(query, 2);
+  Value kh = e.divui(h, shape.keyGroup);
+  Value vh = e.divui(h, shape.valueGroup);
+
+  // The state, and under `denominator` the state z of the denominators,
+  // [F, 1], which the initial and final states hold as their last column.
+  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  tile::TileType stateType = t.tileOf({features, valueDim}, t.f32());
+  tile::TileType zStateType = t.tileOf({features, 1}, t.f32());
+  auto initial = [&](tile::TileType type, int64_t column) -> Value {
+    if (!initialState)
+      return t.zeros(type);
+    return tile::LoadOp::create(b, loc, type, initialState,
+                                ValueRange{bi, h, zero, e.idx(column)},
+                                Value());
+  };
+  SmallVector<Value> states = {initial(stateType, 0)};
+  if (denominator)
+    states.push_back(initial(zStateType, valueDim));
+  Value numChunks =
+      arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
+  SmallVector<Value> finalStates = emitFor(
+      b, loc, zero, numChunks, states,
+      [&](Value ci, ValueRange carried) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        // 1.
+        Value q = tile::LoadOp::create(
+            b, loc, t.tileOf({chunk, shape.keyDim}, queryElement), query,
+            ValueRange{bi, h, t0, zero}, n);
+        Value k = tile::LoadOp::create(
+            b, loc, t.tileOf({chunk, shape.keyDim}, queryElement), key,
+            ValueRange{bi, kh, t0, zero}, n);
+        Value v = tile::LoadOp::create(
+            b, loc, t.tileOf({chunk, valueDim}, valueElement), value,
+            ValueRange{bi, vh, t0, zero}, n);
+        Value qf = emitTileFeatures(t, linear, q, op.getEffectiveScale());
+        Value kf = emitTileFeatures(t, linear, k, 1.0);
+        Value logs =
+            emitChunkLogDecay(t, e, linear, gates, bi, h, t0, n, chunk);
+        // 2.
+        tile::TileType squareType = t.tileOf({chunk, chunk}, t.f32());
+        Value scores, decayedQueries = qf;
+        if (linear.gate == GateKind::per_key) {
+          scores = tile::DecayedScoresOp::create(b, loc, squareType, qf, kf,
+                                                 logs, /*diagonal=*/0);
+        } else {
+          Value products = tile::MatmulOp::create(
+              b, loc, qf, kf, t.zeros(squareType), /*transpose_lhs=*/false,
+              /*transpose_rhs=*/true);
+          Value mask = tile::DecayMaskOp::create(b, loc, squareType, logs, logs,
+                                                 /*diagonal=*/0);
+          scores = t.map(
+              squareType, {products, mask}, {-1, -1},
+              [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                return arith::MulFOp::create(nb, loc, x[0], x[1]).getResult();
+              });
+        }
+        if (logs) {
+          auto logType = cast<tile::TileType>(logs.getType());
+          decayedQueries = t.map(
+              cast<tile::TileType>(qf.getType()), {qf, logs},
+              {-1, logType.getRank() == 1 ? 0 : -1},
+              [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                return arith::MulFOp::create(nb, loc, x[0],
+                                             math::ExpOp::create(nb, loc, x[1]))
+                    .getResult();
+              });
+        }
+        Value keys = t.withElementType(kf, valueElement);
+        // 3-4 for values `vals` [C, W] and their state `s` [F, W].
+        auto numeratorAndState = [&](Value vals, Value s) {
+          int64_t width = cast<tile::TileType>(vals.getType()).getColumns();
+          Value o = tile::MatmulOp::create(
+              b, loc, t.withElementType(scores, valueElement), vals,
+              t.zeros(t.tileOf({chunk, width}, t.f32())), false, false);
+          o = tile::MatmulOp::create(b, loc, decayedQueries, s, o, false,
+                                     false);
+          Value next = tile::StateUpdateOp::create(b, loc, s, keys, vals, logs);
+          return std::make_pair(o, next);
+        };
+        auto [numerator, nextState] = numeratorAndState(v, carried[0]);
+        SmallVector<Value> next = {nextState};
+        Value out = numerator;
+        tile::TileType outType = cast<tile::TileType>(numerator.getType());
+        if (denominator) {
+          // A value 1 per token of the chunk (0 past the end).
+          Value ones = t.map(
+              t.tileOf({chunk, 1}, valueElement), ValueRange{}, {},
+              [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
+                Value row = arith::AddIOp::create(nb, loc, t0, at[0]);
+                Value inside = arith::CmpIOp::create(
+                    nb, loc, arith::CmpIPredicate::slt, row, n);
+                Value one = arith::ConstantOp::create(
+                    nb, loc, nb.getFloatAttr(valueElement, 1.0));
+                Value none = arith::ConstantOp::create(
+                    nb, loc, nb.getFloatAttr(valueElement, 0.0));
+                return arith::SelectOp::create(nb, loc, inside, one, none);
+              });
+          auto [zColumn, nextZ] = numeratorAndState(ones, carried[1]);
+          next.push_back(nextZ);
+          Value z = tile::ReduceOp::create(b, loc, t.tileOf({chunk}, t.f32()),
+                                           tile::ReductionKind::add, zColumn);
+          out = t.map(outType, {numerator, z}, {-1, 0},
+                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                        FloatMath f{nb, loc};
+                        Value nonzero =
+                            f.cmp(arith::CmpFPredicate::UNE, x[1], f.c(0));
+                        Value safe = f.select(nonzero, x[1], f.c(1));
+                        return f.select(nonzero, f.div(x[0], safe), f.c(0));
+                      });
+        } else if (op.getNormalization() == LinearNormalization::rms_norm) {
+          Value squares = t.map(
+              outType, numerator, {-1},
+              [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                return arith::MulFOp::create(nb, loc, x[0], x[0]).getResult();
+              });
+          Value sums =
+              tile::ReduceOp::create(b, loc, t.tileOf({chunk}, t.f32()),
+                                     tile::ReductionKind::add, squares);
+          double eps = op.getNormEpsAttr()
+                           ? op.getNormEpsAttr().getValueAsDouble()
+                           : 1e-6;
+          out = t.map(outType, {numerator, sums}, {-1, 0},
+                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                        FloatMath f{nb, loc};
+                        Value mean = f.div(x[1], f.c(double(valueDim)));
+                        Value rms = math::SqrtOp::create(
+                            nb, loc, f.add(mean, f.c(float(eps))));
+                        return f.div(x[0], rms);
+                      });
+        }
+        tile::StoreOp::create(b, loc, out, output, ValueRange{bi, h, t0, zero},
+                              n);
+        return next;
+      },
+      "chunks");
+  if (!finalState)
+    return;
+  tile::StoreOp::create(b, loc, finalStates[0], finalState,
+                        ValueRange{bi, h, zero, zero}, Value());
+  if (denominator)
+    tile::StoreOp::create(b, loc, finalStates[1], finalState,
+                          ValueRange{bi, h, zero, e.idx(valueDim)}, Value());
+}
+
 static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
                              const Kernel &kernel, const BlockSteps &steps,
                              const BufferAllocator &allocate,
                              const BufferAllocator &allocateShared) {
   Emitter e(b, op.getLoc(), allocate, allocateShared);
+  if (steps.target == KernelTarget::CPU && hasLinearTileProgram(op)) {
+    forEachHead(e, steps.target, e.dim(kernel.get(KernelArgRole::Query), 0),
+                getHeadShape(op).heads, [&](Value bi, Value h) {
+                  emitLinearTileProgram(e, op, kernel, bi, h);
+                });
+    return;
+  }
   ChunkSpec spec;
   spec.linear = getLinearSpec(op);
   spec.shape = getHeadShape(op);

@@ -446,6 +446,8 @@ struct UTSolveLowering : TileOpLowering<UTSolveOp> {
   }
 };
 
+/// S'[f][d] = exp(p_last,f) S[f][d] + sum_j exp(p_last,f - p_j,f) k_jf v_jd,
+/// where p has one column (a gate per token) or one per feature.
 struct StateUpdateLowering : TileOpLowering<StateUpdateOp> {
   using TileOpLowering::TileOpLowering;
   LogicalResult
@@ -453,17 +455,66 @@ struct StateUpdateLowering : TileOpLowering<StateUpdateOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Value buffer = allocateBuffer(rewriter, op, bufferType(op));
     LoopBuilder lb{rewriter, op.getLoc()};
+    Location loc = op.getLoc();
     int64_t tokens = op.getKeys().getType().getRows();
+    Value logs = adaptor.getLogDecay();
+    bool perFeature = logs && cast<MemRefType>(logs.getType()).getRank() == 2;
+    auto logAt = [&](Value j, Value f) {
+      return perFeature ? lb.load(logs, {j, f}) : lb.load(logs, {j});
+    };
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
       Value f = at[0], d = at[1];
       Value kept = lb.load(adaptor.getState(), at);
-      if (adaptor.getCarry())
-        kept = lb.mulf(lb.load(adaptor.getCarry(), {f}), kept);
+      Value last;
+      if (logs) {
+        last = logAt(lb.idx(tokens - 1), f);
+        kept = lb.mulf(math::ExpOp::create(rewriter, loc, last), kept);
+      }
       Value next = lb.sum(lb.idx(0), lb.idx(tokens), kept, [&](Value j) {
-        return lb.mulf(lb.loadF32(adaptor.getKeys(), {j, f}),
-                       lb.loadF32(adaptor.getValues(), {j, d}));
+        Value term = lb.mulf(lb.loadF32(adaptor.getKeys(), {j, f}),
+                             lb.loadF32(adaptor.getValues(), {j, d}));
+        if (!logs)
+          return term;
+        Value decay = math::ExpOp::create(
+            rewriter, loc,
+            arith::SubFOp::create(rewriter, loc, last, logAt(j, f)));
+        return lb.mulf(decay, term);
       });
       lb.store(next, buffer, at);
+    });
+    rewriter.replaceOp(op, buffer);
+    return success();
+  }
+};
+
+/// s_ij = sum_f q_if k_jf exp(p_if - p_jf) where kept, exactly.
+struct DecayedScoresLowering : TileOpLowering<DecayedScoresOp> {
+  using TileOpLowering::TileOpLowering;
+  LogicalResult
+  matchAndRewrite(DecayedScoresOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
+    LoopBuilder lb{rewriter, op.getLoc()};
+    Location loc = op.getLoc();
+    int64_t features = op.getQueries().getType().getColumns();
+    lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
+      Value i = at[0], j = at[1];
+      Value keep =
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle, j,
+                                lb.addi(i, lb.idx(op.getDiagonal())));
+      Value score =
+          lb.sum(lb.idx(0), lb.idx(features), lb.f32(0.0), [&](Value f) {
+            Value exponent = arith::SubFOp::create(
+                rewriter, loc, lb.load(adaptor.getLogs(), {i, f}),
+                lb.load(adaptor.getLogs(), {j, f}));
+            // Not kept entries may overflow here; the select drops them.
+            Value decay = math::ExpOp::create(rewriter, loc, exponent);
+            return lb.mulf(lb.mulf(lb.loadF32(adaptor.getQueries(), {i, f}),
+                                   lb.loadF32(adaptor.getKeys(), {j, f})),
+                           decay);
+          });
+      lb.store(arith::SelectOp::create(rewriter, loc, keep, score, lb.f32(0.0)),
+               buffer, at);
     });
     rewriter.replaceOp(op, buffer);
     return success();
@@ -474,11 +525,11 @@ struct StateUpdateLowering : TileOpLowering<StateUpdateOp> {
 
 void mlir::attn::populateTileToLoopsPatterns(const TypeConverter &converter,
                                              RewritePatternSet &patterns) {
-  patterns
-      .add<SplatLowering, LoadLowering, StoreLowering, ConvertLayoutLowering,
-           MatmulLowering, MapLowering, ReduceLowering, CumsumLowering,
-           DecayMaskLowering, UTSolveLowering, StateUpdateLowering>(
-          converter, patterns.getContext());
+  patterns.add<SplatLowering, LoadLowering, StoreLowering,
+               ConvertLayoutLowering, MatmulLowering, MapLowering,
+               ReduceLowering, CumsumLowering, DecayMaskLowering,
+               UTSolveLowering, StateUpdateLowering, DecayedScoresLowering>(
+      converter, patterns.getContext());
 }
 
 //===----------------------------------------------------------------------===//

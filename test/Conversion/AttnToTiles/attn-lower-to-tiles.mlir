@@ -87,23 +87,33 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
   return %o : tensor<?x2x?x8xf32>
 }
 
-// Chunked linear attention: per chunk of 16 tokens, every query reads the
-// state carried from earlier chunks (inter-chunk, decayed from the chunk
-// start) and the chunk's own keys through the decay-masked causal matrix
-// (intra-chunk); then the state absorbs the chunk.
+// Chunked linear attention is a tile program: per chunk of 16 tokens, the
+// decay-masked causal scores of the chunk (intra-chunk) and the state
+// carried from earlier chunks (inter-chunk, decayed from the chunk start)
+// give the outputs; then the state absorbs the chunk. The state is an
+// explicit scf.for operand.
 
 // CHECK-LABEL: func.func @gated_0_tiled(
-// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c16
-// CHECK: scf.for %{{.*}} = %c0 to %[[CHUNKS]]
-// CHECK:   %[[P:.*]] = memref.load %arg3
-// CHECK:   scf.for
-// CHECK:     scf.for
-// CHECK:       } {attn.stage = "inter_chunk"}
-// CHECK-NEXT:  %[[INTRA:.*]] = scf.for
-// CHECK:       } {attn.stage = "intra_chunk"}
-// CHECK-NEXT:  arith.addf %{{.*}}, %[[INTRA]]
-// CHECK:   } {attn.stage = "chunk_outputs"}
-// CHECK:   } {attn.stage = "state_update"}
+// CHECK: %[[S0:.*]] = attn_tile.splat %{{.*}} : f32 -> !attn_tile.tile<8x4xf32>
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %[[N:.*]], %c16
+// CHECK: scf.for %[[C:.*]] = %c0 to %[[CHUNKS]] step %c1 iter_args(%[[S:.*]] = %[[S0]]) -> (!attn_tile.tile<8x4xf32>)
+// CHECK:   %[[T0:.*]] = arith.muli %[[C]], %c16
+// CHECK:   %[[Q:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[T0]], %c0] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:   %[[K:.*]] = attn_tile.load %arg1[
+// CHECK:   %[[V:.*]] = attn_tile.load %arg2[
+// CHECK:   %[[QF:.*]] = attn_tile.map %[[Q]]
+// CHECK:   %[[G:.*]] = attn_tile.load %arg3[%{{.*}}, %{{.*}}, %[[T0]]] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16xf32>
+// CHECK:   %[[P:.*]] = attn_tile.cumsum %[[G]]
+// CHECK:   %[[QK:.*]] = attn_tile.matmul %[[QF]], %[[K]], %{{.*}} {transpose_rhs}
+// CHECK:   %[[D:.*]] = attn_tile.decay_mask %[[P]], %[[P]]
+// CHECK:   %[[A:.*]] = attn_tile.map %[[QK]], %[[D]]
+// CHECK:   %[[QD:.*]] = attn_tile.map %[[QF]], %[[P]] {broadcast = array<i64: -1, 0>}
+// CHECK:   %[[INTRA:.*]] = attn_tile.matmul %[[A]], %[[V]], %{{.*}} :
+// CHECK:   %[[O:.*]] = attn_tile.matmul %[[QD]], %[[S]], %[[INTRA]] :
+// CHECK:   %[[NEXT:.*]] = attn_tile.state_update %[[S]], %[[K]], %[[V]] log_decay %[[P]]
+// CHECK:   attn_tile.store %[[O]], %arg4[%{{.*}}, %{{.*}}, %[[T0]], %c0] rows_below %[[N]]
+// CHECK:   scf.yield %[[NEXT]]
+// CHECK: } {attn.stage = "chunks"}
 func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                  %v: tensor<?x2x?x4xf32>, %g: tensor<?x2x?xf32>)
     -> tensor<?x2x?x4xf32> {

@@ -149,3 +149,20 @@ func.func @state_shape(%s: !attn_tile.tile<64x64xf32>, %k: !attn_tile.tile<64x12
   %r = attn_tile.state_update %s, %k, %v : !attn_tile.tile<64x64xf32>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x64xbf16>
   return
 }
+
+// -----
+
+func.func @state_log_decay(%s: !attn_tile.tile<128x64xf32>, %k: !attn_tile.tile<64x128xbf16>,
+                           %v: !attn_tile.tile<64x64xbf16>, %p: !attn_tile.tile<128xf32>) {
+  // expected-error @+1 {{'attn_tile.state_update' op log_decay must have one entry per token (64) or per token and key feature (64x128)}}
+  %r = attn_tile.state_update %s, %k, %v log_decay %p : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x64xbf16>, !attn_tile.tile<128xf32>
+  return
+}
+
+// -----
+
+func.func @decayed_scores_shape(%q: !attn_tile.tile<64x128xf32>, %p: !attn_tile.tile<64x64xf32>) {
+  // expected-error @+1 {{'attn_tile.decayed_scores' op queries, keys and logs must have one shape}}
+  %r = attn_tile.decayed_scores %q, %q, %p : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x64xf32> -> !attn_tile.tile<64x64xf32>
+  return
+}

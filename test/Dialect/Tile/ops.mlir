@@ -65,12 +65,17 @@ func.func @chunk(%q: memref<?x16x?x128xbf16>, %g: memref<?x16x?xf32>,
 
 // CHECK-LABEL: func @state
 func.func @state(%s: !attn_tile.tile<128x64xf32>, %k: !attn_tile.tile<64x128xbf16>,
-                 %v: !attn_tile.tile<64x64xbf16>, %c: !attn_tile.tile<128xf32>)
+                 %v: !attn_tile.tile<64x64xbf16>, %c: !attn_tile.tile<64xf32>,
+                 %kf: !attn_tile.tile<64x128xf32>, %pk: !attn_tile.tile<64x128xf32>)
     -> !attn_tile.tile<128x64xf32> {
-  // CHECK: attn_tile.state_update %{{.*}}, %{{.*}}, %{{.*}} carry %{{.*}} : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x64xbf16>, !attn_tile.tile<128xf32>
-  %s1 = attn_tile.state_update %s, %k, %v carry %c
+  // CHECK: attn_tile.state_update %{{.*}}, %{{.*}}, %{{.*}} log_decay %{{.*}} : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x64xbf16>, !attn_tile.tile<64xf32>
+  %s1 = attn_tile.state_update %s, %k, %v log_decay %c
       : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>,
-        !attn_tile.tile<64x64xbf16>, !attn_tile.tile<128xf32>
+        !attn_tile.tile<64x64xbf16>, !attn_tile.tile<64xf32>
+  // CHECK: attn_tile.decayed_scores %{{.*}}, %{{.*}}, %{{.*}} : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32> -> !attn_tile.tile<64x64xf32>
+  %scores = attn_tile.decayed_scores %kf, %kf, %pk
+      : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>,
+        !attn_tile.tile<64x128xf32> -> !attn_tile.tile<64x64xf32>
   // CHECK: attn_tile.state_update %{{.*}}, %{{.*}}, %{{.*}} : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x64xbf16>
   %s2 = attn_tile.state_update %s1, %k, %v
       : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>,

@@ -227,11 +227,31 @@ LogicalResult StateUpdateOp::verify() {
            << state.getShape()[0] << "x" << state.getShape()[1];
   if (keys.getElementType() != values.getElementType())
     return emitOpError("keys and values must have one element type");
-  if (Value carry = getCarry()) {
-    auto type = cast<TileType>(carry.getType());
-    if (type.getRank() != 1 || type.getShape()[0] != state.getShape()[0])
-      return emitOpError("carry must be a 1-D tile of ")
-             << state.getShape()[0] << " elements, one per state row";
+  if (Value logs = getLogDecay()) {
+    auto type = cast<TileType>(logs.getType());
+    bool perToken = type.getRank() == 1 && type.getRows() == keys.getRows();
+    bool perFeature = type.getRank() == 2 && type.getShape() == keys.getShape();
+    if (!perToken && !perFeature)
+      return emitOpError("log_decay must have one entry per token (")
+             << keys.getRows() << ") or per token and key feature ("
+             << keys.getRows() << "x" << keys.getColumns() << ")";
   }
+  return success();
+}
+
+LogicalResult DecayedScoresOp::verify() {
+  TileType queries = getQueries().getType(), keys = getKeys().getType(),
+           logs = getLogs().getType(), result = getType();
+  if (queries.getRank() != 2 || keys.getRank() != 2 || result.getRank() != 2)
+    return emitOpError("queries, keys and result must be 2-D tiles");
+  if (queries.getColumns() != keys.getColumns() ||
+      logs.getShape() != queries.getShape() ||
+      keys.getRows() != queries.getRows())
+    return emitOpError("queries, keys and logs must have one shape, got ")
+           << queries << ", " << keys << " and " << logs;
+  if (result.getRows() != queries.getRows() ||
+      result.getColumns() != keys.getRows())
+    return emitOpError("expected a result of ")
+           << queries.getRows() << "x" << keys.getRows();
   return success();
 }
