@@ -81,6 +81,40 @@ def AttnTileToLoopsPass : Pass<"attn-tile-to-loops", "::mlir::ModuleOp"> {
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
 }
 
+def AttnTileToMmaSyncPass
+    : Pass<"attn-tile-to-mma-sync", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower attn_tile ops of GPU kernels to mma.sync, ldmatrix and shared memory";
+  let description = [{
+    The `mma.sync` strategy of the tile level (sm_80 and later), for the
+    tile programs of the kernels of a `gpu.module`:
+
+    1. Tiles of the register layouts (`#attn_tile.mma`, `#attn_tile.operand`,
+       `#attn_tile.slice`) become one vector per thread, of the elements
+       the layout gives the thread; `scf.for` carries them as values.
+    2. Tiles of `#attn_tile.shared` become views of the block's dynamic
+       shared memory, one region per op in program order (its size is
+       `getTileSharedBytes`); rows are padded by 16 bytes so that the eight
+       rows one `ldmatrix` reads fall in distinct banks. An op that writes
+       a shared tile waits at a barrier before (earlier readers) and after
+       (later readers).
+    3. `attn_tile.matmul` and `attn_tile.state_update` run on
+       `mma.sync.m16n8k16`, with operands from shared memory through
+       `ldmatrix` (transposed where the tile is stored the other way) or,
+       for an A operand, from registers; `attn_tile.map` runs its body once
+       per element a thread holds, with that element's (row, column);
+       row reductions end with two shuffles within a quad.
+
+    Ops on layouts this strategy does not handle fail to legalize, with the
+    reason.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::vector::VectorDialect"];
+}
+
 def AttnLowerToTilesPass : Pass<"attn-lower-to-tiles", "::mlir::ModuleOp"> {
   let summary = "Lower every attn spec op to its tiled algorithm";
   let description = [{
@@ -172,7 +206,8 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
     "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
     "::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",
-    "::mlir::vector::VectorDialect"];
+    "::mlir::vector::VectorDialect",
+    "::mlir::attn::tile::TileDialect"];
 }
 
 def AttnConvertNVGPUToNVVMPass

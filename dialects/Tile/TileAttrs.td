@@ -113,20 +113,18 @@ def Tile_SharedLayoutAttr : Tile_Attr<"SharedLayout", "shared"> {
   let summary = "a tile in the shared memory of a GPU block";
   let description = [{
     `#attn_tile.shared` keeps the tile in the block's shared memory, row
-    major. Rows of 16-bit elements are cut into 16-byte chunks, and chunk
-    `c` of row `r` is stored at chunk `c ^ (r mod 8)` when `c` lies in a
-    full group of 8 chunks, so the eight rows that one `ldmatrix` reads
-    fall in distinct banks:
+    major. Each row is padded by 16 bytes, so that the rows of an 8 x 8
+    matrix that `ldmatrix` reads start 16 bytes apart in the banks and
+    never conflict. A `[64, 128]` bf16 tile takes 64 rows of 272 bytes:
 
     ```
-    row 0: c0 c1 c2 c3 c4 c5 c6 c7
-    row 1: c1 c0 c3 c2 c5 c4 c7 c6
-    row 2: c2 c3 c0 c1 c6 c7 c4 c5
+    row 0: bytes    0 ..  255 data,  256 ..  271 padding
+    row 1: bytes  272 ..  527 data,  528 ..  543 padding
     ...
     ```
 
-    Every thread of the block may read any element; an op that writes a
-    shared tile ends with a barrier.
+    1-D tiles are not padded. Every thread of the block may read any
+    element; an op that writes a shared tile is bracketed by barriers.
   }];
   let parameters = (ins);
 }

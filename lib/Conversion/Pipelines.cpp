@@ -106,6 +106,8 @@ void mlir::attn::buildGPUToNVVMPipeline(OpPassManager &pm, StringRef chip) {
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  // The tile programs' ops, on the mma.sync strategy.
+  kernels.addPass(createAttnTileToMmaSyncPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createLoopInvariantCodeMotionPass());

@@ -32,6 +32,7 @@ mlir::attn::runtime::describeDeviceKernel(const GPUKernelInfo &kernel) {
   device.launch.order =
       perRow ? KernelManifestLaunch::GridOrder::QueryBlocksHeadsBatch
              : KernelManifestLaunch::GridOrder::HeadsBatch;
+  device.launch.valueSplits = perRow ? 1 : kernel.launch.valueSplits;
   device.workspaceWords = kernel.launch.workspaceWords;
   return device;
 }

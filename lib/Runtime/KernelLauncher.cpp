@@ -338,12 +338,15 @@ mlir::attn::runtime::computeGrid(const KernelManifestLaunch &launch,
     meanings[2] = "batch";
     break;
   case KernelManifestLaunch::GridOrder::HeadsBatch:
+    if (launch.valueSplits <= 0)
+      return fail("kernel manifest: " + llvm::Twine(launch.valueSplits) +
+                  " value splits; a kernel needs at least one");
     extents[0] = launch.heads;
     extents[1] = batch;
-    extents[2] = 1;
+    extents[2] = launch.valueSplits;
     meanings[0] = "heads";
     meanings[1] = "batch";
-    meanings[2] = "one";
+    meanings[2] = "value splits";
     break;
   }
 

@@ -282,9 +282,11 @@ def _linear_common(q, k, v, feature_map, gate, gate_kind, feature_weights):
         ginfo = _tensors.describe(gate, "gate")
         kind = _gate_kind(gate, gate_kind, infos)
         et = _ETYPE.get(ginfo.dtype, "f32")
-        dims = {"per_head": f"{ginfo.shape[0]}",
-                "per_token": f"?x{ginfo.shape[1]}x?",
-                "per_key": f"?x{ginfo.shape[1]}x?x{ginfo.shape[-1]}"}[kind]
+        # Only the chosen kind's shape is read: a [H] gate has no shape[1].
+        shape = ginfo.shape
+        dims = {"per_head": lambda: f"{shape[0]}",
+                "per_token": lambda: f"?x{shape[1]}x?",
+                "per_key": lambda: f"?x{shape[1]}x?x{shape[-1]}"}[kind]()
         gt = f"tensor<{dims}x{et}>"
         params.append(f"%g: {gt}")
         inputs.append(gate)

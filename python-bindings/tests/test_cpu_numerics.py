@@ -73,6 +73,19 @@ def test_gated_linear_attention():
     assert rel_err(state, ref_state) < 1e-4
 
 
+def test_linear_attention_with_a_gate_per_head():
+    # A [H] gate: the front end once read shape[1] of it and failed.
+    B, H, N, D = 2, 3, 45, 16
+    q, k, v = rand((B, H, N, D), 30), rand((B, H, N, D), 31), \
+        rand((B, H, N, D), 32)
+    gate = -np.abs(rand((H,), 33)) * 0.2
+    out = attn.linear_attention(q, k, v, gate=gate, gate_kind="per_head",
+                                chunk=16)
+    ref, _ = R.linear_attention(q, k, v, scale=1 / math.sqrt(D),
+                                causal=True, gate_kind="per_head", gate=gate)
+    assert rel_err(out, ref) < 1e-4
+
+
 def test_feature_map_function_is_traced():
     q, k, v = rand((1, 2, 40, 16), 14), rand((1, 2, 40, 16), 15), \
         rand((1, 2, 40, 16), 16)

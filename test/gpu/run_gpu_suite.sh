@@ -14,6 +14,10 @@
 #              Nq != Nk, short and prime lengths, GQA ratios and MQA)
 #              against the float64 reference; then the worst relative
 #              error per sweep and per head dim, and the compile count.
+#   linear     test/gpu/test_linear_sweep.py: attn.linear_attention shapes
+#              the tensor-core chunk kernel takes (and their neighbours)
+#              against a float64 reference; and test/gpu/linear_simple_gla.mlir
+#              against attn's CPU reference at lengths 1 .. 4097.
 #   against-cpu test/gpu/check_examples.sh: every example against attn's
 #              own CPU reference kernel (fp32 on the same inputs).
 #   sanitizer  compute-sanitizer memcheck on one run of each family
@@ -38,7 +42,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/build/bin}
 shift || true
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(pytest sweep against-cpu sanitizer images)
+[ ${#steps[@]} -eq 0 ] && steps=(pytest sweep linear against-cpu sanitizer images)
 status=0
 # The Python package (sweep, sanitizer) loads the libattn_c.so of this
 # build unless ATTN_C_LIBRARY names one.
@@ -200,10 +204,19 @@ run_images() {
   rm -rf "$dir"
 }
 
+run_linear() {
+  python3 -m pytest -q "$root/test/gpu/test_linear_sweep.py" || status=1
+  for sizes in b=1,n=1 b=1,n=63 b=2,n=200 b=2,n=1000 b=1,n=4097; do
+    "$bin/attn-run" "$root/test/gpu/linear_simple_gla.mlir" --backend=cuda \
+      --check --half-storage=bf16 --sizes "$sizes" | tail -1 || status=1
+  done
+}
+
 for step in "${steps[@]}"; do
   case $step in
     pytest) run_pytest ;;
     sweep) run_sweep ;;
+    linear) run_linear ;;
     against-cpu) bash "$root/test/gpu/check_examples.sh" "$bin" 8 \
                    | tail -1 | tee /dev/stderr | grep -q " 0 failed" \
                    || status=1 ;;

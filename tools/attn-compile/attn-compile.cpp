@@ -152,7 +152,7 @@ static void writeManifest(llvm::raw_ostream &os,
               } else {
                 json.value(kernel.heads);
                 json.value("B");
-                json.value(1);
+                json.value(kernel.launch.valueSplits);
               }
             });
             json.attributeArray("block", [&] {

@@ -23,9 +23,9 @@ enum class KernelTarget { CPU, GPU };
 enum class GridOrder {
   /// x: query blocks of `blockQueries` rows, y: heads, z: sequences.
   QueryBlocksHeadsBatch,
-  /// x: heads, y: sequences: a recurrent kernel carries its state along the
-  /// whole sequence of one head; the block's threads share each chunk's
-  /// independent work.
+  /// x: heads, y: sequences, z: value-column splits (GPULaunch::valueSplits):
+  /// a recurrent kernel carries its state along the whole sequence of one
+  /// head; the block's threads share each chunk's independent work.
   HeadsBatch,
 };
 
@@ -44,6 +44,9 @@ struct GPULaunch {
   /// (cp.async), so each row must start 16-byte aligned; the runtime checks
   /// it (ArgumentSpec::vectorized).
   bool alignedRows = false;
+  /// HeadsBatch: blocks along z, each handling Dv / valueSplits value
+  /// columns of every (head, sequence).
+  int64_t valueSplits = 1;
 };
 
 struct TiledOptions {
@@ -52,6 +55,8 @@ struct TiledOptions {
   KernelTarget target = KernelTarget::CPU;
   /// GPU: threads of one block of a per-row kernel (attn.attention).
   int64_t gpuThreads = 128;
+  /// GPU: run the tile programs that can on tensor cores.
+  bool tensorCores = true;
 };
 
 /// Emits the tiled algorithm of `specOp` into `kernel` at the builder's

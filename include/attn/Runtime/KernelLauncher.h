@@ -169,8 +169,9 @@ struct KernelManifestLaunch {
     /// y: heads; z: batch. One block per (query block, head, sequence), as
     /// in FlashAttention-2's forward kernel.
     QueryBlocksHeadsBatch,
-    /// x: heads; y: batch. One block walks a whole sequence of one head, as
-    /// a recurrent kernel that carries a state across chunks must; Nq = 0
+    /// x: heads; y: batch; z: `valueSplits`. One block walks a whole
+    /// sequence of one head (for its share of the value columns), as a
+    /// recurrent kernel that carries a state across chunks must; Nq = 0
     /// still launches, since the final state is written.
     HeadsBatch,
   };
@@ -184,6 +185,8 @@ struct KernelManifestLaunch {
   /// Dynamic shared memory per block, in bytes.
   int64_t sharedBytes = 0;
   GridOrder order = GridOrder::QueryBlocksHeadsBatch;
+  /// Blocks along z of a HeadsBatch grid.
+  int64_t valueSplits = 1;
 };
 
 /// Returns the launch geometry of a kernel described by `launch` for

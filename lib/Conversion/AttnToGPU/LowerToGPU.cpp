@@ -29,6 +29,7 @@
 #include "attn/Conversion/KernelEmitter.h"
 #include "attn/Conversion/TiledKernels.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Tile/IR/TileDialect.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -79,6 +80,7 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
   tiled.blockQueries = options.threads;
   tiled.gpuThreads = options.threads;
   tiled.target = KernelTarget::GPU;
+  tiled.tensorCores = options.tensorCores;
 
   SmallVector<GPUKernelInfo> kernels;
   for (Operation *op : specs) {
@@ -121,6 +123,16 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
       return failure();
     }
 
+    // A kernel that uses no workspace (the tensor-core chunk kernel keeps
+    // its state in registers and shared memory) takes none.
+    if (workspace && info.launch.workspaceWords == 0) {
+      unsigned last = types.size() - 1;
+      assert(func.getArgument(last).use_empty() && "unused workspace");
+      if (failed(func.eraseArgument(last)))
+        return failure();
+      info.signature.args.pop_back();
+      workspace = false;
+    }
     // The workspace's words per head are known now that the body is built.
     if (workspace) {
       MemRefType type =

@@ -24,6 +24,7 @@
 
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/KernelEmitter.h"
+#include "attn/Conversion/TileToMmaSync.h"
 #include "attn/Conversion/TiledKernels.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
@@ -790,14 +791,40 @@ static bool hasLinearTileProgram(LinearAttentionOp op) {
 }
 
 namespace {
+/// Where a tile program's tiles live. For the CPU strategy nothing is
+/// placed (null layouts: one thread holds everything); for the mma.sync
+/// strategy, tiles read from memory and chunk vectors go to shared memory
+/// and matmul results stay in #attn_tile.mma registers.
+struct TileLayouts {
+  Attribute loaded, vectors, accumulator;
+
+  static TileLayouts mmaSync(MLIRContext *context, int64_t warps) {
+    auto shared = tile::SharedLayoutAttr::get(context);
+    return {shared, shared,
+            tile::MmaLayoutAttr::get(context, ArrayRef<int64_t>{warps, 1})};
+  }
+  Attribute rows() const {
+    return accumulator ? tile::SliceLayoutAttr::get(accumulator.getContext(),
+                                                    /*dim=*/1, accumulator)
+                       : Attribute();
+  }
+  Attribute columns() const {
+    return accumulator ? tile::SliceLayoutAttr::get(accumulator.getContext(),
+                                                    /*dim=*/0, accumulator)
+                       : Attribute();
+  }
+};
+
 /// Builds the attn_tile ops of one tile program.
 struct TileBuilder {
   OpBuilder &b;
   Location loc;
   const Kernel &kernel;
+  TileLayouts layouts;
 
-  tile::TileType tileOf(ArrayRef<int64_t> shape, Type element) {
-    return tile::TileType::get(b.getContext(), shape, element, Attribute());
+  tile::TileType tileOf(ArrayRef<int64_t> shape, Type element,
+                        Attribute layout = {}) {
+    return tile::TileType::get(b.getContext(), shape, element, layout);
   }
   Type f32() { return b.getF32Type(); }
 
@@ -835,25 +862,50 @@ struct TileBuilder {
                  return arith::ExtFOp::create(nb, loc, element, v[0]);
                });
   }
+  /// `x` in `layout` (no op when it is there already).
+  Value withLayout(Value x, Attribute layout) {
+    auto type = cast<tile::TileType>(x.getType());
+    if (type.getLayout() == layout)
+      return x;
+    return tile::ConvertLayoutOp::create(b, loc, type.withLayout(layout), x);
+  }
+  /// `x` as the left operand of a matmul over `element`: an accumulator
+  /// becomes the A operand in registers.
+  Value lhsOperand(Value x, Type element) {
+    x = withElementType(x, element);
+    auto type = cast<tile::TileType>(x.getType());
+    if (layouts.accumulator && type.getLayout() == layouts.accumulator)
+      return withLayout(x, tile::OperandLayoutAttr::get(
+                               b.getContext(), /*index=*/0,
+                               cast<tile::MmaLayoutAttr>(layouts.accumulator)));
+    return x;
+  }
+  /// `x` as the right operand of a matmul over `element`: in memory.
+  Value rhsOperand(Value x, Type element) {
+    return withLayout(withElementType(x, element), layouts.loaded);
+  }
   Value zeros(tile::TileType type) {
     Value zero = arith::ConstantOp::create(
         b, loc, b.getFloatAttr(type.getElementType(), 0.0));
     return tile::SplatOp::create(b, loc, type, zero);
   }
+  Value load(tile::TileType type, Value memory, ValueRange indices,
+             Value bound) {
+    return tile::LoadOp::create(b, loc, type, memory, indices, bound);
+  }
 };
 } // namespace
 
-/// phi(x) * scale of each element of a [C, Dk] tile, in f32.
-static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear, Value x,
-                              double scale) {
+/// phi(x) of each element of a [C, Dk] tile (x itself for the identity),
+/// rounded to x's element type as a matmul operand is.
+static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear,
+                              Value x) {
   auto type = cast<tile::TileType>(x.getType());
   FeatureMap map = linear.featureMap.value_or(FeatureMap::identity);
-  if (!linear.featureMapRegion && map == FeatureMap::identity && scale == 1.0 &&
-      type.getElementType().isF32())
+  if (!linear.featureMapRegion && map == FeatureMap::identity)
     return x;
   return t.map(
-      type.withElementType(t.f32()), x, {-1},
-      [&](OpBuilder &nb, ValueRange, ValueRange v) -> Value {
+      type, x, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange v) -> Value {
         FloatMath f{nb, t.loc};
         Value element = v[0];
         if (!element.getType().isF32())
@@ -869,7 +921,9 @@ static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear, Value x,
               positive, f.add(element, f.c(1)),
               f.exp(arith::MinimumFOp::create(nb, t.loc, element, f.c(0))));
         }
-        return scale == 1.0 ? phi : f.mul(phi, f.c(scale));
+        if (type.getElementType().isF32())
+          return phi;
+        return arith::TruncFOp::create(nb, t.loc, type.getElementType(), phi);
       });
 }
 
@@ -881,13 +935,14 @@ static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
                                Value h, Value t0, Value n, int64_t chunk) {
   OpBuilder &b = t.b;
   Value zero = e.idx(0);
+  Attribute layout = t.layouts.vectors;
   Value logs;
   switch (linear.gate) {
   case GateKind::none:
     return Value();
   case GateKind::per_head: {
     Value g = e.load(gates, {h});
-    logs = t.map(t.tileOf({chunk}, t.f32()), ValueRange{}, {},
+    logs = t.map(t.tileOf({chunk}, t.f32(), layout), ValueRange{}, {},
                  [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
                    Value row = arith::AddIOp::create(nb, t.loc, t0, at[0]);
                    Value inside = arith::CmpIOp::create(
@@ -899,36 +954,41 @@ static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
     break;
   }
   case GateKind::per_token:
-    logs = tile::LoadOp::create(b, t.loc, t.tileOf({chunk}, t.f32()), gates,
-                                ValueRange{bi, h, t0}, n);
+    logs = t.load(t.tileOf({chunk}, t.f32(), layout), gates, {bi, h, t0}, n);
     break;
   case GateKind::per_key:
-    logs = tile::LoadOp::create(b, t.loc,
-                                t.tileOf({chunk, linear.featureDim}, t.f32()),
-                                gates, ValueRange{bi, h, t0, zero}, n);
+    logs =
+        t.load(t.tileOf({chunk, linear.featureDim}, t.f32(), t.layouts.loaded),
+               gates, {bi, h, t0, zero}, n);
     break;
   }
   return tile::CumsumOp::create(b, t.loc, logs);
 }
 
 /// The chunked algorithm of linear attention as a tile program, for the
-/// chunks [t0, t0 + C) of head h of sequence bi (hasLinearTileProgram):
-///  1. Q, K, V of the chunk (zero past the end), the features phi(q) scale
-///     and phi(k), and p, the prefix sums of the chunk's log gates.
+/// chunks [t0, t0 + C) of head h of sequence bi, and the value columns
+/// [v0, v0 + W) (hasLinearTileProgram):
+///  1. Q, K, V of the chunk (zero past the end), the features phi(q) and
+///     phi(k), and p, the prefix sums of the chunk's log gates.
 ///  2. A = (phi(Q) phi(K)^T) o D with the causal decay mask
 ///     D_ij = exp(p_i - p_j), j <= i (attn_tile.decayed_scores for a gate
 ///     per key feature).
-///  3. O = A V + diag(exp(p)) phi(Q) S: the intra-chunk part and the
-///     inter-chunk part read from the state of the chunks before.
+///  3. O = scale (A V + diag(exp(p)) phi(Q) S): the intra-chunk part and the
+///     inter-chunk part read from the state of the chunks before (a gate
+///     per key feature decays phi(Q) before the product instead).
 ///  4. S <- attn_tile.state_update(S, phi(K), V, p), carried by scf.for.
 ///  5. The normalization of each row of O: under `denominator`, steps 3-4
 ///     run a second time on a value 1 per token for z and its state; under
 ///     `rms_norm`, a row reduction of O^2.
+/// Matmul operands are rounded to the storage type, as tensor cores take
+/// them; the CPU's storage is f32.
 static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
-                                  const Kernel &kernel, Value bi, Value h) {
+                                  const Kernel &kernel, Value bi, Value h,
+                                  Value v0, int64_t width,
+                                  const TileLayouts &layouts) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  TileBuilder t{b, loc, kernel};
+  TileBuilder t{b, loc, kernel, layouts};
   LinearSpec linear = getLinearSpec(op);
   HeadShape shape = getHeadShape(op);
   int64_t chunk = op.getChunkSize(), features = linear.featureDim,
@@ -946,22 +1006,22 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
   Value n = e.dim(query, 2);
   Value kh = e.divui(h, shape.keyGroup);
   Value vh = e.divui(h, shape.valueGroup);
+  double scale = op.getEffectiveScale();
+  Attribute acc = layouts.accumulator;
 
   // The state, and under `denominator` the state z of the denominators,
   // [F, 1], which the initial and final states hold as their last column.
   bool denominator = op.getNormalization() == LinearNormalization::denominator;
-  tile::TileType stateType = t.tileOf({features, valueDim}, t.f32());
-  tile::TileType zStateType = t.tileOf({features, 1}, t.f32());
-  auto initial = [&](tile::TileType type, int64_t column) -> Value {
+  tile::TileType stateType = t.tileOf({features, width}, t.f32(), acc);
+  tile::TileType zStateType = t.tileOf({features, 1}, t.f32(), acc);
+  auto initial = [&](tile::TileType type, Value column) -> Value {
     if (!initialState)
       return t.zeros(type);
-    return tile::LoadOp::create(b, loc, type, initialState,
-                                ValueRange{bi, h, zero, e.idx(column)},
-                                Value());
+    return t.load(type, initialState, {bi, h, zero, column}, Value());
   };
-  SmallVector<Value> states = {initial(stateType, 0)};
+  SmallVector<Value> states = {initial(stateType, v0)};
   if (denominator)
-    states.push_back(initial(zStateType, valueDim));
+    states.push_back(initial(zStateType, e.idx(valueDim)));
   Value numChunks =
       arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
   SmallVector<Value> finalStates = emitFor(
@@ -969,69 +1029,105 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
       [&](Value ci, ValueRange carried) -> SmallVector<Value> {
         Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
         // 1.
-        Value q = tile::LoadOp::create(
-            b, loc, t.tileOf({chunk, shape.keyDim}, queryElement), query,
-            ValueRange{bi, h, t0, zero}, n);
-        Value k = tile::LoadOp::create(
-            b, loc, t.tileOf({chunk, shape.keyDim}, queryElement), key,
-            ValueRange{bi, kh, t0, zero}, n);
-        Value v = tile::LoadOp::create(
-            b, loc, t.tileOf({chunk, valueDim}, valueElement), value,
-            ValueRange{bi, vh, t0, zero}, n);
-        Value qf = emitTileFeatures(t, linear, q, op.getEffectiveScale());
-        Value kf = emitTileFeatures(t, linear, k, 1.0);
+        Value q = t.load(
+            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+            query, {bi, h, t0, zero}, n);
+        Value k = t.load(
+            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded), key,
+            {bi, kh, t0, zero}, n);
+        Value v = t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
+                         value, {bi, vh, t0, v0}, n);
+        Value qf = emitTileFeatures(t, linear, q);
+        Value kf = emitTileFeatures(t, linear, k);
         Value logs =
             emitChunkLogDecay(t, e, linear, gates, bi, h, t0, n, chunk);
+        bool perKey = linear.gate == GateKind::per_key;
         // 2.
-        tile::TileType squareType = t.tileOf({chunk, chunk}, t.f32());
-        Value scores, decayedQueries = qf;
-        if (linear.gate == GateKind::per_key) {
+        tile::TileType squareType = t.tileOf({chunk, chunk}, t.f32(), acc);
+        Value scores, decayedQueries;
+        if (perKey) {
           scores = tile::DecayedScoresOp::create(b, loc, squareType, qf, kf,
                                                  logs, /*diagonal=*/0);
+          decayedQueries = t.map(
+              cast<tile::TileType>(qf.getType()).withElementType(t.f32()),
+              {qf, logs}, {-1, -1},
+              [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                FloatMath f{nb, loc};
+                Value element =
+                    x[0].getType().isF32()
+                        ? x[0]
+                        : Value(arith::ExtFOp::create(nb, loc, t.f32(), x[0]));
+                return f.mul(element, f.exp(x[1]));
+              });
         } else {
           Value products = tile::MatmulOp::create(
               b, loc, qf, kf, t.zeros(squareType), /*transpose_lhs=*/false,
               /*transpose_rhs=*/true);
-          Value mask = tile::DecayMaskOp::create(b, loc, squareType, logs, logs,
-                                                 /*diagonal=*/0);
+          Value mask =
+              logs ? Value(tile::DecayMaskOp::create(
+                         b, loc, squareType, t.withLayout(logs, layouts.rows()),
+                         t.withLayout(logs, layouts.columns()),
+                         /*diagonal=*/0))
+                   : Value(tile::DecayMaskOp::create(b, loc, squareType,
+                                                     Value(), Value(),
+                                                     /*diagonal=*/0));
           scores = t.map(
               squareType, {products, mask}, {-1, -1},
               [&](OpBuilder &nb, ValueRange, ValueRange x) {
                 return arith::MulFOp::create(nb, loc, x[0], x[1]).getResult();
               });
         }
-        if (logs) {
-          auto logType = cast<tile::TileType>(logs.getType());
-          decayedQueries = t.map(
-              cast<tile::TileType>(qf.getType()), {qf, logs},
-              {-1, logType.getRank() == 1 ? 0 : -1},
-              [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                return arith::MulFOp::create(nb, loc, x[0],
-                                             math::ExpOp::create(nb, loc, x[1]))
-                    .getResult();
-              });
-        }
+        Value rowLogs =
+            logs && !perKey ? t.withLayout(logs, layouts.rows()) : Value();
         Value keys = t.withElementType(kf, valueElement);
+        Type operandElement =
+            cast<tile::TileType>(qf.getType()).getElementType();
         // 3-4 for values `vals` [C, W] and their state `s` [F, W].
         auto numeratorAndState = [&](Value vals, Value s) {
-          int64_t width = cast<tile::TileType>(vals.getType()).getColumns();
-          Value o = tile::MatmulOp::create(
-              b, loc, t.withElementType(scores, valueElement), vals,
-              t.zeros(t.tileOf({chunk, width}, t.f32())), false, false);
-          o = tile::MatmulOp::create(b, loc, decayedQueries, s, o, false,
-                                     false);
+          int64_t columns = cast<tile::TileType>(vals.getType()).getColumns();
+          tile::TileType outType = t.tileOf({chunk, columns}, t.f32(), acc);
+          Value intra =
+              tile::MatmulOp::create(b, loc, t.lhsOperand(scores, valueElement),
+                                     vals, t.zeros(outType), false, false);
+          Value o;
+          if (perKey) {
+            Value both = tile::MatmulOp::create(b, loc, decayedQueries, s,
+                                                intra, false, false);
+            o = t.map(outType, both, {-1},
+                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                        return FloatMath{nb, loc}.mul(
+                            x[0], FloatMath{nb, loc}.c(scale));
+                      });
+          } else {
+            Value inter = tile::MatmulOp::create(
+                b, loc, qf, t.rhsOperand(s, operandElement), t.zeros(outType),
+                false, false);
+            SmallVector<Value> inputs = {intra, inter};
+            SmallVector<int64_t> broadcast = {-1, -1};
+            if (rowLogs) {
+              inputs.push_back(rowLogs);
+              broadcast.push_back(0);
+            }
+            o = t.map(outType, inputs, broadcast,
+                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                        FloatMath f{nb, loc};
+                        Value decayed =
+                            x.size() > 2 ? f.mul(f.exp(x[2]), x[1]) : x[1];
+                        return f.mul(f.add(x[0], decayed), f.c(scale));
+                      });
+          }
           Value next = tile::StateUpdateOp::create(b, loc, s, keys, vals, logs);
           return std::make_pair(o, next);
         };
         auto [numerator, nextState] = numeratorAndState(v, carried[0]);
         SmallVector<Value> next = {nextState};
         Value out = numerator;
-        tile::TileType outType = cast<tile::TileType>(numerator.getType());
+        auto outType = cast<tile::TileType>(numerator.getType());
         if (denominator) {
           // A value 1 per token of the chunk (0 past the end).
           Value ones = t.map(
-              t.tileOf({chunk, 1}, valueElement), ValueRange{}, {},
-              [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
+              t.tileOf({chunk, 1}, valueElement, layouts.loaded), ValueRange{},
+              {}, [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
                 Value row = arith::AddIOp::create(nb, loc, t0, at[0]);
                 Value inside = arith::CmpIOp::create(
                     nb, loc, arith::CmpIPredicate::slt, row, n);
@@ -1043,8 +1139,9 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
               });
           auto [zColumn, nextZ] = numeratorAndState(ones, carried[1]);
           next.push_back(nextZ);
-          Value z = tile::ReduceOp::create(b, loc, t.tileOf({chunk}, t.f32()),
-                                           tile::ReductionKind::add, zColumn);
+          Value z = tile::ReduceOp::create(
+              b, loc, t.tileOf({chunk}, t.f32(), layouts.rows()),
+              tile::ReductionKind::add, zColumn);
           out = t.map(outType, {numerator, z}, {-1, 0},
                       [&](OpBuilder &nb, ValueRange, ValueRange x) {
                         FloatMath f{nb, loc};
@@ -1059,9 +1156,9 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
               [&](OpBuilder &nb, ValueRange, ValueRange x) {
                 return arith::MulFOp::create(nb, loc, x[0], x[0]).getResult();
               });
-          Value sums =
-              tile::ReduceOp::create(b, loc, t.tileOf({chunk}, t.f32()),
-                                     tile::ReductionKind::add, squares);
+          Value sums = tile::ReduceOp::create(
+              b, loc, t.tileOf({chunk}, t.f32(), layouts.rows()),
+              tile::ReductionKind::add, squares);
           double eps = op.getNormEpsAttr()
                            ? op.getNormEpsAttr().getValueAsDouble()
                            : 1e-6;
@@ -1074,7 +1171,7 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                         return f.div(x[0], rms);
                       });
         }
-        tile::StoreOp::create(b, loc, out, output, ValueRange{bi, h, t0, zero},
+        tile::StoreOp::create(b, loc, out, output, ValueRange{bi, h, t0, v0},
                               n);
         return next;
       },
@@ -1082,10 +1179,46 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
   if (!finalState)
     return;
   tile::StoreOp::create(b, loc, finalStates[0], finalState,
-                        ValueRange{bi, h, zero, zero}, Value());
+                        ValueRange{bi, h, zero, v0}, Value());
   if (denominator)
     tile::StoreOp::create(b, loc, finalStates[1], finalState,
                           ValueRange{bi, h, zero, e.idx(valueDim)}, Value());
+}
+
+/// The value columns one GPU block of the tensor-core linear kernel
+/// handles; the grid's z axis runs over the Dv / width splits.
+static constexpr int64_t kTensorCoreValueColumns = 32;
+/// Warps of that kernel: 16 chunk rows and F / 4 state rows each.
+static constexpr int64_t kTensorCoreChunkWarps = 4;
+
+/// Whether the linear tile program runs on the mma.sync strategy for `op`:
+/// bf16 or f16 storage, the identity feature map, a gate per head or token
+/// or none, no normalization (or rms_norm when one block holds the whole
+/// row), chunks of 64, Dk a multiple of 64 up to 128 and Dv a multiple of
+/// 64.
+static bool canRunLinearOnTensorCores(LinearAttentionOp op,
+                                      const Kernel &kernel) {
+  if (!hasLinearTileProgram(op))
+    return false;
+  LinearSpec linear = getLinearSpec(op);
+  HeadShape shape = getHeadShape(op);
+  auto element = [&](KernelArgRole role) {
+    return cast<MemRefType>(kernel.get(role).getType()).getElementType();
+  };
+  Type storage = element(KernelArgRole::Query);
+  bool sixteenBit = (storage.isBF16() || storage.isF16()) &&
+                    element(KernelArgRole::Key) == storage &&
+                    element(KernelArgRole::Value) == storage;
+  LinearNormalization normalization = op.getNormalization();
+  bool normalizes = normalization == LinearNormalization::none ||
+                    (normalization == LinearNormalization::rms_norm &&
+                     shape.valueDim == kTensorCoreValueColumns);
+  return sixteenBit && !linear.featureMapRegion &&
+         linear.featureMap.value_or(FeatureMap::identity) ==
+             FeatureMap::identity &&
+         linear.gate != GateKind::per_key && normalizes &&
+         op.getChunkSize() == 64 && shape.keyDim % 64 == 0 &&
+         shape.keyDim <= 128 && shape.valueDim % kTensorCoreValueColumns == 0;
 }
 
 static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
@@ -1094,9 +1227,11 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
                              const BufferAllocator &allocateShared) {
   Emitter e(b, op.getLoc(), allocate, allocateShared);
   if (steps.target == KernelTarget::CPU && hasLinearTileProgram(op)) {
+    int64_t valueDim = getHeadShape(op).valueDim;
     forEachHead(e, steps.target, e.dim(kernel.get(KernelArgRole::Query), 0),
                 getHeadShape(op).heads, [&](Value bi, Value h) {
-                  emitLinearTileProgram(e, op, kernel, bi, h);
+                  emitLinearTileProgram(e, op, kernel, bi, h, e.idx(0),
+                                        valueDim, TileLayouts{});
                 });
     return;
   }
@@ -1307,6 +1442,36 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
       options.gpuThreads <= 0 || options.gpuThreads > 1024)
     return specOp->emitError()
            << "tile sizes must be positive and GPU threads within 1..1024";
+  if (auto linear = dyn_cast<LinearAttentionOp>(specOp);
+      linear && options.target == KernelTarget::GPU && options.tensorCores &&
+      canRunLinearOnTensorCores(linear, kernel)) {
+    // The tile program on the mma.sync strategy: one block per (value
+    // columns, head, sequence).
+    Emitter e(b, specOp->getLoc());
+    Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
+    Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
+    Value split = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
+    Value v0 =
+        arith::MulIOp::create(b, e.loc, split, e.idx(kTensorCoreValueColumns));
+    emitLinearTileProgram(
+        e, linear, kernel, bi, h, v0, kTensorCoreValueColumns,
+        TileLayouts::mmaSync(b.getContext(), kTensorCoreChunkWarps));
+    FunctionOpInterface func = kernel.func;
+    if (auto function = dyn_cast<gpu::GPUFuncOp>(func.getOperation()))
+      function.setKnownBlockSizeAttr(
+          b.getDenseI32ArrayAttr({int32_t(32 * kTensorCoreChunkWarps), 1, 1}));
+    if (launch) {
+      *launch = {GridOrder::HeadsBatch,
+                 32 * kTensorCoreChunkWarps,
+                 /*workspaceWords=*/0,
+                 /*blockQueries=*/0,
+                 getTileSharedBytes(kernel.func),
+                 /*alignedRows=*/true};
+      launch->valueSplits =
+          getHeadShape(linear).valueDim / kTensorCoreValueColumns;
+    }
+    return success();
+  }
   GPULaunch geometry;
   BufferAllocator allocate, allocateShared;
   auto words = std::make_shared<int64_t>(0);

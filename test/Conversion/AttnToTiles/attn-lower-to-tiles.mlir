@@ -101,15 +101,14 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK:   %[[Q:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[T0]], %c0] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
 // CHECK:   %[[K:.*]] = attn_tile.load %arg1[
 // CHECK:   %[[V:.*]] = attn_tile.load %arg2[
-// CHECK:   %[[QF:.*]] = attn_tile.map %[[Q]]
 // CHECK:   %[[G:.*]] = attn_tile.load %arg3[%{{.*}}, %{{.*}}, %[[T0]]] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16xf32>
 // CHECK:   %[[P:.*]] = attn_tile.cumsum %[[G]]
-// CHECK:   %[[QK:.*]] = attn_tile.matmul %[[QF]], %[[K]], %{{.*}} {transpose_rhs}
+// CHECK:   %[[QK:.*]] = attn_tile.matmul %[[Q]], %[[K]], %{{.*}} {transpose_rhs}
 // CHECK:   %[[D:.*]] = attn_tile.decay_mask %[[P]], %[[P]]
 // CHECK:   %[[A:.*]] = attn_tile.map %[[QK]], %[[D]]
-// CHECK:   %[[QD:.*]] = attn_tile.map %[[QF]], %[[P]] {broadcast = array<i64: -1, 0>}
 // CHECK:   %[[INTRA:.*]] = attn_tile.matmul %[[A]], %[[V]], %{{.*}} :
-// CHECK:   %[[O:.*]] = attn_tile.matmul %[[QD]], %[[S]], %[[INTRA]] :
+// CHECK:   %[[INTER:.*]] = attn_tile.matmul %[[Q]], %[[S]], %{{.*}} :
+// CHECK:   %[[O:.*]] = attn_tile.map %[[INTRA]], %[[INTER]], %[[P]] {broadcast = array<i64: -1, -1, 0>}
 // CHECK:   %[[NEXT:.*]] = attn_tile.state_update %[[S]], %[[K]], %[[V]] log_decay %[[P]]
 // CHECK:   attn_tile.store %[[O]], %arg4[%{{.*}}, %{{.*}}, %[[T0]], %c0] rows_below %[[N]]
 // CHECK:   scf.yield %[[NEXT]]

@@ -1,0 +1,1219 @@
+//===- TileToMmaSync.cpp - attn_tile ops to mma.sync and shared memory ----===//
+//
+/// \file
+/// The mma.sync strategy of the tile level (the attn-tile-to-mma-sync pass):
+///  1. Register tiles (#attn_tile.mma, #attn_tile.operand,
+///     #attn_tile.slice) become one vector per thread holding the elements
+///     the layout gives it, in the order the layout's description states;
+///     `MmaTileGeometry` answers which (row, column) element e of a thread
+///     is.
+///  2. Shared tiles become views of the block's dynamic shared memory at
+///     the offset `assignSharedOffsets` gave their op, with 16 padding bytes
+///     per row. Writers of shared tiles are bracketed by barriers.
+///  3. Matmuls and the state update run m16n8k16 MMAs on fragments from
+///     ldmatrix (shared operands) or from registers (an A operand converted
+///     from an accumulator); maps run their body once per element.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/TileToMmaSync.h"
+#include "attn/Dialect/Tile/IR/TileOps.h"
+#include "attn/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include <array>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNTILETOMMASYNCPASS
+#include "attn/Dialect/Attn/IR/AttnPasses.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::tile;
+
+/// The attribute holding the byte offset of a shared tile's region.
+static constexpr llvm::StringLiteral kSharedOffset = "attn_tile.shared_offset";
+/// Unit attributes on the shared loads that start and end a run of
+/// consecutive shared loads (see markSharedLoadRuns).
+static constexpr llvm::StringLiteral kRunStart = "attn_tile.load_run_start";
+static constexpr llvm::StringLiteral kRunEnd = "attn_tile.load_run_end";
+/// Padding of a shared tile's rows, in bytes.
+static constexpr int64_t kRowPadBytes = 16;
+
+static bool isShared(TileType type) {
+  return isa_and_nonnull<SharedLayoutAttr>(type.getLayout());
+}
+
+/// Columns of a shared tile's rows in memory, padding included.
+static int64_t paddedColumns(TileType type) {
+  if (type.getRank() == 1)
+    return type.getRows();
+  int64_t bytes = type.getElementType().getIntOrFloatBitWidth() / 8;
+  return type.getColumns() + kRowPadBytes / bytes;
+}
+
+static MemRefType sharedMemRefType(TileType type) {
+  auto workgroup = gpu::AddressSpaceAttr::get(type.getContext(),
+                                              gpu::AddressSpace::Workgroup);
+  SmallVector<int64_t> shape = {type.getRows()};
+  if (type.getRank() == 2)
+    shape.push_back(paddedColumns(type));
+  return MemRefType::get(shape, type.getElementType(),
+                         MemRefLayoutAttrInterface{}, workgroup);
+}
+
+static int64_t sharedBytes(TileType type) {
+  int64_t bytes = type.getElementType().getIntOrFloatBitWidth() / 8;
+  int64_t size =
+      type.getRows() * (type.getRank() == 2 ? paddedColumns(type) : 1) * bytes;
+  return llvm::alignTo(size, 16);
+}
+
+namespace {
+
+/// Which (row, column) each element of a thread's vector is, for the
+/// register layouts (see their descriptions in TileAttrs.td).
+struct MmaTileGeometry {
+  TileType type;
+  MmaLayoutAttr mma;
+  int64_t rowsPerWarp = 0, columnsPerWarp = 0, repM = 0, repN = 0;
+
+  explicit MmaTileGeometry(TileType type) : type(type) {
+    Attribute layout = type.getLayout();
+    int64_t rows = type.getRows();
+    int64_t columns = type.getColumns();
+    if (auto slice = dyn_cast<SliceLayoutAttr>(layout)) {
+      mma = dyn_cast<MmaLayoutAttr>(slice.getParent());
+      // The parent's extent along the kept dimension is this tile's size;
+      // the other extent does not matter for the slice.
+      if (slice.getDim() == 1)
+        columns = 8 * (mma ? mma.getWarps()[1] : 1);
+      else {
+        columns = rows;
+        rows = 16 * (mma ? mma.getWarps()[0] : 1);
+      }
+    } else if (auto operand = dyn_cast<OperandLayoutAttr>(layout)) {
+      mma = operand.getParent();
+    } else {
+      mma = dyn_cast<MmaLayoutAttr>(layout);
+    }
+    if (!mma)
+      return;
+    rowsPerWarp = rows / mma.getWarps()[0];
+    columnsPerWarp = columns / mma.getWarps()[1];
+    repM = rowsPerWarp / 16;
+    repN = columnsPerWarp / 8;
+  }
+
+  bool valid() const { return bool(mma); }
+  int64_t numElements() const {
+    Attribute layout = type.getLayout();
+    if (auto slice = dyn_cast<SliceLayoutAttr>(layout))
+      return slice.getDim() == 1 ? 2 * repM : 2 * repN;
+    if (auto operand = dyn_cast<OperandLayoutAttr>(layout))
+      return operand.getIndex() == 0 ? repM * (type.getColumns() / 16) * 8
+                                     : (type.getRows() / 16) * repN * 4;
+    return repM * repN * 4;
+  }
+  VectorType vectorType() const {
+    return VectorType::get({numElements()}, type.getElementType());
+  }
+};
+
+/// The ids of the calling thread, built once per lowering.
+struct ThreadIds {
+  OpBuilder &b;
+  Location loc;
+  Value thread, lane, warp, group, quad;
+
+  ThreadIds(OpBuilder &b, Location loc) : b(b), loc(loc) {
+    thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    lane = arith::RemUIOp::create(b, loc, thread, idx(32));
+    warp = arith::DivUIOp::create(b, loc, thread, idx(32));
+    group = arith::DivUIOp::create(b, loc, lane, idx(4));
+    quad = arith::RemUIOp::create(b, loc, lane, idx(4));
+  }
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) { return y ? add(x, idx(y)) : x; }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, idx(y));
+  }
+  /// The warp's row and column blocks in a layout with warps [wm, wn].
+  Value warpRow(const MmaTileGeometry &g) {
+    Value row = arith::DivUIOp::create(b, loc, warp, idx(g.mma.getWarps()[1]));
+    return mul(row, g.rowsPerWarp);
+  }
+  Value warpColumn(const MmaTileGeometry &g) {
+    Value column =
+        arith::RemUIOp::create(b, loc, warp, idx(g.mma.getWarps()[1]));
+    return mul(column, g.columnsPerWarp);
+  }
+
+  /// Row and column of element `e` of this thread in a register tile.
+  std::pair<Value, Value> coordinates(const MmaTileGeometry &g, int64_t e) {
+    Attribute layout = g.type.getLayout();
+    if (auto slice = dyn_cast<SliceLayoutAttr>(layout)) {
+      int64_t rep = e / 2, half = e % 2;
+      if (slice.getDim() == 1)
+        return {add(add(warpRow(g), group), 16 * rep + 8 * half), Value()};
+      Value column = add(add(warpColumn(g), mul(quad, 2)), 8 * rep + half);
+      return {column, Value()};
+    }
+    if (auto operand = dyn_cast<OperandLayoutAttr>(layout)) {
+      if (operand.getIndex() == 0) {
+        int64_t steps = g.type.getColumns() / 16;
+        int64_t a = e / (8 * steps), s = (e / 8) % steps, reg = (e % 8) / 2,
+                h = e % 2;
+        Value row = add(add(warpRow(g), group), 16 * a + 8 * (reg % 2));
+        Value column = add(mul(quad, 2), 16 * s + 8 * (reg / 2) + h);
+        return {row, column};
+      }
+      int64_t s = e / (4 * g.repN), c = (e / 4) % g.repN, reg = (e % 4) / 2,
+              h = e % 2;
+      Value row = add(mul(quad, 2), 16 * s + 8 * reg + h);
+      Value column = add(add(warpColumn(g), group), 8 * c);
+      return {row, column};
+    }
+    int64_t a = e / (4 * g.repN), c = (e / 4) % g.repN, k = e % 4;
+    Value row = add(add(warpRow(g), group), 16 * a + 8 * (k / 2));
+    Value column = add(add(warpColumn(g), mul(quad, 2)), 8 * c + k % 2);
+    return {row, column};
+  }
+};
+
+/// For element e of an #attn_tile.mma tile: its entry in the row vector
+/// (slice<dim = 1>) and the column vector (slice<dim = 0>) of the tile.
+static int64_t rowSlot(const MmaTileGeometry &g, int64_t e) {
+  int64_t a = e / (4 * g.repN), k = e % 4;
+  return 2 * a + k / 2;
+}
+static int64_t columnSlot(const MmaTileGeometry &g, int64_t e) {
+  int64_t c = (e / 4) % g.repN, k = e % 4;
+  return 2 * c + k % 2;
+}
+
+static bool isRegisterLayout(Attribute layout) {
+  return isa_and_nonnull<MmaLayoutAttr, OperandLayoutAttr, SliceLayoutAttr>(
+      layout);
+}
+
+/// The elements of a thread's vector as scalars, and back.
+static SmallVector<Value> unpack(OpBuilder &b, Location loc, Value vector) {
+  int64_t n = cast<VectorType>(vector.getType()).getNumElements();
+  SmallVector<Value> out;
+  for (int64_t e = 0; e < n; ++e)
+    out.push_back(vector::ExtractOp::create(b, loc, vector, e));
+  return out;
+}
+static Value pack(OpBuilder &b, Location loc, VectorType type,
+                  ArrayRef<Value> elements) {
+  return vector::FromElementsOp::create(b, loc, type, elements);
+}
+
+static Value convertFloat(OpBuilder &b, Location loc, Value value, Type type) {
+  Type from = value.getType();
+  if (from == type)
+    return value;
+  if (from.getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth())
+    return arith::ExtFOp::create(b, loc, type, value);
+  return arith::TruncFOp::create(b, loc, type, value);
+}
+
+/// The view of `op`'s shared region (see assignSharedOffsets).
+static Value sharedView(OpBuilder &b, Operation *op, TileType type) {
+  Location loc = op->getLoc();
+  auto offset = op->getAttrOfType<IntegerAttr>(kSharedOffset);
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  Value dynamic = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface{}, workgroup));
+  Value byteOffset =
+      arith::ConstantIndexOp::create(b, loc, offset ? offset.getInt() : 0);
+  return memref::ViewOp::create(b, loc, sharedMemRefType(type), dynamic,
+                                byteOffset, ValueRange{});
+}
+
+/// A 2-D view [rows, columns] with unit column stride of the last two
+/// dimensions of `memory` at the leading `indices`, for vector loads (the
+/// runtime checks the unit innermost stride: GPULaunch::alignedRows).
+static Value unitStrideRows(OpBuilder &b, Location loc, Value memory,
+                            ValueRange indices) {
+  auto type = cast<MemRefType>(memory.getType());
+  int64_t rank = type.getRank();
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memory);
+  Value offset = metadata.getOffset();
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    offset = arith::AddIOp::create(
+        b, loc, offset,
+        arith::MulIOp::create(b, loc, indices[d], metadata.getStrides()[d]));
+  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                       {ShapedType::kDynamic, 1});
+  auto view = MemRefType::get({ShapedType::kDynamic, type.getShape().back()},
+                              type.getElementType(), layout);
+  SmallVector<OpFoldResult> sizes = {metadata.getSizes()[rank - 2],
+                                     b.getIndexAttr(type.getShape().back())};
+  SmallVector<OpFoldResult> strides = {metadata.getStrides()[rank - 2],
+                                       b.getIndexAttr(1)};
+  return memref::ReinterpretCastOp::create(
+      b, loc, view, metadata.getBaseBuffer(), offset, sizes, strides);
+}
+
+/// Runs `body(i)` for i in [thread, count) in steps of the block's size.
+static void forEachThreadShare(OpBuilder &b, Location loc, Value thread,
+                               int64_t count,
+                               function_ref<void(OpBuilder &, Value)> body) {
+  Value threads = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
+  auto loop = scf::ForOp::create(
+      b, loc, thread, arith::ConstantIndexOp::create(b, loc, count), threads);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  body(b, loop.getInductionVar());
+}
+
+/// Clones the body of `map` with its block arguments bound to `arguments`
+/// and returns the yielded value.
+static Value cloneMapBody(OpBuilder &b, MapOp map, ValueRange arguments) {
+  IRMapping mapping;
+  Block &body = map.getBody().front();
+  mapping.map(body.getArguments(), arguments);
+  for (Operation &op : body.without_terminator())
+    b.clone(op, mapping);
+  return mapping.lookup(cast<YieldOp>(body.getTerminator()).getValue());
+}
+
+//===----------------------------------------------------------------------===//
+// MMA fragments
+//===----------------------------------------------------------------------===//
+
+using Fragment = std::array<Value, 4>;
+
+/// A pair of 16-bit values as mma.sync takes it: vector<2xf16>, or an i32
+/// holding two bf16.
+static Value mmaOperand(OpBuilder &b, Location loc, Value pair) {
+  auto type = cast<VectorType>(pair.getType());
+  if (!type.getElementType().isBF16())
+    return pair;
+  return LLVM::BitcastOp::create(b, loc, b.getI32Type(), pair);
+}
+
+/// ldmatrix.x4 from `tile` at this lane's (row, column); the four 8x8
+/// matrices' register pairs, still as vectors of two.
+static std::array<Value, 4> loadMatrices(OpBuilder &b, Location loc, Value tile,
+                                         Value row, Value column,
+                                         bool transpose) {
+  Type element = cast<MemRefType>(tile.getType()).getElementType();
+  Value matrices = nvgpu::LdMatrixOp::create(
+      b, loc, VectorType::get({4, 2}, element), tile, ValueRange{row, column},
+      transpose, /*numTiles=*/4);
+  std::array<Value, 4> out;
+  for (int64_t i = 0; i < 4; ++i)
+    out[i] = vector::ExtractOp::create(b, loc, matrices, i);
+  return out;
+}
+
+/// D = A B + C for one m16n8k16 tile.
+static Fragment mma(OpBuilder &b, Location loc, Type element, ArrayRef<Value> a,
+                    Value b0, Value b1, ArrayRef<Value> c) {
+  Type f32 = b.getF32Type();
+  auto result =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  NVVM::MMATypes type =
+      element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d = NVVM::MmaOp::create(
+      b, loc, result, a, ValueRange{b0, b1}, c, {16, 8, 16}, std::nullopt,
+      std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  Fragment out;
+  for (int64_t i = 0; i < 4; ++i)
+    out[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+  return out;
+}
+
+/// The lane's ldmatrix address for a 16x16 block at (first, second) of a
+/// shared tile. Matrix i = lane / 8 of the x4 load takes its rows from
+/// lanes 8i .. 8i + 7; `rowsMajor` says whether consecutive matrices step
+/// down the stored rows first (i % 2 -> +8 rows, i / 2 -> +8 columns) or
+/// across the columns first.
+static std::pair<Value, Value> matrixAddress(ThreadIds &ids, Value row0,
+                                             Value column0, bool rowsFirst) {
+  OpBuilder &b = ids.b;
+  Location loc = ids.loc;
+  Value matrix = arith::DivUIOp::create(b, loc, ids.lane, ids.idx(8));
+  Value r = arith::RemUIOp::create(b, loc, ids.lane, ids.idx(8));
+  Value low = arith::RemUIOp::create(b, loc, matrix, ids.idx(2));
+  Value high = arith::DivUIOp::create(b, loc, matrix, ids.idx(2));
+  Value rowStep = rowsFirst ? low : high, columnStep = rowsFirst ? high : low;
+  Value row = ids.add(ids.add(row0, r), ids.mul(rowStep, 8));
+  Value column = ids.add(column0, ids.mul(columnStep, 8));
+  return {row, column};
+}
+
+/// The A fragment (16 rows x 16 k) at (m0, k0) of a shared tile stored
+/// [M][K], or [K][M] when `transposed`.
+static Fragment sharedA(ThreadIds &ids, Value tile, Value m0, Value k0,
+                        bool transposed) {
+  // a0 = (m0.., k0..), a1 = (m8.., k0..), a2 = (m0.., k8..), a3 = (m8.., k8..)
+  auto [row, column] = transposed ? matrixAddress(ids, k0, m0, false)
+                                  : matrixAddress(ids, m0, k0, true);
+  std::array<Value, 4> m =
+      loadMatrices(ids.b, ids.loc, tile, row, column, transposed);
+  Fragment out;
+  for (int i = 0; i < 4; ++i)
+    out[i] = mmaOperand(ids.b, ids.loc, m[i]);
+  return out;
+}
+
+/// The B fragments of the n-tiles n0 and n0 + 8 (16 k each) of a shared
+/// tile stored [K][N], or [N][K] when `transposed`: {b0, b1} of n0, then
+/// of n0 + 8, as vectors of two.
+static std::array<Value, 4> sharedB(ThreadIds &ids, Value tile, Value k0,
+                                    Value n0, bool transposed) {
+  // Matrices: (k0.., n0..), (k8.., n0..), (k0.., n8..), (k8.., n8..).
+  auto [row, column] = transposed ? matrixAddress(ids, n0, k0, false)
+                                  : matrixAddress(ids, k0, n0, true);
+  return loadMatrices(ids.b, ids.loc, tile, row, column, !transposed);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy> struct MmaSyncLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+};
+
+/// Fails unless every tile type is one this strategy lowers.
+static LogicalResult checkLayouts(ConversionPatternRewriter &rewriter,
+                                  Operation *op) {
+  for (Type type :
+       llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
+    auto tile = dyn_cast<TileType>(type);
+    if (!tile)
+      continue;
+    Attribute layout = tile.getLayout();
+    if (isShared(tile))
+      continue;
+    if (!isRegisterLayout(layout) || !MmaTileGeometry(tile).valid())
+      return rewriter.notifyMatchFailure(
+          op, "the mma.sync strategy needs #attn_tile.mma, operand, slice or "
+              "shared layouts");
+  }
+  return success();
+}
+
+struct SplatLowering : MmaSyncLowering<SplatOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(SplatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType type = op.getType();
+    Location loc = op.getLoc();
+    if (isShared(type))
+      return rewriter.notifyMatchFailure(op, "shared splats are not used");
+    auto vector = MmaTileGeometry(type).vectorType();
+    rewriter.replaceOp(op, vector::BroadcastOp::create(rewriter, loc, vector,
+                                                       adaptor.getValue()));
+    return success();
+  }
+};
+
+struct LoadLowering : MmaSyncLowering<LoadOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(LoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType type = op.getType();
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    Value source = adaptor.getSource();
+    SmallVector<Value> base(adaptor.getIndices());
+    Value bound = adaptor.getRowsBelow();
+    Type element = type.getElementType();
+    int64_t rank = type.getRank();
+    int64_t rowDim = base.size() - rank;
+    Type memoryElement = cast<MemRefType>(source.getType()).getElementType();
+    /// Element (row, column) of the tile, 0 past the bound.
+    auto readElement = [&](OpBuilder &b, Value row, Value column) -> Value {
+      SmallVector<Value> at(base);
+      at[rowDim] = arith::AddIOp::create(b, loc, at[rowDim], row);
+      if (column)
+        at[rowDim + 1] = arith::AddIOp::create(b, loc, at[rowDim + 1], column);
+      auto read = [&](OpBuilder &nb, Location l) -> Value {
+        return convertFloat(nb, l, memref::LoadOp::create(nb, l, source, at),
+                            element);
+      };
+      if (!bound)
+        return read(b, loc);
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                           at[rowDim], bound);
+      return scf::IfOp::create(
+                 b, loc, inside,
+                 [&](OpBuilder &nb, Location l) {
+                   scf::YieldOp::create(nb, l, read(nb, l));
+                 },
+                 [&](OpBuilder &nb, Location l) {
+                   Value zero = arith::ConstantOp::create(
+                       nb, l, nb.getFloatAttr(element, 0));
+                   scf::YieldOp::create(nb, l, zero);
+                 })
+          .getResult(0);
+    };
+
+    if (!isShared(type)) {
+      MmaTileGeometry g(type);
+      SmallVector<Value> elements;
+      for (int64_t e = 0; e < g.numElements(); ++e) {
+        auto [row, column] = ids.coordinates(g, e);
+        elements.push_back(readElement(rewriter, row, column));
+      }
+      rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), elements));
+      return success();
+    }
+
+    Value tile = sharedView(rewriter, op, type);
+    // A run of loads waits once: a barrier before its first load (earlier
+    // readers of the regions) and after its last (cp.async landed).
+    if (op->hasAttr(kRunStart))
+      gpu::BarrierOp::create(rewriter, loc);
+    auto function = op->getParentOfType<gpu::GPUFuncOp>();
+    std::optional<ArrayRef<int32_t>> blockSize =
+        function ? function.getKnownBlockSize() : std::nullopt;
+    int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+    int64_t chunk = 16 / bytes;
+    if (rank == 1) {
+      forEachThreadShare(rewriter, loc, ids.thread, type.getRows(),
+                         [&](OpBuilder &b, Value r) {
+                           memref::StoreOp::create(
+                               b, loc, readElement(b, r, Value()), tile, r);
+                         });
+    } else if (memoryElement != element || type.getColumns() % chunk) {
+      return rewriter.notifyMatchFailure(
+          op, "a shared tile loads whole 16-byte chunks of its own type");
+    } else if (blockSize) {
+      // cp.async of 16-byte chunks, rows past the bound zero-filled (a
+      // source size of 0, from row 0, which exists whenever a chunk runs).
+      int64_t threads = (*blockSize)[0];
+      Value rows = unitStrideRows(rewriter, loc, source, base);
+      int64_t chunksPerRow = type.getColumns() / chunk;
+      int64_t chunks = type.getRows() * chunksPerRow;
+      auto tokenType = nvgpu::DeviceAsyncTokenType::get(rewriter.getContext());
+      SmallVector<Value> tokens;
+      for (int64_t round = 0; round * threads < chunks; ++round) {
+        bool partial = (round + 1) * threads > chunks;
+        std::optional<OpBuilder::InsertionGuard> guard;
+        if (partial) {
+          Value has = arith::CmpIOp::create(
+              rewriter, loc, arith::CmpIPredicate::ult, ids.thread,
+              ids.idx(chunks - round * threads));
+          auto ifHas = scf::IfOp::create(rewriter, loc, has,
+                                         /*withElseRegion=*/false);
+          guard.emplace(rewriter);
+          rewriter.setInsertionPointToStart(ifHas.thenBlock());
+        }
+        Value id = ids.add(ids.thread, round * threads);
+        Value r =
+            arith::DivUIOp::create(rewriter, loc, id, ids.idx(chunksPerRow));
+        Value c = ids.mul(
+            arith::RemUIOp::create(rewriter, loc, id, ids.idx(chunksPerRow)),
+            chunk);
+        Value row = ids.add(base[rowDim], r);
+        Value column = ids.add(base[rowDim + 1], c);
+        Value readRow = row, readElements = ids.idx(chunk);
+        if (bound) {
+          Value inside = arith::CmpIOp::create(
+              rewriter, loc, arith::CmpIPredicate::slt, row, bound);
+          readRow =
+              arith::SelectOp::create(rewriter, loc, inside, row, ids.idx(0));
+          readElements = arith::SelectOp::create(rewriter, loc, inside,
+                                                 ids.idx(chunk), ids.idx(0));
+        }
+        Value token = nvgpu::DeviceAsyncCopyOp::create(
+            rewriter, loc, tokenType, tile, ValueRange{r, c}, rows,
+            ValueRange{readRow, column}, rewriter.getIndexAttr(chunk),
+            readElements, rewriter.getUnitAttr());
+        if (!partial)
+          tokens.push_back(token);
+      }
+      nvgpu::DeviceAsyncCreateGroupOp::create(rewriter, loc, tokenType, tokens);
+    } else {
+      // 16-byte chunks: vector loads of a unit-stride view of the rows.
+      Value rows = unitStrideRows(rewriter, loc, source, base);
+      int64_t chunksPerRow = type.getColumns() / chunk;
+      auto chunkType = VectorType::get({chunk}, element);
+      forEachThreadShare(
+          rewriter, loc, ids.thread, type.getRows() * chunksPerRow,
+          [&](OpBuilder &b, Value id) {
+            Value r = arith::DivUIOp::create(
+                b, loc, id,
+                arith::ConstantIndexOp::create(b, loc, chunksPerRow));
+            Value c = arith::MulIOp::create(
+                b, loc,
+                arith::RemUIOp::create(
+                    b, loc, id,
+                    arith::ConstantIndexOp::create(b, loc, chunksPerRow)),
+                arith::ConstantIndexOp::create(b, loc, chunk));
+            Value row = arith::AddIOp::create(b, loc, base[rowDim], r);
+            Value column = arith::AddIOp::create(b, loc, base[rowDim + 1], c);
+            Value inside =
+                bound ? Value(arith::CmpIOp::create(
+                            b, loc, arith::CmpIPredicate::slt, row, bound))
+                      : Value(arith::ConstantIntOp::create(b, loc, 1, 1));
+            Value data =
+                scf::IfOp::create(
+                    b, loc, inside,
+                    [&](OpBuilder &nb, Location l) {
+                      scf::YieldOp::create(
+                          nb, l,
+                          vector::LoadOp::create(nb, l, chunkType, rows,
+                                                 ValueRange{row, column})
+                              .getResult());
+                    },
+                    [&](OpBuilder &nb, Location l) {
+                      Value zeros = arith::ConstantOp::create(
+                          nb, l, chunkType,
+                          DenseElementsAttr::get(chunkType,
+                                                 nb.getFloatAttr(element, 0)));
+                      scf::YieldOp::create(nb, l, zeros);
+                    })
+                    .getResult(0);
+            vector::StoreOp::create(b, loc, data, tile, ValueRange{r, c});
+          });
+    }
+    if (op->hasAttr(kRunEnd)) {
+      NVVM::CpAsyncWaitGroupOp::create(rewriter, loc,
+                                       rewriter.getI32IntegerAttr(0));
+      gpu::BarrierOp::create(rewriter, loc);
+    }
+    rewriter.replaceOp(op, tile);
+    return success();
+  }
+};
+
+struct StoreLowering : MmaSyncLowering<StoreOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(StoreOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType type = op.getTile().getType();
+    if (isShared(type))
+      return rewriter.notifyMatchFailure(op, "stores from shared tiles are "
+                                             "not used");
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    MmaTileGeometry g(type);
+    SmallVector<Value> elements = unpack(rewriter, loc, adaptor.getTile());
+    SmallVector<Value> base(adaptor.getIndices());
+    int64_t rowDim = base.size() - type.getRank();
+    Type memoryElement = op.getDest().getType().getElementType();
+    Value bound = adaptor.getRowsBelow();
+    for (int64_t e = 0; e < g.numElements(); ++e) {
+      auto [row, column] = ids.coordinates(g, e);
+      SmallVector<Value> at(base);
+      at[rowDim] = ids.add(at[rowDim], row);
+      if (column)
+        at[rowDim + 1] = ids.add(at[rowDim + 1], column);
+      Value value = convertFloat(rewriter, loc, elements[e], memoryElement);
+      if (!bound) {
+        memref::StoreOp::create(rewriter, loc, value, adaptor.getDest(), at);
+        continue;
+      }
+      Value inside = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::slt, at[rowDim], bound);
+      scf::IfOp::create(rewriter, loc, inside, [&](OpBuilder &b, Location l) {
+        memref::StoreOp::create(b, l, value, adaptor.getDest(), at);
+        scf::YieldOp::create(b, l);
+      });
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct ConvertLayoutLowering : MmaSyncLowering<ConvertLayoutOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(ConvertLayoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType from = op.getSource().getType(), to = op.getType();
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    if (from.getLayout() == to.getLayout()) {
+      rewriter.replaceOp(op, adaptor.getSource());
+      return success();
+    }
+    // Shared to registers: each thread reads its elements.
+    if (isShared(from) && !isShared(to)) {
+      MmaTileGeometry g(to);
+      SmallVector<Value> elements;
+      for (int64_t e = 0; e < g.numElements(); ++e) {
+        auto [row, column] = ids.coordinates(g, e);
+        SmallVector<Value> at = {row};
+        if (column)
+          at.push_back(column);
+        elements.push_back(
+            memref::LoadOp::create(rewriter, loc, adaptor.getSource(), at));
+      }
+      rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), elements));
+      return success();
+    }
+    // Registers to shared: each thread writes its elements.
+    if (!isShared(from) && isShared(to)) {
+      MmaTileGeometry g(from);
+      Value tile = sharedView(rewriter, op, to);
+      SmallVector<Value> elements = unpack(rewriter, loc, adaptor.getSource());
+      gpu::BarrierOp::create(rewriter, loc);
+      for (int64_t e = 0; e < g.numElements(); ++e) {
+        auto [row, column] = ids.coordinates(g, e);
+        SmallVector<Value> at = {row};
+        if (column)
+          at.push_back(column);
+        memref::StoreOp::create(rewriter, loc, elements[e], tile, at);
+      }
+      gpu::BarrierOp::create(rewriter, loc);
+      rewriter.replaceOp(op, tile);
+      return success();
+    }
+    // An accumulator to the A operand of the next matmul: the same
+    // registers, renamed (see #attn_tile.operand).
+    auto operand = dyn_cast<OperandLayoutAttr>(to.getLayout());
+    auto mmaLayout = dyn_cast<MmaLayoutAttr>(from.getLayout());
+    if (operand && mmaLayout && operand.getIndex() == 0 &&
+        operand.getParent() == mmaLayout && mmaLayout.getWarps()[1] == 1 &&
+        from.getColumns() % 16 == 0) {
+      MmaTileGeometry g(from);
+      SmallVector<Value> acc = unpack(rewriter, loc, adaptor.getSource());
+      int64_t steps = from.getColumns() / 16;
+      SmallVector<Value> elements;
+      for (int64_t a = 0; a < g.repM; ++a)
+        for (int64_t s = 0; s < steps; ++s)
+          for (int64_t reg = 0; reg < 4; ++reg)
+            for (int64_t h = 0; h < 2; ++h) {
+              int64_t c = 2 * s + reg / 2, k = 2 * (reg % 2) + h;
+              elements.push_back(acc[(a * g.repN + c) * 4 + k]);
+            }
+      rewriter.replaceOp(
+          op, pack(rewriter, loc, MmaTileGeometry(to).vectorType(), elements));
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "unsupported layout conversion");
+  }
+};
+
+struct MatmulLowering : MmaSyncLowering<MatmulOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType lhs = op.getLhs().getType(), rhs = op.getRhs().getType(),
+             acc = op.getAcc().getType();
+    Location loc = op.getLoc();
+    auto mmaLayout = dyn_cast<MmaLayoutAttr>(acc.getLayout());
+    Type element = lhs.getElementType();
+    if (!mmaLayout || mmaLayout.getWarps()[1] != 1)
+      return rewriter.notifyMatchFailure(
+          op, "the accumulator must have an #attn_tile.mma layout with one "
+              "column of warps");
+    if (!element.isBF16() && !element.isF16())
+      return rewriter.notifyMatchFailure(op, "mma.sync takes f16 or bf16");
+    if (!isShared(rhs))
+      return rewriter.notifyMatchFailure(op, "rhs must be a shared tile");
+    bool lhsShared = isShared(lhs);
+    auto lhsOperand = dyn_cast_or_null<OperandLayoutAttr>(lhs.getLayout());
+    if (!lhsShared &&
+        !(lhsOperand && lhsOperand.getIndex() == 0 &&
+          lhsOperand.getParent() == mmaLayout && !op.getTransposeLhs()))
+      return rewriter.notifyMatchFailure(
+          op, "lhs must be shared or the A operand of the accumulator");
+    int64_t depth = op.getTransposeLhs() ? lhs.getRows() : lhs.getColumns();
+    if (depth % 16 || acc.getColumns() % 16)
+      return rewriter.notifyMatchFailure(op, "k and n must be multiples of 16");
+
+    ThreadIds ids(rewriter, loc);
+    MmaTileGeometry g(acc);
+    SmallVector<Value> c = unpack(rewriter, loc, adaptor.getAcc());
+    SmallVector<Value> a;
+    if (!lhsShared)
+      a = unpack(rewriter, loc, adaptor.getLhs());
+    int64_t steps = depth / 16;
+    Value warpRow = ids.warpRow(g);
+    for (int64_t rep = 0; rep < g.repM; ++rep) {
+      Value m0 = ids.add(warpRow, 16 * rep);
+      for (int64_t s = 0; s < steps; ++s) {
+        Value k0 = ids.idx(16 * s);
+        Fragment fa;
+        if (lhsShared) {
+          fa = sharedA(ids, adaptor.getLhs(), m0, k0, op.getTransposeLhs());
+        } else {
+          auto pairType = VectorType::get({2}, element);
+          int64_t first = (rep * steps + s) * 8;
+          for (int reg = 0; reg < 4; ++reg)
+            fa[reg] =
+                mmaOperand(rewriter, loc,
+                           pack(rewriter, loc, pairType,
+                                {a[first + 2 * reg], a[first + 2 * reg + 1]}));
+        }
+        for (int64_t pair = 0; pair < acc.getColumns() / 16; ++pair) {
+          std::array<Value, 4> fb =
+              sharedB(ids, adaptor.getRhs(), k0, ids.idx(16 * pair),
+                      op.getTransposeRhs());
+          for (int64_t t = 0; t < 2; ++t) {
+            int64_t first = (rep * g.repN + 2 * pair + t) * 4;
+            Fragment d = mma(rewriter, loc, element, fa,
+                             mmaOperand(rewriter, loc, fb[2 * t]),
+                             mmaOperand(rewriter, loc, fb[2 * t + 1]),
+                             ArrayRef<Value>(c).slice(first, 4));
+            for (int i = 0; i < 4; ++i)
+              c[first + i] = d[i];
+          }
+        }
+      }
+    }
+    rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), c));
+    return success();
+  }
+};
+
+/// S' = exp(p_last) S + K^T diag(exp(p_last - p)) V on mma.sync: K^T is
+/// the A operand (ldmatrix.trans of K), V the B operand, whose rows (the
+/// tokens) are scaled in registers.
+struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(StateUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType state = op.getType(), keys = op.getKeys().getType(),
+             values = op.getValues().getType();
+    Location loc = op.getLoc();
+    auto mmaLayout = dyn_cast<MmaLayoutAttr>(state.getLayout());
+    Type element = keys.getElementType();
+    if (!mmaLayout || mmaLayout.getWarps()[1] != 1 || !isShared(keys) ||
+        !isShared(values) || (!element.isBF16() && !element.isF16()))
+      return rewriter.notifyMatchFailure(
+          op, "needs an #attn_tile.mma state with one column of warps and "
+              "16-bit shared keys and values");
+    Value logs = adaptor.getLogDecay();
+    if (logs && (!isShared(cast<TileType>(op.getLogDecay().getType())) ||
+                 cast<TileType>(op.getLogDecay().getType()).getRank() != 1))
+      return rewriter.notifyMatchFailure(op,
+                                         "needs one shared log gate per token");
+    int64_t tokens = keys.getRows();
+    if (tokens % 16 || state.getColumns() % 16)
+      return rewriter.notifyMatchFailure(op, "tokens and value columns must "
+                                             "be multiples of 16");
+
+    ThreadIds ids(rewriter, loc);
+    MmaTileGeometry g(state);
+    SmallVector<Value> c = unpack(rewriter, loc, adaptor.getState());
+    Type f32 = rewriter.getF32Type();
+    auto pairF32 = VectorType::get({2}, f32);
+    Value last;
+    if (logs) {
+      last = memref::LoadOp::create(rewriter, loc, logs,
+                                    ValueRange{ids.idx(tokens - 1)});
+      Value carried = math::ExpOp::create(rewriter, loc, last);
+      for (Value &x : c)
+        x = arith::MulFOp::create(rewriter, loc, x, carried);
+    }
+    Value warpRow = ids.warpRow(g);
+    for (int64_t s = 0; s < tokens / 16; ++s) {
+      Value k0 = ids.idx(16 * s);
+      // The decays of the four tokens whose rows this thread's B registers
+      // hold: 16 s + 2 q + {0, 1} and 16 s + 8 + 2 q + {0, 1}.
+      std::array<Value, 2> decays;
+      if (logs) {
+        for (int half = 0; half < 2; ++half) {
+          SmallVector<Value> pair;
+          for (int h = 0; h < 2; ++h) {
+            Value token = ids.add(ids.mul(ids.quad, 2), 16 * s + 8 * half + h);
+            Value p = memref::LoadOp::create(rewriter, loc, logs, token);
+            pair.push_back(math::ExpOp::create(
+                rewriter, loc, arith::SubFOp::create(rewriter, loc, last, p)));
+          }
+          decays[half] = pack(rewriter, loc, pairF32, pair);
+        }
+      }
+      for (int64_t rep = 0; rep < g.repM; ++rep) {
+        Value m0 = ids.add(warpRow, 16 * rep);
+        Fragment fa = sharedA(ids, adaptor.getKeys(), m0, k0,
+                              /*transposed=*/true);
+        for (int64_t pair = 0; pair < state.getColumns() / 16; ++pair) {
+          std::array<Value, 4> fb =
+              sharedB(ids, adaptor.getValues(), k0, ids.idx(16 * pair),
+                      /*transposed=*/false);
+          if (logs) {
+            for (int i = 0; i < 4; ++i) {
+              auto type = cast<VectorType>(fb[i].getType());
+              Value wide = arith::ExtFOp::create(rewriter, loc, pairF32, fb[i]);
+              wide = arith::MulFOp::create(rewriter, loc, wide, decays[i % 2]);
+              fb[i] = arith::TruncFOp::create(rewriter, loc, type, wide);
+            }
+          }
+          for (int64_t t = 0; t < 2; ++t) {
+            int64_t first = (rep * g.repN + 2 * pair + t) * 4;
+            Fragment d = mma(rewriter, loc, element, fa,
+                             mmaOperand(rewriter, loc, fb[2 * t]),
+                             mmaOperand(rewriter, loc, fb[2 * t + 1]),
+                             ArrayRef<Value>(c).slice(first, 4));
+            for (int i = 0; i < 4; ++i)
+              c[first + i] = d[i];
+          }
+        }
+      }
+    }
+    rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), c));
+    return success();
+  }
+};
+
+struct MapLowering : MmaSyncLowering<MapOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(MapOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType type = op.getType();
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    if (isShared(type)) {
+      // Any thread computes any element: a share of the elements each.
+      Value tile = sharedView(rewriter, op, type);
+      gpu::BarrierOp::create(rewriter, loc);
+      int64_t columns = type.getColumns();
+      forEachThreadShare(
+          rewriter, loc, ids.thread, type.getNumElements(),
+          [&](OpBuilder &b, Value id) {
+            Value r = id, c;
+            if (type.getRank() == 2) {
+              Value width = arith::ConstantIndexOp::create(b, loc, columns);
+              r = arith::DivUIOp::create(b, loc, id, width);
+              c = arith::RemUIOp::create(b, loc, id, width);
+            }
+            SmallVector<Value> arguments = {r};
+            if (c)
+              arguments.push_back(c);
+            for (auto [n, input] : llvm::enumerate(adaptor.getInputs())) {
+              int64_t along = op.getBroadcastDim(n);
+              SmallVector<Value> at = {r};
+              if (c)
+                at = along < 0 ? SmallVector<Value>{r, c}
+                               : SmallVector<Value>{along == 0 ? r : c};
+              arguments.push_back(memref::LoadOp::create(b, loc, input, at));
+            }
+            SmallVector<Value> at = {r};
+            if (c)
+              at.push_back(c);
+            memref::StoreOp::create(b, loc, cloneMapBody(b, op, arguments),
+                                    tile, at);
+          });
+      gpu::BarrierOp::create(rewriter, loc);
+      rewriter.replaceOp(op, tile);
+      return success();
+    }
+    MmaTileGeometry g(type);
+    SmallVector<SmallVector<Value>> inputs;
+    for (Value input : adaptor.getInputs())
+      inputs.push_back(unpack(rewriter, loc, input));
+    SmallVector<Value> elements;
+    for (int64_t e = 0; e < g.numElements(); ++e) {
+      auto [row, column] = ids.coordinates(g, e);
+      SmallVector<Value> arguments = {row};
+      if (type.getRank() == 2)
+        arguments.push_back(column);
+      for (auto [n, input] : llvm::enumerate(inputs)) {
+        int64_t along = op.getBroadcastDim(n);
+        int64_t slot =
+            along < 0 ? e : (along == 0 ? rowSlot(g, e) : columnSlot(g, e));
+        arguments.push_back(input[slot]);
+      }
+      elements.push_back(cloneMapBody(rewriter, op, arguments));
+    }
+    rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), elements));
+    return success();
+  }
+};
+
+struct ReduceLowering : MmaSyncLowering<ReduceOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(ReduceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType source = op.getSource().getType();
+    auto mmaLayout = dyn_cast<MmaLayoutAttr>(source.getLayout());
+    if (!mmaLayout || mmaLayout.getWarps()[1] != 1)
+      return rewriter.notifyMatchFailure(
+          op, "reduces #attn_tile.mma tiles with one column of warps");
+    Location loc = op.getLoc();
+    MmaTileGeometry g(source);
+    bool max = op.getKind() == ReductionKind::max;
+    SmallVector<Value> x = unpack(rewriter, loc, adaptor.getSource());
+    auto combine = [&](Value p, Value q) -> Value {
+      if (max)
+        return arith::MaxNumFOp::create(rewriter, loc, p, q);
+      return arith::AddFOp::create(rewriter, loc, p, q);
+    };
+    SmallVector<Value> rows;
+    for (int64_t a = 0; a < g.repM; ++a)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value r;
+        for (int64_t c = 0; c < g.repN; ++c)
+          for (int64_t k = 2 * h; k < 2 * h + 2; ++k) {
+            Value v = x[(a * g.repN + c) * 4 + k];
+            r = r ? combine(r, v) : v;
+          }
+        for (int32_t offset : {1, 2}) {
+          Value other =
+              gpu::ShuffleOp::create(rewriter, loc, r, offset, /*width=*/32,
+                                     gpu::ShuffleMode::XOR)
+                  .getShuffleResult();
+          r = combine(r, other);
+        }
+        rows.push_back(r);
+      }
+    rewriter.replaceOp(
+        op,
+        pack(rewriter, loc, MmaTileGeometry(op.getType()).vectorType(), rows));
+    return success();
+  }
+};
+
+/// Prefix sums of a shared vector by warp 0: each lane sums a run of
+/// consecutive entries, the lanes' totals are scanned with shuffles, and
+/// each lane writes its run's sums plus the total of the lanes before it.
+struct CumsumLowering : MmaSyncLowering<CumsumOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(CumsumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    TileType type = op.getType();
+    if (!isShared(type) || type.getRank() != 1)
+      return rewriter.notifyMatchFailure(op, "scans shared vectors");
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    Value tile = sharedView(rewriter, op, type);
+    int64_t length = type.getRows();
+    int64_t run = llvm::divideCeil(length, 32);
+    gpu::BarrierOp::create(rewriter, loc);
+    Value firstWarp = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq, ids.warp, ids.idx(0));
+    scf::IfOp::create(rewriter, loc, firstWarp, [&](OpBuilder &b, Location l) {
+      Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+      Value start = arith::MulIOp::create(
+          b, l, ids.lane, arith::ConstantIndexOp::create(b, l, run));
+      SmallVector<Value> positions, sums;
+      Value total = zero;
+      for (int64_t k = 0; k < run; ++k) {
+        Value at = arith::AddIOp::create(
+            b, l, start, arith::ConstantIndexOp::create(b, l, k));
+        Value inside =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, at,
+                                  arith::ConstantIndexOp::create(b, l, length));
+        Value safe = arith::SelectOp::create(
+            b, l, inside, at, arith::ConstantIndexOp::create(b, l, 0));
+        Value g = memref::LoadOp::create(b, l, adaptor.getSource(), safe);
+        g = arith::SelectOp::create(b, l, inside, g, zero);
+        total = arith::AddFOp::create(b, l, total, g);
+        positions.push_back(at);
+        sums.push_back(total);
+      }
+      Value scanned = total;
+      for (int32_t offset = 1; offset < 32; offset *= 2) {
+        Value up = gpu::ShuffleOp::create(b, l, scanned, offset, /*width=*/32,
+                                          gpu::ShuffleMode::UP)
+                       .getShuffleResult();
+        Value has =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge, ids.lane,
+                                  arith::ConstantIndexOp::create(b, l, offset));
+        scanned = arith::SelectOp::create(
+            b, l, has, arith::AddFOp::create(b, l, scanned, up), scanned);
+      }
+      Value before = arith::SubFOp::create(b, l, scanned, total);
+      for (int64_t k = 0; k < run; ++k) {
+        Value inside =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, positions[k],
+                                  arith::ConstantIndexOp::create(b, l, length));
+        scf::IfOp::create(b, l, inside, [&](OpBuilder &nb, Location nl) {
+          memref::StoreOp::create(
+              nb, nl, arith::AddFOp::create(nb, nl, before, sums[k]), tile,
+              positions[k]);
+          scf::YieldOp::create(nb, nl);
+        });
+      }
+      scf::YieldOp::create(b, l);
+    });
+    gpu::BarrierOp::create(rewriter, loc);
+    rewriter.replaceOp(op, tile);
+    return success();
+  }
+};
+
+struct DecayMaskLowering : MmaSyncLowering<DecayMaskOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(DecayMaskOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType type = op.getType();
+    if (!isa<MmaLayoutAttr>(type.getLayout()))
+      return rewriter.notifyMatchFailure(op, "needs an #attn_tile.mma result");
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    MmaTileGeometry g(type);
+    SmallVector<Value> rows, columns;
+    if (adaptor.getRowLogs()) {
+      rows = unpack(rewriter, loc, adaptor.getRowLogs());
+      columns = unpack(rewriter, loc, adaptor.getColumnLogs());
+    }
+    Value one =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(1.0));
+    Value zero =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0));
+    SmallVector<Value> elements;
+    for (int64_t e = 0; e < g.numElements(); ++e) {
+      auto [i, j] = ids.coordinates(g, e);
+      Value keep =
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle, j,
+                                ids.add(i, ids.idx(op.getDiagonal())));
+      Value kept = one;
+      if (!rows.empty())
+        kept = math::ExpOp::create(
+            rewriter, loc,
+            arith::SubFOp::create(rewriter, loc, rows[rowSlot(g, e)],
+                                  columns[columnSlot(g, e)]));
+      elements.push_back(
+          arith::SelectOp::create(rewriter, loc, keep, kept, zero));
+    }
+    rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), elements));
+    return success();
+  }
+};
+
+} // namespace
+
+MmaSyncTypeConverter::MmaSyncTypeConverter() {
+  addConversion([](Type type) { return type; });
+  addConversion([](TileType type) -> std::optional<Type> {
+    if (isShared(type))
+      return Type(sharedMemRefType(type));
+    MmaTileGeometry g(type);
+    if (!isRegisterLayout(type.getLayout()) || !g.valid())
+      return std::nullopt;
+    return Type(g.vectorType());
+  });
+}
+
+int64_t mlir::attn::getTileSharedBytes(FunctionOpInterface function) {
+  int64_t bytes = 0;
+  function.walk([&](Operation *op) {
+    if (!isa<TileDialect>(op->getDialect()))
+      return;
+    for (Type type : op->getResultTypes())
+      if (auto tile = dyn_cast<TileType>(type); tile && isShared(tile))
+        bytes += sharedBytes(tile);
+  });
+  return bytes;
+}
+
+static bool isSharedLoad(Operation *op) {
+  auto load = dyn_cast_or_null<LoadOp>(op);
+  return load && isShared(load.getType());
+}
+
+/// Marks the first and last load of each run of consecutive shared loads:
+/// the run's copies are all in flight before its one wait.
+static void markSharedLoadRuns(Operation *root) {
+  root->walk([](LoadOp load) {
+    if (!isShared(load.getType()))
+      return;
+    if (!isSharedLoad(load->getPrevNode()))
+      load->setAttr(kRunStart, UnitAttr::get(load.getContext()));
+    if (!isSharedLoad(load->getNextNode()))
+      load->setAttr(kRunEnd, UnitAttr::get(load.getContext()));
+  });
+}
+
+/// Gives each op with a shared result its region, in program order (the
+/// order getTileSharedBytes counts them in).
+static void assignSharedOffsets(FunctionOpInterface function) {
+  int64_t bytes = 0;
+  function.walk([&](Operation *op) {
+    if (!isa<TileDialect>(op->getDialect()))
+      return;
+    for (Type type : op->getResultTypes())
+      if (auto tile = dyn_cast<TileType>(type); tile && isShared(tile)) {
+        op->setAttr(
+            kSharedOffset,
+            IntegerAttr::get(IntegerType::get(op->getContext(), 64), bytes));
+        bytes += sharedBytes(tile);
+      }
+  });
+}
+
+void mlir::attn::populateTileToMmaSyncPatterns(const TypeConverter &converter,
+                                               RewritePatternSet &patterns) {
+  patterns.add<SplatLowering, LoadLowering, StoreLowering,
+               ConvertLayoutLowering, MatmulLowering, StateUpdateLowering,
+               MapLowering, ReduceLowering, CumsumLowering, DecayMaskLowering>(
+      converter, patterns.getContext());
+}
+
+namespace {
+struct AttnTileToMmaSyncPass
+    : mlir::attn::impl::AttnTileToMmaSyncPassBase<AttnTileToMmaSyncPass> {
+  void runOnOperation() override {
+    bool any = false;
+    getOperation().walk([&](Operation *op) {
+      if (isa<TileDialect>(op->getDialect()))
+        any = true;
+    });
+    if (!any)
+      return;
+    getOperation().walk(
+        [](FunctionOpInterface function) { assignSharedOffsets(function); });
+    markSharedLoadRuns(getOperation());
+    MmaSyncTypeConverter converter;
+    RewritePatternSet patterns(&getContext());
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<TileDialect>();
+    target.addLegalDialect<
+        arith::ArithDialect, math::MathDialect, memref::MemRefDialect,
+        scf::SCFDialect, gpu::GPUDialect, nvgpu::NVGPUDialect,
+        NVVM::NVVMDialect, LLVM::LLVMDialect, vector::VectorDialect>();
+    populateTileToMmaSyncPatterns(converter, patterns);
+    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
+                                                         target);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,164 @@
+"""Sweep of attn.linear_attention shapes through the Python package on CUDA
+tensors, against a float64 reference written here from docs/semantics.md
+(section 6): S_t = gamma_t S_{t-1} + k_t v_t^T, o_t = scale S_t^T q_t, with
+log gates g_t = log gamma_t. In closed form, with P_i = sum_{t <= i} g_t,
+
+    o_i = scale (sum_{j <= i} (q_i . k_j) exp(P_i - P_j) v_j
+                 + exp(P_i) S_0^T q_i)
+    S_N = exp(P_N) S_0 + sum_j exp(P_N - P_j) k_j v_j^T
+
+computed in float64 on the GPU (an N x N matrix: lengths stay below 5000).
+The cases cover what the tensor-core chunk kernel (the linear tile program
+on the mma.sync strategy) takes, its edges, and neighbours that must keep
+working on the other kernels:
+
+  lengths  N in {1, 2, 17, 63, 64, 65, 127, 129, 300, 1000, 4097}, Dk = Dv
+           = 128, a gate per token, bf16 and f16.
+  dims     (Dk, Dv) in (64, 64), (64, 128), (128, 64), (128, 192),
+           (128, 256) and, on the other kernels, (96, 64), (128, 96),
+           (32, 32); N = 300.
+  gates    none, per head, per token; mild (logsigmoid / 16) and strong
+           (logsigmoid) log gates; N = 300 and 1000.
+  states   initial state in, final state out; N in {1, 129, 300}.
+  heads    key/value heads 16/16, 16/4 (GQA), 16/1; B = 3.
+  norms    rms_norm with Dv = 64 (one block holds the row) and Dv = 128.
+
+Each case asserts max|got - ref| / max|ref| <= 2e-2 (bf16) or 1e-2 (f16)
+for the output and the final state, and finite outputs.
+
+    python3 -m pytest -q test/gpu/test_linear_sweep.py
+"""
+
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+torch = pytest.importorskip("torch")
+if not torch.cuda.is_available():
+    pytest.skip("needs a CUDA device", allow_module_level=True)
+sys.path.insert(0, os.path.join(REPO, "python-bindings"))
+import attn  # noqa: E402
+
+TOLERANCE = {"bf16": 2e-2, "f16": 1e-2}
+DTYPES = {"bf16": torch.bfloat16, "f16": torch.float16}
+
+
+class Case:
+    def __init__(self, sweep, dtype="bf16", n=300, dk=128, dv=128,
+                 gate="per_token", strength="mild", state=False, heads=16,
+                 kv_heads=16, batch=2, norm=None):
+        self.sweep, self.dtype, self.n, self.dk, self.dv = (sweep, dtype, n,
+                                                            dk, dv)
+        self.gate, self.strength, self.state = gate, strength, state
+        self.heads, self.kv_heads, self.batch, self.norm = (heads, kv_heads,
+                                                            batch, norm)
+
+    @property
+    def id(self):
+        return (f"{self.sweep}-{self.dtype}-n{self.n}-d{self.dk}x{self.dv}-"
+                f"{self.gate}-{self.strength}"
+                f"{'-state' if self.state else ''}"
+                f"-h{self.heads}x{self.kv_heads}-b{self.batch}"
+                f"{'-' + self.norm if self.norm else ''}")
+
+
+def cases():
+    out = []
+    for dtype in ("bf16", "f16"):
+        for n in (1, 2, 17, 63, 64, 65, 127, 129, 300, 1000, 4097):
+            out.append(Case("lengths", dtype, n=n))
+    for dk, dv in ((64, 64), (64, 128), (128, 64), (128, 192), (128, 256),
+                   (96, 64), (128, 96), (32, 32)):
+        out.append(Case("dims", dk=dk, dv=dv))
+    for gate in ("none", "per_head", "per_token"):
+        for strength in ("mild", "strong"):
+            for n in (300, 1000):
+                out.append(Case("gates", n=n, gate=gate, strength=strength))
+    for n in (1, 129, 300):
+        for dtype in ("bf16", "f16"):
+            out.append(Case("states", dtype, n=n, state=True))
+    for kv in (16, 4, 1):
+        out.append(Case("heads", kv_heads=kv, batch=3))
+    for dv in (64, 128):
+        out.append(Case("norms", dv=dv, norm="rms_norm"))
+    return out
+
+
+def reference(q, k, v, g, s0, scale, norm, eps=1e-6):
+    """float64 closed form of the module docstring; q, k, v [B, H, N, D]
+    with K/V heads already repeated; g [B, H, N] log gates."""
+    q, k, v, g = (x.double() for x in (q, k, v, g))
+    p = torch.cumsum(g, dim=-1)                              # [B, H, N]
+    n = q.shape[2]
+    causal = torch.ones(n, n, dtype=torch.bool, device=q.device).tril()
+    decay = torch.exp((p[..., :, None] - p[..., None, :])
+                      .masked_fill(~causal, float("-inf")))
+    scores = (q @ k.transpose(-1, -2)) * decay
+    o = scores @ v
+    if s0 is not None:
+        o = o + torch.exp(p)[..., None] * (q @ s0.double())
+    o = o * scale
+    if norm == "rms_norm":
+        o = o / torch.sqrt((o * o).mean(-1, keepdim=True) + eps)
+    last = p[..., -1]
+    weights = torch.exp(last[..., None] - p)                   # [B, H, N]
+    final = (k * weights[..., None]).transpose(-1, -2) @ v
+    if s0 is not None:
+        final = final + torch.exp(last)[..., None, None] * s0.double()
+    return o, final
+
+
+def relative_error(got, ref):
+    scale = ref.abs().max().item()
+    return (got.double() - ref).abs().max().item() / max(scale, 1e-30)
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: c.id)
+def test_linear(case):
+    gen = torch.Generator(device="cuda").manual_seed(hash(case.id) % 2**31)
+    dtype = DTYPES[case.dtype]
+    b, h, hk, n = case.batch, case.heads, case.kv_heads, case.n
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=gen, device="cuda")
+
+    q = randn(b, h, n, case.dk).to(dtype)
+    k = randn(b, hk, n, case.dk).to(dtype)
+    v = randn(b, hk, n, case.dv).to(dtype)
+    divisor = 16.0 if case.strength == "mild" else 1.0
+    kwargs = {}
+    if case.gate == "per_token":
+        g = torch.nn.functional.logsigmoid(randn(b, h, n)) / divisor
+        kwargs = {"gate": g, "gate_kind": "per_token"}
+        g_full = g
+    elif case.gate == "per_head":
+        g = torch.nn.functional.logsigmoid(randn(h)) / divisor
+        kwargs = {"gate": g, "gate_kind": "per_head"}
+        g_full = g[None, :, None].expand(b, h, n)
+    else:
+        g_full = torch.zeros(b, h, n, device="cuda")
+    s0 = randn(b, h, case.dk, case.dv) if case.state else None
+    if s0 is not None:
+        kwargs["initial_state"] = s0
+        kwargs["return_state"] = True
+    if case.norm:
+        kwargs["normalization"] = case.norm
+    result = attn.linear_attention(q, k, v, chunk=64, **kwargs)
+    out, state = (result if case.state else (result, None))
+    torch.cuda.synchronize()
+    rep = h // hk
+    kr = k.repeat_interleave(rep, dim=1)
+    vr = v.repeat_interleave(rep, dim=1)
+    ref_out, ref_state = reference(q, kr, vr, g_full, s0,
+                                   case.dk ** -0.5, case.norm)
+    assert torch.isfinite(out).all(), "non-finite output"
+    if n:
+        err = relative_error(out, ref_out)
+        assert err <= TOLERANCE[case.dtype], f"output max_rel_err={err:.3e}"
+    if state is not None:
+        err = relative_error(state, ref_state)
+        assert err <= TOLERANCE[case.dtype], f"state max_rel_err={err:.3e}"
