@@ -383,6 +383,17 @@ llvm::Error CudaDriver::launch(CUfunction function, llvm::StringRef name,
                       llvm::Twine(geometry.sharedBytes) +
                       " bytes of dynamic shared memory"))
       return error;
+    // A kernel past the default 48 KB would otherwise get the driver's
+    // default split of L1 and shared memory, which fits fewer of its blocks
+    // on an SM (on an H200, 3 blocks of 51 KB in 168 KB instead of 4 in
+    // 228 KB).
+    if (llvm::Error error = check(
+            api.cuFuncSetAttribute(
+                function, CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT,
+                CU_SHAREDMEM_CARVEOUT_MAX_SHARED),
+            "cuFuncSetAttribute",
+            "preferring shared memory for kernel '" + name + "'"))
+      return error;
   }
 
   return check(

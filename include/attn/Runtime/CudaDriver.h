@@ -61,6 +61,10 @@ constexpr unsigned CU_MEMORYTYPE_DEVICE = 2;
 constexpr int CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 0;
 constexpr int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;
 constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+constexpr int CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT = 9;
+/// The carveout (percent of the unified L1/shared memory) that gives shared
+/// memory the most: CU_SHAREDMEM_CARVEOUT_MAX_SHARED.
+constexpr int CU_SHAREDMEM_CARVEOUT_MAX_SHARED = 100;
 
 // CUjit_option.
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;

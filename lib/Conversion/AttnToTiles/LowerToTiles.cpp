@@ -974,8 +974,9 @@ static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
 ///     D_ij = exp(p_i - p_j), j <= i (attn_tile.decayed_scores for a gate
 ///     per key feature).
 ///  3. O = scale (A V + diag(exp(p)) phi(Q) S): the intra-chunk part and the
-///     inter-chunk part read from the state of the chunks before (a gate
-///     per key feature decays phi(Q) before the product instead).
+///     inter-chunk part read from the state of the chunks before; the
+///     scaled inter-chunk part is the accumulator A V adds onto (a gate per
+///     key feature decays phi(Q) before the product instead).
 ///  4. S <- attn_tile.state_update(S, phi(K), V, p), carried by scf.for.
 ///  5. The normalization of each row of O: under `denominator`, steps 3-4
 ///     run a second time on a value 1 per token for z and its state; under
@@ -1071,11 +1072,12 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                    : Value(tile::DecayMaskOp::create(b, loc, squareType,
                                                      Value(), Value(),
                                                      /*diagonal=*/0));
-          scores = t.map(
-              squareType, {products, mask}, {-1, -1},
-              [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                return arith::MulFOp::create(nb, loc, x[0], x[1]).getResult();
-              });
+          // The scale is folded in here and into the inter-chunk part.
+          scores = t.map(squareType, {products, mask}, {-1, -1},
+                         [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                           FloatMath f{nb, loc};
+                           return f.mul(f.mul(x[0], x[1]), f.c(scale));
+                         });
         }
         Value rowLogs =
             logs && !perKey ? t.withLayout(logs, layouts.rows()) : Value();
@@ -1086,11 +1088,11 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
         auto numeratorAndState = [&](Value vals, Value s) {
           int64_t columns = cast<tile::TileType>(vals.getType()).getColumns();
           tile::TileType outType = t.tileOf({chunk, columns}, t.f32(), acc);
-          Value intra =
-              tile::MatmulOp::create(b, loc, t.lhsOperand(scores, valueElement),
-                                     vals, t.zeros(outType), false, false);
           Value o;
           if (perKey) {
+            Value intra = tile::MatmulOp::create(
+                b, loc, t.lhsOperand(scores, valueElement), vals,
+                t.zeros(outType), false, false);
             Value both = tile::MatmulOp::create(b, loc, decayedQueries, s,
                                                 intra, false, false);
             o = t.map(outType, both, {-1},
@@ -1099,22 +1101,27 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                             x[0], FloatMath{nb, loc}.c(scale));
                       });
           } else {
+            // scale diag(exp(p)) phi(Q) S first, then A V accumulates onto
+            // it: one accumulator of [C, W] lives at a time.
             Value inter = tile::MatmulOp::create(
                 b, loc, qf, t.rhsOperand(s, operandElement), t.zeros(outType),
                 false, false);
-            SmallVector<Value> inputs = {intra, inter};
-            SmallVector<int64_t> broadcast = {-1, -1};
+            SmallVector<Value> inputs = {inter};
+            SmallVector<int64_t> broadcast = {-1};
             if (rowLogs) {
               inputs.push_back(rowLogs);
               broadcast.push_back(0);
             }
-            o = t.map(outType, inputs, broadcast,
-                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                        FloatMath f{nb, loc};
-                        Value decayed =
-                            x.size() > 2 ? f.mul(f.exp(x[2]), x[1]) : x[1];
-                        return f.mul(f.add(x[0], decayed), f.c(scale));
-                      });
+            inter = t.map(outType, inputs, broadcast,
+                          [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                            FloatMath f{nb, loc};
+                            Value decayed =
+                                x.size() > 1 ? f.mul(f.exp(x[1]), x[0]) : x[0];
+                            return f.mul(decayed, f.c(scale));
+                          });
+            o = tile::MatmulOp::create(b, loc,
+                                       t.lhsOperand(scores, valueElement), vals,
+                                       inter, false, false);
           }
           Value next = tile::StateUpdateOp::create(b, loc, s, keys, vals, logs);
           return std::make_pair(o, next);
@@ -1457,15 +1464,17 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
         e, linear, kernel, bi, h, v0, kTensorCoreValueColumns,
         TileLayouts::mmaSync(b.getContext(), kTensorCoreChunkWarps));
     FunctionOpInterface func = kernel.func;
-    if (auto function = dyn_cast<gpu::GPUFuncOp>(func.getOperation()))
-      function.setKnownBlockSizeAttr(
-          b.getDenseI32ArrayAttr({int32_t(32 * kTensorCoreChunkWarps), 1, 1}));
+    if (auto function = dyn_cast<gpu::GPUFuncOp>(func.getOperation())) {
+      DenseI32ArrayAttr blockSize =
+          b.getDenseI32ArrayAttr({int32_t(32 * kTensorCoreChunkWarps), 1, 1});
+      function.setKnownBlockSizeAttr(blockSize);
+      // ptxas may then plan registers for exactly this block size.
+      function->setAttr("nvvm.maxntid", blockSize);
+    }
     if (launch) {
-      *launch = {GridOrder::HeadsBatch,
-                 32 * kTensorCoreChunkWarps,
+      *launch = {GridOrder::HeadsBatch, 32 * kTensorCoreChunkWarps,
                  /*workspaceWords=*/0,
-                 /*blockQueries=*/0,
-                 getTileSharedBytes(kernel.func),
+                 /*blockQueries=*/0,    getTileSharedBytes(kernel.func),
                  /*alignedRows=*/true};
       launch->valueSplits =
           getHeadShape(linear).valueDim / kTensorCoreValueColumns;

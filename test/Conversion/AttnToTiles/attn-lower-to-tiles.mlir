@@ -88,10 +88,10 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 }
 
 // Chunked linear attention is a tile program: per chunk of 16 tokens, the
-// decay-masked causal scores of the chunk (intra-chunk) and the state
-// carried from earlier chunks (inter-chunk, decayed from the chunk start)
-// give the outputs; then the state absorbs the chunk. The state is an
-// explicit scf.for operand.
+// state carried from earlier chunks (inter-chunk, decayed from the chunk
+// start) and the decay-masked causal scores of the chunk (intra-chunk,
+// accumulated onto it) give the outputs; then the state absorbs the chunk.
+// The state is an explicit scf.for operand.
 
 // CHECK-LABEL: func.func @gated_0_tiled(
 // CHECK: %[[S0:.*]] = attn_tile.splat %{{.*}} : f32 -> !attn_tile.tile<8x4xf32>
@@ -106,9 +106,9 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK:   %[[QK:.*]] = attn_tile.matmul %[[Q]], %[[K]], %{{.*}} {transpose_rhs}
 // CHECK:   %[[D:.*]] = attn_tile.decay_mask %[[P]], %[[P]]
 // CHECK:   %[[A:.*]] = attn_tile.map %[[QK]], %[[D]]
-// CHECK:   %[[INTRA:.*]] = attn_tile.matmul %[[A]], %[[V]], %{{.*}} :
 // CHECK:   %[[INTER:.*]] = attn_tile.matmul %[[Q]], %[[S]], %{{.*}} :
-// CHECK:   %[[O:.*]] = attn_tile.map %[[INTRA]], %[[INTER]], %[[P]] {broadcast = array<i64: -1, -1, 0>}
+// CHECK:   %[[DECAYED:.*]] = attn_tile.map %[[INTER]], %[[P]] {broadcast = array<i64: -1, 0>}
+// CHECK:   %[[O:.*]] = attn_tile.matmul %[[A]], %[[V]], %[[DECAYED]] :
 // CHECK:   %[[NEXT:.*]] = attn_tile.state_update %[[S]], %[[K]], %[[V]] log_decay %[[P]]
 // CHECK:   attn_tile.store %[[O]], %arg4[%{{.*}}, %{{.*}}, %[[T0]], %c0] rows_below %[[N]]
 // CHECK:   scf.yield %[[NEXT]]
