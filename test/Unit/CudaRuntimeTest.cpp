@@ -716,6 +716,8 @@ struct FakeCuda {
   int staticShared = 1024;
   int optInShared = 227 * 1024;
   std::vector<int> setDynamicShared;
+  /// Preferred shared-memory carveouts set, in order.
+  std::vector<int> setCarveout;
   struct Launch {
     unsigned grid[3], block[3], shared;
     std::vector<int64_t> params;
@@ -843,6 +845,12 @@ CudaEntryPoints fakeEntryPoints() {
   };
   api.cuFuncSetAttribute = [](CUfunction, int attribute,
                               int value) -> CUresult {
+    if (attribute == CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT) {
+      if (value < 0 || value > 100)
+        return CUDA_ERROR_INVALID_VALUE;
+      fake.setCarveout.push_back(value);
+      return CUDA_SUCCESS;
+    }
     if (attribute != CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)
       return CUDA_ERROR_INVALID_VALUE;
     fake.setDynamicShared.push_back(value);
@@ -1081,6 +1089,9 @@ TEST_F(FakeDriverTest, LaunchRaisesTheSharedMemoryLimit) {
   ASSERT_EQ(messageOf(driver->launch(kernel, "k", geometry, nullptr, nullptr)),
             "success");
   EXPECT_EQ(fake.setDynamicShared, std::vector<int>{100 * 1024});
+  // Past the default 48 KB, the kernel also prefers the largest carveout.
+  EXPECT_EQ(fake.setCarveout,
+            std::vector<int>{CU_SHAREDMEM_CARVEOUT_MAX_SHARED});
   ASSERT_EQ(fake.launches.size(), 2u);
   EXPECT_EQ(fake.launches[1].grid[0], 3u);
   EXPECT_EQ(fake.launches[1].grid[1], 2u);

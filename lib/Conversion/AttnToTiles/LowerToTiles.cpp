@@ -775,10 +775,11 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
 // attn.linear_attention as a tile program (attn_tile)
 //===----------------------------------------------------------------------===//
 
-/// Whether the chunked tile program covers `op` yet: causal, additive
-/// updates and elementwise feature maps (identity, relu, elu_plus_one or a
-/// region), with every gate kind and normalization and optional initial and
-/// final states. Other specs keep the chunked loops of emitChunkedLoops.
+/// Whether the chunked tile program covers `op` yet: causal, with an
+/// elementwise feature map (identity, relu, elu_plus_one or a region), for
+/// both update rules and every gate kind and normalization the verifier
+/// allows, with optional initial and final states. Other specs (non-causal,
+/// taylor2, hedgehog) keep the chunked loops of emitChunkedLoops.
 static bool hasLinearTileProgram(LinearAttentionOp op) {
   LinearSpec linear = getLinearSpec(op);
   bool elementwise =
@@ -786,8 +787,7 @@ static bool hasLinearTileProgram(LinearAttentionOp op) {
       llvm::is_contained(
           {FeatureMap::identity, FeatureMap::relu, FeatureMap::elu_plus_one},
           linear.featureMap.value_or(FeatureMap::identity));
-  return op.getCausal() && op.getUpdate() == UpdateRule::additive &&
-         elementwise;
+  return op.getCausal() && elementwise;
 }
 
 namespace {
@@ -1013,6 +1013,7 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
   // The state, and under `denominator` the state z of the denominators,
   // [F, 1], which the initial and final states hold as their last column.
   bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  bool delta = op.getUpdate() == UpdateRule::delta;
   tile::TileType stateType = t.tileOf({features, width}, t.f32(), acc);
   tile::TileType zStateType = t.tileOf({features, 1}, t.f32(), acc);
   auto initial = [&](tile::TileType type, Value column) -> Value {
@@ -1126,7 +1127,60 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
           Value next = tile::StateUpdateOp::create(b, loc, s, keys, vals, logs);
           return std::make_pair(o, next);
         };
-        auto [numerator, nextState] = numeratorAndState(v, carried[0]);
+        // 3b. The delta rule in the WY/UT form (docs/semantics.md, section 6,
+        // the implementation note on the delta rule): the
+        // chunk's values become U = T V - T diag(exp(p)) phi(K) S, with
+        // T = (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1 diag(beta),
+        // and then go through steps 3-4 as an additive chunk's values do.
+        Value values = v;
+        if (delta) {
+          Value beta = t.load(t.tileOf({chunk}, t.f32(), layouts.vectors),
+                              kernel.get(KernelArgRole::Beta), {bi, h, t0}, n);
+          Value gram =
+              tile::MatmulOp::create(b, loc, kf, kf, t.zeros(squareType),
+                                     /*transpose_lhs=*/false,
+                                     /*transpose_rhs=*/true);
+          Value strict = tile::DecayMaskOp::create(b, loc, squareType, logs,
+                                                   logs, /*diagonal=*/-1);
+          Value lower = t.map(squareType, {gram, strict, beta}, {-1, -1, 0},
+                              [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                                FloatMath f{nb, loc};
+                                return f.mul(f.mul(x[0], x[1]), x[2]);
+                              });
+          Value inverse = tile::UTSolveOp::create(b, loc, lower);
+          Value transform = t.map(squareType, {inverse, beta}, {-1, 1},
+                                  [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                                    return FloatMath{nb, loc}.mul(x[0], x[1]);
+                                  });
+          auto featureType =
+              cast<tile::TileType>(kf.getType()).withElementType(t.f32());
+          Value decayedKeys =
+              logs ? t.map(featureType, {kf, logs}, {-1, 0},
+                           [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                             FloatMath f{nb, loc};
+                             Value k = x[0].getType().isF32()
+                                           ? x[0]
+                                           : Value(arith::ExtFOp::create(
+                                                 nb, loc, t.f32(), x[0]));
+                             return f.mul(k, f.exp(x[1]));
+                           })
+                   : t.withElementType(kf, t.f32());
+          Value wy = tile::MatmulOp::create(b, loc, transform, decayedKeys,
+                                            t.zeros(featureType), false, false);
+          tile::TileType valuesType = t.tileOf({chunk, width}, t.f32(), acc);
+          Value transformed = tile::MatmulOp::create(
+              b, loc, t.lhsOperand(transform, valueElement), v,
+              t.zeros(valuesType), false, false);
+          Value removed = tile::MatmulOp::create(
+              b, loc, wy, carried[0], t.zeros(valuesType), false, false);
+          values = t.withElementType(
+              t.map(valuesType, {transformed, removed}, {-1, -1},
+                    [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                      return FloatMath{nb, loc}.sub(x[0], x[1]);
+                    }),
+              valueElement);
+        }
+        auto [numerator, nextState] = numeratorAndState(values, carried[0]);
         SmallVector<Value> next = {nextState};
         Value out = numerator;
         auto outType = cast<tile::TileType>(numerator.getType());
@@ -1220,7 +1274,8 @@ static bool canRunLinearOnTensorCores(LinearAttentionOp op,
   bool normalizes = normalization == LinearNormalization::none ||
                     (normalization == LinearNormalization::rms_norm &&
                      shape.valueDim == kTensorCoreValueColumns);
-  return sixteenBit && !linear.featureMapRegion &&
+  return sixteenBit && op.getUpdate() == UpdateRule::additive &&
+         !linear.featureMapRegion &&
          linear.featureMap.value_or(FeatureMap::identity) ==
              FeatureMap::identity &&
          linear.gate != GateKind::per_key && normalizes &&

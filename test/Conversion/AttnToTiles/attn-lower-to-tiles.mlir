@@ -123,10 +123,28 @@ func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
   return %o : tensor<?x2x?x4xf32>
 }
 
-// The delta rule takes the WY/UT form: T = (I + tril(diag(beta) K K^T))^-1.
+// The delta rule takes the WY/UT form: T = (I + tril(diag(beta) K K^T, -1))^-1
+// diag(beta), the chunk's values become U = T V - (T K) S, and U goes through
+// the additive chunk's steps (outputs, then the state update).
 
 // CHECK-LABEL: func.func @delta_0_tiled(
-// CHECK: } {attn.stage = "ut_transform"}
+// CHECK: scf.for %{{.*}} iter_args(%[[S:.*]] = %{{.*}}) -> (!attn_tile.tile<8x4xf32>)
+// CHECK:   %[[Q:.*]] = attn_tile.load %arg0[
+// CHECK:   %[[K:.*]] = attn_tile.load %arg1[
+// CHECK:   %[[V:.*]] = attn_tile.load %arg2[
+// CHECK:   %[[BETA:.*]] = attn_tile.load %arg3[{{.*}}] rows_below %{{.*}} : {{.*}} -> !attn_tile.tile<16xf32>
+// CHECK:   %[[GRAM:.*]] = attn_tile.matmul %[[K]], %[[K]], %{{.*}} {transpose_rhs}
+// CHECK:   %[[STRICT:.*]] = attn_tile.decay_mask {diagonal = -1 : i64}
+// CHECK:   %[[L:.*]] = attn_tile.map %[[GRAM]], %[[STRICT]], %[[BETA]] {broadcast = array<i64: -1, -1, 0>}
+// CHECK:   %[[INV:.*]] = attn_tile.ut_solve %[[L]]
+// CHECK:   %[[T:.*]] = attn_tile.map %[[INV]], %[[BETA]] {broadcast = array<i64: -1, 1>}
+// CHECK:   %[[W:.*]] = attn_tile.matmul %[[T]], %[[K]], %{{.*}} :
+// CHECK:   %[[TV:.*]] = attn_tile.matmul %[[T]], %[[V]], %{{.*}} :
+// CHECK:   %[[WS:.*]] = attn_tile.matmul %[[W]], %[[S]], %{{.*}} :
+// CHECK:   %[[U:.*]] = attn_tile.map %[[TV]], %[[WS]]
+// CHECK:   attn_tile.matmul %{{.*}}, %[[U]], %{{.*}} :
+// CHECK:   %[[NEXT:.*]] = attn_tile.state_update %[[S]], %[[K]], %[[U]]
+// CHECK:   scf.yield %[[NEXT]]
 func.func @delta(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                  %v: tensor<?x2x?x4xf32>, %beta: tensor<?x2x?xf32>)
     -> tensor<?x2x?x4xf32> {

@@ -1,0 +1,60 @@
+// The linear-attention examples lower to the chunked tile program: every
+// chunk loads its tiles, the state is carried by scf.for, and each variant
+// shows its own chunk ops (cumulative log gates, the decay mask or the
+// per-feature decayed scores, the UT solve of the delta rule, the
+// state update). taylor2 and hedgehog feature maps and the hybrids still
+// take the chunked loops (docs/design/tile-level.md).
+
+// RUN: attn-opt %S/../../../examples/gla.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=GLA
+// GLA: scf.for {{.*}} iter_args({{.*}}) -> (!attn_tile.tile<128x256xf32>)
+// GLA:   attn_tile.load {{.*}} -> !attn_tile.tile<64x128xf32>
+// GLA:   %[[P:.*]] = attn_tile.cumsum %{{.*}} : !attn_tile.tile<64x128xf32>
+// GLA:   attn_tile.decayed_scores %{{.*}}, %{{.*}}, %[[P]]
+// GLA:   attn_tile.state_update {{.*}} log_decay %[[P]] : !attn_tile.tile<128x256xf32>, {{.*}}, !attn_tile.tile<64x128xf32>
+// GLA:   attn_tile.reduce <add>
+
+// RUN: attn-opt %S/../../../examples/mamba2_ssd.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=MAMBA
+// MAMBA: %[[S0:.*]] = attn_tile.load %{{.*}} : memref<?x16x128x64xf32{{.*}}> -> !attn_tile.tile<128x64xf32>
+// MAMBA: scf.for {{.*}} iter_args(%{{.*}} = %[[S0]])
+// MAMBA:   attn_tile.cumsum %{{.*}} : !attn_tile.tile<256xf32>
+// MAMBA:   attn_tile.decay_mask
+// MAMBA:   attn_tile.state_update
+// MAMBA: attn_tile.store %{{.*}} : !attn_tile.tile<128x64xf32> -> memref<?x16x128x64xf32
+
+// RUN: attn-opt %S/../../../examples/retnet_retention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=RETNET
+// RETNET: attn_tile.map : () -> !attn_tile.tile<64xf32>
+// RETNET: attn_tile.cumsum
+// RETNET: attn_tile.decay_mask
+// RETNET: attn_tile.state_update
+
+// RUN: attn-opt %S/../../../examples/transnormerllm_lightning_attention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=LIGHTNING
+// LIGHTNING: attn_tile.cumsum
+// LIGHTNING: attn_tile.reduce <add>
+// LIGHTNING: math.sqrt
+
+// RUN: attn-opt %S/../../../examples/elu_linear_attention_stateful.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=ELU
+// The denominators' state z is the initial state's last column.
+// ELU: attn_tile.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %c64{{.*}}] : {{.*}} -> !attn_tile.tile<64x1xf32>
+// ELU: scf.for
+// ELU:   math.exp
+// ELU:   attn_tile.state_update
+// ELU:   attn_tile.state_update
+// ELU:   attn_tile.reduce <add>
+
+// RUN: attn-opt %S/../../../examples/norm_attention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=NORM
+// NORM: attn_tile.decay_mask
+// NORM: attn_tile.reduce <add>
+
+// RUN: attn-opt %S/../../../examples/deltanet.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=DELTA
+// DELTA: attn_tile.decay_mask {diagonal = -1 : i64}
+// DELTA: attn_tile.ut_solve
+// DELTA: attn_tile.state_update
+
+// RUN: attn-opt %S/../../../examples/gated_deltanet.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=GATED
+// GATED: %[[P:.*]] = attn_tile.cumsum
+// GATED: attn_tile.decay_mask %[[P]], %[[P]] {diagonal = -1 : i64}
+// GATED: attn_tile.ut_solve
+// GATED: attn_tile.state_update {{.*}} log_decay %[[P]]
+
+// RUN: attn-opt %S/../../../examples/elu_linear_attention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=ELU0
+// ELU0: attn_tile.state_update
