@@ -38,6 +38,7 @@
 
 #include "attn/Conversion/GPUKernels.h"
 #include "attn/Conversion/KernelEmitter.h"
+#include "attn/Conversion/MmaFragments.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -71,7 +72,7 @@ constexpr int64_t kMaxRegisterQueryDim = 64;
 /// Registers a thread may use (the most sm_80 and sm_90 allow).
 constexpr int32_t kMaxRegisters = 255;
 
-using Fragment = std::array<Value, 4>;
+using Fragment = MmaFragment;
 
 /// Emits the kernel of one attn.attention op; see the file comment.
 class TensorCoreAttention {
@@ -138,7 +139,6 @@ private:
                   int64_t dim);
   Fragment loadMatrices(Value tile, Value row, Value chunk, int64_t dim,
                         bool transpose);
-  Value operand(Value pair);
   Value pack(Value x, Value y);
   Fragment mma(ArrayRef<Value> a, Value b0, Value b1, ArrayRef<Value> c);
   Value quadReduce(Value x, bool max);
@@ -247,53 +247,30 @@ Value TensorCoreAttention::stageTile(Value rowsView, Value firstRow,
 }
 
 /// ldmatrix.x4 of `tile`: this lane gives the address of row `row`, chunk
-/// `chunk`; returns the four 8x8 matrices' registers.
+/// `chunk`; returns the four 8x8 matrices' operand registers.
 Fragment TensorCoreAttention::loadMatrices(Value tile, Value row, Value chunk,
                                            int64_t dim, bool transpose) {
-  auto type = VectorType::get({4, 2}, element);
-  Value matrices = nvgpu::LdMatrixOp::create(
-      b, loc, type, tile, ValueRange{row, swizzle(row, chunk, dim)}, transpose,
-      /*numTiles=*/4);
+  std::array<Value, 4> pairs = attn::loadMatrices(
+      b, loc, tile, row, swizzle(row, chunk, dim), transpose);
   Fragment out;
   for (int64_t i = 0; i < 4; ++i)
-    out[i] = operand(vector::ExtractOp::create(b, loc, matrices, i));
+    out[i] = getMmaOperand(b, loc, pairs[i]);
   return out;
-}
-
-/// A pair of 16-bit values as mma.sync takes it: vector<2xf16>, or i32
-/// holding two bf16 (NVVM's bf16 MMA has integer operands).
-Value TensorCoreAttention::operand(Value pair) {
-  if (!element.isBF16())
-    return pair;
-  return LLVM::BitcastOp::create(b, loc, b.getI32Type(), pair);
 }
 
 /// Two f32 rounded to the storage type, as one MMA operand register.
 Value TensorCoreAttention::pack(Value x, Value y) {
   Value pair = vector::FromElementsOp::create(
       b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{x, y});
-  return operand(
+  return getMmaOperand(
+      b, loc,
       arith::TruncFOp::create(b, loc, VectorType::get({2}, element), pair));
 }
 
-/// D = A B + C for one m16n8k16 tile: A row-major 16x16, B column-major
-/// 16x8, C and D f32 16x8.
+/// D = A B + C for one m16n8k16 tile.
 Fragment TensorCoreAttention::mma(ArrayRef<Value> a, Value b0, Value b1,
                                   ArrayRef<Value> c) {
-  Type f32 = b.getF32Type();
-  auto result =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  NVVM::MMATypes type =
-      element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-  Value d = NVVM::MmaOp::create(
-      b, loc, result, a, ValueRange{b0, b1}, c, {16, 8, 16}, std::nullopt,
-      std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
-  Fragment out;
-  for (int64_t i = 0; i < 4; ++i)
-    out[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
-  return out;
+  return emitMma(b, loc, element, a, b0, b1, c);
 }
 
 /// The maximum (or sum) of `x` over the four threads of this thread's quad,

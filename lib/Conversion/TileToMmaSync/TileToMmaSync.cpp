@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/TileToMmaSync.h"
+#include "attn/Conversion/MmaFragments.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -298,50 +299,7 @@ static Value cloneMapBody(OpBuilder &b, MapOp map, ValueRange arguments) {
 // MMA fragments
 //===----------------------------------------------------------------------===//
 
-using Fragment = std::array<Value, 4>;
-
-/// A pair of 16-bit values as mma.sync takes it: vector<2xf16>, or an i32
-/// holding two bf16.
-static Value mmaOperand(OpBuilder &b, Location loc, Value pair) {
-  auto type = cast<VectorType>(pair.getType());
-  if (!type.getElementType().isBF16())
-    return pair;
-  return LLVM::BitcastOp::create(b, loc, b.getI32Type(), pair);
-}
-
-/// ldmatrix.x4 from `tile` at this lane's (row, column); the four 8x8
-/// matrices' register pairs, still as vectors of two.
-static std::array<Value, 4> loadMatrices(OpBuilder &b, Location loc, Value tile,
-                                         Value row, Value column,
-                                         bool transpose) {
-  Type element = cast<MemRefType>(tile.getType()).getElementType();
-  Value matrices = nvgpu::LdMatrixOp::create(
-      b, loc, VectorType::get({4, 2}, element), tile, ValueRange{row, column},
-      transpose, /*numTiles=*/4);
-  std::array<Value, 4> out;
-  for (int64_t i = 0; i < 4; ++i)
-    out[i] = vector::ExtractOp::create(b, loc, matrices, i);
-  return out;
-}
-
-/// D = A B + C for one m16n8k16 tile.
-static Fragment mma(OpBuilder &b, Location loc, Type element, ArrayRef<Value> a,
-                    Value b0, Value b1, ArrayRef<Value> c) {
-  Type f32 = b.getF32Type();
-  auto result =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  NVVM::MMATypes type =
-      element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-  Value d = NVVM::MmaOp::create(
-      b, loc, result, a, ValueRange{b0, b1}, c, {16, 8, 16}, std::nullopt,
-      std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
-  Fragment out;
-  for (int64_t i = 0; i < 4; ++i)
-    out[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
-  return out;
-}
+using Fragment = MmaFragment;
 
 /// The lane's ldmatrix address for a 16x16 block at (first, second) of a
 /// shared tile. Matrix i = lane / 8 of the x4 load takes its rows from
@@ -373,7 +331,7 @@ static Fragment sharedA(ThreadIds &ids, Value tile, Value m0, Value k0,
       loadMatrices(ids.b, ids.loc, tile, row, column, transposed);
   Fragment out;
   for (int i = 0; i < 4; ++i)
-    out[i] = mmaOperand(ids.b, ids.loc, m[i]);
+    out[i] = getMmaOperand(ids.b, ids.loc, m[i]);
   return out;
 }
 
@@ -386,6 +344,24 @@ static std::array<Value, 4> sharedB(ThreadIds &ids, Value tile, Value k0,
   auto [row, column] = transposed ? matrixAddress(ids, n0, k0, false)
                                   : matrixAddress(ids, k0, n0, true);
   return loadMatrices(ids.b, ids.loc, tile, row, column, !transposed);
+}
+
+/// c += A B for the n-tiles 2 pair and 2 pair + 1 of row repetition `rep`
+/// of an accumulator of geometry `g`: `fb` holds their B fragments as
+/// sharedB returns them.
+static void accumulateTilePair(OpBuilder &b, Location loc, Type element,
+                               const MmaTileGeometry &g,
+                               MutableArrayRef<Value> c, int64_t rep,
+                               int64_t pair, const Fragment &fa,
+                               const std::array<Value, 4> &fb) {
+  for (int64_t t = 0; t < 2; ++t) {
+    int64_t first = (rep * g.repN + 2 * pair + t) * 4;
+    Fragment d = emitMma(b, loc, element, fa, getMmaOperand(b, loc, fb[2 * t]),
+                         getMmaOperand(b, loc, fb[2 * t + 1]),
+                         ArrayRef<Value>(c).slice(first, 4));
+    for (int i = 0; i < 4; ++i)
+      c[first + i] = d[i];
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -771,24 +747,16 @@ struct MatmulLowering : MmaSyncLowering<MatmulOp> {
           auto pairType = VectorType::get({2}, element);
           int64_t first = (rep * steps + s) * 8;
           for (int reg = 0; reg < 4; ++reg)
-            fa[reg] =
-                mmaOperand(rewriter, loc,
-                           pack(rewriter, loc, pairType,
-                                {a[first + 2 * reg], a[first + 2 * reg + 1]}));
+            fa[reg] = getMmaOperand(
+                rewriter, loc,
+                pack(rewriter, loc, pairType,
+                     {a[first + 2 * reg], a[first + 2 * reg + 1]}));
         }
         for (int64_t pair = 0; pair < acc.getColumns() / 16; ++pair) {
           std::array<Value, 4> fb =
               sharedB(ids, adaptor.getRhs(), k0, ids.idx(16 * pair),
                       op.getTransposeRhs());
-          for (int64_t t = 0; t < 2; ++t) {
-            int64_t first = (rep * g.repN + 2 * pair + t) * 4;
-            Fragment d = mma(rewriter, loc, element, fa,
-                             mmaOperand(rewriter, loc, fb[2 * t]),
-                             mmaOperand(rewriter, loc, fb[2 * t + 1]),
-                             ArrayRef<Value>(c).slice(first, 4));
-            for (int i = 0; i < 4; ++i)
-              c[first + i] = d[i];
-          }
+          accumulateTilePair(rewriter, loc, element, g, c, rep, pair, fa, fb);
         }
       }
     }
@@ -874,15 +842,7 @@ struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
               fb[i] = arith::TruncFOp::create(rewriter, loc, type, wide);
             }
           }
-          for (int64_t t = 0; t < 2; ++t) {
-            int64_t first = (rep * g.repN + 2 * pair + t) * 4;
-            Fragment d = mma(rewriter, loc, element, fa,
-                             mmaOperand(rewriter, loc, fb[2 * t]),
-                             mmaOperand(rewriter, loc, fb[2 * t + 1]),
-                             ArrayRef<Value>(c).slice(first, 4));
-            for (int i = 0; i < 4; ++i)
-              c[first + i] = d[i];
-          }
+          accumulateTilePair(rewriter, loc, element, g, c, rep, pair, fa, fb);
         }
       }
     }

@@ -1,0 +1,38 @@
+//===- MmaFragments.h - m16n8k16 MMA fragments ------------------*- C++ -*-===//
+//
+/// \file
+/// The register-level pieces of the m16n8k16 tensor-core MMA (mma.sync,
+/// sm_80 and later) that every kernel using it shares: ldmatrix.x4 loads,
+/// 16-bit operand registers and the MMA itself.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_MMAFRAGMENTS_H
+#define ATTN_CONVERSION_MMAFRAGMENTS_H
+
+#include "mlir/IR/Builders.h"
+#include <array>
+
+namespace mlir::attn {
+
+/// Four registers of one thread: an A operand, or an f32 accumulator.
+using MmaFragment = std::array<Value, 4>;
+
+/// A pair of 16-bit values as mma.sync takes it: vector<2xf16> as it is, or
+/// two bf16 as one i32 (NVVM's bf16 MMA has integer operands).
+Value getMmaOperand(OpBuilder &b, Location loc, Value pair);
+
+/// ldmatrix.x4 of the shared memref `tile`, this lane giving the address
+/// (row, column): the four 8x8 matrices' register pairs, as vectors of two
+/// of the tile's element type.
+std::array<Value, 4> loadMatrices(OpBuilder &b, Location loc, Value tile,
+                                  Value row, Value column, bool transpose);
+
+/// D = A B + C for one m16n8k16 tile: A row-major 16x16 (four operand
+/// registers), B column-major 16x8 (two), C and D f32 16x8 (four).
+MmaFragment emitMma(OpBuilder &b, Location loc, Type element, ArrayRef<Value> a,
+                    Value b0, Value b1, ArrayRef<Value> c);
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_MMAFRAGMENTS_H

@@ -1,0 +1,56 @@
+//===- MmaFragments.cpp - m16n8k16 MMA fragments --------------------------===//
+//
+/// \file
+/// ldmatrix loads, operand registers and the m16n8k16 MMA, shared by the
+/// tensor-core attention kernel and the mma.sync strategy of the tile level.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/MmaFragments.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+Value mlir::attn::getMmaOperand(OpBuilder &b, Location loc, Value pair) {
+  auto type = cast<VectorType>(pair.getType());
+  if (!type.getElementType().isBF16())
+    return pair;
+  return LLVM::BitcastOp::create(b, loc, b.getI32Type(), pair);
+}
+
+std::array<Value, 4> mlir::attn::loadMatrices(OpBuilder &b, Location loc,
+                                              Value tile, Value row,
+                                              Value column, bool transpose) {
+  Type element = cast<MemRefType>(tile.getType()).getElementType();
+  Value matrices = nvgpu::LdMatrixOp::create(
+      b, loc, VectorType::get({4, 2}, element), tile, ValueRange{row, column},
+      transpose, /*numTiles=*/4);
+  std::array<Value, 4> out;
+  for (int64_t i = 0; i < 4; ++i)
+    out[i] = vector::ExtractOp::create(b, loc, matrices, i);
+  return out;
+}
+
+MmaFragment mlir::attn::emitMma(OpBuilder &b, Location loc, Type element,
+                                ArrayRef<Value> a, Value b0, Value b1,
+                                ArrayRef<Value> c) {
+  Type f32 = b.getF32Type();
+  auto result =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  NVVM::MMATypes type =
+      element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d = NVVM::MmaOp::create(
+      b, loc, result, a, ValueRange{b0, b1}, c, {16, 8, 16}, std::nullopt,
+      std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  MmaFragment out;
+  for (int64_t i = 0; i < 4; ++i)
+    out[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+  return out;
+}
