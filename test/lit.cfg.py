@@ -12,7 +12,7 @@ config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 # GoogleTest units and GPU tests have their own runners.
-config.excludes = ["Unit", "gpu", "reference", "CMakeLists.txt", "lit.cfg.py"]
+config.excludes = ["Unit", "gpu", "ptx", "reference", "CMakeLists.txt", "lit.cfg.py"]
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

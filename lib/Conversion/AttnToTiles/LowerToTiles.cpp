@@ -1246,17 +1246,31 @@ static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                           ValueRange{bi, h, zero, e.idx(valueDim)}, Value());
 }
 
-/// The value columns one GPU block of the tensor-core linear kernel
-/// handles; the grid's z axis runs over the Dv / width splits.
-static constexpr int64_t kTensorCoreValueColumns = 32;
-/// Warps of that kernel: 16 chunk rows and F / 4 state rows each.
+/// Warps of the tensor-core linear kernel: 16 chunk rows and F / 4 state
+/// rows each.
 static constexpr int64_t kTensorCoreChunkWarps = 4;
+
+/// The value columns one block of the tensor-core linear kernel handles;
+/// the grid's z axis runs over the Dv / width splits. 64 where Dv allows:
+/// measured on the H200 (bench/NOTES.md), 64 columns (255 registers, 2
+/// blocks an SM) beat 32 (168 registers, 3 blocks) 1.5-2x at 2K and 8K
+/// tokens per sequence (half the recomputed Q K^T, and 64K tokens at
+/// H = 16 fit one wave) and tie at 32K. rms_norm needs the whole row in
+/// one block. With an initial or final state, 64 columns spill (ptxas: 32
+/// bytes at Dk = 128), so those take 32.
+static int64_t getTensorCoreValueColumns(LinearAttentionOp op) {
+  int64_t valueDim = getHeadShape(op).valueDim;
+  if (op.getNormalization() == LinearNormalization::rms_norm)
+    return valueDim;
+  bool states = op.getInitialState() || op.getFinalState();
+  return valueDim % 64 == 0 && !states ? 64 : 32;
+}
 
 /// Whether the linear tile program runs on the mma.sync strategy for `op`:
 /// bf16 or f16 storage, the identity feature map, a gate per head or token
-/// or none, no normalization (or rms_norm when one block holds the whole
-/// row), chunks of 64, Dk a multiple of 64 up to 128 and Dv a multiple of
-/// 64.
+/// or none, no normalization (or rms_norm with Dv 32 or 64, the row in one
+/// block), chunks of 64, Dk a multiple of 64 up to 128 and Dv a multiple
+/// of 32.
 static bool canRunLinearOnTensorCores(LinearAttentionOp op,
                                       const Kernel &kernel) {
   if (!hasLinearTileProgram(op))
@@ -1270,17 +1284,14 @@ static bool canRunLinearOnTensorCores(LinearAttentionOp op,
   bool sixteenBit = (storage.isBF16() || storage.isF16()) &&
                     element(KernelArgRole::Key) == storage &&
                     element(KernelArgRole::Value) == storage;
-  LinearNormalization normalization = op.getNormalization();
-  bool normalizes = normalization == LinearNormalization::none ||
-                    (normalization == LinearNormalization::rms_norm &&
-                     shape.valueDim == kTensorCoreValueColumns);
+  int64_t columns = getTensorCoreValueColumns(op);
   return sixteenBit && op.getUpdate() == UpdateRule::additive &&
          !linear.featureMapRegion &&
          linear.featureMap.value_or(FeatureMap::identity) ==
              FeatureMap::identity &&
-         linear.gate != GateKind::per_key && normalizes &&
-         op.getChunkSize() == 64 && shape.keyDim % 64 == 0 &&
-         shape.keyDim <= 128 && shape.valueDim % kTensorCoreValueColumns == 0;
+         linear.gate != GateKind::per_key && (columns == 32 || columns == 64) &&
+         shape.valueDim % columns == 0 && op.getChunkSize() == 64 &&
+         shape.keyDim % 64 == 0 && shape.keyDim <= 128;
 }
 
 static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
@@ -1513,10 +1524,10 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
     Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
     Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
     Value split = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
-    Value v0 =
-        arith::MulIOp::create(b, e.loc, split, e.idx(kTensorCoreValueColumns));
+    int64_t columns = getTensorCoreValueColumns(linear);
+    Value v0 = arith::MulIOp::create(b, e.loc, split, e.idx(columns));
     emitLinearTileProgram(
-        e, linear, kernel, bi, h, v0, kTensorCoreValueColumns,
+        e, linear, kernel, bi, h, v0, columns,
         TileLayouts::mmaSync(b.getContext(), kTensorCoreChunkWarps));
     FunctionOpInterface func = kernel.func;
     if (auto function = dyn_cast<gpu::GPUFuncOp>(func.getOperation())) {
@@ -1531,8 +1542,7 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
                  /*workspaceWords=*/0,
                  /*blockQueries=*/0,    getTileSharedBytes(kernel.func),
                  /*alignedRows=*/true};
-      launch->valueSplits =
-          getHeadShape(linear).valueDim / kTensorCoreValueColumns;
+      launch->valueSplits = getHeadShape(linear).valueDim / columns;
     }
     return success();
   }
