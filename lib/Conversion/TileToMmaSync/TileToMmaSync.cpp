@@ -409,6 +409,159 @@ struct SplatLowering : MmaSyncLowering<SplatOp> {
   }
 };
 
+/// The pieces of one attn_tile.load: where its elements are in memory and
+/// how each layout's copy reads them.
+struct TileLoad {
+  OpBuilder &b;
+  Location loc;
+  ThreadIds &ids;
+  Value source;
+  SmallVector<Value> base;
+  Value bound;
+  Type element;
+  /// The memory dimension of the tile's rows.
+  int64_t rowDim;
+
+  /// Element (row, column) of the tile, widened to the tile's type, 0 at
+  /// or past the bound.
+  Value readElement(OpBuilder &builder, Value row, Value column) const {
+    SmallVector<Value> at(base);
+    at[rowDim] = arith::AddIOp::create(builder, loc, at[rowDim], row);
+    if (column)
+      at[rowDim + 1] =
+          arith::AddIOp::create(builder, loc, at[rowDim + 1], column);
+    auto read = [&](OpBuilder &nb, Location l) -> Value {
+      return convertFloat(nb, l, memref::LoadOp::create(nb, l, source, at),
+                          element);
+    };
+    if (!bound)
+      return read(builder, loc);
+    Value inside = arith::CmpIOp::create(
+        builder, loc, arith::CmpIPredicate::slt, at[rowDim], bound);
+    return scf::IfOp::create(
+               builder, loc, inside,
+               [&](OpBuilder &nb, Location l) {
+                 scf::YieldOp::create(nb, l, read(nb, l));
+               },
+               [&](OpBuilder &nb, Location l) {
+                 Value zero = arith::ConstantOp::create(
+                     nb, l, nb.getFloatAttr(element, 0));
+                 scf::YieldOp::create(nb, l, zero);
+               })
+        .getResult(0);
+  }
+
+  /// A register tile: each thread reads its own elements.
+  Value loadRegisters(TileType type) const {
+    MmaTileGeometry g(type);
+    SmallVector<Value> elements;
+    for (int64_t e = 0; e < g.numElements(); ++e) {
+      auto [row, column] = ids.coordinates(g, e);
+      elements.push_back(readElement(b, row, column));
+    }
+    return pack(b, loc, g.vectorType(), elements);
+  }
+
+  /// A shared vector: the block's threads share its entries.
+  void loadSharedVector(TileType type, Value tile) const {
+    forEachThreadShare(b, loc, ids.thread, type.getRows(),
+                       [&](OpBuilder &nb, Value r) {
+                         memref::StoreOp::create(
+                             nb, loc, readElement(nb, r, Value()), tile, r);
+                       });
+  }
+
+  /// A shared tile by cp.async of `chunk`-element (16-byte) pieces, in
+  /// rounds of `threads`; rows past the bound are zero-filled (a source
+  /// size of 0, from row 0, which exists whenever a chunk runs). The copies
+  /// are committed as one group and not waited for.
+  void copyChunksAsync(TileType type, Value tile, int64_t chunk,
+                       int64_t threads) const {
+    Value rows = unitStrideRows(b, loc, source, base);
+    int64_t chunksPerRow = type.getColumns() / chunk;
+    int64_t chunks = type.getRows() * chunksPerRow;
+    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+    SmallVector<Value> tokens;
+    for (int64_t round = 0; round * threads < chunks; ++round) {
+      bool partial = (round + 1) * threads > chunks;
+      std::optional<OpBuilder::InsertionGuard> guard;
+      if (partial) {
+        Value has =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, ids.thread,
+                                  ids.idx(chunks - round * threads));
+        auto ifHas = scf::IfOp::create(b, loc, has, /*withElseRegion=*/false);
+        guard.emplace(b);
+        b.setInsertionPointToStart(ifHas.thenBlock());
+      }
+      Value id = ids.add(ids.thread, round * threads);
+      Value r = arith::DivUIOp::create(b, loc, id, ids.idx(chunksPerRow));
+      Value c = ids.mul(
+          arith::RemUIOp::create(b, loc, id, ids.idx(chunksPerRow)), chunk);
+      Value row = ids.add(base[rowDim], r);
+      Value column = ids.add(base[rowDim + 1], c);
+      Value readRow = row, readElements = ids.idx(chunk);
+      if (bound) {
+        Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                             row, bound);
+        readRow = arith::SelectOp::create(b, loc, inside, row, ids.idx(0));
+        readElements =
+            arith::SelectOp::create(b, loc, inside, ids.idx(chunk), ids.idx(0));
+      }
+      Value token = nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, tokenType, tile, ValueRange{r, c}, rows,
+          ValueRange{readRow, column}, b.getIndexAttr(chunk), readElements,
+          b.getUnitAttr());
+      if (!partial)
+        tokens.push_back(token);
+    }
+    nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+  }
+
+  /// A shared tile by synchronous 16-byte vector loads, when the block size
+  /// is not known.
+  void copyChunksSync(TileType type, Value tile, int64_t chunk) const {
+    Value rows = unitStrideRows(b, loc, source, base);
+    int64_t chunksPerRow = type.getColumns() / chunk;
+    auto chunkType = VectorType::get({chunk}, element);
+    forEachThreadShare(
+        b, loc, ids.thread, type.getRows() * chunksPerRow,
+        [&](OpBuilder &nb, Value id) {
+          Value perRow = arith::ConstantIndexOp::create(nb, loc, chunksPerRow);
+          Value r = arith::DivUIOp::create(nb, loc, id, perRow);
+          Value c = arith::MulIOp::create(
+              nb, loc, arith::RemUIOp::create(nb, loc, id, perRow),
+              arith::ConstantIndexOp::create(nb, loc, chunk));
+          Value row = arith::AddIOp::create(nb, loc, base[rowDim], r);
+          Value column = arith::AddIOp::create(nb, loc, base[rowDim + 1], c);
+          Value inside =
+              bound ? Value(arith::CmpIOp::create(
+                          nb, loc, arith::CmpIPredicate::slt, row, bound))
+                    : Value(arith::ConstantIntOp::create(nb, loc, 1, 1));
+          Value data = scf::IfOp::create(
+                           nb, loc, inside,
+                           [&](OpBuilder &ib, Location l) {
+                             scf::YieldOp::create(
+                                 ib, l,
+                                 vector::LoadOp::create(ib, l, chunkType, rows,
+                                                        ValueRange{row, column})
+                                     .getResult());
+                           },
+                           [&](OpBuilder &ib, Location l) {
+                             Value zeros = arith::ConstantOp::create(
+                                 ib, l, chunkType,
+                                 DenseElementsAttr::get(
+                                     chunkType, ib.getFloatAttr(element, 0)));
+                             scf::YieldOp::create(ib, l, zeros);
+                           })
+                           .getResult(0);
+          vector::StoreOp::create(nb, loc, data, tile, ValueRange{r, c});
+        });
+  }
+};
+
+/// Register tiles: per-thread loads. Shared tiles: cp.async of 16-byte
+/// chunks (a run of consecutive shared loads waits once, at its end), a
+/// shared vector by the block's threads.
 struct LoadLowering : MmaSyncLowering<LoadOp> {
   using MmaSyncLowering::MmaSyncLowering;
   LogicalResult
@@ -419,51 +572,26 @@ struct LoadLowering : MmaSyncLowering<LoadOp> {
     TileType type = op.getType();
     Location loc = op.getLoc();
     ThreadIds ids(rewriter, loc);
-    Value source = adaptor.getSource();
     SmallVector<Value> base(adaptor.getIndices());
-    Value bound = adaptor.getRowsBelow();
-    Type element = type.getElementType();
-    int64_t rank = type.getRank();
-    int64_t rowDim = base.size() - rank;
-    Type memoryElement = cast<MemRefType>(source.getType()).getElementType();
-    /// Element (row, column) of the tile, 0 past the bound.
-    auto readElement = [&](OpBuilder &b, Value row, Value column) -> Value {
-      SmallVector<Value> at(base);
-      at[rowDim] = arith::AddIOp::create(b, loc, at[rowDim], row);
-      if (column)
-        at[rowDim + 1] = arith::AddIOp::create(b, loc, at[rowDim + 1], column);
-      auto read = [&](OpBuilder &nb, Location l) -> Value {
-        return convertFloat(nb, l, memref::LoadOp::create(nb, l, source, at),
-                            element);
-      };
-      if (!bound)
-        return read(b, loc);
-      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                           at[rowDim], bound);
-      return scf::IfOp::create(
-                 b, loc, inside,
-                 [&](OpBuilder &nb, Location l) {
-                   scf::YieldOp::create(nb, l, read(nb, l));
-                 },
-                 [&](OpBuilder &nb, Location l) {
-                   Value zero = arith::ConstantOp::create(
-                       nb, l, nb.getFloatAttr(element, 0));
-                   scf::YieldOp::create(nb, l, zero);
-                 })
-          .getResult(0);
-    };
-
+    TileLoad load{rewriter,
+                  loc,
+                  ids,
+                  adaptor.getSource(),
+                  base,
+                  adaptor.getRowsBelow(),
+                  type.getElementType(),
+                  int64_t(base.size()) - type.getRank()};
     if (!isShared(type)) {
-      MmaTileGeometry g(type);
-      SmallVector<Value> elements;
-      for (int64_t e = 0; e < g.numElements(); ++e) {
-        auto [row, column] = ids.coordinates(g, e);
-        elements.push_back(readElement(rewriter, row, column));
-      }
-      rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), elements));
+      rewriter.replaceOp(op, load.loadRegisters(type));
       return success();
     }
-
+    Type memoryElement =
+        cast<MemRefType>(adaptor.getSource().getType()).getElementType();
+    int64_t chunk = 16 / (type.getElementType().getIntOrFloatBitWidth() / 8);
+    if (type.getRank() == 2 &&
+        (memoryElement != type.getElementType() || type.getColumns() % chunk))
+      return rewriter.notifyMatchFailure(
+          op, "a shared tile loads whole 16-byte chunks of its own type");
     Value tile = sharedView(rewriter, op, type);
     // A run of loads waits once: a barrier before its first load (earlier
     // readers of the regions) and after its last (cp.async landed).
@@ -472,107 +600,12 @@ struct LoadLowering : MmaSyncLowering<LoadOp> {
     auto function = op->getParentOfType<gpu::GPUFuncOp>();
     std::optional<ArrayRef<int32_t>> blockSize =
         function ? function.getKnownBlockSize() : std::nullopt;
-    int64_t bytes = element.getIntOrFloatBitWidth() / 8;
-    int64_t chunk = 16 / bytes;
-    if (rank == 1) {
-      forEachThreadShare(rewriter, loc, ids.thread, type.getRows(),
-                         [&](OpBuilder &b, Value r) {
-                           memref::StoreOp::create(
-                               b, loc, readElement(b, r, Value()), tile, r);
-                         });
-    } else if (memoryElement != element || type.getColumns() % chunk) {
-      return rewriter.notifyMatchFailure(
-          op, "a shared tile loads whole 16-byte chunks of its own type");
-    } else if (blockSize) {
-      // cp.async of 16-byte chunks, rows past the bound zero-filled (a
-      // source size of 0, from row 0, which exists whenever a chunk runs).
-      int64_t threads = (*blockSize)[0];
-      Value rows = unitStrideRows(rewriter, loc, source, base);
-      int64_t chunksPerRow = type.getColumns() / chunk;
-      int64_t chunks = type.getRows() * chunksPerRow;
-      auto tokenType = nvgpu::DeviceAsyncTokenType::get(rewriter.getContext());
-      SmallVector<Value> tokens;
-      for (int64_t round = 0; round * threads < chunks; ++round) {
-        bool partial = (round + 1) * threads > chunks;
-        std::optional<OpBuilder::InsertionGuard> guard;
-        if (partial) {
-          Value has = arith::CmpIOp::create(
-              rewriter, loc, arith::CmpIPredicate::ult, ids.thread,
-              ids.idx(chunks - round * threads));
-          auto ifHas = scf::IfOp::create(rewriter, loc, has,
-                                         /*withElseRegion=*/false);
-          guard.emplace(rewriter);
-          rewriter.setInsertionPointToStart(ifHas.thenBlock());
-        }
-        Value id = ids.add(ids.thread, round * threads);
-        Value r =
-            arith::DivUIOp::create(rewriter, loc, id, ids.idx(chunksPerRow));
-        Value c = ids.mul(
-            arith::RemUIOp::create(rewriter, loc, id, ids.idx(chunksPerRow)),
-            chunk);
-        Value row = ids.add(base[rowDim], r);
-        Value column = ids.add(base[rowDim + 1], c);
-        Value readRow = row, readElements = ids.idx(chunk);
-        if (bound) {
-          Value inside = arith::CmpIOp::create(
-              rewriter, loc, arith::CmpIPredicate::slt, row, bound);
-          readRow =
-              arith::SelectOp::create(rewriter, loc, inside, row, ids.idx(0));
-          readElements = arith::SelectOp::create(rewriter, loc, inside,
-                                                 ids.idx(chunk), ids.idx(0));
-        }
-        Value token = nvgpu::DeviceAsyncCopyOp::create(
-            rewriter, loc, tokenType, tile, ValueRange{r, c}, rows,
-            ValueRange{readRow, column}, rewriter.getIndexAttr(chunk),
-            readElements, rewriter.getUnitAttr());
-        if (!partial)
-          tokens.push_back(token);
-      }
-      nvgpu::DeviceAsyncCreateGroupOp::create(rewriter, loc, tokenType, tokens);
-    } else {
-      // 16-byte chunks: vector loads of a unit-stride view of the rows.
-      Value rows = unitStrideRows(rewriter, loc, source, base);
-      int64_t chunksPerRow = type.getColumns() / chunk;
-      auto chunkType = VectorType::get({chunk}, element);
-      forEachThreadShare(
-          rewriter, loc, ids.thread, type.getRows() * chunksPerRow,
-          [&](OpBuilder &b, Value id) {
-            Value r = arith::DivUIOp::create(
-                b, loc, id,
-                arith::ConstantIndexOp::create(b, loc, chunksPerRow));
-            Value c = arith::MulIOp::create(
-                b, loc,
-                arith::RemUIOp::create(
-                    b, loc, id,
-                    arith::ConstantIndexOp::create(b, loc, chunksPerRow)),
-                arith::ConstantIndexOp::create(b, loc, chunk));
-            Value row = arith::AddIOp::create(b, loc, base[rowDim], r);
-            Value column = arith::AddIOp::create(b, loc, base[rowDim + 1], c);
-            Value inside =
-                bound ? Value(arith::CmpIOp::create(
-                            b, loc, arith::CmpIPredicate::slt, row, bound))
-                      : Value(arith::ConstantIntOp::create(b, loc, 1, 1));
-            Value data =
-                scf::IfOp::create(
-                    b, loc, inside,
-                    [&](OpBuilder &nb, Location l) {
-                      scf::YieldOp::create(
-                          nb, l,
-                          vector::LoadOp::create(nb, l, chunkType, rows,
-                                                 ValueRange{row, column})
-                              .getResult());
-                    },
-                    [&](OpBuilder &nb, Location l) {
-                      Value zeros = arith::ConstantOp::create(
-                          nb, l, chunkType,
-                          DenseElementsAttr::get(chunkType,
-                                                 nb.getFloatAttr(element, 0)));
-                      scf::YieldOp::create(nb, l, zeros);
-                    })
-                    .getResult(0);
-            vector::StoreOp::create(b, loc, data, tile, ValueRange{r, c});
-          });
-    }
+    if (type.getRank() == 1)
+      load.loadSharedVector(type, tile);
+    else if (blockSize)
+      load.copyChunksAsync(type, tile, chunk, (*blockSize)[0]);
+    else
+      load.copyChunksSync(type, tile, chunk);
     if (op->hasAttr(kRunEnd)) {
       NVVM::CpAsyncWaitGroupOp::create(rewriter, loc,
                                        rewriter.getI32IntegerAttr(0));
