@@ -965,6 +965,7 @@ static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
   return tile::CumsumOp::create(b, t.loc, logs);
 }
 
+namespace {
 /// The chunked algorithm of linear attention as a tile program, for the
 /// chunks [t0, t0 + C) of head h of sequence bi, and the value columns
 /// [v0, v0 + W) (hasLinearTileProgram):
@@ -981,269 +982,332 @@ static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
 ///  5. The normalization of each row of O: under `denominator`, steps 3-4
 ///     run a second time on a value 1 per token for z and its state; under
 ///     `rms_norm`, a row reduction of O^2.
-/// Matmul operands are rounded to the storage type, as tensor cores take
-/// them; the CPU's storage is f32.
-static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
-                                  const Kernel &kernel, Value bi, Value h,
-                                  Value v0, int64_t width,
-                                  const TileLayouts &layouts) {
-  OpBuilder &b = e.b;
-  Location loc = e.loc;
-  TileBuilder t{b, loc, kernel, layouts};
-  LinearSpec linear = getLinearSpec(op);
-  HeadShape shape = getHeadShape(op);
-  int64_t chunk = op.getChunkSize(), features = linear.featureDim,
-          valueDim = shape.valueDim;
-  Value query = kernel.get(KernelArgRole::Query);
-  Value key = kernel.get(KernelArgRole::Key);
-  Value value = kernel.get(KernelArgRole::Value);
-  Value output = kernel.get(KernelArgRole::Output);
-  Value initialState = kernel.get(KernelArgRole::InitialState);
-  Value finalState = kernel.get(KernelArgRole::FinalState);
-  Value gates = kernel.get(KernelArgRole::Gate);
-  Type queryElement = cast<MemRefType>(query.getType()).getElementType();
-  Type valueElement = cast<MemRefType>(value.getType()).getElementType();
-  Value zero = e.idx(0);
-  Value n = e.dim(query, 2);
-  Value kh = e.divui(h, shape.keyGroup);
-  Value vh = e.divui(h, shape.valueGroup);
-  double scale = op.getEffectiveScale();
-  Attribute acc = layouts.accumulator;
+/// The delta rule replaces V by U (deltaValues) before steps 3-4. Matmul
+/// operands are rounded to the storage type, as tensor cores take them; the
+/// CPU's storage is f32.
+class LinearTileProgram {
+public:
+  LinearTileProgram(Emitter &e, LinearAttentionOp op, const Kernel &kernel,
+                    Value bi, Value h, Value v0, int64_t width,
+                    const TileLayouts &layouts)
+      : e(e), b(e.b), loc(e.loc), t{b, loc, kernel, layouts}, op(op),
+        kernel(kernel), linear(getLinearSpec(op)), shape(getHeadShape(op)),
+        bi(bi), h(h), v0(v0), width(width), chunk(op.getChunkSize()),
+        scale(op.getEffectiveScale()) {
+    valueElement = cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
+                       .getElementType();
+    zero = e.idx(0);
+    n = e.dim(kernel.get(KernelArgRole::Query), 2);
+    kh = e.divui(h, shape.keyGroup);
+    vh = e.divui(h, shape.valueGroup);
+  }
 
-  // The state, and under `denominator` the state z of the denominators,
-  // [F, 1], which the initial and final states hold as their last column.
-  bool denominator = op.getNormalization() == LinearNormalization::denominator;
-  bool delta = op.getUpdate() == UpdateRule::delta;
-  tile::TileType stateType = t.tileOf({features, width}, t.f32(), acc);
-  tile::TileType zStateType = t.tileOf({features, 1}, t.f32(), acc);
+  void build();
+
+private:
+  Emitter &e;
+  OpBuilder &b;
+  Location loc;
+  TileBuilder t;
+  LinearAttentionOp op;
+  const Kernel &kernel;
+  LinearSpec linear;
+  HeadShape shape;
+  Value bi, h, v0;
+  /// 0, the sequence length, and the key and value heads of head h.
+  Value zero, n, kh, vh;
+  int64_t width, chunk;
+  double scale;
+  Type valueElement;
+
+  /// What one chunk's steps share once its tiles are loaded.
+  struct Chunk {
+    Value t0, qf, kf, logs, scores, decayedQueries, rowLogs, keys;
+  };
+
+  Attribute acc() const { return t.layouts.accumulator; }
+  tile::TileType squareType() {
+    return t.tileOf({chunk, chunk}, t.f32(), acc());
+  }
+  SmallVector<Value> initialStates(bool denominator);
+  SmallVector<Value> buildChunk(Value ci, ValueRange carried);
+  Value scores(Chunk &c);
+  Value deltaValues(const Chunk &c, Value v, Value state);
+  std::pair<Value, Value> numeratorAndState(const Chunk &c, Value vals,
+                                            Value s);
+  Value normalize(const Chunk &c, Value numerator, ValueRange carried,
+                  SmallVector<Value> &next);
+};
+} // namespace
+
+/// The state, and under `denominator` the state z of the denominators,
+/// [F, 1], which the initial and final states hold as their last column.
+SmallVector<Value> LinearTileProgram::initialStates(bool denominator) {
+  Value initialState = kernel.get(KernelArgRole::InitialState);
   auto initial = [&](tile::TileType type, Value column) -> Value {
     if (!initialState)
       return t.zeros(type);
     return t.load(type, initialState, {bi, h, zero, column}, Value());
   };
-  SmallVector<Value> states = {initial(stateType, v0)};
+  int64_t features = linear.featureDim;
+  SmallVector<Value> states = {
+      initial(t.tileOf({features, width}, t.f32(), acc()), v0)};
   if (denominator)
-    states.push_back(initial(zStateType, e.idx(valueDim)));
+    states.push_back(initial(t.tileOf({features, 1}, t.f32(), acc()),
+                             e.idx(shape.valueDim)));
+  return states;
+}
+
+/// Step 2; a gate per key feature also decays phi(Q) for step 3.
+Value LinearTileProgram::scores(Chunk &c) {
+  if (linear.gate == GateKind::per_key) {
+    Value perKeyScores = tile::DecayedScoresOp::create(
+        b, loc, squareType(), c.qf, c.kf, c.logs, /*diagonal=*/0);
+    c.decayedQueries = t.map(
+        cast<tile::TileType>(c.qf.getType()).withElementType(t.f32()),
+        {c.qf, c.logs}, {-1, -1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+          FloatMath f{nb, loc};
+          Value element =
+              x[0].getType().isF32()
+                  ? x[0]
+                  : Value(arith::ExtFOp::create(nb, loc, t.f32(), x[0]));
+          return f.mul(element, f.exp(x[1]));
+        });
+    return perKeyScores;
+  }
+  Value products =
+      tile::MatmulOp::create(b, loc, c.qf, c.kf, t.zeros(squareType()),
+                             /*transpose_lhs=*/false,
+                             /*transpose_rhs=*/true);
+  Value mask =
+      c.logs ? Value(tile::DecayMaskOp::create(
+                   b, loc, squareType(), t.withLayout(c.logs, t.layouts.rows()),
+                   t.withLayout(c.logs, t.layouts.columns()),
+                   /*diagonal=*/0))
+             : Value(tile::DecayMaskOp::create(b, loc, squareType(), Value(),
+                                               Value(),
+                                               /*diagonal=*/0));
+  // The scale is folded in here and into the inter-chunk part.
+  return t.map(squareType(), {products, mask}, {-1, -1},
+               [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                 FloatMath f{nb, loc};
+                 return f.mul(f.mul(x[0], x[1]), f.c(scale));
+               });
+}
+
+/// The delta rule in the WY/UT form (docs/semantics.md, section 6, the
+/// implementation note on the delta rule): the chunk's values become
+/// U = T V - T diag(exp(p)) phi(K) S, with
+/// T = (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1 diag(beta); U then
+/// goes through steps 3-4 as an additive chunk's values do.
+Value LinearTileProgram::deltaValues(const Chunk &c, Value v, Value state) {
+  Value beta = t.load(t.tileOf({chunk}, t.f32(), t.layouts.vectors),
+                      kernel.get(KernelArgRole::Beta), {bi, h, c.t0}, n);
+  Value gram = tile::MatmulOp::create(b, loc, c.kf, c.kf, t.zeros(squareType()),
+                                      /*transpose_lhs=*/false,
+                                      /*transpose_rhs=*/true);
+  Value strict = tile::DecayMaskOp::create(b, loc, squareType(), c.logs, c.logs,
+                                           /*diagonal=*/-1);
+  Value lower = t.map(squareType(), {gram, strict, beta}, {-1, -1, 0},
+                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                        FloatMath f{nb, loc};
+                        return f.mul(f.mul(x[0], x[1]), x[2]);
+                      });
+  Value inverse = tile::UTSolveOp::create(b, loc, lower);
+  Value transform = t.map(squareType(), {inverse, beta}, {-1, 1},
+                          [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                            return FloatMath{nb, loc}.mul(x[0], x[1]);
+                          });
+  auto featureType =
+      cast<tile::TileType>(c.kf.getType()).withElementType(t.f32());
+  Value decayedKeys =
+      c.logs ? t.map(featureType, {c.kf, c.logs}, {-1, 0},
+                     [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                       FloatMath f{nb, loc};
+                       Value k = x[0].getType().isF32()
+                                     ? x[0]
+                                     : Value(arith::ExtFOp::create(
+                                           nb, loc, t.f32(), x[0]));
+                       return f.mul(k, f.exp(x[1]));
+                     })
+             : t.withElementType(c.kf, t.f32());
+  Value wy = tile::MatmulOp::create(b, loc, transform, decayedKeys,
+                                    t.zeros(featureType), false, false);
+  tile::TileType valuesType = t.tileOf({chunk, width}, t.f32(), acc());
+  Value transformed =
+      tile::MatmulOp::create(b, loc, t.lhsOperand(transform, valueElement), v,
+                             t.zeros(valuesType), false, false);
+  Value removed = tile::MatmulOp::create(b, loc, wy, state, t.zeros(valuesType),
+                                         false, false);
+  return t.withElementType(t.map(valuesType, {transformed, removed}, {-1, -1},
+                                 [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                                   return FloatMath{nb, loc}.sub(x[0], x[1]);
+                                 }),
+                           valueElement);
+}
+
+/// Steps 3-4 for values `vals` [C, W] and their state `s` [F, W].
+std::pair<Value, Value>
+LinearTileProgram::numeratorAndState(const Chunk &c, Value vals, Value s) {
+  int64_t columns = cast<tile::TileType>(vals.getType()).getColumns();
+  tile::TileType outType = t.tileOf({chunk, columns}, t.f32(), acc());
+  Type operandElement = cast<tile::TileType>(c.qf.getType()).getElementType();
+  Value o;
+  if (linear.gate == GateKind::per_key) {
+    Value intra =
+        tile::MatmulOp::create(b, loc, t.lhsOperand(c.scores, valueElement),
+                               vals, t.zeros(outType), false, false);
+    Value both = tile::MatmulOp::create(b, loc, c.decayedQueries, s, intra,
+                                        false, false);
+    o = t.map(
+        outType, both, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+          return FloatMath{nb, loc}.mul(x[0], FloatMath{nb, loc}.c(scale));
+        });
+  } else {
+    // scale diag(exp(p)) phi(Q) S first, then A V accumulates onto it: one
+    // accumulator of [C, W] lives at a time.
+    Value inter =
+        tile::MatmulOp::create(b, loc, c.qf, t.rhsOperand(s, operandElement),
+                               t.zeros(outType), false, false);
+    SmallVector<Value> inputs = {inter};
+    SmallVector<int64_t> broadcast = {-1};
+    if (c.rowLogs) {
+      inputs.push_back(c.rowLogs);
+      broadcast.push_back(0);
+    }
+    inter = t.map(outType, inputs, broadcast,
+                  [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                    FloatMath f{nb, loc};
+                    Value decayed =
+                        x.size() > 1 ? f.mul(f.exp(x[1]), x[0]) : x[0];
+                    return f.mul(decayed, f.c(scale));
+                  });
+    o = tile::MatmulOp::create(b, loc, t.lhsOperand(c.scores, valueElement),
+                               vals, inter, false, false);
+  }
+  Value next = tile::StateUpdateOp::create(b, loc, s, c.keys, vals, c.logs);
+  return {o, next};
+}
+
+/// Step 5; under `denominator` the z state's next value joins `next`.
+Value LinearTileProgram::normalize(const Chunk &c, Value numerator,
+                                   ValueRange carried,
+                                   SmallVector<Value> &next) {
+  auto outType = cast<tile::TileType>(numerator.getType());
+  LinearNormalization normalization = op.getNormalization();
+  if (normalization == LinearNormalization::denominator) {
+    // A value 1 per token of the chunk (0 past the end).
+    Value ones = t.map(
+        t.tileOf({chunk, 1}, valueElement, t.layouts.loaded), ValueRange{}, {},
+        [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
+          Value row = arith::AddIOp::create(nb, loc, c.t0, at[0]);
+          Value inside =
+              arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, row, n);
+          Value one = arith::ConstantOp::create(
+              nb, loc, nb.getFloatAttr(valueElement, 1.0));
+          Value none = arith::ConstantOp::create(
+              nb, loc, nb.getFloatAttr(valueElement, 0.0));
+          return arith::SelectOp::create(nb, loc, inside, one, none);
+        });
+    auto [zColumn, nextZ] = numeratorAndState(c, ones, carried[1]);
+    next.push_back(nextZ);
+    Value z = tile::ReduceOp::create(
+        b, loc, t.tileOf({chunk}, t.f32(), t.layouts.rows()),
+        tile::ReductionKind::add, zColumn);
+    return t.map(outType, {numerator, z}, {-1, 0},
+                 [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                   FloatMath f{nb, loc};
+                   Value nonzero =
+                       f.cmp(arith::CmpFPredicate::UNE, x[1], f.c(0));
+                   Value safe = f.select(nonzero, x[1], f.c(1));
+                   return f.select(nonzero, f.div(x[0], safe), f.c(0));
+                 });
+  }
+  if (normalization != LinearNormalization::rms_norm)
+    return numerator;
+  Value squares = t.map(
+      outType, numerator, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+        return arith::MulFOp::create(nb, loc, x[0], x[0]).getResult();
+      });
+  Value sums = tile::ReduceOp::create(
+      b, loc, t.tileOf({chunk}, t.f32(), t.layouts.rows()),
+      tile::ReductionKind::add, squares);
+  double eps =
+      op.getNormEpsAttr() ? op.getNormEpsAttr().getValueAsDouble() : 1e-6;
+  int64_t valueDim = shape.valueDim;
+  return t.map(outType, {numerator, sums}, {-1, 0},
+               [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                 FloatMath f{nb, loc};
+                 Value mean = f.div(x[1], f.c(double(valueDim)));
+                 Value rms = math::SqrtOp::create(nb, loc,
+                                                  f.add(mean, f.c(float(eps))));
+                 return f.div(x[0], rms);
+               });
+}
+
+SmallVector<Value> LinearTileProgram::buildChunk(Value ci, ValueRange carried) {
+  const TileLayouts &layouts = t.layouts;
+  Type queryElement =
+      cast<MemRefType>(kernel.get(KernelArgRole::Query).getType())
+          .getElementType();
+  Chunk c;
+  c.t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+  // 1.
+  Value q =
+      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+             kernel.get(KernelArgRole::Query), {bi, h, c.t0, zero}, n);
+  Value k =
+      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+             kernel.get(KernelArgRole::Key), {bi, kh, c.t0, zero}, n);
+  Value v = t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
+                   kernel.get(KernelArgRole::Value), {bi, vh, c.t0, v0}, n);
+  c.qf = emitTileFeatures(t, linear, q);
+  c.kf = emitTileFeatures(t, linear, k);
+  c.logs = emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate), bi,
+                             h, c.t0, n, chunk);
+  // 2.
+  c.scores = scores(c);
+  if (c.logs && linear.gate != GateKind::per_key)
+    c.rowLogs = t.withLayout(c.logs, layouts.rows());
+  c.keys = t.withElementType(c.kf, valueElement);
+  // 3-4, with U for V under the delta rule.
+  Value values =
+      op.getUpdate() == UpdateRule::delta ? deltaValues(c, v, carried[0]) : v;
+  auto [numerator, nextState] = numeratorAndState(c, values, carried[0]);
+  SmallVector<Value> next = {nextState};
+  // 5.
+  Value out = normalize(c, numerator, carried, next);
+  tile::StoreOp::create(b, loc, out, kernel.get(KernelArgRole::Output),
+                        ValueRange{bi, h, c.t0, v0}, n);
+  return next;
+}
+
+void LinearTileProgram::build() {
+  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  SmallVector<Value> states = initialStates(denominator);
   Value numChunks =
       arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
   SmallVector<Value> finalStates = emitFor(
       b, loc, zero, numChunks, states,
-      [&](Value ci, ValueRange carried) -> SmallVector<Value> {
-        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
-        // 1.
-        Value q = t.load(
-            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
-            query, {bi, h, t0, zero}, n);
-        Value k = t.load(
-            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded), key,
-            {bi, kh, t0, zero}, n);
-        Value v = t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
-                         value, {bi, vh, t0, v0}, n);
-        Value qf = emitTileFeatures(t, linear, q);
-        Value kf = emitTileFeatures(t, linear, k);
-        Value logs =
-            emitChunkLogDecay(t, e, linear, gates, bi, h, t0, n, chunk);
-        bool perKey = linear.gate == GateKind::per_key;
-        // 2.
-        tile::TileType squareType = t.tileOf({chunk, chunk}, t.f32(), acc);
-        Value scores, decayedQueries;
-        if (perKey) {
-          scores = tile::DecayedScoresOp::create(b, loc, squareType, qf, kf,
-                                                 logs, /*diagonal=*/0);
-          decayedQueries = t.map(
-              cast<tile::TileType>(qf.getType()).withElementType(t.f32()),
-              {qf, logs}, {-1, -1},
-              [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                FloatMath f{nb, loc};
-                Value element =
-                    x[0].getType().isF32()
-                        ? x[0]
-                        : Value(arith::ExtFOp::create(nb, loc, t.f32(), x[0]));
-                return f.mul(element, f.exp(x[1]));
-              });
-        } else {
-          Value products = tile::MatmulOp::create(
-              b, loc, qf, kf, t.zeros(squareType), /*transpose_lhs=*/false,
-              /*transpose_rhs=*/true);
-          Value mask =
-              logs ? Value(tile::DecayMaskOp::create(
-                         b, loc, squareType, t.withLayout(logs, layouts.rows()),
-                         t.withLayout(logs, layouts.columns()),
-                         /*diagonal=*/0))
-                   : Value(tile::DecayMaskOp::create(b, loc, squareType,
-                                                     Value(), Value(),
-                                                     /*diagonal=*/0));
-          // The scale is folded in here and into the inter-chunk part.
-          scores = t.map(squareType, {products, mask}, {-1, -1},
-                         [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                           FloatMath f{nb, loc};
-                           return f.mul(f.mul(x[0], x[1]), f.c(scale));
-                         });
-        }
-        Value rowLogs =
-            logs && !perKey ? t.withLayout(logs, layouts.rows()) : Value();
-        Value keys = t.withElementType(kf, valueElement);
-        Type operandElement =
-            cast<tile::TileType>(qf.getType()).getElementType();
-        // 3-4 for values `vals` [C, W] and their state `s` [F, W].
-        auto numeratorAndState = [&](Value vals, Value s) {
-          int64_t columns = cast<tile::TileType>(vals.getType()).getColumns();
-          tile::TileType outType = t.tileOf({chunk, columns}, t.f32(), acc);
-          Value o;
-          if (perKey) {
-            Value intra = tile::MatmulOp::create(
-                b, loc, t.lhsOperand(scores, valueElement), vals,
-                t.zeros(outType), false, false);
-            Value both = tile::MatmulOp::create(b, loc, decayedQueries, s,
-                                                intra, false, false);
-            o = t.map(outType, both, {-1},
-                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                        return FloatMath{nb, loc}.mul(
-                            x[0], FloatMath{nb, loc}.c(scale));
-                      });
-          } else {
-            // scale diag(exp(p)) phi(Q) S first, then A V accumulates onto
-            // it: one accumulator of [C, W] lives at a time.
-            Value inter = tile::MatmulOp::create(
-                b, loc, qf, t.rhsOperand(s, operandElement), t.zeros(outType),
-                false, false);
-            SmallVector<Value> inputs = {inter};
-            SmallVector<int64_t> broadcast = {-1};
-            if (rowLogs) {
-              inputs.push_back(rowLogs);
-              broadcast.push_back(0);
-            }
-            inter = t.map(outType, inputs, broadcast,
-                          [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                            FloatMath f{nb, loc};
-                            Value decayed =
-                                x.size() > 1 ? f.mul(f.exp(x[1]), x[0]) : x[0];
-                            return f.mul(decayed, f.c(scale));
-                          });
-            o = tile::MatmulOp::create(b, loc,
-                                       t.lhsOperand(scores, valueElement), vals,
-                                       inter, false, false);
-          }
-          Value next = tile::StateUpdateOp::create(b, loc, s, keys, vals, logs);
-          return std::make_pair(o, next);
-        };
-        // 3b. The delta rule in the WY/UT form (docs/semantics.md, section 6,
-        // the implementation note on the delta rule): the
-        // chunk's values become U = T V - T diag(exp(p)) phi(K) S, with
-        // T = (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1 diag(beta),
-        // and then go through steps 3-4 as an additive chunk's values do.
-        Value values = v;
-        if (delta) {
-          Value beta = t.load(t.tileOf({chunk}, t.f32(), layouts.vectors),
-                              kernel.get(KernelArgRole::Beta), {bi, h, t0}, n);
-          Value gram =
-              tile::MatmulOp::create(b, loc, kf, kf, t.zeros(squareType),
-                                     /*transpose_lhs=*/false,
-                                     /*transpose_rhs=*/true);
-          Value strict = tile::DecayMaskOp::create(b, loc, squareType, logs,
-                                                   logs, /*diagonal=*/-1);
-          Value lower = t.map(squareType, {gram, strict, beta}, {-1, -1, 0},
-                              [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                                FloatMath f{nb, loc};
-                                return f.mul(f.mul(x[0], x[1]), x[2]);
-                              });
-          Value inverse = tile::UTSolveOp::create(b, loc, lower);
-          Value transform = t.map(squareType, {inverse, beta}, {-1, 1},
-                                  [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                                    return FloatMath{nb, loc}.mul(x[0], x[1]);
-                                  });
-          auto featureType =
-              cast<tile::TileType>(kf.getType()).withElementType(t.f32());
-          Value decayedKeys =
-              logs ? t.map(featureType, {kf, logs}, {-1, 0},
-                           [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                             FloatMath f{nb, loc};
-                             Value k = x[0].getType().isF32()
-                                           ? x[0]
-                                           : Value(arith::ExtFOp::create(
-                                                 nb, loc, t.f32(), x[0]));
-                             return f.mul(k, f.exp(x[1]));
-                           })
-                   : t.withElementType(kf, t.f32());
-          Value wy = tile::MatmulOp::create(b, loc, transform, decayedKeys,
-                                            t.zeros(featureType), false, false);
-          tile::TileType valuesType = t.tileOf({chunk, width}, t.f32(), acc);
-          Value transformed = tile::MatmulOp::create(
-              b, loc, t.lhsOperand(transform, valueElement), v,
-              t.zeros(valuesType), false, false);
-          Value removed = tile::MatmulOp::create(
-              b, loc, wy, carried[0], t.zeros(valuesType), false, false);
-          values = t.withElementType(
-              t.map(valuesType, {transformed, removed}, {-1, -1},
-                    [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                      return FloatMath{nb, loc}.sub(x[0], x[1]);
-                    }),
-              valueElement);
-        }
-        auto [numerator, nextState] = numeratorAndState(values, carried[0]);
-        SmallVector<Value> next = {nextState};
-        Value out = numerator;
-        auto outType = cast<tile::TileType>(numerator.getType());
-        if (denominator) {
-          // A value 1 per token of the chunk (0 past the end).
-          Value ones = t.map(
-              t.tileOf({chunk, 1}, valueElement, layouts.loaded), ValueRange{},
-              {}, [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
-                Value row = arith::AddIOp::create(nb, loc, t0, at[0]);
-                Value inside = arith::CmpIOp::create(
-                    nb, loc, arith::CmpIPredicate::slt, row, n);
-                Value one = arith::ConstantOp::create(
-                    nb, loc, nb.getFloatAttr(valueElement, 1.0));
-                Value none = arith::ConstantOp::create(
-                    nb, loc, nb.getFloatAttr(valueElement, 0.0));
-                return arith::SelectOp::create(nb, loc, inside, one, none);
-              });
-          auto [zColumn, nextZ] = numeratorAndState(ones, carried[1]);
-          next.push_back(nextZ);
-          Value z = tile::ReduceOp::create(
-              b, loc, t.tileOf({chunk}, t.f32(), layouts.rows()),
-              tile::ReductionKind::add, zColumn);
-          out = t.map(outType, {numerator, z}, {-1, 0},
-                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                        FloatMath f{nb, loc};
-                        Value nonzero =
-                            f.cmp(arith::CmpFPredicate::UNE, x[1], f.c(0));
-                        Value safe = f.select(nonzero, x[1], f.c(1));
-                        return f.select(nonzero, f.div(x[0], safe), f.c(0));
-                      });
-        } else if (op.getNormalization() == LinearNormalization::rms_norm) {
-          Value squares = t.map(
-              outType, numerator, {-1},
-              [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                return arith::MulFOp::create(nb, loc, x[0], x[0]).getResult();
-              });
-          Value sums = tile::ReduceOp::create(
-              b, loc, t.tileOf({chunk}, t.f32(), layouts.rows()),
-              tile::ReductionKind::add, squares);
-          double eps = op.getNormEpsAttr()
-                           ? op.getNormEpsAttr().getValueAsDouble()
-                           : 1e-6;
-          out = t.map(outType, {numerator, sums}, {-1, 0},
-                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                        FloatMath f{nb, loc};
-                        Value mean = f.div(x[1], f.c(double(valueDim)));
-                        Value rms = math::SqrtOp::create(
-                            nb, loc, f.add(mean, f.c(float(eps))));
-                        return f.div(x[0], rms);
-                      });
-        }
-        tile::StoreOp::create(b, loc, out, output, ValueRange{bi, h, t0, v0},
-                              n);
-        return next;
-      },
+      [&](Value ci, ValueRange carried) { return buildChunk(ci, carried); },
       "chunks");
+  Value finalState = kernel.get(KernelArgRole::FinalState);
   if (!finalState)
     return;
   tile::StoreOp::create(b, loc, finalStates[0], finalState,
                         ValueRange{bi, h, zero, v0}, Value());
   if (denominator)
     tile::StoreOp::create(b, loc, finalStates[1], finalState,
-                          ValueRange{bi, h, zero, e.idx(valueDim)}, Value());
+                          ValueRange{bi, h, zero, e.idx(shape.valueDim)},
+                          Value());
+}
+
+/// Emits the linear tile program of `op` (see LinearTileProgram).
+static void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
+                                  const Kernel &kernel, Value bi, Value h,
+                                  Value v0, int64_t width,
+                                  const TileLayouts &layouts) {
+  LinearTileProgram(e, op, kernel, bi, h, v0, width, layouts).build();
 }
 
 /// Warps of the tensor-core linear kernel: 16 chunk rows and F / 4 state
