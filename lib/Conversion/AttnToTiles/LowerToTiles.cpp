@@ -775,11 +775,11 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
 // attn.linear_attention as a tile program (attn_tile)
 //===----------------------------------------------------------------------===//
 
-/// Whether the chunked tile program covers `op` yet: causal, with an
-/// elementwise feature map (identity, relu, elu_plus_one or a region), for
-/// both update rules and every gate kind and normalization the verifier
-/// allows, with optional initial and final states. Other specs (non-causal,
-/// taylor2, hedgehog) keep the chunked loops of emitChunkedLoops.
+/// Whether the chunked tile program covers `op` yet: an elementwise feature
+/// map (identity, relu, elu_plus_one or a region), causal or not, for both
+/// update rules and every gate kind and normalization the verifier allows,
+/// with optional initial and final states. taylor2 and hedgehog keep the
+/// chunked loops of emitChunkedLoops.
 static bool hasLinearTileProgram(LinearAttentionOp op) {
   LinearSpec linear = getLinearSpec(op);
   bool elementwise =
@@ -787,7 +787,7 @@ static bool hasLinearTileProgram(LinearAttentionOp op) {
       llvm::is_contained(
           {FeatureMap::identity, FeatureMap::relu, FeatureMap::elu_plus_one},
           linear.featureMap.value_or(FeatureMap::identity));
-  return op.getCausal() && elementwise;
+  return elementwise;
 }
 
 namespace {
@@ -1035,8 +1035,10 @@ private:
   Value deltaValues(const Chunk &c, Value v, Value state);
   std::pair<Value, Value> numeratorAndState(const Chunk &c, Value vals,
                                             Value s);
-  Value normalize(const Chunk &c, Value numerator, ValueRange carried,
-                  SmallVector<Value> &next);
+  Value onesColumn(Value t0);
+  Value normalize(Value numerator, function_ref<Value()> denominatorColumn);
+  void buildNonCausal(ArrayRef<Value> states);
+  void storeFinalStates(ArrayRef<Value> finalStates);
 };
 } // namespace
 
@@ -1190,27 +1192,29 @@ LinearTileProgram::numeratorAndState(const Chunk &c, Value vals, Value s) {
 }
 
 /// Step 5; under `denominator` the z state's next value joins `next`.
-Value LinearTileProgram::normalize(const Chunk &c, Value numerator,
-                                   ValueRange carried,
-                                   SmallVector<Value> &next) {
+/// A value 1 per token of the chunk starting at t0 (0 past the end): the
+/// values whose numerator is the denominator z.
+Value LinearTileProgram::onesColumn(Value t0) {
+  return t.map(
+      t.tileOf({chunk, 1}, valueElement, t.layouts.loaded), ValueRange{}, {},
+      [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
+        Value row = arith::AddIOp::create(nb, loc, t0, at[0]);
+        Value inside =
+            arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, row, n);
+        Value one = arith::ConstantOp::create(
+            nb, loc, nb.getFloatAttr(valueElement, 1.0));
+        Value none = arith::ConstantOp::create(
+            nb, loc, nb.getFloatAttr(valueElement, 0.0));
+        return arith::SelectOp::create(nb, loc, inside, one, none);
+      });
+}
+
+Value LinearTileProgram::normalize(Value numerator,
+                                   function_ref<Value()> denominatorColumn) {
   auto outType = cast<tile::TileType>(numerator.getType());
   LinearNormalization normalization = op.getNormalization();
   if (normalization == LinearNormalization::denominator) {
-    // A value 1 per token of the chunk (0 past the end).
-    Value ones = t.map(
-        t.tileOf({chunk, 1}, valueElement, t.layouts.loaded), ValueRange{}, {},
-        [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
-          Value row = arith::AddIOp::create(nb, loc, c.t0, at[0]);
-          Value inside =
-              arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, row, n);
-          Value one = arith::ConstantOp::create(
-              nb, loc, nb.getFloatAttr(valueElement, 1.0));
-          Value none = arith::ConstantOp::create(
-              nb, loc, nb.getFloatAttr(valueElement, 0.0));
-          return arith::SelectOp::create(nb, loc, inside, one, none);
-        });
-    auto [zColumn, nextZ] = numeratorAndState(c, ones, carried[1]);
-    next.push_back(nextZ);
+    Value zColumn = denominatorColumn();
     Value z = tile::ReduceOp::create(
         b, loc, t.tileOf({chunk}, t.f32(), t.layouts.rows()),
         tile::ReductionKind::add, zColumn);
@@ -1276,30 +1280,104 @@ SmallVector<Value> LinearTileProgram::buildChunk(Value ci, ValueRange carried) {
   auto [numerator, nextState] = numeratorAndState(c, values, carried[0]);
   SmallVector<Value> next = {nextState};
   // 5.
-  Value out = normalize(c, numerator, carried, next);
+  Value out = normalize(numerator, [&] {
+    auto [zColumn, nextZ] = numeratorAndState(c, onesColumn(c.t0), carried[1]);
+    next.push_back(nextZ);
+    return zColumn;
+  });
   tile::StoreOp::create(b, loc, out, kernel.get(KernelArgRole::Output),
                         ValueRange{bi, h, c.t0, v0}, n);
   return next;
 }
 
+/// The final state (and z, as its last column) when the op returns it.
+void LinearTileProgram::storeFinalStates(ArrayRef<Value> finalStates) {
+  Value finalState = kernel.get(KernelArgRole::FinalState);
+  if (!finalState)
+    return;
+  tile::StoreOp::create(b, loc, finalStates[0], finalState,
+                        ValueRange{bi, h, zero, v0}, Value());
+  if (finalStates.size() > 1)
+    tile::StoreOp::create(b, loc, finalStates[1], finalState,
+                          ValueRange{bi, h, zero, e.idx(shape.valueDim)},
+                          Value());
+}
+
 void LinearTileProgram::build() {
   bool denominator = op.getNormalization() == LinearNormalization::denominator;
   SmallVector<Value> states = initialStates(denominator);
+  if (!op.getCausal())
+    return buildNonCausal(states);
   Value numChunks =
       arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
   SmallVector<Value> finalStates = emitFor(
       b, loc, zero, numChunks, states,
       [&](Value ci, ValueRange carried) { return buildChunk(ci, carried); },
       "chunks");
-  Value finalState = kernel.get(KernelArgRole::FinalState);
-  if (!finalState)
-    return;
-  tile::StoreOp::create(b, loc, finalStates[0], finalState,
-                        ValueRange{bi, h, zero, v0}, Value());
-  if (denominator)
-    tile::StoreOp::create(b, loc, finalStates[1], finalState,
-                          ValueRange{bi, h, zero, e.idx(shape.valueDim)},
-                          Value());
+  storeFinalStates(finalStates);
+}
+
+/// Non-causal (docs/semantics.md 6.6, no gates, no delta rule): the state
+/// of all the keys first, S = S_0 + sum_t phi(k_t) v_t^T (and z under
+/// `denominator`), chunk by chunk; then every query reads it,
+/// o_t = scale S^T phi(q_t), normalized as the causal rows are.
+void LinearTileProgram::buildNonCausal(ArrayRef<Value> states) {
+  const TileLayouts &layouts = t.layouts;
+  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  Type queryElement =
+      cast<MemRefType>(kernel.get(KernelArgRole::Query).getType())
+          .getElementType();
+  Value numChunks =
+      arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
+  SmallVector<Value> finalStates = emitFor(
+      b, loc, zero, numChunks, states,
+      [&](Value ci, ValueRange carried) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        Value k = t.load(
+            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+            kernel.get(KernelArgRole::Key), {bi, kh, t0, zero}, n);
+        Value v = t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
+                         kernel.get(KernelArgRole::Value), {bi, vh, t0, v0}, n);
+        Value keys =
+            t.withElementType(emitTileFeatures(t, linear, k), valueElement);
+        SmallVector<Value> next = {
+            tile::StateUpdateOp::create(b, loc, carried[0], keys, v, Value())};
+        if (denominator)
+          next.push_back(tile::StateUpdateOp::create(b, loc, carried[1], keys,
+                                                     onesColumn(t0), Value()));
+        return next;
+      },
+      "key_states");
+  emitFor(
+      b, loc, zero, numChunks, {},
+      [&](Value ci, ValueRange) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        Value q = t.load(
+            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+            kernel.get(KernelArgRole::Query), {bi, h, t0, zero}, n);
+        Value qf = emitTileFeatures(t, linear, q);
+        Type operandElement =
+            cast<tile::TileType>(qf.getType()).getElementType();
+        auto read = [&](Value state) {
+          int64_t columns = cast<tile::TileType>(state.getType()).getColumns();
+          tile::TileType outType = t.tileOf({chunk, columns}, t.f32(), acc());
+          Value product = tile::MatmulOp::create(
+              b, loc, qf, t.rhsOperand(state, operandElement), t.zeros(outType),
+              false, false);
+          return t.map(outType, product, {-1},
+                       [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                         return FloatMath{nb, loc}.mul(
+                             x[0], FloatMath{nb, loc}.c(scale));
+                       });
+        };
+        Value out = normalize(read(finalStates[0]),
+                              [&] { return read(finalStates[1]); });
+        tile::StoreOp::create(b, loc, out, kernel.get(KernelArgRole::Output),
+                              ValueRange{bi, h, t0, v0}, n);
+        return {};
+      },
+      "query_outputs");
+  storeFinalStates(finalStates);
 }
 
 /// Emits the linear tile program of `op` (see LinearTileProgram).
@@ -1331,10 +1409,10 @@ static int64_t getTensorCoreValueColumns(LinearAttentionOp op) {
 }
 
 /// Whether the linear tile program runs on the mma.sync strategy for `op`:
-/// bf16 or f16 storage, the identity feature map, a gate per head or token
-/// or none, no normalization (or rms_norm with Dv 32 or 64, the row in one
-/// block), chunks of 64, Dk a multiple of 64 up to 128 and Dv a multiple
-/// of 32.
+/// causal, additive, bf16 or f16 storage, the identity feature map, a gate per
+/// head or token or none, no normalization (or rms_norm with Dv 32 or 64, the
+/// row in one block), chunks of 64, Dk a multiple of 64 up to 128 and Dv a
+/// multiple of 32.
 static bool canRunLinearOnTensorCores(LinearAttentionOp op,
                                       const Kernel &kernel) {
   if (!hasLinearTileProgram(op))
@@ -1349,8 +1427,8 @@ static bool canRunLinearOnTensorCores(LinearAttentionOp op,
                     element(KernelArgRole::Key) == storage &&
                     element(KernelArgRole::Value) == storage;
   int64_t columns = getTensorCoreValueColumns(op);
-  return sixteenBit && op.getUpdate() == UpdateRule::additive &&
-         !linear.featureMapRegion &&
+  return sixteenBit && op.getCausal() &&
+         op.getUpdate() == UpdateRule::additive && !linear.featureMapRegion &&
          linear.featureMap.value_or(FeatureMap::identity) ==
              FeatureMap::identity &&
          linear.gate != GateKind::per_key && (columns == 32 || columns == 64) &&

@@ -2,7 +2,7 @@
 // chunk loads its tiles, the state is carried by scf.for, and each variant
 // shows its own chunk ops (cumulative log gates, the decay mask or the
 // per-feature decayed scores, the UT solve of the delta rule, the
-// state update). taylor2 and hedgehog feature maps and the hybrids still
+// state update), causal or not. taylor2 and hedgehog feature maps and the hybrids still
 // take the chunked loops (docs/design/tile-level.md).
 
 // RUN: attn-opt %S/../../../examples/gla.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=GLA
@@ -58,3 +58,16 @@
 
 // RUN: attn-opt %S/../../../examples/elu_linear_attention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=ELU0
 // ELU0: attn_tile.state_update
+
+// Non-causal (test/Integration/CPU/linear-forms.mlir's first op): the state
+// of every key first, then every chunk of queries reads it.
+// RUN: attn-opt %S/../../Integration/CPU/linear-forms.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=NONCAUSAL
+// NONCAUSAL-LABEL: func.func @non_causal_0_tiled(
+// NONCAUSAL: %[[S:.*]]:2 = scf.for {{.*}} -> (!attn_tile.tile<8x6xf32>, !attn_tile.tile<8x1xf32>)
+// NONCAUSAL:   attn_tile.state_update
+// NONCAUSAL:   attn_tile.state_update
+// NONCAUSAL: } {attn.stage = "key_states"}
+// NONCAUSAL: scf.for
+// NONCAUSAL:   attn_tile.matmul %{{.*}}, %[[S]]#0
+// NONCAUSAL:   attn_tile.matmul %{{.*}}, %[[S]]#1
+// NONCAUSAL: } {attn.stage = "query_outputs"}
