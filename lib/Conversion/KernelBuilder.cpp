@@ -267,27 +267,27 @@ FailureOr<Type> mlir::attn::parseHalfStorage(ModuleOp module, StringRef text) {
   return type;
 }
 
+Value mlir::attn::convertFloat(OpBuilder &b, Location loc, Value value,
+                               Type type) {
+  Type from = value.getType();
+  if (from == type)
+    return value;
+  if (from.getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth())
+    return arith::ExtFOp::create(b, loc, type, value);
+  return arith::TruncFOp::create(b, loc, type, value);
+}
+
 Value mlir::attn::loadF32(OpBuilder &b, Location loc, Value memref,
                           ValueRange indices) {
-  Value value = memref::LoadOp::create(b, loc, memref, indices);
-  Type f32 = b.getF32Type();
-  if (value.getType() == f32)
-    return value;
-  if (cast<FloatType>(value.getType()).getWidth() < 32)
-    return arith::ExtFOp::create(b, loc, f32, value);
-  return arith::TruncFOp::create(b, loc, f32, value);
+  return convertFloat(b, loc, memref::LoadOp::create(b, loc, memref, indices),
+                      b.getF32Type());
 }
 
 void mlir::attn::storeF32(OpBuilder &b, Location loc, Value value, Value memref,
                           ValueRange indices) {
   Type element = cast<MemRefType>(memref.getType()).getElementType();
-  if (element != value.getType()) {
-    if (cast<FloatType>(element).getWidth() < 32)
-      value = arith::TruncFOp::create(b, loc, element, value);
-    else
-      value = arith::ExtFOp::create(b, loc, element, value);
-  }
-  memref::StoreOp::create(b, loc, value, memref, indices);
+  memref::StoreOp::create(b, loc, convertFloat(b, loc, value, element), memref,
+                          indices);
 }
 
 /// Whether `op` reads one of `captures` from inside one of its regions.

@@ -145,6 +145,9 @@ FailureOr<Type> parseFloatStorage(ModuleOp module, StringRef text);
 /// but bf16 or f16 is an error reported on `module`.
 FailureOr<Type> parseHalfStorage(ModuleOp module, StringRef text);
 
+/// `value` as a float of `type`: itself, widened (arith.extf) or rounded
+/// (arith.truncf).
+Value convertFloat(OpBuilder &b, Location loc, Value value, Type type);
 /// Loads `memref[indices]` as f32 (widening narrower floats).
 Value loadF32(OpBuilder &b, Location loc, Value memref, ValueRange indices);
 /// Stores the f32 `value` to `memref[indices]`, narrowing it to the

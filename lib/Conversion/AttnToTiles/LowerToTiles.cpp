@@ -855,11 +855,8 @@ struct TileBuilder {
       return x;
     SmallVector<int64_t> full(1, -1);
     return map(type.withElementType(element), x, full,
-               [&](OpBuilder &nb, ValueRange, ValueRange v) -> Value {
-                 if (element.getIntOrFloatBitWidth() <
-                     v[0].getType().getIntOrFloatBitWidth())
-                   return arith::TruncFOp::create(nb, loc, element, v[0]);
-                 return arith::ExtFOp::create(nb, loc, element, v[0]);
+               [&](OpBuilder &nb, ValueRange, ValueRange v) {
+                 return convertFloat(nb, loc, v[0], element);
                });
   }
   /// `x` in `layout` (no op when it is there already).
@@ -908,8 +905,7 @@ static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear,
       type, x, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange v) -> Value {
         FloatMath f{nb, t.loc};
         Value element = v[0];
-        if (!element.getType().isF32())
-          element = arith::ExtFOp::create(nb, t.loc, t.f32(), element);
+        element = convertFloat(nb, t.loc, element, t.f32());
         Value phi = element;
         if (linear.featureMapRegion) {
           phi = inlineRegion(nb, *linear.featureMapRegion, {element}, t.kernel);
@@ -921,9 +917,7 @@ static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear,
               positive, f.add(element, f.c(1)),
               f.exp(arith::MinimumFOp::create(nb, t.loc, element, f.c(0))));
         }
-        if (type.getElementType().isF32())
-          return phi;
-        return arith::TruncFOp::create(nb, t.loc, type.getElementType(), phi);
+        return convertFloat(nb, t.loc, phi, type.getElementType());
       });
 }
 
@@ -1069,10 +1063,7 @@ Value LinearTileProgram::scores(Chunk &c) {
         cast<tile::TileType>(c.qf.getType()).withElementType(t.f32()),
         {c.qf, c.logs}, {-1, -1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
           FloatMath f{nb, loc};
-          Value element =
-              x[0].getType().isF32()
-                  ? x[0]
-                  : Value(arith::ExtFOp::create(nb, loc, t.f32(), x[0]));
+          Value element = convertFloat(nb, loc, x[0], t.f32());
           return f.mul(element, f.exp(x[1]));
         });
     return perKeyScores;
@@ -1126,10 +1117,7 @@ Value LinearTileProgram::deltaValues(const Chunk &c, Value v, Value state) {
       c.logs ? t.map(featureType, {c.kf, c.logs}, {-1, 0},
                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
                        FloatMath f{nb, loc};
-                       Value k = x[0].getType().isF32()
-                                     ? x[0]
-                                     : Value(arith::ExtFOp::create(
-                                           nb, loc, t.f32(), x[0]));
+                       Value k = convertFloat(nb, loc, x[0], t.f32());
                        return f.mul(k, f.exp(x[1]));
                      })
              : t.withElementType(c.kf, t.f32());

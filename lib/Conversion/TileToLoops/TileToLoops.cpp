@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/TileToLoops.h"
+#include "attn/Conversion/KernelBuilder.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -73,12 +74,7 @@ struct LoopBuilder {
   }
   /// `value` widened or rounded to `type`.
   Value convert(Value value, Type type) {
-    Type from = value.getType();
-    if (from == type)
-      return value;
-    if (from.getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth())
-      return arith::ExtFOp::create(b, loc, type, value);
-    return arith::TruncFOp::create(b, loc, type, value);
+    return convertFloat(b, loc, value, type);
   }
   Value loadF32(Value buffer, ValueRange indices) {
     return convert(load(buffer, indices), b.getF32Type());
@@ -309,7 +305,7 @@ struct MapLowering : TileOpLowering<MapOp> {
         arguments.push_back(along < 0 ? lb.load(input, at)
                                       : lb.load(input, {at[along]}));
       }
-      auto yield = cast<YieldOp>(body.getTerminator());
+      auto yield = cast<tile::YieldOp>(body.getTerminator());
       Value element = yield.getValue();
       Operation *anchor = rewriter.getInsertionBlock()->getTerminator();
       rewriter.inlineBlockBefore(&body, anchor, arguments);
@@ -553,7 +549,7 @@ static void copyCarriedTiles(Operation *root) {
       for (int64_t d = 0; d < type.getRank(); ++d)
         body->addArgument(b.getIndexType(), yield.getLoc());
       Value element = body->addArgument(type.getElementType(), yield.getLoc());
-      YieldOp::create(b, yield.getLoc(), element);
+      tile::YieldOp::create(b, yield.getLoc(), element);
       b.setInsertionPoint(yield);
       operand.set(copy);
     }

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/TileToMmaSync.h"
+#include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/MmaFragments.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
 #include "attn/Transforms/Passes.h"
@@ -222,15 +223,6 @@ static Value pack(OpBuilder &b, Location loc, VectorType type,
   return vector::FromElementsOp::create(b, loc, type, elements);
 }
 
-static Value convertFloat(OpBuilder &b, Location loc, Value value, Type type) {
-  Type from = value.getType();
-  if (from == type)
-    return value;
-  if (from.getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth())
-    return arith::ExtFOp::create(b, loc, type, value);
-  return arith::TruncFOp::create(b, loc, type, value);
-}
-
 /// The view of `op`'s shared region (see assignSharedOffsets).
 static Value sharedView(OpBuilder &b, Operation *op, TileType type) {
   Location loc = op->getLoc();
@@ -292,7 +284,7 @@ static Value cloneMapBody(OpBuilder &b, MapOp map, ValueRange arguments) {
   mapping.map(body.getArguments(), arguments);
   for (Operation &op : body.without_terminator())
     b.clone(op, mapping);
-  return mapping.lookup(cast<YieldOp>(body.getTerminator()).getValue());
+  return mapping.lookup(cast<tile::YieldOp>(body.getTerminator()).getValue());
 }
 
 //===----------------------------------------------------------------------===//
