@@ -490,6 +490,12 @@ TEST(ComputeGridTest, HeadsBatch) {
   EXPECT_EQ(geometry.grid[1], 5u);
   EXPECT_EQ(geometry.grid[2], 1u);
   EXPECT_FALSE(geometry.empty());
+  // Value-column splits (the tensor-core chunk kernel) run along z.
+  launch.valueSplits = 4;
+  geometry = unwrap(computeGrid(launch, 5, 100));
+  EXPECT_EQ(geometry.grid[0], 16u);
+  EXPECT_EQ(geometry.grid[1], 5u);
+  EXPECT_EQ(geometry.grid[2], 4u);
 }
 
 TEST(ComputeGridTest, InvalidManifestsAndSizes) {
@@ -522,6 +528,14 @@ TEST(ComputeGridTest, InvalidManifestsAndSizes) {
   EXPECT_EQ(errorOf(computeGrid(launch, 70000, 5)),
             "the grid would have 70000 blocks along y (batch), more than "
             "CUDA's 65535");
+  launch.valueSplits = 0;
+  EXPECT_EQ(errorOf(computeGrid(launch, 1, 5)),
+            "kernel manifest: 0 value splits; a kernel needs at least one");
+  launch.valueSplits = 70000;
+  EXPECT_EQ(errorOf(computeGrid(launch, 1, 5)),
+            "the grid would have 70000 blocks along z (value splits), more "
+            "than CUDA's 65535");
+  launch.valueSplits = 1;
   launch.order = KernelManifestLaunch::GridOrder::QueryBlocksHeadsBatch;
   launch.blockQueries = 1;
   EXPECT_EQ(errorOf(computeGrid(launch, 1, int64_t(1) << 31)),
