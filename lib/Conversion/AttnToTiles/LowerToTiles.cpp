@@ -1017,6 +1017,8 @@ private:
   /// What one chunk's steps share once its tiles are loaded.
   struct Chunk {
     Value t0, qf, kf, logs, scores, decayedQueries, rowLogs, keys;
+    /// The states as right matmul operands (stateOperand).
+    DenseMap<Value, Value> stateOperands;
   };
 
   Attribute acc() const { return t.layouts.accumulator; }
@@ -1026,9 +1028,9 @@ private:
   SmallVector<Value> initialStates(bool denominator);
   SmallVector<Value> buildChunk(Value ci, ValueRange carried);
   Value scores(Chunk &c);
-  Value deltaValues(const Chunk &c, Value v, Value state);
-  std::pair<Value, Value> numeratorAndState(const Chunk &c, Value vals,
-                                            Value s);
+  Value deltaValues(Chunk &c, Value v, Value state);
+  Value stateOperand(Chunk &c, Value s);
+  std::pair<Value, Value> numeratorAndState(Chunk &c, Value vals, Value s);
   Value onesColumn(Value t0);
   Value normalize(Value numerator, function_ref<Value()> denominatorColumn);
   void buildNonCausal(ArrayRef<Value> states);
@@ -1059,13 +1061,16 @@ Value LinearTileProgram::scores(Chunk &c) {
   if (linear.gate == GateKind::per_key) {
     Value perKeyScores = tile::DecayedScoresOp::create(
         b, loc, squareType(), c.qf, c.kf, c.logs, /*diagonal=*/0);
-    c.decayedQueries = t.map(
-        cast<tile::TileType>(c.qf.getType()).withElementType(t.f32()),
-        {c.qf, c.logs}, {-1, -1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
-          FloatMath f{nb, loc};
-          Value element = convertFloat(nb, loc, x[0], t.f32());
-          return f.mul(element, f.exp(x[1]));
-        });
+    // Rounded to the operands' type, as the matmul with S takes it.
+    auto queriesType = cast<tile::TileType>(c.qf.getType());
+    c.decayedQueries =
+        t.map(queriesType, {c.qf, c.logs}, {-1, -1},
+              [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                FloatMath f{nb, loc};
+                Value element = convertFloat(nb, loc, x[0], t.f32());
+                return convertFloat(nb, loc, f.mul(element, f.exp(x[1])),
+                                    queriesType.getElementType());
+              });
     return perKeyScores;
   }
   Value products =
@@ -1092,63 +1097,80 @@ Value LinearTileProgram::scores(Chunk &c) {
 /// implementation note on the delta rule): the chunk's values become
 /// U = T V - T diag(exp(p)) phi(K) S, with
 /// T = (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1 diag(beta); U then
-/// goes through steps 3-4 as an additive chunk's values do.
-Value LinearTileProgram::deltaValues(const Chunk &c, Value v, Value state) {
-  Value beta = t.load(t.tileOf({chunk}, t.f32(), t.layouts.vectors),
+/// goes through steps 3-4 as an additive chunk's values do. It is computed
+/// as U = (I + ...)^-1 (diag(beta) (V - diag(exp(p)) phi(K) S)): two
+/// products of the chunk and no [C, F] accumulator.
+Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
+  const TileLayouts &layouts = t.layouts;
+  Value beta = t.load(t.tileOf({chunk}, t.f32(), layouts.vectors),
                       kernel.get(KernelArgRole::Beta), {bi, h, c.t0}, n);
+  Value betaRows = t.withLayout(beta, layouts.rows());
   Value gram = tile::MatmulOp::create(b, loc, c.kf, c.kf, t.zeros(squareType()),
                                       /*transpose_lhs=*/false,
                                       /*transpose_rhs=*/true);
-  Value strict = tile::DecayMaskOp::create(b, loc, squareType(), c.logs, c.logs,
-                                           /*diagonal=*/-1);
-  Value lower = t.map(squareType(), {gram, strict, beta}, {-1, -1, 0},
+  Value strict =
+      c.logs ? Value(tile::DecayMaskOp::create(
+                   b, loc, squareType(), t.withLayout(c.logs, layouts.rows()),
+                   t.withLayout(c.logs, layouts.columns()), /*diagonal=*/-1))
+             : Value(tile::DecayMaskOp::create(b, loc, squareType(), Value(),
+                                               Value(), /*diagonal=*/-1));
+  Value lower = t.map(squareType(), {gram, strict, betaRows}, {-1, -1, 0},
                       [&](OpBuilder &nb, ValueRange, ValueRange x) {
                         FloatMath f{nb, loc};
                         return f.mul(f.mul(x[0], x[1]), x[2]);
                       });
-  Value inverse = tile::UTSolveOp::create(b, loc, lower);
-  Value transform = t.map(squareType(), {inverse, beta}, {-1, 1},
-                          [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                            return FloatMath{nb, loc}.mul(x[0], x[1]);
-                          });
-  auto featureType =
-      cast<tile::TileType>(c.kf.getType()).withElementType(t.f32());
+  // The solve runs where the strategy keeps the tile in memory.
+  Value inverse = t.withLayout(
+      tile::UTSolveOp::create(b, loc, t.withLayout(lower, layouts.loaded)),
+      acc());
+  auto keysType = cast<tile::TileType>(c.kf.getType());
   Value decayedKeys =
-      c.logs ? t.map(featureType, {c.kf, c.logs}, {-1, 0},
+      c.logs ? t.map(keysType, {c.kf, c.logs}, {-1, 0},
                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
                        FloatMath f{nb, loc};
                        Value k = convertFloat(nb, loc, x[0], t.f32());
-                       return f.mul(k, f.exp(x[1]));
+                       return convertFloat(nb, loc, f.mul(k, f.exp(x[1])),
+                                           keysType.getElementType());
                      })
-             : t.withElementType(c.kf, t.f32());
-  Value wy = tile::MatmulOp::create(b, loc, transform, decayedKeys,
-                                    t.zeros(featureType), false, false);
+             : c.kf;
   tile::TileType valuesType = t.tileOf({chunk, width}, t.f32(), acc());
-  Value transformed =
-      tile::MatmulOp::create(b, loc, t.lhsOperand(transform, valueElement), v,
+  Value keyStates =
+      tile::MatmulOp::create(b, loc, decayedKeys, stateOperand(c, state),
                              t.zeros(valuesType), false, false);
-  Value removed = tile::MatmulOp::create(b, loc, wy, state, t.zeros(valuesType),
-                                         false, false);
-  return t.withElementType(t.map(valuesType, {transformed, removed}, {-1, -1},
-                                 [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                                   return FloatMath{nb, loc}.sub(x[0], x[1]);
-                                 }),
-                           valueElement);
+  Value residual =
+      t.map(valuesType, {t.withLayout(v, acc()), keyStates, betaRows},
+            {-1, -1, 0}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+              FloatMath f{nb, loc};
+              Value value = convertFloat(nb, loc, x[0], t.f32());
+              return f.mul(x[2], f.sub(value, x[1]));
+            });
+  Value u = tile::MatmulOp::create(b, loc, t.lhsOperand(inverse, valueElement),
+                                   t.rhsOperand(residual, valueElement),
+                                   t.zeros(valuesType), false, false);
+  return t.rhsOperand(u, valueElement);
+}
+
+/// S as the right operand of the chunk's products, converted once per chunk.
+Value LinearTileProgram::stateOperand(Chunk &c, Value s) {
+  Type operandElement = cast<tile::TileType>(c.qf.getType()).getElementType();
+  Value &operand = c.stateOperands[s];
+  if (!operand)
+    operand = t.rhsOperand(s, operandElement);
+  return operand;
 }
 
 /// Steps 3-4 for values `vals` [C, W] and their state `s` [F, W].
 std::pair<Value, Value>
-LinearTileProgram::numeratorAndState(const Chunk &c, Value vals, Value s) {
+LinearTileProgram::numeratorAndState(Chunk &c, Value vals, Value s) {
   int64_t columns = cast<tile::TileType>(vals.getType()).getColumns();
   tile::TileType outType = t.tileOf({chunk, columns}, t.f32(), acc());
-  Type operandElement = cast<tile::TileType>(c.qf.getType()).getElementType();
   Value o;
   if (linear.gate == GateKind::per_key) {
     Value intra =
         tile::MatmulOp::create(b, loc, t.lhsOperand(c.scores, valueElement),
                                vals, t.zeros(outType), false, false);
-    Value both = tile::MatmulOp::create(b, loc, c.decayedQueries, s, intra,
-                                        false, false);
+    Value both = tile::MatmulOp::create(
+        b, loc, c.decayedQueries, stateOperand(c, s), intra, false, false);
     o = t.map(
         outType, both, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
           return FloatMath{nb, loc}.mul(x[0], FloatMath{nb, loc}.c(scale));
@@ -1156,9 +1178,8 @@ LinearTileProgram::numeratorAndState(const Chunk &c, Value vals, Value s) {
   } else {
     // scale diag(exp(p)) phi(Q) S first, then A V accumulates onto it: one
     // accumulator of [C, W] lives at a time.
-    Value inter =
-        tile::MatmulOp::create(b, loc, c.qf, t.rhsOperand(s, operandElement),
-                               t.zeros(outType), false, false);
+    Value inter = tile::MatmulOp::create(b, loc, c.qf, stateOperand(c, s),
+                                         t.zeros(outType), false, false);
     SmallVector<Value> inputs = {inter};
     SmallVector<int64_t> broadcast = {-1};
     if (c.rowLogs) {

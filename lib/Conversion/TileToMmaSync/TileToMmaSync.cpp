@@ -9,7 +9,8 @@
 ///     is.
 ///  2. Shared tiles become views of the block's dynamic shared memory at
 ///     the offset `assignSharedOffsets` gave their op, with 16 padding bytes
-///     per row. Writers of shared tiles are bracketed by barriers.
+///     per row; tiles that are never alive together share a region.
+///     Writers of shared tiles are bracketed by barriers.
 ///  3. Matmuls and the state update run m16n8k16 MMAs on fragments from
 ///     ldmatrix (shared operands) or from registers (an A operand converted
 ///     from an accumulator); maps run their body once per element.
@@ -1116,16 +1117,81 @@ MmaSyncTypeConverter::MmaSyncTypeConverter() {
   });
 }
 
-int64_t mlir::attn::getTileSharedBytes(FunctionOpInterface function) {
-  int64_t bytes = 0;
-  function.walk([&](Operation *op) {
+namespace {
+/// One shared tile's region and the ops it lives over, in the pre-order
+/// numbering of the function's ops.
+struct SharedInterval {
+  Operation *op;
+  int64_t start, end, bytes, offset = 0;
+};
+} // namespace
+
+/// The shared tiles of `function`, each with the interval from its op to its
+/// last reader. A reader nested in an op of the defining block (a loop, say)
+/// keeps the tile alive to the end of that op, so a tile read in every
+/// iteration is not reused inside the loop.
+static SmallVector<SharedInterval>
+getSharedIntervals(FunctionOpInterface function) {
+  DenseMap<Operation *, int64_t> first, last;
+  int64_t next = 0;
+  function.walk<WalkOrder::PreOrder>(
+      [&](Operation *op) { first[op] = next++; });
+  // The end of an op is the largest number among the ops it holds.
+  function.walk<WalkOrder::PostOrder>([&](Operation *op) {
+    int64_t end = first[op];
+    for (Region &region : op->getRegions())
+      for (Operation &inner : region.getOps())
+        end = std::max(end, last[&inner]);
+    last[op] = end;
+  });
+  SmallVector<SharedInterval> intervals;
+  function.walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (!isa<TileDialect>(op->getDialect()))
       return;
-    for (Type type : op->getResultTypes())
-      if (auto tile = dyn_cast<TileType>(type); tile && isShared(tile))
-        bytes += sharedBytes(tile);
+    for (Value result : op->getResults()) {
+      auto tile = dyn_cast<TileType>(result.getType());
+      if (!tile || !isShared(tile))
+        continue;
+      int64_t end = first[op];
+      for (Operation *user : result.getUsers()) {
+        Operation *holder = op->getBlock()->findAncestorOpInBlock(*user);
+        end = std::max(end, holder ? last[holder] : last[user]);
+      }
+      intervals.push_back({op, first[op], end, sharedBytes(tile)});
+    }
   });
-  return bytes;
+  return intervals;
+}
+
+/// Places the shared tiles of `function` first-fit by start: a tile takes
+/// the lowest offset free of the regions of the tiles alive with it. Every
+/// writer of a shared tile begins with a barrier, so the readers of a dead
+/// tile are done before its region is written again. Returns the bytes in
+/// all.
+static int64_t placeSharedTiles(SmallVectorImpl<SharedInterval> &intervals) {
+  int64_t total = 0;
+  for (size_t i = 0; i < intervals.size(); ++i) {
+    SmallVector<std::pair<int64_t, int64_t>> taken;
+    for (size_t j = 0; j < i; ++j)
+      if (intervals[j].end >= intervals[i].start)
+        taken.push_back(
+            {intervals[j].offset, intervals[j].offset + intervals[j].bytes});
+    llvm::sort(taken);
+    int64_t offset = 0;
+    for (auto [begin, end] : taken) {
+      if (offset + intervals[i].bytes <= begin)
+        break;
+      offset = std::max(offset, end);
+    }
+    intervals[i].offset = offset;
+    total = std::max(total, offset + intervals[i].bytes);
+  }
+  return total;
+}
+
+int64_t mlir::attn::getTileSharedBytes(FunctionOpInterface function) {
+  SmallVector<SharedInterval> intervals = getSharedIntervals(function);
+  return placeSharedTiles(intervals);
 }
 
 static bool isSharedLoad(Operation *op) {
@@ -1146,21 +1212,16 @@ static void markSharedLoadRuns(Operation *root) {
   });
 }
 
-/// Gives each op with a shared result its region, in program order (the
-/// order getTileSharedBytes counts them in).
+/// Gives each op with a shared result its region (placeSharedTiles, the
+/// placement getTileSharedBytes measures).
 static void assignSharedOffsets(FunctionOpInterface function) {
-  int64_t bytes = 0;
-  function.walk([&](Operation *op) {
-    if (!isa<TileDialect>(op->getDialect()))
-      return;
-    for (Type type : op->getResultTypes())
-      if (auto tile = dyn_cast<TileType>(type); tile && isShared(tile)) {
-        op->setAttr(
-            kSharedOffset,
-            IntegerAttr::get(IntegerType::get(op->getContext(), 64), bytes));
-        bytes += sharedBytes(tile);
-      }
-  });
+  SmallVector<SharedInterval> intervals = getSharedIntervals(function);
+  placeSharedTiles(intervals);
+  for (const SharedInterval &interval : intervals)
+    interval.op->setAttr(
+        kSharedOffset,
+        IntegerAttr::get(IntegerType::get(function.getContext(), 64),
+                         interval.offset));
 }
 
 void mlir::attn::populateTileToMmaSyncPatterns(const TypeConverter &converter,

@@ -123,9 +123,9 @@ func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
   return %o : tensor<?x2x?x4xf32>
 }
 
-// The delta rule takes the WY/UT form: T = (I + tril(diag(beta) K K^T, -1))^-1
-// diag(beta), the chunk's values become U = T V - (T K) S, and U goes through
-// the additive chunk's steps (outputs, then the state update).
+// The delta rule takes the WY/UT form: with L = tril(diag(beta) K K^T, -1),
+// the chunk's values become U = (I + L)^-1 (diag(beta) (V - K S)), and U goes
+// through the additive chunk's steps (outputs, then the state update).
 
 // CHECK-LABEL: func.func @delta_0_tiled(
 // CHECK: scf.for %{{.*}} iter_args(%[[S:.*]] = %{{.*}}) -> (!attn_tile.tile<8x4xf32>)
@@ -137,11 +137,9 @@ func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK:   %[[STRICT:.*]] = attn_tile.decay_mask {diagonal = -1 : i64}
 // CHECK:   %[[L:.*]] = attn_tile.map %[[GRAM]], %[[STRICT]], %[[BETA]] {broadcast = array<i64: -1, -1, 0>}
 // CHECK:   %[[INV:.*]] = attn_tile.ut_solve %[[L]]
-// CHECK:   %[[T:.*]] = attn_tile.map %[[INV]], %[[BETA]] {broadcast = array<i64: -1, 1>}
-// CHECK:   %[[W:.*]] = attn_tile.matmul %[[T]], %[[K]], %{{.*}} :
-// CHECK:   %[[TV:.*]] = attn_tile.matmul %[[T]], %[[V]], %{{.*}} :
-// CHECK:   %[[WS:.*]] = attn_tile.matmul %[[W]], %[[S]], %{{.*}} :
-// CHECK:   %[[U:.*]] = attn_tile.map %[[TV]], %[[WS]]
+// CHECK:   %[[KS:.*]] = attn_tile.matmul %[[K]], %[[S]], %{{.*}} :
+// CHECK:   %[[R:.*]] = attn_tile.map %[[V]], %[[KS]], %[[BETA]] {broadcast = array<i64: -1, -1, 0>}
+// CHECK:   %[[U:.*]] = attn_tile.matmul %[[INV]], %[[R]], %{{.*}} :
 // CHECK:   attn_tile.matmul %{{.*}}, %[[U]], %{{.*}} :
 // CHECK:   %[[NEXT:.*]] = attn_tile.state_update %[[S]], %[[K]], %[[U]]
 // CHECK:   scf.yield %[[NEXT]]
