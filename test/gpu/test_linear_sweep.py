@@ -22,6 +22,12 @@ working on the other kernels:
   states   initial state in, final state out; N in {1, 129, 300}.
   heads    key/value heads 16/16, 16/4 (GQA), 16/1; B = 3.
   norms    rms_norm with Dv = 64 (one block holds the row) and Dv = 128.
+  delta    the delta rule (section 6.5, with L2-normalized keys and
+           beta = sigmoid(.)), gate none and per token: lengths
+           {1, 17, 63, 64, 65, 300, 1000}, dims (64, 64), (128, 64),
+           (128, 256), f16, states, GQA, strong gates; checked against the
+           float64 recurrence S_t = a_t S_{t-1} + beta_t k_t (v_t -
+           a_t S_{t-1}^T k_t)^T, o_t = scale S_t^T q_t, step by step.
 
 Each case asserts max|got - ref| / max|ref| <= 2e-2 (bf16) or 1e-2 (f16)
 for the output and the final state, and finite outputs.
@@ -50,12 +56,13 @@ DTYPES = {"bf16": torch.bfloat16, "f16": torch.float16}
 class Case:
     def __init__(self, sweep, dtype="bf16", n=300, dk=128, dv=128,
                  gate="per_token", strength="mild", state=False, heads=16,
-                 kv_heads=16, batch=2, norm=None):
+                 kv_heads=16, batch=2, norm=None, rule="additive"):
         self.sweep, self.dtype, self.n, self.dk, self.dv = (sweep, dtype, n,
                                                             dk, dv)
         self.gate, self.strength, self.state = gate, strength, state
         self.heads, self.kv_heads, self.batch, self.norm = (heads, kv_heads,
                                                             batch, norm)
+        self.rule = rule
 
     @property
     def id(self):
@@ -63,7 +70,8 @@ class Case:
                 f"{self.gate}-{self.strength}"
                 f"{'-state' if self.state else ''}"
                 f"-h{self.heads}x{self.kv_heads}-b{self.batch}"
-                f"{'-' + self.norm if self.norm else ''}")
+                f"{'-' + self.norm if self.norm else ''}"
+                f"{'-delta' if self.rule == 'delta' else ''}")
 
 
 def cases():
@@ -85,6 +93,15 @@ def cases():
         out.append(Case("heads", kv_heads=kv, batch=3))
     for dv in (64, 128):
         out.append(Case("norms", dv=dv, norm="rms_norm"))
+    for gate in ("none", "per_token"):
+        for n in (1, 17, 63, 64, 65, 300, 1000):
+            out.append(Case("delta", n=n, gate=gate, rule="delta"))
+    for dk, dv in ((64, 64), (128, 64), (128, 256)):
+        out.append(Case("delta", dk=dk, dv=dv, rule="delta"))
+    out += [Case("delta", "f16", rule="delta"),
+            Case("delta", n=129, state=True, rule="delta"),
+            Case("delta", kv_heads=4, batch=3, rule="delta"),
+            Case("delta", strength="strong", n=1000, rule="delta")]
     return out
 
 
@@ -112,6 +129,30 @@ def reference(q, k, v, g, s0, scale, norm, eps=1e-6):
     return o, final
 
 
+def delta_reference(q, k, v, g, beta, s0, scale, norm, eps=1e-6):
+    """float64 recurrence of section 6.5, one token at a time; shapes as
+    reference() takes them, beta [B, H, N]."""
+    q, k, v, g, beta = (x.double() for x in (q, k, v, g, beta))
+    b, h, n, dk = q.shape
+    state = (s0.double().clone() if s0 is not None else
+             torch.zeros(b, h, dk, v.shape[-1], dtype=torch.float64,
+                         device=q.device))
+    outs = []
+    for t in range(n):
+        state = state * torch.exp(g[:, :, t])[..., None, None]
+        kt = k[:, :, t]
+        old = torch.einsum("bhfd,bhf->bhd", state, kt)
+        delta = beta[:, :, t, None] * (v[:, :, t] - old)
+        state = state + kt[..., :, None] * delta[..., None, :]
+        outs.append(torch.einsum("bhfd,bhf->bhd", state, q[:, :, t]))
+    o = (torch.stack(outs, dim=2) if outs else
+         torch.zeros(b, h, 0, v.shape[-1], dtype=torch.float64,
+                     device=q.device)) * scale
+    if norm == "rms_norm":
+        o = o / torch.sqrt((o * o).mean(-1, keepdim=True) + eps)
+    return o, state
+
+
 def relative_error(got, ref):
     scale = ref.abs().max().item()
     return (got.double() - ref).abs().max().item() / max(scale, 1e-30)
@@ -127,7 +168,10 @@ def test_linear(case):
         return torch.randn(*shape, generator=gen, device="cuda")
 
     q = randn(b, h, n, case.dk).to(dtype)
-    k = randn(b, hk, n, case.dk).to(dtype)
+    k = randn(b, hk, n, case.dk)
+    if case.rule == "delta":
+        k = torch.nn.functional.normalize(k, dim=-1)
+    k = k.to(dtype)
     v = randn(b, hk, n, case.dv).to(dtype)
     divisor = 16.0 if case.strength == "mild" else 1.0
     kwargs = {}
@@ -147,14 +191,23 @@ def test_linear(case):
         kwargs["return_state"] = True
     if case.norm:
         kwargs["normalization"] = case.norm
+    beta = None
+    if case.rule == "delta":
+        beta = torch.sigmoid(randn(b, h, n)).to(dtype)
+        kwargs["rule"] = "delta"
+        kwargs["beta"] = beta
     result = attn.linear_attention(q, k, v, chunk=64, **kwargs)
     out, state = (result if case.state else (result, None))
     torch.cuda.synchronize()
     rep = h // hk
     kr = k.repeat_interleave(rep, dim=1)
     vr = v.repeat_interleave(rep, dim=1)
-    ref_out, ref_state = reference(q, kr, vr, g_full, s0,
-                                   case.dk ** -0.5, case.norm)
+    if case.rule == "delta":
+        ref_out, ref_state = delta_reference(q, kr, vr, g_full, beta, s0,
+                                             case.dk ** -0.5, case.norm)
+    else:
+        ref_out, ref_state = reference(q, kr, vr, g_full, s0,
+                                       case.dk ** -0.5, case.norm)
     assert torch.isfinite(out).all(), "non-finite output"
     if n:
         err = relative_error(out, ref_out)

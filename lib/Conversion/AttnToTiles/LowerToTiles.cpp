@@ -1119,10 +1119,10 @@ Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
                         FloatMath f{nb, loc};
                         return f.mul(f.mul(x[0], x[1]), x[2]);
                       });
-  // The solve runs where the strategy keeps the tile in memory.
-  Value inverse = t.withLayout(
-      tile::UTSolveOp::create(b, loc, t.withLayout(lower, layouts.loaded)),
-      acc());
+  // The solve runs where the strategy keeps the tile in memory, and the
+  // product with it reads it from there.
+  Value inverse =
+      tile::UTSolveOp::create(b, loc, t.withLayout(lower, layouts.loaded));
   auto keysType = cast<tile::TileType>(c.kf.getType());
   Value decayedKeys =
       c.logs ? t.map(keysType, {c.kf, c.logs}, {-1, 0},
@@ -1278,14 +1278,15 @@ SmallVector<Value> LinearTileProgram::buildChunk(Value ci, ValueRange carried) {
   c.kf = emitTileFeatures(t, linear, k);
   c.logs = emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate), bi,
                              h, c.t0, n, chunk);
+  // U for V under the delta rule, before the scores are alive.
+  Value values =
+      op.getUpdate() == UpdateRule::delta ? deltaValues(c, v, carried[0]) : v;
   // 2.
   c.scores = scores(c);
   if (c.logs && linear.gate != GateKind::per_key)
     c.rowLogs = t.withLayout(c.logs, layouts.rows());
   c.keys = t.withElementType(c.kf, valueElement);
-  // 3-4, with U for V under the delta rule.
-  Value values =
-      op.getUpdate() == UpdateRule::delta ? deltaValues(c, v, carried[0]) : v;
+  // 3-4.
   auto [numerator, nextState] = numeratorAndState(c, values, carried[0]);
   SmallVector<Value> next = {nextState};
   // 5.
@@ -1414,14 +1415,15 @@ static int64_t getTensorCoreValueColumns(LinearAttentionOp op) {
   if (op.getNormalization() == LinearNormalization::rms_norm)
     return valueDim;
   bool states = op.getInitialState() || op.getFinalState();
-  return valueDim % 64 == 0 && !states ? 64 : 32;
+  bool delta = op.getUpdate() == UpdateRule::delta;
+  return valueDim % 64 == 0 && !states && !delta ? 64 : 32;
 }
 
 /// Whether the linear tile program runs on the mma.sync strategy for `op`:
-/// causal, additive, bf16 or f16 storage, the identity feature map, a gate per
-/// head or token or none, no normalization (or rms_norm with Dv 32 or 64, the
-/// row in one block), chunks of 64, Dk a multiple of 64 up to 128 and Dv a
-/// multiple of 32.
+/// causal, additive or delta, bf16 or f16 storage, the identity feature map, a
+/// gate per head or token or none, no normalization (or rms_norm with Dv 32 or
+/// 64, the row in one block), chunks of 64, Dk a multiple of 64 up to 128 and
+/// Dv a multiple of 32.
 static bool canRunLinearOnTensorCores(LinearAttentionOp op,
                                       const Kernel &kernel) {
   if (!hasLinearTileProgram(op))
@@ -1436,8 +1438,7 @@ static bool canRunLinearOnTensorCores(LinearAttentionOp op,
                     element(KernelArgRole::Key) == storage &&
                     element(KernelArgRole::Value) == storage;
   int64_t columns = getTensorCoreValueColumns(op);
-  return sixteenBit && op.getCausal() &&
-         op.getUpdate() == UpdateRule::additive && !linear.featureMapRegion &&
+  return sixteenBit && op.getCausal() && !linear.featureMapRegion &&
          linear.featureMap.value_or(FeatureMap::identity) ==
              FeatureMap::identity &&
          linear.gate != GateKind::per_key && (columns == 32 || columns == 64) &&

@@ -1103,6 +1103,194 @@ struct DecayMaskLowering : MmaSyncLowering<DecayMaskOp> {
   }
 };
 
+/// T = (I + L)^-1 of a shared f32 tile in shared memory, by 16x16 blocks
+/// of rows and columns, each block row I owned by warp I mod warps:
+///  1. Each warp inverts its diagonal block, T_II = (I + L_II)^-1: lane m
+///     (< 16) solves column m by forward substitution in registers; lanes
+///     16-31 write the zeros above the diagonal blocks.
+///  2. For d = 1, 2, ...: after a barrier, the warp of block row I >= d
+///     gives T_IJ, J = I - d, as -T_II X with
+///     X = sum_{J <= K < I} L_IK T_KJ, whose blocks T_KJ the steps before
+///     wrote. Lane m and lane m + 16 each sum half of X's column m, joined
+///     by a shuffle.
+/// Everything is f32 in shared memory, as the CPU strategy's forward
+/// substitution is; d barriers in all.
+struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(UTSolveOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    TileType type = op.getType();
+    int64_t n = type.getRows();
+    auto function = op->getParentOfType<gpu::GPUFuncOp>();
+    std::optional<ArrayRef<int32_t>> blockSize =
+        function ? function.getKnownBlockSize() : std::nullopt;
+    if (!isShared(type) || n % 16)
+      return rewriter.notifyMatchFailure(
+          op, "solves shared tiles of a multiple of 16 rows");
+    if (!blockSize || (*blockSize)[0] % 32)
+      return rewriter.notifyMatchFailure(
+          op, "needs the gpu.func's known block size in whole warps");
+    int64_t warps = (*blockSize)[0] / 32, blocks = n / 16;
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    Value source = adaptor.getSource();
+    Value tile = sharedView(rewriter, op, type);
+    Value zero =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+    Value one =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(1));
+    Value column = arith::RemUIOp::create(rewriter, loc, ids.lane, ids.idx(16));
+    Value upperHalf = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::uge, ids.lane, ids.idx(16));
+    // Runs `body` in the warp that owns block row `row`.
+    auto inOwner = [&](int64_t row, function_ref<void(OpBuilder &)> body) {
+      Value owner =
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                ids.warp, ids.idx(row % warps));
+      scf::IfOp::create(rewriter, loc, owner, [&](OpBuilder &b, Location l) {
+        body(b);
+        scf::YieldOp::create(b, l);
+      });
+    };
+    auto at = [&](OpBuilder &b, Value memory, Value row, Value col) {
+      return memref::LoadOp::create(b, loc, memory, ValueRange{row, col})
+          .getResult();
+    };
+    auto fma = [&](OpBuilder &b, Value acc, Value x, Value y) {
+      return arith::AddFOp::create(b, loc, acc,
+                                   arith::MulFOp::create(b, loc, x, y))
+          .getResult();
+    };
+    auto idx = [&](OpBuilder &b, int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    // y = -T_II x (or T_II x), T_II read from the tile; x has 16 entries.
+    auto lowerTimes = [&](OpBuilder &b, int64_t blockRow, ArrayRef<Value> x) {
+      SmallVector<Value> y;
+      for (int64_t i = 0; i < 16; ++i) {
+        Value sum = zero;
+        for (int64_t r = 0; r <= i; ++r)
+          sum = fma(
+              b, sum,
+              at(b, tile, idx(b, 16 * blockRow + i), idx(b, 16 * blockRow + r)),
+              x[r]);
+        y.push_back(arith::NegFOp::create(b, loc, sum));
+      }
+      return y;
+    };
+    auto storeColumn = [&](OpBuilder &b, ArrayRef<Value> x, int64_t row0,
+                           Value col) {
+      for (int64_t i = 0; i < 16; ++i)
+        memref::StoreOp::create(b, loc, x[i], tile,
+                                ValueRange{idx(b, row0 + i), col});
+    };
+    auto ifLanes = [&](OpBuilder &b, Value cond,
+                       function_ref<void(OpBuilder &)> then,
+                       function_ref<void(OpBuilder &)> otherwise) {
+      scf::IfOp::create(
+          b, loc, cond,
+          [&](OpBuilder &nb, Location l) {
+            then(nb);
+            scf::YieldOp::create(nb, l);
+          },
+          [&](OpBuilder &nb, Location l) {
+            if (otherwise)
+              otherwise(nb);
+            scf::YieldOp::create(nb, l);
+          });
+    };
+
+    // 1. The earlier readers of this region are done.
+    gpu::BarrierOp::create(rewriter, loc);
+    for (int64_t blockRow = 0; blockRow < blocks; ++blockRow)
+      inOwner(blockRow, [&](OpBuilder &b) {
+        ifLanes(
+            b, upperHalf,
+            [&](OpBuilder &nb) {
+              for (int64_t blockColumn = blockRow + 1; blockColumn < blocks;
+                   ++blockColumn) {
+                Value col = arith::AddIOp::create(nb, loc, column,
+                                                  idx(nb, 16 * blockColumn));
+                storeColumn(nb, SmallVector<Value>(16, zero), 16 * blockRow,
+                            col);
+              }
+            },
+            [&](OpBuilder &nb) {
+              // x_i = [i == m] - sum_{p < i} L_ip x_p; x_p = 0 for p < m.
+              SmallVector<Value> x;
+              for (int64_t i = 0; i < 16; ++i) {
+                Value diagonal = arith::CmpIOp::create(
+                    nb, loc, arith::CmpIPredicate::eq, column, idx(nb, i));
+                Value sum = zero;
+                for (int64_t p = 0; p < i; ++p)
+                  sum = fma(nb, sum,
+                            at(nb, source, idx(nb, 16 * blockRow + i),
+                               idx(nb, 16 * blockRow + p)),
+                            x[p]);
+                x.push_back(arith::SubFOp::create(
+                    nb, loc,
+                    arith::SelectOp::create(nb, loc, diagonal, one, zero),
+                    sum));
+              }
+              Value col = arith::AddIOp::create(nb, loc, column,
+                                                idx(nb, 16 * blockRow));
+              storeColumn(nb, x, 16 * blockRow, col);
+            });
+      });
+    // 2.
+    for (int64_t d = 1; d < blocks; ++d) {
+      gpu::BarrierOp::create(rewriter, loc);
+      for (int64_t blockRow = d; blockRow < blocks; ++blockRow)
+        inOwner(blockRow, [&](OpBuilder &b) {
+          int64_t blockColumn = blockRow - d;
+          Value col =
+              arith::AddIOp::create(b, loc, column, idx(b, 16 * blockColumn));
+          // Half h of q in [16 J, 16 I): X_i += L_iq T_qm.
+          Value half =
+              arith::SelectOp::create(b, loc, upperHalf, idx(b, 1), idx(b, 0));
+          Value first = arith::AddIOp::create(
+              b, loc, idx(b, 16 * blockColumn),
+              arith::MulIOp::create(b, loc, half, idx(b, 8 * d)));
+          Value last = arith::AddIOp::create(b, loc, first, idx(b, 8 * d));
+          auto loop = scf::ForOp::create(b, loc, first, last, idx(b, 1),
+                                         SmallVector<Value>(16, zero));
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(loop.getBody());
+            Value q = loop.getInductionVar();
+            Value tq = at(b, tile, q, col);
+            SmallVector<Value> sums;
+            for (int64_t i = 0; i < 16; ++i)
+              sums.push_back(fma(b, loop.getRegionIterArgs()[i],
+                                 at(b, source, idx(b, 16 * blockRow + i), q),
+                                 tq));
+            scf::YieldOp::create(b, loc, sums);
+          }
+          SmallVector<Value> x;
+          for (Value partial : loop.getResults()) {
+            Value other =
+                gpu::ShuffleOp::create(b, loc, partial, 16,
+                                       /*width=*/32, gpu::ShuffleMode::XOR)
+                    .getShuffleResult();
+            x.push_back(arith::AddFOp::create(b, loc, partial, other));
+          }
+          SmallVector<Value> y = lowerTimes(b, blockRow, x);
+          Value lower = arith::XOrIOp::create(
+              b, loc, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)),
+              upperHalf);
+          ifLanes(
+              b, lower,
+              [&](OpBuilder &nb) { storeColumn(nb, y, 16 * blockRow, col); },
+              {});
+        });
+    }
+    gpu::BarrierOp::create(rewriter, loc);
+    rewriter.replaceOp(op, tile);
+    return success();
+  }
+};
+
 } // namespace
 
 MmaSyncTypeConverter::MmaSyncTypeConverter() {
@@ -1226,10 +1414,11 @@ static void assignSharedOffsets(FunctionOpInterface function) {
 
 void mlir::attn::populateTileToMmaSyncPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns) {
-  patterns.add<SplatLowering, LoadLowering, StoreLowering,
-               ConvertLayoutLowering, MatmulLowering, StateUpdateLowering,
-               MapLowering, ReduceLowering, CumsumLowering, DecayMaskLowering>(
-      converter, patterns.getContext());
+  patterns
+      .add<SplatLowering, LoadLowering, StoreLowering, ConvertLayoutLowering,
+           MatmulLowering, StateUpdateLowering, MapLowering, ReduceLowering,
+           CumsumLowering, DecayMaskLowering, UTSolveLowering>(
+          converter, patterns.getContext());
 }
 
 namespace {
