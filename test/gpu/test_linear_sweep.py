@@ -22,6 +22,12 @@ working on the other kernels:
   states   initial state in, final state out; N in {1, 129, 300}.
   heads    key/value heads 16/16, 16/4 (GQA), 16/1; B = 3.
   norms    rms_norm with Dv = 64 (one block holds the row) and Dv = 128.
+  gla      a gate per key feature (GLA): lengths {1, 17, 64, 65, 300, 1000},
+           dims (64, 64), (128, 64), (128, 256), f16, states, GQA, and
+           strong and hard (4 logsigmoid) gates, whose chunk decays exceed
+           the factored form's bound, so that the kernel takes its exact
+           path in some or all chunks; against the float64
+           recurrence with a decay per state row.
   delta    the delta rule (section 6.5, with L2-normalized keys and
            beta = sigmoid(.)), gate none and per token: lengths
            {1, 17, 63, 64, 65, 300, 1000}, dims (64, 64), (128, 64),
@@ -98,6 +104,16 @@ def cases():
             out.append(Case("delta", n=n, gate=gate, rule="delta"))
     for dk, dv in ((64, 64), (128, 64), (128, 256)):
         out.append(Case("delta", dk=dk, dv=dv, rule="delta"))
+    for n in (1, 17, 64, 65, 300, 1000):
+        out.append(Case("gla", n=n, gate="per_key"))
+    for dk, dv in ((64, 64), (128, 64), (128, 256)):
+        out.append(Case("gla", dk=dk, dv=dv, gate="per_key"))
+    out += [Case("gla", "f16", gate="per_key"),
+            Case("gla", n=129, state=True, gate="per_key"),
+            Case("gla", kv_heads=4, batch=3, gate="per_key"),
+            Case("gla", strength="strong", n=1000, gate="per_key"),
+            Case("gla", strength="hard", n=300, gate="per_key",
+                 dtype="f16")]
     out += [Case("delta", "f16", rule="delta"),
             Case("delta", n=129, state=True, rule="delta"),
             Case("delta", kv_heads=4, batch=3, rule="delta"),
@@ -129,21 +145,27 @@ def reference(q, k, v, g, s0, scale, norm, eps=1e-6):
     return o, final
 
 
-def delta_reference(q, k, v, g, beta, s0, scale, norm, eps=1e-6):
-    """float64 recurrence of section 6.5, one token at a time; shapes as
-    reference() takes them, beta [B, H, N]."""
-    q, k, v, g, beta = (x.double() for x in (q, k, v, g, beta))
+def recurrence_reference(q, k, v, g, beta, s0, scale, norm, eps=1e-6):
+    """float64 recurrence of sections 6.4-6.5, one token at a time; shapes as
+    reference() takes them, g [B, H, N] or [B, H, N, Dk] (a gate per key
+    feature decays each state row on its own), beta [B, H, N] for the
+    delta rule or None."""
+    q, k, v, g = (x.double() for x in (q, k, v, g))
     b, h, n, dk = q.shape
     state = (s0.double().clone() if s0 is not None else
              torch.zeros(b, h, dk, v.shape[-1], dtype=torch.float64,
                          device=q.device))
     outs = []
     for t in range(n):
-        state = state * torch.exp(g[:, :, t])[..., None, None]
+        decay = torch.exp(g[:, :, t])
+        decay = decay[..., :, None] if g.dim() == 4 else decay[..., None, None]
+        state = state * decay
         kt = k[:, :, t]
-        old = torch.einsum("bhfd,bhf->bhd", state, kt)
-        delta = beta[:, :, t, None] * (v[:, :, t] - old)
-        state = state + kt[..., :, None] * delta[..., None, :]
+        update = v[:, :, t]
+        if beta is not None:
+            old = torch.einsum("bhfd,bhf->bhd", state, kt)
+            update = beta[:, :, t, None].double() * (update - old)
+        state = state + kt[..., :, None] * update[..., None, :]
         outs.append(torch.einsum("bhfd,bhf->bhd", state, q[:, :, t]))
     o = (torch.stack(outs, dim=2) if outs else
          torch.zeros(b, h, 0, v.shape[-1], dtype=torch.float64,
@@ -173,11 +195,15 @@ def test_linear(case):
         k = torch.nn.functional.normalize(k, dim=-1)
     k = k.to(dtype)
     v = randn(b, hk, n, case.dv).to(dtype)
-    divisor = 16.0 if case.strength == "mild" else 1.0
+    divisor = {"mild": 16.0, "strong": 1.0, "hard": 0.25}[case.strength]
     kwargs = {}
     if case.gate == "per_token":
         g = torch.nn.functional.logsigmoid(randn(b, h, n)) / divisor
         kwargs = {"gate": g, "gate_kind": "per_token"}
+        g_full = g
+    elif case.gate == "per_key":
+        g = torch.nn.functional.logsigmoid(randn(b, h, n, case.dk)) / divisor
+        kwargs = {"gate": g, "gate_kind": "per_key"}
         g_full = g
     elif case.gate == "per_head":
         g = torch.nn.functional.logsigmoid(randn(h)) / divisor
@@ -202,9 +228,9 @@ def test_linear(case):
     rep = h // hk
     kr = k.repeat_interleave(rep, dim=1)
     vr = v.repeat_interleave(rep, dim=1)
-    if case.rule == "delta":
-        ref_out, ref_state = delta_reference(q, kr, vr, g_full, beta, s0,
-                                             case.dk ** -0.5, case.norm)
+    if case.rule == "delta" or case.gate == "per_key":
+        ref_out, ref_state = recurrence_reference(q, kr, vr, g_full, beta, s0,
+                                                  case.dk ** -0.5, case.norm)
     else:
         ref_out, ref_state = reference(q, kr, vr, g_full, s0,
                                        case.dk ** -0.5, case.norm)

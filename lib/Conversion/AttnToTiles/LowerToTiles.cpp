@@ -1441,9 +1441,9 @@ static bool canRunLinearOnTensorCores(LinearAttentionOp op,
   return sixteenBit && op.getCausal() && !linear.featureMapRegion &&
          linear.featureMap.value_or(FeatureMap::identity) ==
              FeatureMap::identity &&
-         linear.gate != GateKind::per_key && (columns == 32 || columns == 64) &&
-         shape.valueDim % columns == 0 && op.getChunkSize() == 64 &&
-         shape.keyDim % 64 == 0 && shape.keyDim <= 128;
+         (columns == 32 || columns == 64) && shape.valueDim % columns == 0 &&
+         op.getChunkSize() == 64 && shape.keyDim % 64 == 0 &&
+         shape.keyDim <= 128;
 }
 
 static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,

@@ -46,6 +46,10 @@ using namespace mlir::attn::tile;
 
 /// The attribute holding the byte offset of a shared tile's region.
 static constexpr llvm::StringLiteral kSharedOffset = "attn_tile.shared_offset";
+/// The attribute holding the byte offset of the scratch tiles an op's
+/// lowering uses inside the op (getScratchTiles).
+static constexpr llvm::StringLiteral kScratchOffset =
+    "attn_tile.scratch_offset";
 /// Unit attributes on the shared loads that start and end a run of
 /// consecutive shared loads (see markSharedLoadRuns).
 static constexpr llvm::StringLiteral kRunStart = "attn_tile.load_run_start";
@@ -224,20 +228,48 @@ static Value pack(OpBuilder &b, Location loc, VectorType type,
   return vector::FromElementsOp::create(b, loc, type, elements);
 }
 
-/// The view of `op`'s shared region (see assignSharedOffsets).
-static Value sharedView(OpBuilder &b, Operation *op, TileType type) {
-  Location loc = op->getLoc();
-  auto offset = op->getAttrOfType<IntegerAttr>(kSharedOffset);
+/// The view of a shared tile of `type` at `byteOffset` of the block's
+/// dynamic shared memory.
+static Value sharedViewAt(OpBuilder &b, Location loc, TileType type,
+                          int64_t byteOffset) {
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   Value dynamic = gpu::DynamicSharedMemoryOp::create(
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                       MemRefLayoutAttrInterface{}, workgroup));
-  Value byteOffset =
-      arith::ConstantIndexOp::create(b, loc, offset ? offset.getInt() : 0);
-  return memref::ViewOp::create(b, loc, sharedMemRefType(type), dynamic,
-                                byteOffset, ValueRange{});
+  Value offset = arith::ConstantIndexOp::create(b, loc, byteOffset);
+  return memref::ViewOp::create(b, loc, sharedMemRefType(type), dynamic, offset,
+                                ValueRange{});
+}
+
+/// The view of `op`'s shared region (see assignSharedOffsets).
+static Value sharedView(OpBuilder &b, Operation *op, TileType type) {
+  auto offset = op->getAttrOfType<IntegerAttr>(kSharedOffset);
+  return sharedViewAt(b, op->getLoc(), type, offset ? offset.getInt() : 0);
+}
+
+/// The shared tiles the lowering of `op` uses inside it, beside its shared
+/// results: decayed_scores stages its rescaled queries and keys.
+static SmallVector<TileType> getScratchTiles(Operation *op) {
+  auto scores = dyn_cast<DecayedScoresOp>(op);
+  if (!scores)
+    return {};
+  auto shared = SharedLayoutAttr::get(op->getContext());
+  return {scores.getQueries().getType().withLayout(shared),
+          scores.getKeys().getType().withLayout(shared)};
+}
+
+/// The views of `op`'s scratch tiles, one after the other.
+static SmallVector<Value> scratchViews(OpBuilder &b, Operation *op) {
+  auto offset = op->getAttrOfType<IntegerAttr>(kScratchOffset);
+  int64_t at = offset ? offset.getInt() : 0;
+  SmallVector<Value> views;
+  for (TileType type : getScratchTiles(op)) {
+    views.push_back(sharedViewAt(b, op->getLoc(), type, at));
+    at += sharedBytes(type);
+  }
+  return views;
 }
 
 /// A 2-D view [rows, columns] with unit column stride of the last two
@@ -354,6 +386,30 @@ static void accumulateTilePair(OpBuilder &b, Location loc, Type element,
                          ArrayRef<Value>(c).slice(first, 4));
     for (int i = 0; i < 4; ++i)
       c[first + i] = d[i];
+  }
+}
+
+/// c += A B over `depth` for an accumulator of geometry `g` whose A (stored
+/// [M][K], or [K][M] when `transposeLhs`) and B ([K][N], or [N][K]) are
+/// shared tiles.
+static void accumulateSharedProduct(ThreadIds &ids, Type element,
+                                    const MmaTileGeometry &g,
+                                    MutableArrayRef<Value> c, Value lhs,
+                                    bool transposeLhs, Value rhs,
+                                    bool transposeRhs, int64_t depth) {
+  Value warpRow = ids.warpRow(g);
+  int64_t columns = g.type.getColumns();
+  for (int64_t rep = 0; rep < g.repM; ++rep) {
+    Value m0 = ids.add(warpRow, 16 * rep);
+    for (int64_t s = 0; s < depth / 16; ++s) {
+      Value k0 = ids.idx(16 * s);
+      Fragment fa = sharedA(ids, lhs, m0, k0, transposeLhs);
+      for (int64_t pair = 0; pair < columns / 16; ++pair) {
+        std::array<Value, 4> fb =
+            sharedB(ids, rhs, k0, ids.idx(16 * pair), transposeRhs);
+        accumulateTilePair(ids.b, ids.loc, element, g, c, rep, pair, fa, fb);
+      }
+    }
   }
 }
 
@@ -757,27 +813,27 @@ struct MatmulLowering : MmaSyncLowering<MatmulOp> {
     ThreadIds ids(rewriter, loc);
     MmaTileGeometry g(acc);
     SmallVector<Value> c = unpack(rewriter, loc, adaptor.getAcc());
-    SmallVector<Value> a;
-    if (!lhsShared)
-      a = unpack(rewriter, loc, adaptor.getLhs());
+    if (lhsShared) {
+      accumulateSharedProduct(ids, element, g, c, adaptor.getLhs(),
+                              op.getTransposeLhs(), adaptor.getRhs(),
+                              op.getTransposeRhs(), depth);
+      rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), c));
+      return success();
+    }
+    // The A operand from registers (#attn_tile.operand).
+    SmallVector<Value> a = unpack(rewriter, loc, adaptor.getLhs());
+    auto pairType = VectorType::get({2}, element);
     int64_t steps = depth / 16;
-    Value warpRow = ids.warpRow(g);
     for (int64_t rep = 0; rep < g.repM; ++rep) {
-      Value m0 = ids.add(warpRow, 16 * rep);
       for (int64_t s = 0; s < steps; ++s) {
         Value k0 = ids.idx(16 * s);
         Fragment fa;
-        if (lhsShared) {
-          fa = sharedA(ids, adaptor.getLhs(), m0, k0, op.getTransposeLhs());
-        } else {
-          auto pairType = VectorType::get({2}, element);
-          int64_t first = (rep * steps + s) * 8;
-          for (int reg = 0; reg < 4; ++reg)
-            fa[reg] = getMmaOperand(
-                rewriter, loc,
-                pack(rewriter, loc, pairType,
-                     {a[first + 2 * reg], a[first + 2 * reg + 1]}));
-        }
+        int64_t first = (rep * steps + s) * 8;
+        for (int reg = 0; reg < 4; ++reg)
+          fa[reg] =
+              getMmaOperand(rewriter, loc,
+                            pack(rewriter, loc, pairType,
+                                 {a[first + 2 * reg], a[first + 2 * reg + 1]}));
         for (int64_t pair = 0; pair < acc.getColumns() / 16; ++pair) {
           std::array<Value, 4> fb =
               sharedB(ids, adaptor.getRhs(), k0, ids.idx(16 * pair),
@@ -812,10 +868,10 @@ struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
           op, "needs an #attn_tile.mma state with one column of warps and "
               "16-bit shared keys and values");
     Value logs = adaptor.getLogDecay();
-    if (logs && (!isShared(cast<TileType>(op.getLogDecay().getType())) ||
-                 cast<TileType>(op.getLogDecay().getType()).getRank() != 1))
-      return rewriter.notifyMatchFailure(op,
-                                         "needs one shared log gate per token");
+    if (logs && !isShared(cast<TileType>(op.getLogDecay().getType())))
+      return rewriter.notifyMatchFailure(op, "needs shared log gates");
+    if (logs && cast<TileType>(op.getLogDecay().getType()).getRank() == 2)
+      return lowerPerFeature(op, adaptor, rewriter);
     int64_t tokens = keys.getRows();
     if (tokens % 16 || state.getColumns() % 16)
       return rewriter.notifyMatchFailure(op, "tokens and value columns must "
@@ -868,6 +924,77 @@ struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
               fb[i] = arith::TruncFOp::create(rewriter, loc, type, wide);
             }
           }
+          accumulateTilePair(rewriter, loc, element, g, c, rep, pair, fa, fb);
+        }
+      }
+    }
+    rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), c));
+    return success();
+  }
+  /// A log decay per (token, feature): S'[f][d] = exp(p_last,f) S[f][d] +
+  /// sum_j exp(p_last,f - p_jf) k_jf v_jd, the decays applied to the A
+  /// operand K^T in registers (element (f, j) of the fragment).
+  LogicalResult lowerPerFeature(StateUpdateOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const {
+    TileType state = op.getType(), keys = op.getKeys().getType();
+    Location loc = op.getLoc();
+    Type element = keys.getElementType();
+    Value logs = adaptor.getLogDecay();
+    int64_t tokens = keys.getRows();
+    ThreadIds ids(rewriter, loc);
+    MmaTileGeometry g(state);
+    SmallVector<Value> c = unpack(rewriter, loc, adaptor.getState());
+    Type f32 = rewriter.getF32Type();
+    auto pairF32 = VectorType::get({2}, f32);
+    Value lastToken = ids.idx(tokens - 1);
+    for (int64_t e = 0; e < g.numElements(); ++e) {
+      Value f = ids.coordinates(g, e).first;
+      Value last =
+          memref::LoadOp::create(rewriter, loc, logs, ValueRange{lastToken, f});
+      c[e] = arith::MulFOp::create(rewriter, loc, c[e],
+                                   math::ExpOp::create(rewriter, loc, last));
+    }
+    Value warpRow = ids.warpRow(g);
+    for (int64_t rep = 0; rep < g.repM; ++rep) {
+      Value m0 = ids.add(warpRow, 16 * rep);
+      // The features of this thread's A rows, and their last log decays.
+      std::array<Value, 2> features, lasts;
+      for (int half = 0; half < 2; ++half) {
+        features[half] = ids.add(ids.add(m0, ids.group), 8 * half);
+        lasts[half] = memref::LoadOp::create(
+            rewriter, loc, logs, ValueRange{lastToken, features[half]});
+      }
+      for (int64_t s = 0; s < tokens / 16; ++s) {
+        Value k0 = ids.idx(16 * s);
+        auto [row, column] = matrixAddress(ids, k0, m0, false);
+        std::array<Value, 4> m = loadMatrices(rewriter, loc, adaptor.getKeys(),
+                                              row, column, /*transpose=*/true);
+        Fragment fa;
+        // a_r holds (f = m0 + group + 8 (r % 2), j = k0 + 2 quad + 8 (r / 2)
+        // + {0, 1}).
+        for (int r = 0; r < 4; ++r) {
+          SmallVector<Value> decays;
+          for (int h = 0; h < 2; ++h) {
+            Value token =
+                ids.add(ids.mul(ids.quad, 2), 16 * s + 8 * (r / 2) + h);
+            Value p = memref::LoadOp::create(
+                rewriter, loc, logs, ValueRange{token, features[r % 2]});
+            decays.push_back(math::ExpOp::create(
+                rewriter, loc,
+                arith::SubFOp::create(rewriter, loc, lasts[r % 2], p)));
+          }
+          auto type = cast<VectorType>(m[r].getType());
+          Value wide = arith::ExtFOp::create(rewriter, loc, pairF32, m[r]);
+          wide = arith::MulFOp::create(rewriter, loc, wide,
+                                       pack(rewriter, loc, pairF32, decays));
+          fa[r] =
+              getMmaOperand(rewriter, loc,
+                            arith::TruncFOp::create(rewriter, loc, type, wide));
+        }
+        for (int64_t pair = 0; pair < state.getColumns() / 16; ++pair) {
+          std::array<Value, 4> fb =
+              sharedB(ids, adaptor.getValues(), k0, ids.idx(16 * pair),
+                      /*transposed=*/false);
           accumulateTilePair(rewriter, loc, element, g, c, rep, pair, fa, fb);
         }
       }
@@ -994,17 +1121,40 @@ struct ReduceLowering : MmaSyncLowering<ReduceOp> {
 /// Prefix sums of a shared vector by warp 0: each lane sums a run of
 /// consecutive entries, the lanes' totals are scanned with shuffles, and
 /// each lane writes its run's sums plus the total of the lanes before it.
+/// A 2-D shared tile is scanned down each column by one thread.
 struct CumsumLowering : MmaSyncLowering<CumsumOp> {
   using MmaSyncLowering::MmaSyncLowering;
   LogicalResult
   matchAndRewrite(CumsumOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     TileType type = op.getType();
-    if (!isShared(type) || type.getRank() != 1)
-      return rewriter.notifyMatchFailure(op, "scans shared vectors");
+    if (!isShared(type))
+      return rewriter.notifyMatchFailure(op, "scans shared tiles");
     Location loc = op.getLoc();
     ThreadIds ids(rewriter, loc);
     Value tile = sharedView(rewriter, op, type);
+    if (type.getRank() == 2) {
+      // One thread per column, down the rows: the columns are many (the
+      // key features) and the rows few (a chunk).
+      gpu::BarrierOp::create(rewriter, loc);
+      forEachThreadShare(
+          rewriter, loc, ids.thread, type.getColumns(),
+          [&](OpBuilder &b, Value column) {
+            Value sum = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+            for (int64_t r = 0; r < type.getRows(); ++r) {
+              Value row = arith::ConstantIndexOp::create(b, loc, r);
+              sum = arith::AddFOp::create(
+                  b, loc, sum,
+                  memref::LoadOp::create(b, loc, adaptor.getSource(),
+                                         ValueRange{row, column}));
+              memref::StoreOp::create(b, loc, sum, tile,
+                                      ValueRange{row, column});
+            }
+          });
+      gpu::BarrierOp::create(rewriter, loc);
+      rewriter.replaceOp(op, tile);
+      return success();
+    }
     int64_t length = type.getRows();
     int64_t run = llvm::divideCeil(length, 32);
     gpu::BarrierOp::create(rewriter, loc);
@@ -1291,6 +1441,192 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
   }
 };
 
+/// Scores under a gate per key feature,
+/// s_ij = sum_f q_if k_jf exp(p_if - p_jf), j <= i + diagonal. Whether the
+/// exponentials may be factored about the chunk's first row is decided at
+/// run time for the whole block:
+///  - When every |p_if - p_0f| <= kFactoredDecayBound, each factor of
+///    exp(p_if - p_0f) exp(p_0f - p_jf) stays within e^+-bound, far from
+///    f32's and bf16's limits: q_if exp(p_if - p_0f) and
+///    k_jf exp(p_0f - p_jf) are staged in the op's scratch tiles, rounded
+///    to the operands' type, and one tensor-core product gives every
+///    score (a share of the exponentials per thread, 2 C F in all).
+///  - Otherwise (gates strong enough that a factor could overflow) each
+///    thread sums its elements' terms with their own exponentials, as the
+///    op's definition reads.
+struct DecayedScoresLowering : MmaSyncLowering<DecayedScoresOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  static constexpr double kFactoredDecayBound = 60.0;
+
+  LogicalResult
+  matchAndRewrite(DecayedScoresOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType type = op.getType(), queries = op.getQueries().getType(),
+             keys = op.getKeys().getType(), logs = op.getLogs().getType();
+    auto mmaLayout = dyn_cast<MmaLayoutAttr>(type.getLayout());
+    Type element = queries.getElementType();
+    if (!mmaLayout || mmaLayout.getWarps()[1] != 1 || !isShared(queries) ||
+        !isShared(keys) || !isShared(logs) ||
+        keys.getElementType() != element ||
+        (!element.isBF16() && !element.isF16()))
+      return rewriter.notifyMatchFailure(
+          op, "needs an #attn_tile.mma result with one column of warps and "
+              "16-bit shared queries and keys");
+    int64_t features = queries.getColumns(), rows = queries.getRows();
+    if (features % 16 || type.getColumns() % 16)
+      return rewriter.notifyMatchFailure(
+          op, "features and keys must be multiples of 16");
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    MmaTileGeometry g(type);
+    Value q = adaptor.getQueries(), k = adaptor.getKeys(),
+          p = adaptor.getLogs();
+    Type f32 = rewriter.getF32Type();
+    auto constant = [&](OpBuilder &b, double v) {
+      return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v))
+          .getResult();
+    };
+    auto idx = [&](OpBuilder &b, int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    auto load = [&](OpBuilder &b, Value memory, Value r, Value c) {
+      return memref::LoadOp::create(b, loc, memory, ValueRange{r, c})
+          .getResult();
+    };
+
+    // Whether any |p_rf - p_0f| exceeds the bound (or is NaN): a share of
+    // the columns per thread, joined by the barrier's OR (which also
+    // orders the scratch writes after earlier readers of the region).
+    Value far =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getBoolAttr(false));
+    {
+      Value threads = gpu::BlockDimOp::create(rewriter, loc, gpu::Dimension::x);
+      auto loop =
+          scf::ForOp::create(rewriter, loc, ids.thread, idx(rewriter, features),
+                             threads, ValueRange{far});
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(loop.getBody());
+      Value f = loop.getInductionVar();
+      Value first = load(rewriter, p, idx(rewriter, 0), f);
+      Value any = loop.getRegionIterArgs()[0];
+      for (int64_t r = 1; r < rows; ++r) {
+        Value d = arith::SubFOp::create(
+            rewriter, loc, load(rewriter, p, idx(rewriter, r), f), first);
+        Value magnitude = math::AbsFOp::create(rewriter, loc, d);
+        Value beyond = arith::CmpFOp::create(
+            rewriter, loc, arith::CmpFPredicate::UGT, magnitude,
+            constant(rewriter, kFactoredDecayBound));
+        any = arith::OrIOp::create(rewriter, loc, any, beyond);
+      }
+      scf::YieldOp::create(rewriter, loc, any);
+      rewriter.setInsertionPointAfter(loop);
+      far = loop.getResult(0);
+    }
+    Value predicate =
+        arith::ExtUIOp::create(rewriter, loc, rewriter.getI32Type(), far);
+    Value votes = NVVM::BarrierOp::create(
+                      rewriter, loc, rewriter.getI32Type(), Value(), Value(),
+                      NVVM::BarrierReductionAttr::get(
+                          rewriter.getContext(), NVVM::BarrierReduction::OR),
+                      predicate)
+                      .getRes();
+    Value exact = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::ne, votes,
+        arith::ConstantIntOp::create(rewriter, loc, 0, 32));
+    VectorType vectorType = g.vectorType();
+    auto branch = scf::IfOp::create(
+        rewriter, loc, exact,
+        [&](OpBuilder &b, Location l) {
+          scf::YieldOp::create(b, l, exactScores(b, loc, op, ids, g, q, k, p));
+        },
+        [&](OpBuilder &b, Location l) {
+          SmallVector<Value> scratch = scratchViews(b, op);
+          // Stage the rescaled operands.
+          forEachThreadShare(
+              b, loc, ids.thread, rows * features,
+              [&](OpBuilder &nb, Value id) {
+                Value r =
+                    arith::DivUIOp::create(nb, loc, id, idx(nb, features));
+                Value f =
+                    arith::RemUIOp::create(nb, loc, id, idx(nb, features));
+                Value d = arith::SubFOp::create(nb, loc, load(nb, p, r, f),
+                                                load(nb, p, idx(nb, 0), f));
+                FloatMath m{nb, loc};
+                Value qd = m.mul(convertFloat(nb, loc, load(nb, q, r, f), f32),
+                                 math::ExpOp::create(nb, loc, d));
+                Value kd =
+                    m.mul(convertFloat(nb, loc, load(nb, k, r, f), f32),
+                          math::ExpOp::create(
+                              nb, loc, arith::NegFOp::create(nb, loc, d)));
+                memref::StoreOp::create(nb, loc,
+                                        convertFloat(nb, loc, qd, element),
+                                        scratch[0], ValueRange{r, f});
+                memref::StoreOp::create(nb, loc,
+                                        convertFloat(nb, loc, kd, element),
+                                        scratch[1], ValueRange{r, f});
+              });
+          gpu::BarrierOp::create(b, l);
+          SmallVector<Value> c(g.numElements(), constant(b, 0));
+          accumulateSharedProduct(ids, element, g, c, scratch[0],
+                                  /*transposeLhs=*/false, scratch[1],
+                                  /*transposeRhs=*/true, features);
+          scf::YieldOp::create(b, l, pack(b, l, vectorType, c));
+        });
+    SmallVector<Value> scores = unpack(rewriter, loc, branch.getResult(0));
+    Value zero = constant(rewriter, 0);
+    for (int64_t e = 0; e < g.numElements(); ++e) {
+      auto [i, j] = ids.coordinates(g, e);
+      Value keep =
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle, j,
+                                ids.add(i, ids.idx(op.getDiagonal())));
+      scores[e] = arith::SelectOp::create(rewriter, loc, keep, scores[e], zero);
+    }
+    rewriter.replaceOp(op, pack(rewriter, loc, vectorType, scores));
+    return success();
+  }
+
+  /// Each element's sum over the features with its own exponentials.
+  static Value exactScores(OpBuilder &b, Location loc, DecayedScoresOp op,
+                           ThreadIds &ids, const MmaTileGeometry &g, Value q,
+                           Value k, Value p) {
+    int64_t features = op.getQueries().getType().getColumns();
+    Type f32 = b.getF32Type();
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    SmallVector<std::pair<Value, Value>> at;
+    for (int64_t e = 0; e < g.numElements(); ++e)
+      at.push_back(ids.coordinates(g, e));
+    auto loop =
+        scf::ForOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+                           arith::ConstantIndexOp::create(b, loc, features),
+                           arith::ConstantIndexOp::create(b, loc, 1),
+                           SmallVector<Value>(g.numElements(), zero));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value f = loop.getInductionVar();
+      FloatMath m{b, loc};
+      SmallVector<Value> sums;
+      for (int64_t e = 0; e < g.numElements(); ++e) {
+        auto [i, j] = at[e];
+        auto read = [&](Value memory, Value r) {
+          return memref::LoadOp::create(b, loc, memory, ValueRange{r, f})
+              .getResult();
+        };
+        Value decay =
+            math::ExpOp::create(b, loc, m.sub(read(p, i), read(p, j)));
+        Value term = m.mul(m.mul(convertFloat(b, loc, read(q, i), f32),
+                                 convertFloat(b, loc, read(k, j), f32)),
+                           decay);
+        sums.push_back(m.add(loop.getRegionIterArgs()[e], term));
+      }
+      scf::YieldOp::create(b, loc, sums);
+    }
+    return pack(b, loc, g.vectorType(), SmallVector<Value>(loop.getResults()));
+  }
+};
+
 } // namespace
 
 MmaSyncTypeConverter::MmaSyncTypeConverter() {
@@ -1310,6 +1646,7 @@ namespace {
 /// numbering of the function's ops.
 struct SharedInterval {
   Operation *op;
+  StringRef attribute;
   int64_t start, end, bytes, offset = 0;
 };
 } // namespace
@@ -1345,8 +1682,14 @@ getSharedIntervals(FunctionOpInterface function) {
         Operation *holder = op->getBlock()->findAncestorOpInBlock(*user);
         end = std::max(end, holder ? last[holder] : last[user]);
       }
-      intervals.push_back({op, first[op], end, sharedBytes(tile)});
+      intervals.push_back(
+          {op, kSharedOffset, first[op], end, sharedBytes(tile)});
     }
+    int64_t scratch = 0;
+    for (TileType type : getScratchTiles(op))
+      scratch += sharedBytes(type);
+    if (scratch)
+      intervals.push_back({op, kScratchOffset, first[op], first[op], scratch});
   });
   return intervals;
 }
@@ -1407,18 +1750,18 @@ static void assignSharedOffsets(FunctionOpInterface function) {
   placeSharedTiles(intervals);
   for (const SharedInterval &interval : intervals)
     interval.op->setAttr(
-        kSharedOffset,
+        interval.attribute,
         IntegerAttr::get(IntegerType::get(function.getContext(), 64),
                          interval.offset));
 }
 
 void mlir::attn::populateTileToMmaSyncPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns) {
-  patterns
-      .add<SplatLowering, LoadLowering, StoreLowering, ConvertLayoutLowering,
-           MatmulLowering, StateUpdateLowering, MapLowering, ReduceLowering,
-           CumsumLowering, DecayMaskLowering, UTSolveLowering>(
-          converter, patterns.getContext());
+  patterns.add<SplatLowering, LoadLowering, StoreLowering,
+               ConvertLayoutLowering, MatmulLowering, StateUpdateLowering,
+               MapLowering, ReduceLowering, CumsumLowering, DecayMaskLowering,
+               UTSolveLowering, DecayedScoresLowering>(converter,
+                                                       patterns.getContext());
 }
 
 namespace {

@@ -58,5 +58,117 @@ gpu.module @kernels {
         : !attn_tile.tile<64x64xf32, #mma> -> memref<?x2x?x64xf32>
     gpu.return
   }
+
+  // Shared tiles that are never alive together share a region: %x is dead
+  // once it is in registers, so %y takes its offset.
+  // CHECK-LABEL: gpu.func @reuse
+  // CHECK: memref.view %{{.*}}[%c0{{(_[0-9]+)?}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x72xbf16
+  // CHECK: memref.view %{{.*}}[%c0{{(_[0-9]+)?}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64x72xbf16
+  gpu.func @reuse(%q: memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                  %o: memref<?x2x?x64xbf16>, %b: index, %h: index,
+                  %t0: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %x = attn_tile.load %q[%b, %h, %t0, %c0] rows_below %n
+        : memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+          -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+    %xr = attn_tile.convert_layout %x
+        : !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+          -> !attn_tile.tile<64x64xbf16, #mma>
+    attn_tile.store %xr, %o[%b, %h, %t0, %c0] rows_below %n
+        : !attn_tile.tile<64x64xbf16, #mma> -> memref<?x2x?x64xbf16>
+    %y = attn_tile.load %q[%b, %h, %t0, %c0] rows_below %n
+        : memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+          -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+    %yr = attn_tile.convert_layout %y
+        : !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+          -> !attn_tile.tile<64x64xbf16, #mma>
+    attn_tile.store %yr, %o[%b, %h, %t0, %c0] rows_below %n
+        : !attn_tile.tile<64x64xbf16, #mma> -> memref<?x2x?x64xbf16>
+    gpu.return
+  }
+
+  // The UT transform in shared memory: a barrier, the diagonal blocks (one
+  // warp each), then one barrier per block diagonal below, each warp's
+  // column sums joined across its half-warps by a shuffle.
+  // CHECK-LABEL: gpu.func @ut_solve
+  // CHECK: gpu.barrier
+  // CHECK: scf.if
+  // CHECK: gpu.barrier
+  // CHECK: scf.for
+  // CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32
+  // CHECK: gpu.barrier
+  // CHECK: gpu.barrier
+  // CHECK: gpu.barrier
+  // CHECK-NOT: gpu.barrier
+  // CHECK: gpu.return
+  gpu.func @ut_solve(%a: memref<?x64x64xf32>, %o: memref<?x64x64xf32>,
+                     %b: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %l = attn_tile.load %a[%b, %c0, %c0] rows_below %n
+        : memref<?x64x64xf32> -> !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    %t = attn_tile.ut_solve %l : !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    %tr = attn_tile.convert_layout %t
+        : !attn_tile.tile<64x64xf32, #attn_tile.shared>
+          -> !attn_tile.tile<64x64xf32, #mma>
+    attn_tile.store %tr, %o[%b, %c0, %c0] rows_below %n
+        : !attn_tile.tile<64x64xf32, #mma> -> memref<?x64x64xf32>
+    gpu.return
+  }
+
+  // A gate per key feature: the log gates are scanned down each column, one
+  // thread per column; the scores are factored about the chunk's first row
+  // unless a barrier's OR says some decay is beyond the bound, and the
+  // factored operands go through the op's scratch tiles to mma.sync.
+  // CHECK-LABEL: gpu.func @gla_scores
+  // CHECK: gpu.block_dim x
+  // CHECK: arith.addf
+  // CHECK: gpu.barrier
+  // CHECK: arith.cmpf ugt
+  // CHECK: nvvm.barrier #nvvm.reduction<or>
+  // CHECK: scf.if
+  // CHECK: math.exp
+  // CHECK: } else {
+  // CHECK: math.exp
+  // CHECK: gpu.barrier
+  // CHECK: nvgpu.ldmatrix
+  // CHECK: nvvm.mma.sync
+  // CHECK: arith.cmpi sle
+  // The state update decays each row of K^T by its feature's decay.
+  // CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = true}
+  // CHECK: math.exp
+  // CHECK: nvvm.mma.sync
+  gpu.func @gla_scores(%q: memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                       %g: memref<?x2x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
+                       %o: memref<?x2x?x64xf32>, %s: memref<?x2x64x64xf32>,
+                       %b: index, %h: index, %t0: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %zero = arith.constant 0.0 : f32
+    %x = attn_tile.load %q[%b, %h, %t0, %c0] rows_below %n
+        : memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+          -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+    %gates = attn_tile.load %g[%b, %h, %t0, %c0] rows_below %n
+        : memref<?x2x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>
+          -> !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    %p = attn_tile.cumsum %gates : !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    %scores = attn_tile.decayed_scores %x, %x, %p
+        : !attn_tile.tile<64x64xbf16, #attn_tile.shared>,
+          !attn_tile.tile<64x64xbf16, #attn_tile.shared>,
+          !attn_tile.tile<64x64xf32, #attn_tile.shared>
+          -> !attn_tile.tile<64x64xf32, #mma>
+    attn_tile.store %scores, %o[%b, %h, %t0, %c0] rows_below %n
+        : !attn_tile.tile<64x64xf32, #mma> -> memref<?x2x?x64xf32>
+    %s0 = attn_tile.splat %zero : f32 -> !attn_tile.tile<64x64xf32, #mma>
+    %s1 = attn_tile.state_update %s0, %x, %x log_decay %p
+        : !attn_tile.tile<64x64xf32, #mma>,
+          !attn_tile.tile<64x64xbf16, #attn_tile.shared>,
+          !attn_tile.tile<64x64xbf16, #attn_tile.shared>,
+          !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    attn_tile.store %s1, %s[%b, %h, %c0, %c0]
+        : !attn_tile.tile<64x64xf32, #mma> -> memref<?x2x64x64xf32>
+    gpu.return
+  }
 }
 }
