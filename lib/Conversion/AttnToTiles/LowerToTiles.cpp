@@ -925,19 +925,18 @@ static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear,
 /// sequence bi ([C], or [C, F] for a gate per key feature), zero past the
 /// sequence's end n; null without a gate.
 static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
-                               const LinearSpec &linear, Value gates, Value bi,
-                               Value h, Value t0, Value n, int64_t chunk) {
+                               const LinearSpec &linear, Value gates,
+                               Value loaded, Value h, Value t0, Value n,
+                               int64_t chunk) {
   OpBuilder &b = t.b;
-  Value zero = e.idx(0);
-  Attribute layout = t.layouts.vectors;
-  Value logs;
+  Value logs = loaded;
   switch (linear.gate) {
   case GateKind::none:
     return Value();
   case GateKind::per_head: {
     Value g = e.load(gates, {h});
-    logs = t.map(t.tileOf({chunk}, t.f32(), layout), ValueRange{}, {},
-                 [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
+    logs = t.map(t.tileOf({chunk}, t.f32(), t.layouts.vectors), ValueRange{},
+                 {}, [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
                    Value row = arith::AddIOp::create(nb, t.loc, t0, at[0]);
                    Value inside = arith::CmpIOp::create(
                        nb, t.loc, arith::CmpIPredicate::slt, row, n);
@@ -948,15 +947,28 @@ static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
     break;
   }
   case GateKind::per_token:
-    logs = t.load(t.tileOf({chunk}, t.f32(), layout), gates, {bi, h, t0}, n);
-    break;
   case GateKind::per_key:
-    logs =
-        t.load(t.tileOf({chunk, linear.featureDim}, t.f32(), t.layouts.loaded),
-               gates, {bi, h, t0, zero}, n);
     break;
   }
   return tile::CumsumOp::create(b, t.loc, logs);
+}
+
+/// The log gates of the chunk starting at t0 of head h of sequence bi as
+/// stored ([C], or [C, F] for a gate per key feature; zero past n); null
+/// unless the gate is per token or per key feature.
+static Value loadChunkGates(TileBuilder &t, const LinearSpec &linear,
+                            Value gates, Value bi, Value h, Value t0, Value n,
+                            int64_t chunk) {
+  if (linear.gate == GateKind::per_token)
+    return t.load(t.tileOf({chunk}, t.f32(), t.layouts.vectors), gates,
+                  {bi, h, t0}, n);
+  if (linear.gate == GateKind::per_key) {
+    Value zero = arith::ConstantIndexOp::create(t.b, t.loc, 0);
+    return t.load(
+        t.tileOf({chunk, linear.featureDim}, t.f32(), t.layouts.loaded), gates,
+        {bi, h, t0, zero}, n);
+  }
+  return Value();
 }
 
 namespace {
@@ -978,7 +990,11 @@ namespace {
 ///     `rms_norm`, a row reduction of O^2.
 /// The delta rule replaces V by U (deltaValues) before steps 3-4. Matmul
 /// operands are rounded to the storage type, as tensor cores take them; the
-/// CPU's storage is f32.
+/// CPU's storage is f32. For additive updates without a gate per key
+/// feature, the loop carries the next chunk's inputs beside the states:
+/// each iteration first asks for the chunk after its own (loadInputs), so a
+/// strategy with asynchronous copies fetches it while this chunk computes
+/// (prefetchesInputs says why not for the others).
 class LinearTileProgram {
 public:
   LinearTileProgram(Emitter &e, LinearAttentionOp op, const Kernel &kernel,
@@ -1016,7 +1032,7 @@ private:
 
   /// What one chunk's steps share once its tiles are loaded.
   struct Chunk {
-    Value t0, qf, kf, logs, scores, decayedQueries, rowLogs, keys;
+    Value t0, v, beta, qf, kf, logs, scores, decayedQueries, rowLogs, keys;
     /// The states as right matmul operands (stateOperand).
     DenseMap<Value, Value> stateOperands;
   };
@@ -1026,7 +1042,20 @@ private:
     return t.tileOf({chunk, chunk}, t.f32(), acc());
   }
   SmallVector<Value> initialStates(bool denominator);
-  SmallVector<Value> buildChunk(Value ci, ValueRange carried);
+  /// The inputs of the chunk at t0 the loop carries: Q, K, V, the log
+  /// gates per token and the delta rule's beta (those that exist).
+  SmallVector<Value> loadInputs(Value t0);
+  /// Whether the loop fetches the next chunk's inputs ahead. Measured on
+  /// the H200 (bench/NOTES.md): ahead of a simple-GLA chunk it gains 3-17%;
+  /// the delta rule's and GLA's chunks hold more shared tiles, and the
+  /// second copy of the inputs leaves one block per SM instead of two,
+  /// 1.5x slower at 2K and 8K tokens per sequence.
+  bool prefetchesInputs() {
+    return op.getUpdate() == UpdateRule::additive &&
+           linear.gate != GateKind::per_key;
+  }
+  SmallVector<Value> buildChunk(Value t0, ValueRange states, ValueRange inputs,
+                                Value perKeyGates);
   Value scores(Chunk &c);
   Value deltaValues(Chunk &c, Value v, Value state);
   Value stateOperand(Chunk &c, Value s);
@@ -1102,9 +1131,7 @@ Value LinearTileProgram::scores(Chunk &c) {
 /// products of the chunk and no [C, F] accumulator.
 Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
   const TileLayouts &layouts = t.layouts;
-  Value beta = t.load(t.tileOf({chunk}, t.f32(), layouts.vectors),
-                      kernel.get(KernelArgRole::Beta), {bi, h, c.t0}, n);
-  Value betaRows = t.withLayout(beta, layouts.rows());
+  Value betaRows = t.withLayout(c.beta, layouts.rows());
   Value gram = tile::MatmulOp::create(b, loc, c.kf, c.kf, t.zeros(squareType()),
                                       /*transpose_lhs=*/false,
                                       /*transpose_rhs=*/true);
@@ -1258,26 +1285,42 @@ Value LinearTileProgram::normalize(Value numerator,
                });
 }
 
-SmallVector<Value> LinearTileProgram::buildChunk(Value ci, ValueRange carried) {
+SmallVector<Value> LinearTileProgram::loadInputs(Value t0) {
   const TileLayouts &layouts = t.layouts;
   Type queryElement =
       cast<MemRefType>(kernel.get(KernelArgRole::Query).getType())
           .getElementType();
+  SmallVector<Value> inputs = {
+      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+             kernel.get(KernelArgRole::Query), {bi, h, t0, zero}, n),
+      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+             kernel.get(KernelArgRole::Key), {bi, kh, t0, zero}, n),
+      t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
+             kernel.get(KernelArgRole::Value), {bi, vh, t0, v0}, n)};
+  if (linear.gate == GateKind::per_token)
+    inputs.push_back(loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate),
+                                    bi, h, t0, n, chunk));
+  if (op.getUpdate() == UpdateRule::delta)
+    inputs.push_back(t.load(t.tileOf({chunk}, t.f32(), layouts.vectors),
+                            kernel.get(KernelArgRole::Beta), {bi, h, t0}, n));
+  return inputs;
+}
+
+SmallVector<Value> LinearTileProgram::buildChunk(Value t0, ValueRange carried,
+                                                 ValueRange inputs,
+                                                 Value perKeyGates) {
+  const TileLayouts &layouts = t.layouts;
   Chunk c;
-  c.t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+  c.t0 = t0;
   // 1.
-  Value q =
-      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
-             kernel.get(KernelArgRole::Query), {bi, h, c.t0, zero}, n);
-  Value k =
-      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
-             kernel.get(KernelArgRole::Key), {bi, kh, c.t0, zero}, n);
-  Value v = t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
-                   kernel.get(KernelArgRole::Value), {bi, vh, c.t0, v0}, n);
+  Value q = inputs[0], k = inputs[1], v = inputs[2];
+  Value gates = linear.gate == GateKind::per_token ? inputs[3] : perKeyGates;
+  if (op.getUpdate() == UpdateRule::delta)
+    c.beta = inputs.back();
   c.qf = emitTileFeatures(t, linear, q);
   c.kf = emitTileFeatures(t, linear, k);
-  c.logs = emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate), bi,
-                             h, c.t0, n, chunk);
+  c.logs = emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate),
+                             gates, h, c.t0, n, chunk);
   // U for V under the delta rule, before the scores are alive.
   Value values =
       op.getUpdate() == UpdateRule::delta ? deltaValues(c, v, carried[0]) : v;
@@ -1320,11 +1363,37 @@ void LinearTileProgram::build() {
     return buildNonCausal(states);
   Value numChunks =
       arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
-  SmallVector<Value> finalStates = emitFor(
-      b, loc, zero, numChunks, states,
-      [&](Value ci, ValueRange carried) { return buildChunk(ci, carried); },
+  size_t numStates = states.size();
+  bool ahead = prefetchesInputs();
+  SmallVector<Value> carried = states;
+  if (ahead)
+    llvm::append_range(carried, loadInputs(zero));
+  SmallVector<Value> results = emitFor(
+      b, loc, zero, numChunks, carried,
+      [&](Value ci, ValueRange iterArgs) {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        // A gate per key feature is as large as K: it is not carried but
+        // read in its own chunk, before the next chunk is asked for.
+        Value perKeyGates =
+            linear.gate == GateKind::per_key
+                ? loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate), bi,
+                                 h, t0, n, chunk)
+                : Value();
+        SmallVector<Value> inputs, next;
+        if (ahead) {
+          next = loadInputs(
+              arith::AddIOp::create(b, loc, t0, e.idx(chunk)).getResult());
+          inputs = llvm::to_vector(iterArgs.drop_front(numStates));
+        } else {
+          inputs = loadInputs(t0);
+        }
+        SmallVector<Value> yielded =
+            buildChunk(t0, iterArgs.take_front(numStates), inputs, perKeyGates);
+        llvm::append_range(yielded, next);
+        return yielded;
+      },
       "chunks");
-  storeFinalStates(finalStates);
+  storeFinalStates(ArrayRef<Value>(results).take_front(numStates));
 }
 
 /// Non-causal (docs/semantics.md 6.6, no gates, no delta rule): the state

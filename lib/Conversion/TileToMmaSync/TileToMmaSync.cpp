@@ -54,6 +54,9 @@ static constexpr llvm::StringLiteral kScratchOffset =
 /// consecutive shared loads (see markSharedLoadRuns).
 static constexpr llvm::StringLiteral kRunStart = "attn_tile.load_run_start";
 static constexpr llvm::StringLiteral kRunEnd = "attn_tile.load_run_end";
+/// Unit attribute on the loads of a tile an scf.for carries (see
+/// findCarriedLoads): their region is a ring of two.
+static constexpr llvm::StringLiteral kRing = "attn_tile.ring";
 /// Padding of a shared tile's rows, in bytes.
 static constexpr int64_t kRowPadBytes = 16;
 
@@ -231,22 +234,44 @@ static Value pack(OpBuilder &b, Location loc, VectorType type,
 /// The view of a shared tile of `type` at `byteOffset` of the block's
 /// dynamic shared memory.
 static Value sharedViewAt(OpBuilder &b, Location loc, TileType type,
-                          int64_t byteOffset) {
+                          Value byteOffset) {
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   Value dynamic = gpu::DynamicSharedMemoryOp::create(
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                       MemRefLayoutAttrInterface{}, workgroup));
-  Value offset = arith::ConstantIndexOp::create(b, loc, byteOffset);
-  return memref::ViewOp::create(b, loc, sharedMemRefType(type), dynamic, offset,
-                                ValueRange{});
+  return memref::ViewOp::create(b, loc, sharedMemRefType(type), dynamic,
+                                byteOffset, ValueRange{});
+}
+static Value sharedViewAt(OpBuilder &b, Location loc, TileType type,
+                          int64_t byteOffset) {
+  return sharedViewAt(b, loc, type,
+                      arith::ConstantIndexOp::create(b, loc, byteOffset));
 }
 
 /// The view of `op`'s shared region (see assignSharedOffsets).
 static Value sharedView(OpBuilder &b, Operation *op, TileType type) {
   auto offset = op->getAttrOfType<IntegerAttr>(kSharedOffset);
   return sharedViewAt(b, op->getLoc(), type, offset ? offset.getInt() : 0);
+}
+
+/// The view of a ring load's region: the half of its two that the parity
+/// of its chunk (first row / rows) picks, so that the chunk a loop reads
+/// and the chunk it fetches for the next iteration never share one.
+static Value ringView(OpBuilder &b, Operation *op, TileType type,
+                      Value firstRow) {
+  Location loc = op->getLoc();
+  auto offset = op->getAttrOfType<IntegerAttr>(kSharedOffset);
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value chunk = arith::DivUIOp::create(b, loc, firstRow, idx(type.getRows()));
+  Value half = arith::RemUIOp::create(b, loc, chunk, idx(2));
+  Value byteOffset = arith::AddIOp::create(
+      b, loc, idx(offset ? offset.getInt() : 0),
+      arith::MulIOp::create(b, loc, half, idx(sharedBytes(type))));
+  return sharedViewAt(b, loc, type, byteOffset);
 }
 
 /// The shared tiles the lowering of `op` uses inside it, beside its shared
@@ -511,6 +536,69 @@ struct TileLoad {
     return pack(b, loc, g.vectorType(), elements);
   }
 
+  /// A shared vector fetched ahead (a ring load) whose entries are 4 bytes
+  /// in memory and in the tile: thread r < rows copies entry r by cp.async
+  /// (0 past the bound), committed as one group and not waited for.
+  void copyVectorAsync(TileType type, Value tile) const {
+    Value has = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                      ids.thread, ids.idx(type.getRows()));
+    scf::IfOp::create(b, loc, has, [&](OpBuilder &nb, Location l) {
+      SmallVector<Value> at(base);
+      at[rowDim] = arith::AddIOp::create(nb, l, at[rowDim], ids.thread);
+      Value one = arith::ConstantIndexOp::create(nb, l, 1);
+      Value elements = one;
+      if (bound) {
+        Value inside = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                             at[rowDim], bound);
+        Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+        at[rowDim] = arith::SelectOp::create(nb, l, inside, at[rowDim], zero);
+        elements = arith::SelectOp::create(nb, l, inside, one, zero);
+      }
+      // The entry as a one-element view of unit stride, whatever the
+      // source's strides.
+      auto type = cast<MemRefType>(source.getType());
+      auto metadata = memref::ExtractStridedMetadataOp::create(nb, l, source);
+      Value offset = metadata.getOffset();
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        offset = arith::AddIOp::create(
+            nb, l, offset,
+            arith::MulIOp::create(nb, l, at[d], metadata.getStrides()[d]));
+      auto entryType = MemRefType::get(
+          {1}, type.getElementType(),
+          StridedLayoutAttr::get(nb.getContext(), ShapedType::kDynamic, {1}));
+      Value entry = memref::ReinterpretCastOp::create(
+          nb, l, entryType, metadata.getBaseBuffer(), offset,
+          ArrayRef<OpFoldResult>{nb.getIndexAttr(1)},
+          ArrayRef<OpFoldResult>{nb.getIndexAttr(1)});
+      Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+      nvgpu::DeviceAsyncCopyOp::create(
+          nb, l, nvgpu::DeviceAsyncTokenType::get(nb.getContext()), tile,
+          ValueRange{ids.thread}, entry, ValueRange{zero}, nb.getIndexAttr(1),
+          elements, UnitAttr());
+      scf::YieldOp::create(nb, l);
+    });
+    nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), ValueRange{});
+  }
+
+  /// A shared vector fetched ahead (a ring load) that must be converted:
+  /// thread r < rows reads entry r here and stores it before `storeAt`,
+  /// the end of the loop body, so that the read's latency passes under the
+  /// chunk's work.
+  void loadSharedVectorAhead(TileType type, Value tile,
+                             Operation *storeAt) const {
+    Value has = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                      ids.thread, ids.idx(type.getRows()));
+    Value row = arith::SelectOp::create(b, loc, has, ids.thread, ids.idx(0));
+    Value entry = readElement(b, row, Value());
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(storeAt);
+    scf::IfOp::create(b, loc, has, [&](OpBuilder &nb, Location l) {
+      memref::StoreOp::create(nb, l, entry, tile, row);
+      scf::YieldOp::create(nb, l);
+    });
+  }
+
   /// A shared vector: the block's threads share its entries.
   void loadSharedVector(TileType type, Value tile) const {
     forEachThreadShare(b, loc, ids.thread, type.getRows(),
@@ -641,21 +729,32 @@ struct LoadLowering : MmaSyncLowering<LoadOp> {
         (memoryElement != type.getElementType() || type.getColumns() % chunk))
       return rewriter.notifyMatchFailure(
           op, "a shared tile loads whole 16-byte chunks of its own type");
-    Value tile = sharedView(rewriter, op, type);
+    bool ring = op->hasAttr(kRing);
+    Value tile = ring ? ringView(rewriter, op, type, base[load.rowDim])
+                      : sharedView(rewriter, op, type);
     // A run of loads waits once: a barrier before its first load (earlier
-    // readers of the regions) and after its last (cp.async landed).
+    // readers of the regions) and after its last (cp.async landed). A run
+    // of ring loads is waited for where its loop's next iteration starts
+    // (see waitForCarriedLoads).
     if (op->hasAttr(kRunStart))
       gpu::BarrierOp::create(rewriter, loc);
     auto function = op->getParentOfType<gpu::GPUFuncOp>();
     std::optional<ArrayRef<int32_t>> blockSize =
         function ? function.getKnownBlockSize() : std::nullopt;
-    if (type.getRank() == 1)
+    bool ahead = ring && isa<scf::ForOp>(op->getParentOp()) && blockSize &&
+                 type.getRank() == 1 && type.getRows() <= (*blockSize)[0];
+    if (ahead && memoryElement == type.getElementType() &&
+        memoryElement.getIntOrFloatBitWidth() == 32)
+      load.copyVectorAsync(type, tile);
+    else if (ahead)
+      load.loadSharedVectorAhead(type, tile, op->getBlock()->getTerminator());
+    else if (type.getRank() == 1)
       load.loadSharedVector(type, tile);
     else if (blockSize)
       load.copyChunksAsync(type, tile, chunk, (*blockSize)[0]);
     else
       load.copyChunksSync(type, tile, chunk);
-    if (op->hasAttr(kRunEnd)) {
+    if (op->hasAttr(kRunEnd) && !(ring && isa<scf::ForOp>(op->getParentOp()))) {
       NVVM::CpAsyncWaitGroupOp::create(rewriter, loc,
                                        rewriter.getI32IntegerAttr(0));
       gpu::BarrierOp::create(rewriter, loc);
@@ -1651,12 +1750,49 @@ struct SharedInterval {
 };
 } // namespace
 
+/// The shared tiles an scf.for carries, each as the load before the loop
+/// that gives its first value and the load in the loop body that gives the
+/// next iteration's, with the loop. Both loads share one ring of two
+/// regions (ringView); the loop waits for them as each iteration starts
+/// (waitForCarriedLoads). A carried shared tile of any other origin is an
+/// error: nothing would keep its two values apart.
+struct CarriedLoad {
+  LoadOp first, next;
+  scf::ForOp loop;
+};
+static FailureOr<SmallVector<CarriedLoad>>
+findCarriedLoads(FunctionOpInterface function) {
+  SmallVector<CarriedLoad> carried;
+  WalkResult walk = function.walk([&](scf::ForOp loop) {
+    for (auto [init, yielded] :
+         llvm::zip(loop.getInitArgs(), loop.getYieldedValues())) {
+      auto tile = dyn_cast<TileType>(init.getType());
+      if (!tile || !isShared(tile))
+        continue;
+      auto first = init.getDefiningOp<LoadOp>();
+      auto next = yielded.getDefiningOp<LoadOp>();
+      if (!first || !next || next->getBlock() != loop.getBody() ||
+          first->getBlock() != loop->getBlock()) {
+        loop.emitOpError("carries a shared tile that is not loaded before "
+                         "the loop and again in its body");
+        return WalkResult::interrupt();
+      }
+      carried.push_back({first, next, loop});
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return carried;
+}
+
 /// The shared tiles of `function`, each with the interval from its op to its
 /// last reader. A reader nested in an op of the defining block (a loop, say)
 /// keeps the tile alive to the end of that op, so a tile read in every
 /// iteration is not reused inside the loop.
 static SmallVector<SharedInterval>
-getSharedIntervals(FunctionOpInterface function) {
+getSharedIntervals(FunctionOpInterface function,
+                   ArrayRef<CarriedLoad> carried) {
   DenseMap<Operation *, int64_t> first, last;
   int64_t next = 0;
   function.walk<WalkOrder::PreOrder>(
@@ -1669,10 +1805,25 @@ getSharedIntervals(FunctionOpInterface function) {
         end = std::max(end, last[&inner]);
     last[op] = end;
   });
+  // A carried tile's ring lives from its first load to its loop's end; the
+  // next load takes the same offset (assignSharedOffsets).
+  DenseMap<Operation *, CarriedLoad> ringOf;
+  for (const CarriedLoad &load : carried) {
+    ringOf[load.first] = load;
+    ringOf[load.next] = load;
+  }
   SmallVector<SharedInterval> intervals;
   function.walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (!isa<TileDialect>(op->getDialect()))
       return;
+    if (auto ring = ringOf.find(op); ring != ringOf.end()) {
+      CarriedLoad load = ring->second;
+      if (op == load.first.getOperation())
+        intervals.push_back({op, kSharedOffset, first[op],
+                             last[load.loop.getOperation()],
+                             2 * sharedBytes(load.first.getType())});
+      return;
+    }
     for (Value result : op->getResults()) {
       auto tile = dyn_cast<TileType>(result.getType());
       if (!tile || !isShared(tile))
@@ -1721,13 +1872,17 @@ static int64_t placeSharedTiles(SmallVectorImpl<SharedInterval> &intervals) {
 }
 
 int64_t mlir::attn::getTileSharedBytes(FunctionOpInterface function) {
-  SmallVector<SharedInterval> intervals = getSharedIntervals(function);
+  FailureOr<SmallVector<CarriedLoad>> carried = findCarriedLoads(function);
+  SmallVector<SharedInterval> intervals = getSharedIntervals(
+      function, succeeded(carried) ? *carried : ArrayRef<CarriedLoad>());
   return placeSharedTiles(intervals);
 }
 
-static bool isSharedLoad(Operation *op) {
+/// Whether `op` is a shared load of the same kind (ring or not) as `like`.
+static bool isSharedLoadLike(Operation *op, LoadOp like) {
   auto load = dyn_cast_or_null<LoadOp>(op);
-  return load && isShared(load.getType());
+  return load && isShared(load.getType()) &&
+         load->hasAttr(kRing) == like->hasAttr(kRing);
 }
 
 /// Marks the first and last load of each run of consecutive shared loads:
@@ -1736,23 +1891,53 @@ static void markSharedLoadRuns(Operation *root) {
   root->walk([](LoadOp load) {
     if (!isShared(load.getType()))
       return;
-    if (!isSharedLoad(load->getPrevNode()))
+    if (!isSharedLoadLike(load->getPrevNode(), load))
       load->setAttr(kRunStart, UnitAttr::get(load.getContext()));
-    if (!isSharedLoad(load->getNextNode()))
+    if (!isSharedLoadLike(load->getNextNode(), load))
       load->setAttr(kRunEnd, UnitAttr::get(load.getContext()));
   });
 }
 
 /// Gives each op with a shared result its region (placeSharedTiles, the
-/// placement getTileSharedBytes measures).
-static void assignSharedOffsets(FunctionOpInterface function) {
-  SmallVector<SharedInterval> intervals = getSharedIntervals(function);
+/// placement getTileSharedBytes measures); the loads of a carried tile
+/// share their ring's offset and are marked as ring loads.
+static LogicalResult assignSharedOffsets(FunctionOpInterface function) {
+  FailureOr<SmallVector<CarriedLoad>> carried = findCarriedLoads(function);
+  if (failed(carried))
+    return failure();
+  SmallVector<SharedInterval> intervals =
+      getSharedIntervals(function, *carried);
   placeSharedTiles(intervals);
+  auto i64 = IntegerType::get(function.getContext(), 64);
   for (const SharedInterval &interval : intervals)
-    interval.op->setAttr(
-        interval.attribute,
-        IntegerAttr::get(IntegerType::get(function.getContext(), 64),
-                         interval.offset));
+    interval.op->setAttr(interval.attribute,
+                         IntegerAttr::get(i64, interval.offset));
+  for (const CarriedLoad &load : *carried) {
+    load.next->setAttr(kSharedOffset, load.first->getAttr(kSharedOffset));
+    load.first->setAttr(kRing, UnitAttr::get(function.getContext()));
+    load.next->setAttr(kRing, UnitAttr::get(function.getContext()));
+  }
+  return success();
+}
+
+/// A loop whose body fetches the next iteration's tiles (ring loads) waits
+/// for them as each iteration starts, and for the last fetch after it
+/// ends, before the regions are read or the block exits.
+static void waitForCarriedLoads(Operation *root) {
+  SmallPtrSet<Operation *, 4> loops;
+  root->walk([&](LoadOp load) {
+    if (load->hasAttr(kRing) && isa<scf::ForOp>(load->getParentOp()))
+      loops.insert(load->getParentOp());
+  });
+  for (Operation *loop : loops) {
+    OpBuilder b(loop->getContext());
+    b.setInsertionPointToStart(cast<scf::ForOp>(loop).getBody());
+    NVVM::CpAsyncWaitGroupOp::create(b, loop->getLoc(), b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b, loop->getLoc());
+    b.setInsertionPointAfter(loop);
+    NVVM::CpAsyncWaitGroupOp::create(b, loop->getLoc(), b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b, loop->getLoc());
+  }
 }
 
 void mlir::attn::populateTileToMmaSyncPatterns(const TypeConverter &converter,
@@ -1775,9 +1960,14 @@ struct AttnTileToMmaSyncPass
     });
     if (!any)
       return;
-    getOperation().walk(
-        [](FunctionOpInterface function) { assignSharedOffsets(function); });
+    WalkResult assigned = getOperation().walk([](FunctionOpInterface function) {
+      return failed(assignSharedOffsets(function)) ? WalkResult::interrupt()
+                                                   : WalkResult::advance();
+    });
+    if (assigned.wasInterrupted())
+      return signalPassFailure();
     markSharedLoadRuns(getOperation());
+    waitForCarriedLoads(getOperation());
     MmaSyncTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     ConversionTarget target(getContext());

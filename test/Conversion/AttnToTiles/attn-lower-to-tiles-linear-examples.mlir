@@ -1,5 +1,6 @@
 // The linear-attention examples lower to the chunked tile program: every
-// chunk loads its tiles, the state is carried by scf.for, and each variant
+// chunk loads its tiles (additive rules without a gate per key feature load
+// the next chunk's ahead and carry them), the state is carried by scf.for, and each variant
 // shows its own chunk ops (cumulative log gates, the decay mask or the
 // per-feature decayed scores, the UT solve of the delta rule, the
 // state update), causal or not. taylor2 and hedgehog feature maps and the hybrids still
@@ -15,7 +16,7 @@
 
 // RUN: attn-opt %S/../../../examples/mamba2_ssd.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=MAMBA
 // MAMBA: %[[S0:.*]] = attn_tile.load %{{.*}} : memref<?x16x128x64xf32{{.*}}> -> !attn_tile.tile<128x64xf32>
-// MAMBA: scf.for {{.*}} iter_args(%{{.*}} = %[[S0]])
+// MAMBA: scf.for {{.*}} iter_args(%{{.*}} = %[[S0]], {{.*}})
 // MAMBA:   attn_tile.cumsum %{{.*}} : !attn_tile.tile<256xf32>
 // MAMBA:   attn_tile.decay_mask
 // MAMBA:   attn_tile.state_update

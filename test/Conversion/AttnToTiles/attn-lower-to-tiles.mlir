@@ -91,17 +91,24 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // state carried from earlier chunks (inter-chunk, decayed from the chunk
 // start) and the decay-masked causal scores of the chunk (intra-chunk,
 // accumulated onto it) give the outputs; then the state absorbs the chunk.
-// The state is an explicit scf.for operand.
+// The state is an explicit scf.for operand, and so are the chunk's inputs:
+// the first chunk's are loaded before the loop, and each iteration loads
+// the next chunk's before it computes its own.
 
 // CHECK-LABEL: func.func @gated_0_tiled(
 // CHECK: %[[S0:.*]] = attn_tile.splat %{{.*}} : f32 -> !attn_tile.tile<8x4xf32>
 // CHECK: %[[CHUNKS:.*]] = arith.ceildivui %[[N:.*]], %c16
-// CHECK: scf.for %[[C:.*]] = %c0 to %[[CHUNKS]] step %c1 iter_args(%[[S:.*]] = %[[S0]]) -> (!attn_tile.tile<8x4xf32>)
+// CHECK: %[[Q0:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[ZERO:.*]], %[[ZERO]]] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK: %[[K0:.*]] = attn_tile.load %arg1[
+// CHECK: %[[V0:.*]] = attn_tile.load %arg2[
+// CHECK: %[[G0:.*]] = attn_tile.load %arg3[
+// CHECK: scf.for %[[C:.*]] = %{{.*}} to %[[CHUNKS]] step %{{.*}} iter_args(%[[S:.*]] = %[[S0]], %[[Q:.*]] = %[[Q0]], %[[K:.*]] = %[[K0]], %[[V:.*]] = %[[V0]], %[[G:.*]] = %[[G0]]) -> (!attn_tile.tile<8x4xf32>, !attn_tile.tile<16x8xf32>, !attn_tile.tile<16x8xf32>, !attn_tile.tile<16x4xf32>, !attn_tile.tile<16xf32>)
 // CHECK:   %[[T0:.*]] = arith.muli %[[C]], %c16
-// CHECK:   %[[Q:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[T0]], %c0] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
-// CHECK:   %[[K:.*]] = attn_tile.load %arg1[
-// CHECK:   %[[V:.*]] = attn_tile.load %arg2[
-// CHECK:   %[[G:.*]] = attn_tile.load %arg3[%{{.*}}, %{{.*}}, %[[T0]]] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16xf32>
+// CHECK:   %[[T1:.*]] = arith.addi %[[T0]], %c16
+// CHECK:   %[[QN:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[T1]], %{{.*}}] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:   %[[KN:.*]] = attn_tile.load %arg1[
+// CHECK:   %[[VN:.*]] = attn_tile.load %arg2[
+// CHECK:   %[[GN:.*]] = attn_tile.load %arg3[%{{.*}}, %{{.*}}, %[[T1]]] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16xf32>
 // CHECK:   %[[P:.*]] = attn_tile.cumsum %[[G]]
 // CHECK:   %[[QK:.*]] = attn_tile.matmul %[[Q]], %[[K]], %{{.*}} {transpose_rhs}
 // CHECK:   %[[D:.*]] = attn_tile.decay_mask %[[P]], %[[P]]
@@ -110,8 +117,8 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK:   %[[DECAYED:.*]] = attn_tile.map %[[INTER]], %[[P]] {broadcast = array<i64: -1, 0>}
 // CHECK:   %[[O:.*]] = attn_tile.matmul %[[A]], %[[V]], %[[DECAYED]] :
 // CHECK:   %[[NEXT:.*]] = attn_tile.state_update %[[S]], %[[K]], %[[V]] log_decay %[[P]]
-// CHECK:   attn_tile.store %[[O]], %arg4[%{{.*}}, %{{.*}}, %[[T0]], %c0] rows_below %[[N]]
-// CHECK:   scf.yield %[[NEXT]]
+// CHECK:   attn_tile.store %[[O]], %arg4[%{{.*}}, %{{.*}}, %[[T0]], %{{.*}}] rows_below %[[N]]
+// CHECK:   scf.yield %[[NEXT]], %[[QN]], %[[KN]], %[[VN]], %[[GN]]
 // CHECK: } {attn.stage = "chunks"}
 func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                  %v: tensor<?x2x?x4xf32>, %g: tensor<?x2x?xf32>)

@@ -170,5 +170,67 @@ gpu.module @kernels {
         : !attn_tile.tile<64x64xf32, #mma> -> memref<?x2x64x64xf32>
     gpu.return
   }
+
+  // Tiles an scf.for carries are double-buffered: the load before the loop
+  // and the load in its body share a ring of two regions, picked by the
+  // parity of the chunk (first row / 64); the body's loads are not waited
+  // for where they are issued but where the next iteration starts, and
+  // after the loop. A 4-byte vector is fetched by one cp.async per entry.
+  // CHECK-LABEL: gpu.func @prefetch
+  // CHECK: arith.remui %{{.*}}, %c2
+  // CHECK: nvvm.cp.async.wait.group 0
+  // CHECK: scf.for
+  // CHECK-NEXT: nvvm.cp.async.wait.group 0
+  // CHECK-NEXT: gpu.barrier
+  // CHECK: arith.remui %{{.*}}, %c2
+  // CHECK: nvgpu.device_async_copy
+  // CHECK: nvgpu.device_async_copy {{.*}}, 1, %{{.*}} : memref<1xf32
+  // CHECK-NOT: nvvm.cp.async.wait.group
+  // CHECK: scf.yield
+  // CHECK: nvvm.cp.async.wait.group 0
+  gpu.func @prefetch(%q: memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                     %g: memref<?x2x?xf32>, %o: memref<?x2x?x64xbf16>,
+                     %b: index, %h: index, %n: index, %chunks: index) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    %x0 = attn_tile.load %q[%b, %h, %c0, %c0] rows_below %n
+        : memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+          -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+    %g0 = attn_tile.load %g[%b, %h, %c0] rows_below %n
+        : memref<?x2x?xf32> -> !attn_tile.tile<64xf32, #attn_tile.shared>
+    %last:2 = scf.for %c = %c0 to %chunks step %c1
+        iter_args(%x = %x0, %gv = %g0)
+        -> (!attn_tile.tile<64x64xbf16, #attn_tile.shared>,
+            !attn_tile.tile<64xf32, #attn_tile.shared>) {
+      %t0 = arith.muli %c, %c64 : index
+      %t1 = arith.addi %t0, %c64 : index
+      %xn = attn_tile.load %q[%b, %h, %t1, %c0] rows_below %n
+          : memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+            -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+      %gn = attn_tile.load %g[%b, %h, %t1] rows_below %n
+          : memref<?x2x?xf32> -> !attn_tile.tile<64xf32, #attn_tile.shared>
+      %xr = attn_tile.convert_layout %x
+          : !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+            -> !attn_tile.tile<64x64xbf16, #mma>
+      %gr = attn_tile.convert_layout %gv
+          : !attn_tile.tile<64xf32, #attn_tile.shared>
+            -> !attn_tile.tile<64xf32, #rows>
+      %scaled = attn_tile.map %xr, %gr {broadcast = array<i64: -1, 0>}
+          : (!attn_tile.tile<64x64xbf16, #mma>, !attn_tile.tile<64xf32, #rows>)
+            -> !attn_tile.tile<64x64xbf16, #mma> {
+      ^bb0(%i: index, %j: index, %v: bf16, %p: f32):
+        %w = arith.truncf %p : f32 to bf16
+        %r = arith.mulf %v, %w : bf16
+        attn_tile.yield %r : bf16
+      }
+      attn_tile.store %scaled, %o[%b, %h, %t0, %c0] rows_below %n
+          : !attn_tile.tile<64x64xbf16, #mma> -> memref<?x2x?x64xbf16>
+      scf.yield %xn, %gn : !attn_tile.tile<64x64xbf16, #attn_tile.shared>,
+                           !attn_tile.tile<64xf32, #attn_tile.shared>
+    }
+    gpu.return
+  }
 }
 }
