@@ -47,6 +47,7 @@ python-bindings/attn/lib.)
 
 Options: --t 2048 8192, --kernels gla,delta_rule (with or without the
 "chunk_" prefix), --tokens, --skip-attn, --skip-fla, --check-only,
+--profile (one call of each kernel for ncu --profile-from-start off),
 --max-attn-ms, --tol, --seed, --warmup-ms/--rep-ms (do_bench's budgets).
 """
 
@@ -103,6 +104,11 @@ def parse_args():
     parser.add_argument("--rep-ms", type=float, default=100.0)
     parser.add_argument("--png",
                         default=os.path.join(REPO, "bench", "linear_bench.png"))
+    parser.add_argument("--profile", action="store_true",
+                        help="for ncu --profile-from-start off: one warm "
+                             "call of each library's kernels at each T "
+                             "between cudaProfilerStart and Stop; no checks, "
+                             "no timing")
     args = parser.parse_args()
 
     args.t = [int(x) for item in args.t for x in item.split(",") if x]
@@ -431,6 +437,29 @@ def import_attn():
     return attn
 
 
+def profile(torch, args, libraries):
+    """--profile: each call once warm, then once with the profiler on."""
+    scale = KEY_DIM ** -0.5
+    with torch.no_grad():
+        for length in args.t:
+            x = make_inputs(torch, args.tokens // length, length, args.seed)
+            xa = attn_layout(x) if "attn" in libraries else None
+            for name in args.kernels:
+                calls = []
+                if "attn" in libraries:
+                    calls.append(attn_call(name, xa, scale))
+                if "fla" in libraries:
+                    calls.append(fla_call(name, x, scale))
+                for call in calls:
+                    call()
+                    torch.cuda.synchronize()
+                    torch.cuda.cudart().cudaProfilerStart()
+                    call()
+                    torch.cuda.synchronize()
+                    torch.cuda.cudart().cudaProfilerStop()
+                    print(f"profiled {name} T={length}")
+
+
 def main():
     args = parse_args()
     sys.stdout.reconfigure(line_buffering=True)
@@ -453,6 +482,9 @@ def main():
         pass
     print(f"device: {torch.cuda.get_device_name()}; " + ", ".join(versions))
 
+    if args.profile:
+        profile(torch, args, libraries)
+        return
     failures, rows = [], []
     with torch.no_grad():
         small_checks(torch, args, libraries, failures)

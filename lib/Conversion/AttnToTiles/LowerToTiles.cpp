@@ -1478,7 +1478,10 @@ static constexpr int64_t kTensorCoreChunkWarps = 4;
 /// tokens per sequence (half the recomputed Q K^T, and 64K tokens at
 /// H = 16 fit one wave) and tie at 32K. rms_norm needs the whole row in
 /// one block. With an initial or final state, 64 columns spill (ptxas: 32
-/// bytes at Dk = 128), so those take 32.
+/// bytes at Dk = 128), so those take 32; so does the delta rule: ungated it
+/// spills 248 bytes at 64 columns, and gated 52 bytes on sm_80, though on
+/// sm_90a the gated kernel fits and ran 1.8x faster at 2K and 8K tokens
+/// per sequence (bench/NOTES.md); the lowering does not know the chip.
 static int64_t getTensorCoreValueColumns(LinearAttentionOp op) {
   int64_t valueDim = getHeadShape(op).valueDim;
   if (op.getNormalization() == LinearNormalization::rms_norm)
