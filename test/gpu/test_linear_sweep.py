@@ -28,6 +28,7 @@ working on the other kernels:
            the factored form's bound, so that the kernel takes its exact
            path in some or all chunks; against the float64
            recurrence with a decay per state row.
+  gate_dtype  bf16 gates per token and per key feature, N = 300.
   delta    the delta rule (section 6.5, with L2-normalized keys and
            beta = sigmoid(.)), gate none and per token: lengths
            {1, 17, 63, 64, 65, 300, 1000}, dims (64, 64), (128, 64),
@@ -62,13 +63,14 @@ DTYPES = {"bf16": torch.bfloat16, "f16": torch.float16}
 class Case:
     def __init__(self, sweep, dtype="bf16", n=300, dk=128, dv=128,
                  gate="per_token", strength="mild", state=False, heads=16,
-                 kv_heads=16, batch=2, norm=None, rule="additive"):
+                 kv_heads=16, batch=2, norm=None, rule="additive",
+                 gate_dtype="f32"):
         self.sweep, self.dtype, self.n, self.dk, self.dv = (sweep, dtype, n,
                                                             dk, dv)
         self.gate, self.strength, self.state = gate, strength, state
         self.heads, self.kv_heads, self.batch, self.norm = (heads, kv_heads,
                                                             batch, norm)
-        self.rule = rule
+        self.rule, self.gate_dtype = rule, gate_dtype
 
     @property
     def id(self):
@@ -77,7 +79,8 @@ class Case:
                 f"{'-state' if self.state else ''}"
                 f"-h{self.heads}x{self.kv_heads}-b{self.batch}"
                 f"{'-' + self.norm if self.norm else ''}"
-                f"{'-delta' if self.rule == 'delta' else ''}")
+                f"{'-delta' if self.rule == 'delta' else ''}"
+                f"{'-gates_' + self.gate_dtype if self.gate_dtype != 'f32' else ''}")
 
 
 def cases():
@@ -114,6 +117,10 @@ def cases():
             Case("gla", strength="strong", n=1000, gate="per_key"),
             Case("gla", strength="hard", n=300, gate="per_key",
                  dtype="f16")]
+    # Gates stored in bf16: per token the tensor-core kernel widens them as
+    # it prefetches; per key feature they take the chunk loops.
+    out += [Case("gate_dtype", n=300, gate="per_token", gate_dtype="bf16"),
+            Case("gate_dtype", n=300, gate="per_key", gate_dtype="bf16")]
     out += [Case("delta", "f16", rule="delta"),
             Case("delta", n=129, state=True, rule="delta"),
             Case("delta", kv_heads=4, batch=3, rule="delta"),
@@ -197,12 +204,15 @@ def test_linear(case):
     v = randn(b, hk, n, case.dv).to(dtype)
     divisor = {"mild": 16.0, "strong": 1.0, "hard": 0.25}[case.strength]
     kwargs = {}
+    gate_type = {"f32": torch.float32, "bf16": torch.bfloat16}[case.gate_dtype]
     if case.gate == "per_token":
-        g = torch.nn.functional.logsigmoid(randn(b, h, n)) / divisor
+        g = (torch.nn.functional.logsigmoid(randn(b, h, n)) / divisor
+             ).to(gate_type)
         kwargs = {"gate": g, "gate_kind": "per_token"}
         g_full = g
     elif case.gate == "per_key":
-        g = torch.nn.functional.logsigmoid(randn(b, h, n, case.dk)) / divisor
+        g = (torch.nn.functional.logsigmoid(randn(b, h, n, case.dk))
+             / divisor).to(gate_type)
         kwargs = {"gate": g, "gate_kind": "per_key"}
         g_full = g
     elif case.gate == "per_head":

@@ -1492,10 +1492,10 @@ static int64_t getTensorCoreValueColumns(LinearAttentionOp op) {
 }
 
 /// Whether the linear tile program runs on the mma.sync strategy for `op`:
-/// causal, additive or delta, bf16 or f16 storage, the identity feature map, a
-/// gate per head or token or none, no normalization (or rms_norm with Dv 32 or
-/// 64, the row in one block), chunks of 64, Dk a multiple of 64 up to 128 and
-/// Dv a multiple of 32.
+/// causal, additive or delta, bf16 or f16 storage, the identity feature map,
+/// any gate (in f32 when per key feature), no normalization (or rms_norm with
+/// Dv 32 or 64, the row in one block), chunks of 64, Dk a multiple of 64 up
+/// to 128 and Dv a multiple of 32.
 static bool canRunLinearOnTensorCores(LinearAttentionOp op,
                                       const Kernel &kernel) {
   if (!hasLinearTileProgram(op))
@@ -1510,7 +1510,11 @@ static bool canRunLinearOnTensorCores(LinearAttentionOp op,
                     element(KernelArgRole::Key) == storage &&
                     element(KernelArgRole::Value) == storage;
   int64_t columns = getTensorCoreValueColumns(op);
-  return sixteenBit && op.getCausal() && !linear.featureMapRegion &&
+  // A gate per key feature is staged in shared memory by 16-byte copies of
+  // its own type: f32.
+  bool gates =
+      linear.gate != GateKind::per_key || element(KernelArgRole::Gate).isF32();
+  return sixteenBit && gates && op.getCausal() && !linear.featureMapRegion &&
          linear.featureMap.value_or(FeatureMap::identity) ==
              FeatureMap::identity &&
          (columns == 32 || columns == 64) && shape.valueDim % columns == 0 &&

@@ -581,24 +581,6 @@ struct TileLoad {
         b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), ValueRange{});
   }
 
-  /// A shared vector fetched ahead (a ring load) that must be converted:
-  /// thread r < rows reads entry r here and stores it before `storeAt`,
-  /// the end of the loop body, so that the read's latency passes under the
-  /// chunk's work.
-  void loadSharedVectorAhead(TileType type, Value tile,
-                             Operation *storeAt) const {
-    Value has = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                      ids.thread, ids.idx(type.getRows()));
-    Value row = arith::SelectOp::create(b, loc, has, ids.thread, ids.idx(0));
-    Value entry = readElement(b, row, Value());
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(storeAt);
-    scf::IfOp::create(b, loc, has, [&](OpBuilder &nb, Location l) {
-      memref::StoreOp::create(nb, l, entry, tile, row);
-      scf::YieldOp::create(nb, l);
-    });
-  }
-
   /// A shared vector: the block's threads share its entries.
   void loadSharedVector(TileType type, Value tile) const {
     forEachThreadShare(b, loc, ids.thread, type.getRows(),
@@ -741,13 +723,14 @@ struct LoadLowering : MmaSyncLowering<LoadOp> {
     auto function = op->getParentOfType<gpu::GPUFuncOp>();
     std::optional<ArrayRef<int32_t>> blockSize =
         function ? function.getKnownBlockSize() : std::nullopt;
+    // A vector of 4-byte entries fetched ahead goes by cp.async; one that
+    // must be converted is read and stored now.
     bool ahead = ring && isa<scf::ForOp>(op->getParentOp()) && blockSize &&
-                 type.getRank() == 1 && type.getRows() <= (*blockSize)[0];
-    if (ahead && memoryElement == type.getElementType() &&
-        memoryElement.getIntOrFloatBitWidth() == 32)
+                 type.getRank() == 1 && type.getRows() <= (*blockSize)[0] &&
+                 memoryElement == type.getElementType() &&
+                 memoryElement.getIntOrFloatBitWidth() == 32;
+    if (ahead)
       load.copyVectorAsync(type, tile);
-    else if (ahead)
-      load.loadSharedVectorAhead(type, tile, op->getBlock()->getTerminator());
     else if (type.getRank() == 1)
       load.loadSharedVector(type, tile);
     else if (blockSize)

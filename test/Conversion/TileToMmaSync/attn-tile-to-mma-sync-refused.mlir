@@ -1,5 +1,7 @@
 // RUN: attn-opt %s --pass-pipeline='builtin.module(gpu.module(attn-tile-to-mma-sync))' -split-input-file -verify-diagnostics
 
+// Valid IR the pass refuses (not an "invalid" input: the verifier accepts it).
+
 // A shared tile an scf.for carries must be loaded before the loop and again
 // in its body: the two loads share a ring of two regions. Any other carried
 // shared tile would have its two values in one region, so it is refused.
