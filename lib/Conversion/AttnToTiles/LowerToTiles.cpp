@@ -1494,8 +1494,8 @@ static int64_t getTensorCoreValueColumns(LinearAttentionOp op) {
 /// Whether the linear tile program runs on the mma.sync strategy for `op`:
 /// causal, additive or delta, bf16 or f16 storage, the identity feature map,
 /// any gate (in f32 when per key feature), no normalization (or rms_norm with
-/// Dv 32 or 64, the row in one block), chunks of 64, Dk a multiple of 64 up
-/// to 128 and Dv a multiple of 32.
+/// Dv 32 or 64, the row in one block; not `denominator`), chunks of 64, Dk a
+/// multiple of 64 up to 128 and Dv a multiple of 32.
 static bool canRunLinearOnTensorCores(LinearAttentionOp op,
                                       const Kernel &kernel) {
   if (!hasLinearTileProgram(op))
@@ -1514,7 +1514,10 @@ static bool canRunLinearOnTensorCores(LinearAttentionOp op,
   // its own type: f32.
   bool gates =
       linear.gate != GateKind::per_key || element(KernelArgRole::Gate).isF32();
-  return sixteenBit && gates && op.getCausal() && !linear.featureMapRegion &&
+  // The denominators' state is one column wide, narrower than an MMA tile.
+  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  return sixteenBit && gates && !denominator && op.getCausal() &&
+         !linear.featureMapRegion &&
          linear.featureMap.value_or(FeatureMap::identity) ==
              FeatureMap::identity &&
          (columns == 32 || columns == 64) && shape.valueDim % columns == 0 &&
