@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/MmaFragments.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -53,4 +55,38 @@ MmaFragment mlir::attn::emitMma(OpBuilder &b, Location loc, Type element,
   for (int64_t i = 0; i < 4; ++i)
     out[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
   return out;
+}
+
+Value mlir::attn::getUnitStrideRows(OpBuilder &b, Location loc, Value memory,
+                                    ValueRange leading) {
+  auto type = cast<MemRefType>(memory.getType());
+  int64_t rank = type.getRank();
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memory);
+  Value offset = metadata.getOffset();
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    offset = arith::AddIOp::create(
+        b, loc, offset,
+        arith::MulIOp::create(b, loc, leading[d], metadata.getStrides()[d]));
+  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                       {ShapedType::kDynamic, 1});
+  auto view = MemRefType::get({ShapedType::kDynamic, type.getShape().back()},
+                              type.getElementType(), layout);
+  SmallVector<OpFoldResult> sizes = {metadata.getSizes()[rank - 2],
+                                     b.getIndexAttr(type.getShape().back())};
+  SmallVector<OpFoldResult> strides = {metadata.getStrides()[rank - 2],
+                                       b.getIndexAttr(1)};
+  return memref::ReinterpretCastOp::create(
+      b, loc, view, metadata.getBaseBuffer(), offset, sizes, strides);
+}
+
+Value mlir::attn::getDynamicSharedView(OpBuilder &b, Location loc,
+                                       MemRefType type, Value byteOffset) {
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  Value dynamic = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface{}, workgroup));
+  return memref::ViewOp::create(b, loc, type, dynamic, byteOffset,
+                                ValueRange{});
 }

@@ -1,9 +1,10 @@
 //===- MmaFragments.h - m16n8k16 MMA fragments ------------------*- C++ -*-===//
 //
 /// \file
-/// The register-level pieces of the m16n8k16 tensor-core MMA (mma.sync,
-/// sm_80 and later) that every kernel using it shares: ldmatrix.x4 loads,
-/// 16-bit operand registers and the MMA itself.
+/// The pieces of the m16n8k16 tensor-core MMA (mma.sync, sm_80 and later)
+/// that every kernel using it shares: ldmatrix.x4 loads, 16-bit operand
+/// registers and the MMA itself, and the memory views its loads take (rows
+/// of unit stride for cp.async, tiles of dynamic shared memory).
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,18 @@ std::array<Value, 4> loadMatrices(OpBuilder &b, Location loc, Value tile,
 /// registers), B column-major 16x8 (two), C and D f32 16x8 (four).
 MmaFragment emitMma(OpBuilder &b, Location loc, Type element, ArrayRef<Value> a,
                     Value b0, Value b1, ArrayRef<Value> c);
+
+/// A 2-D view [rows, columns] with unit column stride of the last two
+/// dimensions of `memory`, at `leading` (one index per leading dimension):
+/// what cp.async and vector loads read (the runtime checks the unit
+/// innermost stride: GPULaunch::alignedRows).
+Value getUnitStrideRows(OpBuilder &b, Location loc, Value memory,
+                        ValueRange leading);
+
+/// A view of `type` (workgroup memory) at `byteOffset` of the block's
+/// dynamic shared memory.
+Value getDynamicSharedView(OpBuilder &b, Location loc, MemRefType type,
+                           Value byteOffset);
 
 } // namespace mlir::attn
 

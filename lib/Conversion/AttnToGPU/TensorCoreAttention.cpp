@@ -131,9 +131,8 @@ private:
   Value minu(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
   Type tokenType() { return nvgpu::DeviceAsyncTokenType::get(b.getContext()); }
 
-  Value sharedTile(Value dynamic, int64_t byteOffset, int64_t rows,
-                   int64_t dim);
-  Value rowsOf(Value tensor, Value head, int64_t dim);
+  Value sharedTile(int64_t byteOffset, int64_t rows, int64_t dim);
+  Value rowsOf(Value tensor, Value head);
   Value swizzle(Value row, Value chunk, int64_t dim);
   Value stageTile(Value rowsView, Value firstRow, Value numRows, Value tile,
                   int64_t dim);
@@ -152,34 +151,19 @@ private:
 
 /// A [rows, dim] tile of the storage type at `byteOffset` of the dynamic
 /// shared memory.
-Value TensorCoreAttention::sharedTile(Value dynamic, int64_t byteOffset,
-                                      int64_t rows, int64_t dim) {
+Value TensorCoreAttention::sharedTile(int64_t byteOffset, int64_t rows,
+                                      int64_t dim) {
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   auto type = MemRefType::get({rows, dim}, element, MemRefLayoutAttrInterface{},
                               workgroup);
-  return memref::ViewOp::create(b, loc, type, dynamic, idx(byteOffset),
-                                ValueRange{});
+  return getDynamicSharedView(b, loc, type, idx(byteOffset));
 }
 
-/// The [N, dim] rows of `head` of sequence bi of a [B, H, N, dim] tensor,
-/// as a view with unit innermost stride (the runtime checks it), which
-/// cp.async needs.
-Value TensorCoreAttention::rowsOf(Value tensor, Value head, int64_t dim) {
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, tensor);
-  ValueRange strides = metadata.getStrides();
-  Value offset =
-      e.addi(metadata.getOffset(),
-             e.addi(arith::MulIOp::create(b, loc, bi, strides[0]),
-                    arith::MulIOp::create(b, loc, head, strides[1])));
-  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                                       {ShapedType::kDynamic, 1});
-  auto type = MemRefType::get({ShapedType::kDynamic, dim}, element, layout);
-  SmallVector<OpFoldResult> sizes = {metadata.getSizes()[2],
-                                     b.getIndexAttr(dim)};
-  SmallVector<OpFoldResult> unitInnermost = {strides[2], b.getIndexAttr(1)};
-  return memref::ReinterpretCastOp::create(
-      b, loc, type, metadata.getBaseBuffer(), offset, sizes, unitInnermost);
+/// The [N, dim] rows of `head` of sequence bi of a [B, H, N, dim] tensor
+/// (getUnitStrideRows).
+Value TensorCoreAttention::rowsOf(Value tensor, Value head) {
+  return getUnitStrideRows(b, loc, tensor, ValueRange{bi, head});
 }
 
 /// The column where chunk `chunk` of row `row` of a shared tile starts.
@@ -489,24 +473,17 @@ void TensorCoreAttention::build() {
     clampedRows[r] = minu(rows[r], lastQuery);
   }
 
-  auto workgroup =
-      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  Value dynamic = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface{}, workgroup));
   int64_t queryBytes = 2 * kBlockRows * keyDim;
-  sharedQ = sharedTile(dynamic, 0, kBlockRows, keyDim);
-  sharedK = sharedTile(dynamic, queryBytes, tileKeys, keyDim);
-  sharedV = sharedTile(dynamic, queryBytes + 2 * tileKeys * keyDim, tileKeys,
-                       valueDim);
+  sharedQ = sharedTile(0, kBlockRows, keyDim);
+  sharedK = sharedTile(queryBytes, tileKeys, keyDim);
+  sharedV = sharedTile(queryBytes + 2 * tileKeys * keyDim, tileKeys, valueDim);
 
-  keyRows = rowsOf(kernel.get(KernelArgRole::Key), kh, keyDim);
-  valueRows = rowsOf(kernel.get(KernelArgRole::Value), vh, valueDim);
+  keyRows = rowsOf(kernel.get(KernelArgRole::Key), kh);
+  valueRows = rowsOf(kernel.get(KernelArgRole::Value), vh);
 
   // 1. Q, and its fragments when they fit in registers.
   Value queryLanded =
-      stageTile(rowsOf(query, h, keyDim), q0, numQueries, sharedQ, keyDim);
+      stageTile(rowsOf(query, h), q0, numQueries, sharedQ, keyDim);
   nvgpu::DeviceAsyncWaitOp::create(b, loc, queryLanded, b.getI32IntegerAttr(0));
   gpu::BarrierOp::create(b, loc);
   SmallVector<Fragment> queryFragments;

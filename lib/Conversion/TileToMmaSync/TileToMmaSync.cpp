@@ -235,14 +235,7 @@ static Value pack(OpBuilder &b, Location loc, VectorType type,
 /// dynamic shared memory.
 static Value sharedViewAt(OpBuilder &b, Location loc, TileType type,
                           Value byteOffset) {
-  auto workgroup =
-      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  Value dynamic = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface{}, workgroup));
-  return memref::ViewOp::create(b, loc, sharedMemRefType(type), dynamic,
-                                byteOffset, ValueRange{});
+  return getDynamicSharedView(b, loc, sharedMemRefType(type), byteOffset);
 }
 static Value sharedViewAt(OpBuilder &b, Location loc, TileType type,
                           int64_t byteOffset) {
@@ -295,31 +288,6 @@ static SmallVector<Value> scratchViews(OpBuilder &b, Operation *op) {
     at += sharedBytes(type);
   }
   return views;
-}
-
-/// A 2-D view [rows, columns] with unit column stride of the last two
-/// dimensions of `memory` at the leading `indices`, for vector loads (the
-/// runtime checks the unit innermost stride: GPULaunch::alignedRows).
-static Value unitStrideRows(OpBuilder &b, Location loc, Value memory,
-                            ValueRange indices) {
-  auto type = cast<MemRefType>(memory.getType());
-  int64_t rank = type.getRank();
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memory);
-  Value offset = metadata.getOffset();
-  for (int64_t d = 0; d + 2 < rank; ++d)
-    offset = arith::AddIOp::create(
-        b, loc, offset,
-        arith::MulIOp::create(b, loc, indices[d], metadata.getStrides()[d]));
-  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                                       {ShapedType::kDynamic, 1});
-  auto view = MemRefType::get({ShapedType::kDynamic, type.getShape().back()},
-                              type.getElementType(), layout);
-  SmallVector<OpFoldResult> sizes = {metadata.getSizes()[rank - 2],
-                                     b.getIndexAttr(type.getShape().back())};
-  SmallVector<OpFoldResult> strides = {metadata.getStrides()[rank - 2],
-                                       b.getIndexAttr(1)};
-  return memref::ReinterpretCastOp::create(
-      b, loc, view, metadata.getBaseBuffer(), offset, sizes, strides);
 }
 
 /// Runs `body(i)` for i in [thread, count) in steps of the block's size.
@@ -596,7 +564,7 @@ struct TileLoad {
   /// are committed as one group and not waited for.
   void copyChunksAsync(TileType type, Value tile, int64_t chunk,
                        int64_t threads) const {
-    Value rows = unitStrideRows(b, loc, source, base);
+    Value rows = getUnitStrideRows(b, loc, source, base);
     int64_t chunksPerRow = type.getColumns() / chunk;
     int64_t chunks = type.getRows() * chunksPerRow;
     auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
@@ -639,7 +607,7 @@ struct TileLoad {
   /// A shared tile by synchronous 16-byte vector loads, when the block size
   /// is not known.
   void copyChunksSync(TileType type, Value tile, int64_t chunk) const {
-    Value rows = unitStrideRows(b, loc, source, base);
+    Value rows = getUnitStrideRows(b, loc, source, base);
     int64_t chunksPerRow = type.getColumns() / chunk;
     auto chunkType = VectorType::get({chunk}, element);
     forEachThreadShare(
