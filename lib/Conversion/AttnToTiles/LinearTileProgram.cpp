@@ -1,0 +1,736 @@
+//===- LinearTileProgram.cpp - linear attention as a tile program ---------===//
+//
+/// \file
+/// The chunked algorithm of attn.linear_attention written once as attn_tile
+/// ops (LinearTileProgram), for the CPU strategy and the mma.sync strategy,
+/// and when the tensor-core kernel runs it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LinearTileProgram.h"
+#include "attn/Conversion/KernelBuilder.h"
+#include "attn/Dialect/Tile/IR/TileOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+bool mlir::attn::hasLinearTileProgram(LinearAttentionOp op) {
+  LinearSpec linear = getLinearSpec(op);
+  bool elementwise =
+      linear.featureMapRegion ||
+      llvm::is_contained(
+          {FeatureMap::identity, FeatureMap::relu, FeatureMap::elu_plus_one},
+          linear.featureMap.value_or(FeatureMap::identity));
+  return elementwise;
+}
+
+namespace {
+/// Builds the attn_tile ops of one tile program.
+struct TileBuilder {
+  OpBuilder &b;
+  Location loc;
+  const Kernel &kernel;
+  TileLayouts layouts;
+
+  tile::TileType tileOf(ArrayRef<int64_t> shape, Type element,
+                        Attribute layout = {}) {
+    return tile::TileType::get(b.getContext(), shape, element, layout);
+  }
+  Type f32() { return b.getF32Type(); }
+
+  /// An attn_tile.map of `inputs` to a tile of `result`, whose body is
+  /// `body(b, coordinates, elements)`; `broadcast` as the op says.
+  Value map(tile::TileType result, ValueRange inputs,
+            ArrayRef<int64_t> broadcast,
+            function_ref<Value(OpBuilder &, ValueRange, ValueRange)> body) {
+    DenseI64ArrayAttr broadcastAttr;
+    if (llvm::any_of(broadcast, [](int64_t d) { return d >= 0; }))
+      broadcastAttr = b.getDenseI64ArrayAttr(broadcast);
+    auto op = tile::MapOp::create(b, loc, result, inputs, broadcastAttr);
+    OpBuilder::InsertionGuard guard(b);
+    Block *block = b.createBlock(&op.getBody());
+    SmallVector<Value> coordinates, elements;
+    for (int64_t d = 0; d < result.getRank(); ++d)
+      coordinates.push_back(block->addArgument(b.getIndexType(), loc));
+    for (Value input : inputs)
+      elements.push_back(block->addArgument(
+          cast<tile::TileType>(input.getType()).getElementType(), loc));
+    tile::YieldOp::create(b, loc, body(b, coordinates, elements));
+    return op;
+  }
+  /// `x` with elements of type `element` (rounded or widened).
+  Value withElementType(Value x, Type element) {
+    auto type = cast<tile::TileType>(x.getType());
+    if (type.getElementType() == element)
+      return x;
+    SmallVector<int64_t> full(1, -1);
+    return map(type.withElementType(element), x, full,
+               [&](OpBuilder &nb, ValueRange, ValueRange v) {
+                 return convertFloat(nb, loc, v[0], element);
+               });
+  }
+  /// `x` in `layout` (no op when it is there already).
+  Value withLayout(Value x, Attribute layout) {
+    auto type = cast<tile::TileType>(x.getType());
+    if (type.getLayout() == layout)
+      return x;
+    return tile::ConvertLayoutOp::create(b, loc, type.withLayout(layout), x);
+  }
+  /// `x` as the left operand of a matmul over `element`: an accumulator
+  /// becomes the A operand in registers.
+  Value lhsOperand(Value x, Type element) {
+    x = withElementType(x, element);
+    auto type = cast<tile::TileType>(x.getType());
+    if (layouts.accumulator && type.getLayout() == layouts.accumulator)
+      return withLayout(x, tile::OperandLayoutAttr::get(
+                               b.getContext(), /*index=*/0,
+                               cast<tile::MmaLayoutAttr>(layouts.accumulator)));
+    return x;
+  }
+  /// `x` as the right operand of a matmul over `element`: in memory.
+  Value rhsOperand(Value x, Type element) {
+    return withLayout(withElementType(x, element), layouts.loaded);
+  }
+  Value zeros(tile::TileType type) {
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(type.getElementType(), 0.0));
+    return tile::SplatOp::create(b, loc, type, zero);
+  }
+  Value load(tile::TileType type, Value memory, ValueRange indices,
+             Value bound) {
+    return tile::LoadOp::create(b, loc, type, memory, indices, bound);
+  }
+};
+} // namespace
+
+/// phi(x) of each element of a [C, Dk] tile (x itself for the identity),
+/// rounded to x's element type as a matmul operand is.
+static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear,
+                              Value x) {
+  auto type = cast<tile::TileType>(x.getType());
+  FeatureMap map = linear.featureMap.value_or(FeatureMap::identity);
+  if (!linear.featureMapRegion && map == FeatureMap::identity)
+    return x;
+  return t.map(
+      type, x, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange v) -> Value {
+        FloatMath f{nb, t.loc};
+        Value element = v[0];
+        element = convertFloat(nb, t.loc, element, t.f32());
+        Value phi = element;
+        if (linear.featureMapRegion) {
+          phi = inlineRegion(nb, *linear.featureMapRegion, {element}, t.kernel);
+        } else if (map == FeatureMap::relu) {
+          phi = f.max(element, f.c(0));
+        } else if (map == FeatureMap::elu_plus_one) {
+          Value positive = f.cmp(arith::CmpFPredicate::OGT, element, f.c(0));
+          phi = f.select(
+              positive, f.add(element, f.c(1)),
+              f.exp(arith::MinimumFOp::create(nb, t.loc, element, f.c(0))));
+        }
+        return convertFloat(nb, t.loc, phi, type.getElementType());
+      });
+}
+
+/// The prefix sums of the log gates of the chunk [t0, t0 + C) of head h of
+/// sequence bi ([C], or [C, F] for a gate per key feature), zero past the
+/// sequence's end n; null without a gate.
+static Value emitChunkLogDecay(TileBuilder &t, Emitter &e,
+                               const LinearSpec &linear, Value gates,
+                               Value loaded, Value h, Value t0, Value n,
+                               int64_t chunk) {
+  OpBuilder &b = t.b;
+  Value logs = loaded;
+  switch (linear.gate) {
+  case GateKind::none:
+    return Value();
+  case GateKind::per_head: {
+    Value g = e.load(gates, {h});
+    logs = t.map(t.tileOf({chunk}, t.f32(), t.layouts.vectors), ValueRange{},
+                 {}, [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
+                   Value row = arith::AddIOp::create(nb, t.loc, t0, at[0]);
+                   Value inside = arith::CmpIOp::create(
+                       nb, t.loc, arith::CmpIPredicate::slt, row, n);
+                   Value none = arith::ConstantOp::create(
+                       nb, t.loc, nb.getF32FloatAttr(0.0));
+                   return arith::SelectOp::create(nb, t.loc, inside, g, none);
+                 });
+    break;
+  }
+  case GateKind::per_token:
+  case GateKind::per_key:
+    break;
+  }
+  return tile::CumsumOp::create(b, t.loc, logs);
+}
+
+/// The log gates of the chunk starting at t0 of head h of sequence bi as
+/// stored ([C], or [C, F] for a gate per key feature; zero past n); null
+/// unless the gate is per token or per key feature.
+static Value loadChunkGates(TileBuilder &t, const LinearSpec &linear,
+                            Value gates, Value bi, Value h, Value t0, Value n,
+                            int64_t chunk) {
+  if (linear.gate == GateKind::per_token)
+    return t.load(t.tileOf({chunk}, t.f32(), t.layouts.vectors), gates,
+                  {bi, h, t0}, n);
+  if (linear.gate == GateKind::per_key) {
+    Value zero = arith::ConstantIndexOp::create(t.b, t.loc, 0);
+    return t.load(
+        t.tileOf({chunk, linear.featureDim}, t.f32(), t.layouts.loaded), gates,
+        {bi, h, t0, zero}, n);
+  }
+  return Value();
+}
+
+namespace {
+/// The chunked algorithm of linear attention as a tile program, for the
+/// chunks [t0, t0 + C) of head h of sequence bi, and the value columns
+/// [v0, v0 + W) (hasLinearTileProgram):
+///  1. Q, K, V of the chunk (zero past the end), the features phi(q) and
+///     phi(k), and p, the prefix sums of the chunk's log gates.
+///  2. A = (phi(Q) phi(K)^T) o D with the causal decay mask
+///     D_ij = exp(p_i - p_j), j <= i (attn_tile.decayed_scores for a gate
+///     per key feature).
+///  3. O = scale (A V + diag(exp(p)) phi(Q) S): the intra-chunk part and the
+///     inter-chunk part read from the state of the chunks before; the
+///     scaled inter-chunk part is the accumulator A V adds onto (a gate per
+///     key feature decays phi(Q) before the product instead).
+///  4. S <- attn_tile.state_update(S, phi(K), V, p), carried by scf.for.
+///  5. The normalization of each row of O: under `denominator`, steps 3-4
+///     run a second time on a value 1 per token for z and its state; under
+///     `rms_norm`, a row reduction of O^2.
+/// The delta rule replaces V by U (deltaValues) before steps 3-4. Matmul
+/// operands are rounded to the storage type, as tensor cores take them; the
+/// CPU's storage is f32. For additive updates without a gate per key
+/// feature, the loop carries the next chunk's inputs beside the states:
+/// each iteration first asks for the chunk after its own (loadInputs), so a
+/// strategy with asynchronous copies fetches it while this chunk computes
+/// (prefetchesInputs says why not for the others).
+class LinearTileProgram {
+public:
+  LinearTileProgram(Emitter &e, LinearAttentionOp op, const Kernel &kernel,
+                    Value bi, Value h, Value v0, int64_t width,
+                    const TileLayouts &layouts)
+      : e(e), b(e.b), loc(e.loc), t{b, loc, kernel, layouts}, op(op),
+        kernel(kernel), linear(getLinearSpec(op)), shape(getHeadShape(op)),
+        bi(bi), h(h), v0(v0), width(width), chunk(op.getChunkSize()),
+        scale(op.getEffectiveScale()) {
+    valueElement = cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
+                       .getElementType();
+    zero = e.idx(0);
+    n = e.dim(kernel.get(KernelArgRole::Query), 2);
+    kh = e.divui(h, shape.keyGroup);
+    vh = e.divui(h, shape.valueGroup);
+  }
+
+  void build();
+
+private:
+  Emitter &e;
+  OpBuilder &b;
+  Location loc;
+  TileBuilder t;
+  LinearAttentionOp op;
+  const Kernel &kernel;
+  LinearSpec linear;
+  HeadShape shape;
+  Value bi, h, v0;
+  /// 0, the sequence length, and the key and value heads of head h.
+  Value zero, n, kh, vh;
+  int64_t width, chunk;
+  double scale;
+  Type valueElement;
+
+  /// What one chunk's steps share once its tiles are loaded.
+  struct Chunk {
+    Value t0, v, beta, qf, kf, logs, scores, decayedQueries, rowLogs, keys;
+    /// The states as right matmul operands (stateOperand).
+    DenseMap<Value, Value> stateOperands;
+  };
+
+  Attribute acc() const { return t.layouts.accumulator; }
+  tile::TileType squareType() {
+    return t.tileOf({chunk, chunk}, t.f32(), acc());
+  }
+  SmallVector<Value> initialStates(bool denominator);
+  /// The inputs of the chunk at t0 the loop carries: Q, K, V, the log
+  /// gates per token and the delta rule's beta (those that exist).
+  SmallVector<Value> loadInputs(Value t0);
+  /// Whether the loop fetches the next chunk's inputs ahead. Measured on
+  /// the H200 (bench/NOTES.md): ahead of a simple-GLA chunk it gains 3-17%;
+  /// the delta rule's and GLA's chunks hold more shared tiles, and the
+  /// second copy of the inputs leaves one block per SM instead of two,
+  /// 1.5x slower at 2K and 8K tokens per sequence.
+  bool prefetchesInputs() {
+    return op.getUpdate() == UpdateRule::additive &&
+           linear.gate != GateKind::per_key;
+  }
+  SmallVector<Value> buildChunk(Value t0, ValueRange states, ValueRange inputs,
+                                Value perKeyGates);
+  Value scores(Chunk &c);
+  Value deltaValues(Chunk &c, Value v, Value state);
+  Value stateOperand(Chunk &c, Value s);
+  std::pair<Value, Value> numeratorAndState(Chunk &c, Value vals, Value s);
+  Value onesColumn(Value t0);
+  Value normalize(Value numerator, function_ref<Value()> denominatorColumn);
+  void buildNonCausal(ArrayRef<Value> states);
+  void storeFinalStates(ArrayRef<Value> finalStates);
+};
+} // namespace
+
+/// The state, and under `denominator` the state z of the denominators,
+/// [F, 1], which the initial and final states hold as their last column.
+SmallVector<Value> LinearTileProgram::initialStates(bool denominator) {
+  Value initialState = kernel.get(KernelArgRole::InitialState);
+  auto initial = [&](tile::TileType type, Value column) -> Value {
+    if (!initialState)
+      return t.zeros(type);
+    return t.load(type, initialState, {bi, h, zero, column}, Value());
+  };
+  int64_t features = linear.featureDim;
+  SmallVector<Value> states = {
+      initial(t.tileOf({features, width}, t.f32(), acc()), v0)};
+  if (denominator)
+    states.push_back(initial(t.tileOf({features, 1}, t.f32(), acc()),
+                             e.idx(shape.valueDim)));
+  return states;
+}
+
+/// Step 2; a gate per key feature also decays phi(Q) for step 3.
+Value LinearTileProgram::scores(Chunk &c) {
+  if (linear.gate == GateKind::per_key) {
+    Value perKeyScores = tile::DecayedScoresOp::create(
+        b, loc, squareType(), c.qf, c.kf, c.logs, /*diagonal=*/0);
+    // Rounded to the operands' type, as the matmul with S takes it.
+    auto queriesType = cast<tile::TileType>(c.qf.getType());
+    c.decayedQueries =
+        t.map(queriesType, {c.qf, c.logs}, {-1, -1},
+              [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                FloatMath f{nb, loc};
+                Value element = convertFloat(nb, loc, x[0], t.f32());
+                return convertFloat(nb, loc, f.mul(element, f.exp(x[1])),
+                                    queriesType.getElementType());
+              });
+    return perKeyScores;
+  }
+  Value products =
+      tile::MatmulOp::create(b, loc, c.qf, c.kf, t.zeros(squareType()),
+                             /*transpose_lhs=*/false,
+                             /*transpose_rhs=*/true);
+  Value mask =
+      c.logs ? Value(tile::DecayMaskOp::create(
+                   b, loc, squareType(), t.withLayout(c.logs, t.layouts.rows()),
+                   t.withLayout(c.logs, t.layouts.columns()),
+                   /*diagonal=*/0))
+             : Value(tile::DecayMaskOp::create(b, loc, squareType(), Value(),
+                                               Value(),
+                                               /*diagonal=*/0));
+  // The scale is folded in here and into the inter-chunk part.
+  return t.map(squareType(), {products, mask}, {-1, -1},
+               [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                 FloatMath f{nb, loc};
+                 return f.mul(f.mul(x[0], x[1]), f.c(scale));
+               });
+}
+
+/// The delta rule in the WY/UT form (docs/semantics.md, section 6, the
+/// implementation note on the delta rule): the chunk's values become
+/// U = T V - T diag(exp(p)) phi(K) S, with
+/// T = (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1 diag(beta); U then
+/// goes through steps 3-4 as an additive chunk's values do. It is computed
+/// as U = (I + ...)^-1 (diag(beta) (V - diag(exp(p)) phi(K) S)): two
+/// products of the chunk and no [C, F] accumulator.
+Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
+  const TileLayouts &layouts = t.layouts;
+  Value betaRows = t.withLayout(c.beta, layouts.rows());
+  Value gram = tile::MatmulOp::create(b, loc, c.kf, c.kf, t.zeros(squareType()),
+                                      /*transpose_lhs=*/false,
+                                      /*transpose_rhs=*/true);
+  Value strict =
+      c.logs ? Value(tile::DecayMaskOp::create(
+                   b, loc, squareType(), t.withLayout(c.logs, layouts.rows()),
+                   t.withLayout(c.logs, layouts.columns()), /*diagonal=*/-1))
+             : Value(tile::DecayMaskOp::create(b, loc, squareType(), Value(),
+                                               Value(), /*diagonal=*/-1));
+  Value lower = t.map(squareType(), {gram, strict, betaRows}, {-1, -1, 0},
+                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                        FloatMath f{nb, loc};
+                        return f.mul(f.mul(x[0], x[1]), x[2]);
+                      });
+  // The solve runs where the strategy keeps the tile in memory, and the
+  // product with it reads it from there.
+  Value inverse =
+      tile::UTSolveOp::create(b, loc, t.withLayout(lower, layouts.loaded));
+  auto keysType = cast<tile::TileType>(c.kf.getType());
+  Value decayedKeys =
+      c.logs ? t.map(keysType, {c.kf, c.logs}, {-1, 0},
+                     [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                       FloatMath f{nb, loc};
+                       Value k = convertFloat(nb, loc, x[0], t.f32());
+                       return convertFloat(nb, loc, f.mul(k, f.exp(x[1])),
+                                           keysType.getElementType());
+                     })
+             : c.kf;
+  tile::TileType valuesType = t.tileOf({chunk, width}, t.f32(), acc());
+  Value keyStates =
+      tile::MatmulOp::create(b, loc, decayedKeys, stateOperand(c, state),
+                             t.zeros(valuesType), false, false);
+  Value residual =
+      t.map(valuesType, {t.withLayout(v, acc()), keyStates, betaRows},
+            {-1, -1, 0}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+              FloatMath f{nb, loc};
+              Value value = convertFloat(nb, loc, x[0], t.f32());
+              return f.mul(x[2], f.sub(value, x[1]));
+            });
+  Value u = tile::MatmulOp::create(b, loc, t.lhsOperand(inverse, valueElement),
+                                   t.rhsOperand(residual, valueElement),
+                                   t.zeros(valuesType), false, false);
+  return t.rhsOperand(u, valueElement);
+}
+
+/// S as the right operand of the chunk's products, converted once per chunk.
+Value LinearTileProgram::stateOperand(Chunk &c, Value s) {
+  Type operandElement = cast<tile::TileType>(c.qf.getType()).getElementType();
+  Value &operand = c.stateOperands[s];
+  if (!operand)
+    operand = t.rhsOperand(s, operandElement);
+  return operand;
+}
+
+/// Steps 3-4 for values `vals` [C, W] and their state `s` [F, W].
+std::pair<Value, Value>
+LinearTileProgram::numeratorAndState(Chunk &c, Value vals, Value s) {
+  int64_t columns = cast<tile::TileType>(vals.getType()).getColumns();
+  tile::TileType outType = t.tileOf({chunk, columns}, t.f32(), acc());
+  Value o;
+  if (linear.gate == GateKind::per_key) {
+    Value intra =
+        tile::MatmulOp::create(b, loc, t.lhsOperand(c.scores, valueElement),
+                               vals, t.zeros(outType), false, false);
+    Value both = tile::MatmulOp::create(
+        b, loc, c.decayedQueries, stateOperand(c, s), intra, false, false);
+    o = t.map(
+        outType, both, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+          return FloatMath{nb, loc}.mul(x[0], FloatMath{nb, loc}.c(scale));
+        });
+  } else {
+    // scale diag(exp(p)) phi(Q) S first, then A V accumulates onto it: one
+    // accumulator of [C, W] lives at a time.
+    Value inter = tile::MatmulOp::create(b, loc, c.qf, stateOperand(c, s),
+                                         t.zeros(outType), false, false);
+    SmallVector<Value> inputs = {inter};
+    SmallVector<int64_t> broadcast = {-1};
+    if (c.rowLogs) {
+      inputs.push_back(c.rowLogs);
+      broadcast.push_back(0);
+    }
+    inter = t.map(outType, inputs, broadcast,
+                  [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                    FloatMath f{nb, loc};
+                    Value decayed =
+                        x.size() > 1 ? f.mul(f.exp(x[1]), x[0]) : x[0];
+                    return f.mul(decayed, f.c(scale));
+                  });
+    o = tile::MatmulOp::create(b, loc, t.lhsOperand(c.scores, valueElement),
+                               vals, inter, false, false);
+  }
+  Value next = tile::StateUpdateOp::create(b, loc, s, c.keys, vals, c.logs);
+  return {o, next};
+}
+
+/// Step 5; under `denominator` the z state's next value joins `next`.
+/// A value 1 per token of the chunk starting at t0 (0 past the end): the
+/// values whose numerator is the denominator z.
+Value LinearTileProgram::onesColumn(Value t0) {
+  return t.map(
+      t.tileOf({chunk, 1}, valueElement, t.layouts.loaded), ValueRange{}, {},
+      [&](OpBuilder &nb, ValueRange at, ValueRange) -> Value {
+        Value row = arith::AddIOp::create(nb, loc, t0, at[0]);
+        Value inside =
+            arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, row, n);
+        Value one = arith::ConstantOp::create(
+            nb, loc, nb.getFloatAttr(valueElement, 1.0));
+        Value none = arith::ConstantOp::create(
+            nb, loc, nb.getFloatAttr(valueElement, 0.0));
+        return arith::SelectOp::create(nb, loc, inside, one, none);
+      });
+}
+
+Value LinearTileProgram::normalize(Value numerator,
+                                   function_ref<Value()> denominatorColumn) {
+  auto outType = cast<tile::TileType>(numerator.getType());
+  LinearNormalization normalization = op.getNormalization();
+  if (normalization == LinearNormalization::denominator) {
+    Value zColumn = denominatorColumn();
+    Value z = tile::ReduceOp::create(
+        b, loc, t.tileOf({chunk}, t.f32(), t.layouts.rows()),
+        tile::ReductionKind::add, zColumn);
+    return t.map(outType, {numerator, z}, {-1, 0},
+                 [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                   FloatMath f{nb, loc};
+                   Value nonzero =
+                       f.cmp(arith::CmpFPredicate::UNE, x[1], f.c(0));
+                   Value safe = f.select(nonzero, x[1], f.c(1));
+                   return f.select(nonzero, f.div(x[0], safe), f.c(0));
+                 });
+  }
+  if (normalization != LinearNormalization::rms_norm)
+    return numerator;
+  Value squares = t.map(
+      outType, numerator, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+        return arith::MulFOp::create(nb, loc, x[0], x[0]).getResult();
+      });
+  Value sums = tile::ReduceOp::create(
+      b, loc, t.tileOf({chunk}, t.f32(), t.layouts.rows()),
+      tile::ReductionKind::add, squares);
+  double eps =
+      op.getNormEpsAttr() ? op.getNormEpsAttr().getValueAsDouble() : 1e-6;
+  int64_t valueDim = shape.valueDim;
+  return t.map(outType, {numerator, sums}, {-1, 0},
+               [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                 FloatMath f{nb, loc};
+                 Value mean = f.div(x[1], f.c(double(valueDim)));
+                 Value rms = math::SqrtOp::create(nb, loc,
+                                                  f.add(mean, f.c(float(eps))));
+                 return f.div(x[0], rms);
+               });
+}
+
+SmallVector<Value> LinearTileProgram::loadInputs(Value t0) {
+  const TileLayouts &layouts = t.layouts;
+  Type queryElement =
+      cast<MemRefType>(kernel.get(KernelArgRole::Query).getType())
+          .getElementType();
+  SmallVector<Value> inputs = {
+      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+             kernel.get(KernelArgRole::Query), {bi, h, t0, zero}, n),
+      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+             kernel.get(KernelArgRole::Key), {bi, kh, t0, zero}, n),
+      t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
+             kernel.get(KernelArgRole::Value), {bi, vh, t0, v0}, n)};
+  if (linear.gate == GateKind::per_token)
+    inputs.push_back(loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate),
+                                    bi, h, t0, n, chunk));
+  if (op.getUpdate() == UpdateRule::delta)
+    inputs.push_back(t.load(t.tileOf({chunk}, t.f32(), layouts.vectors),
+                            kernel.get(KernelArgRole::Beta), {bi, h, t0}, n));
+  return inputs;
+}
+
+SmallVector<Value> LinearTileProgram::buildChunk(Value t0, ValueRange carried,
+                                                 ValueRange inputs,
+                                                 Value perKeyGates) {
+  const TileLayouts &layouts = t.layouts;
+  Chunk c;
+  c.t0 = t0;
+  // 1.
+  Value q = inputs[0], k = inputs[1], v = inputs[2];
+  Value gates = linear.gate == GateKind::per_token ? inputs[3] : perKeyGates;
+  if (op.getUpdate() == UpdateRule::delta)
+    c.beta = inputs.back();
+  c.qf = emitTileFeatures(t, linear, q);
+  c.kf = emitTileFeatures(t, linear, k);
+  c.logs = emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate),
+                             gates, h, c.t0, n, chunk);
+  // U for V under the delta rule, before the scores are alive.
+  Value values =
+      op.getUpdate() == UpdateRule::delta ? deltaValues(c, v, carried[0]) : v;
+  // 2.
+  c.scores = scores(c);
+  if (c.logs && linear.gate != GateKind::per_key)
+    c.rowLogs = t.withLayout(c.logs, layouts.rows());
+  c.keys = t.withElementType(c.kf, valueElement);
+  // 3-4.
+  auto [numerator, nextState] = numeratorAndState(c, values, carried[0]);
+  SmallVector<Value> next = {nextState};
+  // 5.
+  Value out = normalize(numerator, [&] {
+    auto [zColumn, nextZ] = numeratorAndState(c, onesColumn(c.t0), carried[1]);
+    next.push_back(nextZ);
+    return zColumn;
+  });
+  tile::StoreOp::create(b, loc, out, kernel.get(KernelArgRole::Output),
+                        ValueRange{bi, h, c.t0, v0}, n);
+  return next;
+}
+
+/// The final state (and z, as its last column) when the op returns it.
+void LinearTileProgram::storeFinalStates(ArrayRef<Value> finalStates) {
+  Value finalState = kernel.get(KernelArgRole::FinalState);
+  if (!finalState)
+    return;
+  tile::StoreOp::create(b, loc, finalStates[0], finalState,
+                        ValueRange{bi, h, zero, v0}, Value());
+  if (finalStates.size() > 1)
+    tile::StoreOp::create(b, loc, finalStates[1], finalState,
+                          ValueRange{bi, h, zero, e.idx(shape.valueDim)},
+                          Value());
+}
+
+void LinearTileProgram::build() {
+  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  SmallVector<Value> states = initialStates(denominator);
+  if (!op.getCausal())
+    return buildNonCausal(states);
+  Value numChunks =
+      arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
+  size_t numStates = states.size();
+  bool ahead = prefetchesInputs();
+  SmallVector<Value> carried = states;
+  if (ahead)
+    llvm::append_range(carried, loadInputs(zero));
+  SmallVector<Value> results = emitFor(
+      b, loc, zero, numChunks, carried,
+      [&](Value ci, ValueRange iterArgs) {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        // A gate per key feature is as large as K: it is not carried but
+        // read in its own chunk, before the next chunk is asked for.
+        Value perKeyGates =
+            linear.gate == GateKind::per_key
+                ? loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate), bi,
+                                 h, t0, n, chunk)
+                : Value();
+        SmallVector<Value> inputs, next;
+        if (ahead) {
+          next = loadInputs(
+              arith::AddIOp::create(b, loc, t0, e.idx(chunk)).getResult());
+          inputs = llvm::to_vector(iterArgs.drop_front(numStates));
+        } else {
+          inputs = loadInputs(t0);
+        }
+        SmallVector<Value> yielded =
+            buildChunk(t0, iterArgs.take_front(numStates), inputs, perKeyGates);
+        llvm::append_range(yielded, next);
+        return yielded;
+      },
+      "chunks");
+  storeFinalStates(ArrayRef<Value>(results).take_front(numStates));
+}
+
+/// Non-causal (docs/semantics.md 6.6, no gates, no delta rule): the state
+/// of all the keys first, S = S_0 + sum_t phi(k_t) v_t^T (and z under
+/// `denominator`), chunk by chunk; then every query reads it,
+/// o_t = scale S^T phi(q_t), normalized as the causal rows are.
+void LinearTileProgram::buildNonCausal(ArrayRef<Value> states) {
+  const TileLayouts &layouts = t.layouts;
+  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  Type queryElement =
+      cast<MemRefType>(kernel.get(KernelArgRole::Query).getType())
+          .getElementType();
+  Value numChunks =
+      arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
+  SmallVector<Value> finalStates = emitFor(
+      b, loc, zero, numChunks, states,
+      [&](Value ci, ValueRange carried) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        Value k = t.load(
+            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+            kernel.get(KernelArgRole::Key), {bi, kh, t0, zero}, n);
+        Value v = t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
+                         kernel.get(KernelArgRole::Value), {bi, vh, t0, v0}, n);
+        Value keys =
+            t.withElementType(emitTileFeatures(t, linear, k), valueElement);
+        SmallVector<Value> next = {
+            tile::StateUpdateOp::create(b, loc, carried[0], keys, v, Value())};
+        if (denominator)
+          next.push_back(tile::StateUpdateOp::create(b, loc, carried[1], keys,
+                                                     onesColumn(t0), Value()));
+        return next;
+      },
+      "key_states");
+  emitFor(
+      b, loc, zero, numChunks, {},
+      [&](Value ci, ValueRange) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        Value q = t.load(
+            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
+            kernel.get(KernelArgRole::Query), {bi, h, t0, zero}, n);
+        Value qf = emitTileFeatures(t, linear, q);
+        Type operandElement =
+            cast<tile::TileType>(qf.getType()).getElementType();
+        auto read = [&](Value state) {
+          int64_t columns = cast<tile::TileType>(state.getType()).getColumns();
+          tile::TileType outType = t.tileOf({chunk, columns}, t.f32(), acc());
+          Value product = tile::MatmulOp::create(
+              b, loc, qf, t.rhsOperand(state, operandElement), t.zeros(outType),
+              false, false);
+          return t.map(outType, product, {-1},
+                       [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                         return FloatMath{nb, loc}.mul(
+                             x[0], FloatMath{nb, loc}.c(scale));
+                       });
+        };
+        Value out = normalize(read(finalStates[0]),
+                              [&] { return read(finalStates[1]); });
+        tile::StoreOp::create(b, loc, out, kernel.get(KernelArgRole::Output),
+                              ValueRange{bi, h, t0, v0}, n);
+        return {};
+      },
+      "query_outputs");
+  storeFinalStates(finalStates);
+}
+
+/// Emits the linear tile program of `op` (see LinearTileProgram).
+void mlir::attn::emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
+                                       const Kernel &kernel, Value bi, Value h,
+                                       Value v0, int64_t width,
+                                       const TileLayouts &layouts) {
+  LinearTileProgram(e, op, kernel, bi, h, v0, width, layouts).build();
+}
+
+/// The value columns one block of the tensor-core linear kernel handles;
+/// the grid's z axis runs over the Dv / width splits. 64 where Dv allows:
+/// measured on the H200 (bench/NOTES.md), 64 columns (255 registers, 2
+/// blocks an SM) beat 32 (168 registers, 3 blocks) 1.5-2x at 2K and 8K
+/// tokens per sequence (half the recomputed Q K^T, and 64K tokens at
+/// H = 16 fit one wave) and tie at 32K. rms_norm needs the whole row in
+/// one block. With an initial or final state, 64 columns spill (ptxas: 32
+/// bytes at Dk = 128), so those take 32; so does the delta rule: ungated it
+/// spills 248 bytes at 64 columns, and gated 52 bytes on sm_80, though on
+/// sm_90a the gated kernel fits and ran 1.8x faster at 2K and 8K tokens
+/// per sequence (bench/NOTES.md); the lowering does not know the chip.
+int64_t mlir::attn::getTensorCoreValueColumns(LinearAttentionOp op) {
+  int64_t valueDim = getHeadShape(op).valueDim;
+  if (op.getNormalization() == LinearNormalization::rms_norm)
+    return valueDim;
+  bool states = op.getInitialState() || op.getFinalState();
+  bool delta = op.getUpdate() == UpdateRule::delta;
+  return valueDim % 64 == 0 && !states && !delta ? 64 : 32;
+}
+
+/// Whether the linear tile program runs on the mma.sync strategy for `op`:
+/// causal, additive or delta, bf16 or f16 storage, the identity feature map,
+/// any gate (in f32 when per key feature), no normalization (or rms_norm with
+/// Dv 32 or 64, the row in one block; not `denominator`), chunks of 64, Dk a
+/// multiple of 64 up to 128 and Dv a multiple of 32.
+bool mlir::attn::canRunLinearOnTensorCores(LinearAttentionOp op,
+                                           const Kernel &kernel) {
+  if (!hasLinearTileProgram(op))
+    return false;
+  LinearSpec linear = getLinearSpec(op);
+  HeadShape shape = getHeadShape(op);
+  auto element = [&](KernelArgRole role) {
+    return cast<MemRefType>(kernel.get(role).getType()).getElementType();
+  };
+  Type storage = element(KernelArgRole::Query);
+  bool sixteenBit = (storage.isBF16() || storage.isF16()) &&
+                    element(KernelArgRole::Key) == storage &&
+                    element(KernelArgRole::Value) == storage;
+  int64_t columns = getTensorCoreValueColumns(op);
+  // A gate per key feature is staged in shared memory by 16-byte copies of
+  // its own type: f32.
+  bool gates =
+      linear.gate != GateKind::per_key || element(KernelArgRole::Gate).isF32();
+  // The denominators' state is one column wide, narrower than an MMA tile.
+  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  return sixteenBit && gates && !denominator && op.getCausal() &&
+         !linear.featureMapRegion &&
+         linear.featureMap.value_or(FeatureMap::identity) ==
+             FeatureMap::identity &&
+         (columns == 32 || columns == 64) && shape.valueDim % columns == 0 &&
+         op.getChunkSize() == 64 && shape.keyDim % 64 == 0 &&
+         shape.keyDim <= 128;
+}
