@@ -246,7 +246,7 @@ private:
 
   /// What one chunk's steps share once its tiles are loaded.
   struct Chunk {
-    Value t0, v, beta, qf, kf, logs, scores, decayedQueries, rowLogs, keys;
+    Value t0, beta, qf, kf, logs, scores, decayedQueries, rowLogs, keys;
     /// The states as right matmul operands (stateOperand).
     DenseMap<Value, Value> stateOperands;
   };
@@ -259,6 +259,9 @@ private:
   /// The inputs of the chunk at t0 the loop carries: Q, K, V, the log
   /// gates per token and the delta rule's beta (those that exist).
   SmallVector<Value> loadInputs(Value t0);
+  /// The [C, Dk] rows of Q or K, or the [C, W] value columns of V, of
+  /// `head` from t0 (zero past the end).
+  Value loadRows(KernelArgRole role, Value head, Value t0);
   /// Whether the loop fetches the next chunk's inputs ahead. Measured on
   /// the H200 (bench/NOTES.md): ahead of a simple-GLA chunk it gains 3-17%;
   /// the delta rule's and GLA's chunks hold more shared tiles, and the
@@ -499,23 +502,24 @@ Value LinearTileProgram::normalize(Value numerator,
                });
 }
 
+Value LinearTileProgram::loadRows(KernelArgRole role, Value head, Value t0) {
+  Value memory = kernel.get(role);
+  Type element = cast<MemRefType>(memory.getType()).getElementType();
+  bool values = role == KernelArgRole::Value;
+  return t.load(t.tileOf({chunk, values ? width : shape.keyDim}, element,
+                         t.layouts.loaded),
+                memory, {bi, head, t0, values ? v0 : zero}, n);
+}
+
 SmallVector<Value> LinearTileProgram::loadInputs(Value t0) {
-  const TileLayouts &layouts = t.layouts;
-  Type queryElement =
-      cast<MemRefType>(kernel.get(KernelArgRole::Query).getType())
-          .getElementType();
-  SmallVector<Value> inputs = {
-      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
-             kernel.get(KernelArgRole::Query), {bi, h, t0, zero}, n),
-      t.load(t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
-             kernel.get(KernelArgRole::Key), {bi, kh, t0, zero}, n),
-      t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
-             kernel.get(KernelArgRole::Value), {bi, vh, t0, v0}, n)};
+  SmallVector<Value> inputs = {loadRows(KernelArgRole::Query, h, t0),
+                               loadRows(KernelArgRole::Key, kh, t0),
+                               loadRows(KernelArgRole::Value, vh, t0)};
   if (linear.gate == GateKind::per_token)
     inputs.push_back(loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate),
                                     bi, h, t0, n, chunk));
   if (op.getUpdate() == UpdateRule::delta)
-    inputs.push_back(t.load(t.tileOf({chunk}, t.f32(), layouts.vectors),
+    inputs.push_back(t.load(t.tileOf({chunk}, t.f32(), t.layouts.vectors),
                             kernel.get(KernelArgRole::Beta), {bi, h, t0}, n));
   return inputs;
 }
@@ -615,22 +619,15 @@ void LinearTileProgram::build() {
 /// `denominator`), chunk by chunk; then every query reads it,
 /// o_t = scale S^T phi(q_t), normalized as the causal rows are.
 void LinearTileProgram::buildNonCausal(ArrayRef<Value> states) {
-  const TileLayouts &layouts = t.layouts;
   bool denominator = op.getNormalization() == LinearNormalization::denominator;
-  Type queryElement =
-      cast<MemRefType>(kernel.get(KernelArgRole::Query).getType())
-          .getElementType();
   Value numChunks =
       arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
   SmallVector<Value> finalStates = emitFor(
       b, loc, zero, numChunks, states,
       [&](Value ci, ValueRange carried) -> SmallVector<Value> {
         Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
-        Value k = t.load(
-            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
-            kernel.get(KernelArgRole::Key), {bi, kh, t0, zero}, n);
-        Value v = t.load(t.tileOf({chunk, width}, valueElement, layouts.loaded),
-                         kernel.get(KernelArgRole::Value), {bi, vh, t0, v0}, n);
+        Value k = loadRows(KernelArgRole::Key, kh, t0);
+        Value v = loadRows(KernelArgRole::Value, vh, t0);
         Value keys =
             t.withElementType(emitTileFeatures(t, linear, k), valueElement);
         SmallVector<Value> next = {
@@ -645,9 +642,7 @@ void LinearTileProgram::buildNonCausal(ArrayRef<Value> states) {
       b, loc, zero, numChunks, {},
       [&](Value ci, ValueRange) -> SmallVector<Value> {
         Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
-        Value q = t.load(
-            t.tileOf({chunk, shape.keyDim}, queryElement, layouts.loaded),
-            kernel.get(KernelArgRole::Query), {bi, h, t0, zero}, n);
+        Value q = loadRows(KernelArgRole::Query, h, t0);
         Value qf = emitTileFeatures(t, linear, q);
         Type operandElement =
             cast<tile::TileType>(qf.getType()).getElementType();

@@ -64,20 +64,19 @@ struct SharedInterval {
   StringRef attribute;
   int64_t start, end, bytes, offset = 0;
 };
-} // namespace
 
-/// The shared tiles an scf.for carries, each as the load before the loop
-/// that gives its first value and the load in the loop body that gives the
-/// next iteration's, with the loop. Both loads share one ring of two
-/// regions (ringView); the loop waits for them as each iteration starts
-/// (waitForCarriedLoads). A carried shared tile of any other origin is an
-/// error: nothing would keep its two values apart.
-namespace {
+/// A shared tile an scf.for carries: the load before the loop that gives
+/// its first value and the load in the loop body that gives the next
+/// iteration's. Both loads share one ring of two regions (ringView); the
+/// loop waits for them as each iteration starts (waitForCarriedLoads).
 struct CarriedLoad {
   LoadOp first, next;
   scf::ForOp loop;
 };
 } // namespace
+
+/// The carried shared tiles of `function`. A carried shared tile of any
+/// other origin is an error: nothing would keep its two values apart.
 static FailureOr<SmallVector<CarriedLoad>>
 findCarriedLoads(FunctionOpInterface function) {
   SmallVector<CarriedLoad> carried;

@@ -132,6 +132,13 @@ struct ThreadIds {
     return mul(column, g.columnsPerWarp);
   }
 
+  /// Whether entry (i, j) is kept by a causal mask with `diagonal`
+  /// (j - i <= diagonal), as decay_mask and decayed_scores define it.
+  Value keeps(Value i, Value j, int64_t diagonal) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, j,
+                                 add(i, idx(diagonal)));
+  }
+
   /// Row and column of element `e` of this thread in a register tile.
   std::pair<Value, Value> coordinates(const MmaTileGeometry &g, int64_t e) {
     Attribute layout = g.type.getLayout();
@@ -239,6 +246,17 @@ static SmallVector<Value> scratchViews(OpBuilder &b, Operation *op) {
     at += sharedBytes(type);
   }
   return views;
+}
+
+/// The threads of the block `op` runs in, when its gpu.func states its
+/// known block size.
+static std::optional<int64_t> getKnownBlockThreads(Operation *op) {
+  auto function = op->getParentOfType<gpu::GPUFuncOp>();
+  std::optional<ArrayRef<int32_t>> size =
+      function ? function.getKnownBlockSize() : std::nullopt;
+  if (!size)
+    return std::nullopt;
+  return (*size)[0];
 }
 
 /// Runs `body(i)` for i in [thread, count) in steps of the block's size.
@@ -639,24 +657,24 @@ struct LoadLowering : MmaSyncLowering<LoadOp> {
     // (see waitForCarriedLoads).
     if (op->hasAttr(kRunStart))
       gpu::BarrierOp::create(rewriter, loc);
-    auto function = op->getParentOfType<gpu::GPUFuncOp>();
-    std::optional<ArrayRef<int32_t>> blockSize =
-        function ? function.getKnownBlockSize() : std::nullopt;
+    std::optional<int64_t> threads = getKnownBlockThreads(op);
+    // The next iteration's tile, fetched ahead in its loop's body.
+    bool fetchedAhead = ring && isa<scf::ForOp>(op->getParentOp());
     // A vector of 4-byte entries fetched ahead goes by cp.async; one that
     // must be converted is read and stored now.
-    bool ahead = ring && isa<scf::ForOp>(op->getParentOp()) && blockSize &&
-                 type.getRank() == 1 && type.getRows() <= (*blockSize)[0] &&
-                 memoryElement == type.getElementType() &&
-                 memoryElement.getIntOrFloatBitWidth() == 32;
-    if (ahead)
+    bool asyncVector = fetchedAhead && threads && type.getRank() == 1 &&
+                       type.getRows() <= *threads &&
+                       memoryElement == type.getElementType() &&
+                       memoryElement.getIntOrFloatBitWidth() == 32;
+    if (asyncVector)
       load.copyVectorAsync(type, tile);
     else if (type.getRank() == 1)
       load.loadSharedVector(type, tile);
-    else if (blockSize)
-      load.copyChunksAsync(type, tile, chunk, (*blockSize)[0]);
+    else if (threads)
+      load.copyChunksAsync(type, tile, chunk, *threads);
     else
       load.copyChunksSync(type, tile, chunk);
-    if (op->hasAttr(kRunEnd) && !(ring && isa<scf::ForOp>(op->getParentOp()))) {
+    if (op->hasAttr(kRunEnd) && !fetchedAhead) {
       NVVM::CpAsyncWaitGroupOp::create(rewriter, loc,
                                        rewriter.getI32IntegerAttr(0));
       gpu::BarrierOp::create(rewriter, loc);
@@ -1237,9 +1255,7 @@ struct DecayMaskLowering : MmaSyncLowering<DecayMaskOp> {
     SmallVector<Value> elements;
     for (int64_t e = 0; e < g.numElements(); ++e) {
       auto [i, j] = ids.coordinates(g, e);
-      Value keep =
-          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle, j,
-                                ids.add(i, ids.idx(op.getDiagonal())));
+      Value keep = ids.keeps(i, j, op.getDiagonal());
       Value kept = one;
       if (!rows.empty())
         kept = math::ExpOp::create(
@@ -1273,16 +1289,14 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
                   ConversionPatternRewriter &rewriter) const override {
     TileType type = op.getType();
     int64_t n = type.getRows();
-    auto function = op->getParentOfType<gpu::GPUFuncOp>();
-    std::optional<ArrayRef<int32_t>> blockSize =
-        function ? function.getKnownBlockSize() : std::nullopt;
+    std::optional<int64_t> threads = getKnownBlockThreads(op);
     if (!isShared(type) || n % 16)
       return rewriter.notifyMatchFailure(
           op, "solves shared tiles of a multiple of 16 rows");
-    if (!blockSize || (*blockSize)[0] % 32)
+    if (!threads || *threads % 32)
       return rewriter.notifyMatchFailure(
           op, "needs the gpu.func's known block size in whole warps");
-    int64_t warps = (*blockSize)[0] / 32, blocks = n / 16;
+    int64_t warps = *threads / 32, blocks = n / 16;
     Location loc = op.getLoc();
     ThreadIds ids(rewriter, loc);
     Value source = adaptor.getSource();
@@ -1294,6 +1308,8 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
     Value column = arith::RemUIOp::create(rewriter, loc, ids.lane, ids.idx(16));
     Value upperHalf = arith::CmpIOp::create(
         rewriter, loc, arith::CmpIPredicate::uge, ids.lane, ids.idx(16));
+    Value lowerHalf = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::ult, ids.lane, ids.idx(16));
     // Runs `body` in the warp that owns block row `row`.
     auto inOwner = [&](int64_t row, function_ref<void(OpBuilder &)> body) {
       Value owner =
@@ -1316,7 +1332,7 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
     auto idx = [&](OpBuilder &b, int64_t v) {
       return arith::ConstantIndexOp::create(b, loc, v).getResult();
     };
-    // y = -T_II x (or T_II x), T_II read from the tile; x has 16 entries.
+    // y = -T_II x, T_II read from the tile; x has 16 entries.
     auto lowerTimes = [&](OpBuilder &b, int64_t blockRow, ArrayRef<Value> x) {
       SmallVector<Value> y;
       for (int64_t i = 0; i < 16; ++i) {
@@ -1427,11 +1443,8 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
             x.push_back(arith::AddFOp::create(b, loc, partial, other));
           }
           SmallVector<Value> y = lowerTimes(b, blockRow, x);
-          Value lower = arith::XOrIOp::create(
-              b, loc, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)),
-              upperHalf);
           ifLanes(
-              b, lower,
+              b, lowerHalf,
               [&](OpBuilder &nb) { storeColumn(nb, y, 16 * blockRow, col); },
               {});
         });
@@ -1579,9 +1592,7 @@ struct DecayedScoresLowering : MmaSyncLowering<DecayedScoresOp> {
     Value zero = constant(rewriter, 0);
     for (int64_t e = 0; e < g.numElements(); ++e) {
       auto [i, j] = ids.coordinates(g, e);
-      Value keep =
-          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle, j,
-                                ids.add(i, ids.idx(op.getDiagonal())));
+      Value keep = ids.keeps(i, j, op.getDiagonal());
       scores[e] = arith::SelectOp::create(rewriter, loc, keep, scores[e], zero);
     }
     rewriter.replaceOp(op, pack(rewriter, loc, vectorType, scores));
