@@ -175,7 +175,12 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
       per query row; the grid is (ceil(Nq / threads), heads, batch). Each
       thread runs the flash loop of its row over the key blocks its mask
       can make visible.
-    - `attn.linear_attention`, `attn.hybrid`: one block per (head,
+    - `attn.linear_attention` that the tensor-core chunk kernel takes
+      (causal, bf16/f16, chunks of 64, Dk 64 or 128, ...): the linear tile
+      program on the `mma.sync` strategy, one block of 4 warps per (head,
+      sequence, 32 or 64 value columns), grid (heads, batch, Dv / columns);
+      how many columns depends on `chip`.
+    - any other `attn.linear_attention`, `attn.hybrid`: one block per (head,
       sequence), grid (heads, batch), carrying the chunked recurrence along
       the sequence; its threads share each chunk step (rows, state
       features, columns of the UT transform) and meet at a barrier between
@@ -200,6 +205,9 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
            "Record reads of captured tensors at out-of-range indices in an "
            "index_errors argument, which the runtime reports after the "
            "launch (the reads are clamped either way)">,
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_80\"",
+           "The chip the kernels are for (sm_80 ... sm_90a): the tensor-core "
+           "linear kernels size their blocks for it">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

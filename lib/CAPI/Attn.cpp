@@ -227,6 +227,7 @@ static llvm::Error compileCUDA(AttnKernel &kernel, const char *image) {
   OwningOpRef<ModuleOp> lowered = kernel.module->clone();
   GPUOptions options;
   options.tensorCores = kernel.options.tensorCores;
+  options.chip = kernel.options.chip;
   options.checkIndices = kernel.options.checkIndices;
   if (!kernel.options.halfStorage.empty())
     options.halfStorage = kernel.options.halfStorage == "bf16"

@@ -107,6 +107,12 @@ def cases():
             out.append(Case("delta", n=n, gate=gate, rule="delta"))
     for dk, dv in ((64, 64), (128, 64), (128, 256)):
         out.append(Case("delta", dk=dk, dv=dv, rule="delta"))
+    # At Dk = 64 every gate kind takes 64 value columns a block; at Dk = 128
+    # only a gate per token, and only on sm_90 (getTensorCoreValueColumns).
+    for gate in ("none", "per_head"):
+        out.append(Case("delta", n=1000, dk=64, dv=128, gate=gate,
+                        rule="delta"))
+    out.append(Case("delta", n=1000, gate="per_head", rule="delta"))
     for n in (1, 17, 64, 65, 300, 1000):
         out.append(Case("gla", n=n, gate="per_key"))
     for dk, dv in ((64, 64), (128, 64), (128, 256)):

@@ -1,6 +1,7 @@
 // PTX check (ctest ptx/...): the tensor-core chunk kernel of the gated delta
 // rule (bf16, Dk = Dv = 128, a gate per token), the shape of fla's
-// chunk_gated_delta_rule; it must assemble without spills.
+// chunk_gated_delta_rule; it takes 64 value columns a block for sm_90a and
+// 32 for sm_80 (getTensorCoreValueColumns) and must assemble without spills.
 func.func @e(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, %v: tensor<?x16x?x128xbf16>, %g: tensor<?x16x?xf32>, %beta: tensor<?x16x?xbf16>) -> tensor<?x16x?x128xbf16> {
   %o = attn.linear_attention %q, %k, %v gate(%g : tensor<?x16x?xf32>) beta(%beta : tensor<?x16x?xbf16>) {causal, chunk_size = 64, gate = #attn.gate<per_token>, update = #attn.update<delta>}
       : tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16> -> tensor<?x16x?x128xbf16>

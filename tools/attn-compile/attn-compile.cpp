@@ -254,6 +254,7 @@ int main(int argc, char **argv) {
   options.threads = threads;
   options.tensorCores = tensorCores;
   options.checkIndices = checkIndices;
+  options.chip = chip;
   options.blockKeys = blockKeys;
   if (!halfStorage.empty()) {
     auto half = parseHalfStorage(*module, halfStorage);

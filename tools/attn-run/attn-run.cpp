@@ -640,6 +640,7 @@ int main(int argc, char **argv) {
     options.blockKeys = blockKeys;
     options.tensorCores = tensorCores;
     options.checkIndices = checkIndices;
+    options.chip = targetChip;
     if (!halfStorage.empty()) {
       auto half = parseHalfStorage(*gpuModule, halfStorage);
       if (failed(half))

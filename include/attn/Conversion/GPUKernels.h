@@ -33,6 +33,9 @@ struct GPUOptions {
   bool tensorCores = true;
   /// Adds the index_errors argument (KernelArgRole::IndexErrors).
   bool checkIndices = false;
+  /// The chip the kernels are for (isSupportedChip): the tile programs size
+  /// their blocks for it where ptxas allocates registers differently.
+  std::string chip = "sm_80";
 };
 
 /// One GPU kernel: its entry point, arguments and launch geometry. The

@@ -57,6 +57,8 @@ struct TiledOptions {
   int64_t gpuThreads = 128;
   /// GPU: run the tile programs that can on tensor cores.
   bool tensorCores = true;
+  /// GPU: the chip the kernel is for (GPUOptions::chip).
+  std::string chip = "sm_80";
 };
 
 /// Emits the tiled algorithm of `specOp` into `kernel` at the builder's

@@ -81,6 +81,7 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
   tiled.gpuThreads = options.threads;
   tiled.target = KernelTarget::GPU;
   tiled.tensorCores = options.tensorCores;
+  tiled.chip = options.chip;
 
   SmallVector<GPUKernelInfo> kernels;
   for (Operation *op : specs) {
@@ -164,6 +165,11 @@ struct AttnLowerToGPUPass
     options.halfStorage = *half;
     options.tensorCores = tensorCores;
     options.checkIndices = checkIndices;
+    options.chip = chip;
+    if (!isSupportedChip(chip)) {
+      module.emitError() << describeUnsupportedChip(chip);
+      return signalPassFailure();
+    }
     if (failed(lowerSpecOpsToGPU(module, options)))
       signalPassFailure();
   }

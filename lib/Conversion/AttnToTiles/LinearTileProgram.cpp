@@ -683,17 +683,24 @@ void mlir::attn::emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
 /// tokens per sequence (half the recomputed Q K^T, and 64K tokens at
 /// H = 16 fit one wave) and tie at 32K. rms_norm needs the whole row in
 /// one block. With an initial or final state, 64 columns spill (ptxas: 32
-/// bytes at Dk = 128), so those take 32; so does the delta rule: ungated it
-/// spills 248 bytes at 64 columns, and gated 52 bytes on sm_80, though on
-/// sm_90a the gated kernel fits and ran 1.8x faster at 2K and 8K tokens
-/// per sequence (bench/NOTES.md); the lowering does not know the chip.
-int64_t mlir::attn::getTensorCoreValueColumns(LinearAttentionOp op) {
+/// bytes at Dk = 128), so those take 32. The delta rule recomputes K K^T,
+/// its UT solve and the scores for every block, so it gains the most from
+/// 64 columns (gated, Dk = 128: 1.8x on the H200 at 2K and 8K tokens,
+/// bench/NOTES.md). It fits in registers at Dk = 64; at Dk = 128 only with
+/// a gate per token and only for sm_90 (ptxas spills 52 bytes for sm_80;
+/// without a gate per token, 248 bytes ungated and 4 with a gate per head
+/// for sm_90a), so the others take 32. test/ptx checks each kind.
+int64_t mlir::attn::getTensorCoreValueColumns(LinearAttentionOp op,
+                                              StringRef chip) {
   int64_t valueDim = getHeadShape(op).valueDim;
   if (op.getNormalization() == LinearNormalization::rms_norm)
     return valueDim;
   bool states = op.getInitialState() || op.getFinalState();
-  bool delta = op.getUpdate() == UpdateRule::delta;
-  return valueDim % 64 == 0 && !states && !delta ? 64 : 32;
+  bool deltaFits = op.getUpdate() != UpdateRule::delta ||
+                   getHeadShape(op).keyDim == 64 ||
+                   (getLinearSpec(op).gate == GateKind::per_token &&
+                    chip.starts_with("sm_90"));
+  return valueDim % 64 == 0 && !states && deltaFits ? 64 : 32;
 }
 
 /// Whether the linear tile program runs on the mma.sync strategy for `op`:
@@ -702,7 +709,8 @@ int64_t mlir::attn::getTensorCoreValueColumns(LinearAttentionOp op) {
 /// Dv 32 or 64, the row in one block; not `denominator`), chunks of 64, Dk a
 /// multiple of 64 up to 128 and Dv a multiple of 32.
 bool mlir::attn::canRunLinearOnTensorCores(LinearAttentionOp op,
-                                           const Kernel &kernel) {
+                                           const Kernel &kernel,
+                                           StringRef chip) {
   if (!hasLinearTileProgram(op))
     return false;
   LinearSpec linear = getLinearSpec(op);
@@ -714,7 +722,7 @@ bool mlir::attn::canRunLinearOnTensorCores(LinearAttentionOp op,
   bool sixteenBit = (storage.isBF16() || storage.isF16()) &&
                     element(KernelArgRole::Key) == storage &&
                     element(KernelArgRole::Value) == storage;
-  int64_t columns = getTensorCoreValueColumns(op);
+  int64_t columns = getTensorCoreValueColumns(op, chip);
   // A gate per key feature is staged in shared memory by 16-byte copies of
   // its own type: f32.
   bool gates =

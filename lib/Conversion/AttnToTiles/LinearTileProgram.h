@@ -58,11 +58,12 @@ inline constexpr int64_t kTensorCoreChunkWarps = 4;
 
 /// The value columns one block of the tensor-core linear kernel handles
 /// (the grid's z axis runs over the Dv / width splits).
-int64_t getTensorCoreValueColumns(LinearAttentionOp op);
+int64_t getTensorCoreValueColumns(LinearAttentionOp op, StringRef chip);
 
 /// Whether the linear tile program of `op` runs on the mma.sync strategy
 /// (the tensor-core kernel) for `kernel`'s storage types.
-bool canRunLinearOnTensorCores(LinearAttentionOp op, const Kernel &kernel);
+bool canRunLinearOnTensorCores(LinearAttentionOp op, const Kernel &kernel,
+                               StringRef chip);
 
 } // namespace mlir::attn
 

@@ -1003,14 +1003,14 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
            << "tile sizes must be positive and GPU threads within 1..1024";
   if (auto linear = dyn_cast<LinearAttentionOp>(specOp);
       linear && options.target == KernelTarget::GPU && options.tensorCores &&
-      canRunLinearOnTensorCores(linear, kernel)) {
+      canRunLinearOnTensorCores(linear, kernel, options.chip)) {
     // The tile program on the mma.sync strategy: one block per (value
     // columns, head, sequence).
     Emitter e(b, specOp->getLoc());
     Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
     Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
     Value split = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
-    int64_t columns = getTensorCoreValueColumns(linear);
+    int64_t columns = getTensorCoreValueColumns(linear, options.chip);
     Value v0 = arith::MulIOp::create(b, e.loc, split, e.idx(columns));
     emitLinearTileProgram(
         e, linear, kernel, bi, h, v0, columns,

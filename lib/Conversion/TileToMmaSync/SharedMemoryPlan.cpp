@@ -45,13 +45,29 @@ int64_t mlir::attn::mma_sync::sharedBytes(TileType type) {
   return llvm::alignTo(size, 16);
 }
 
+bool mlir::attn::mma_sync::isStagedStore(StoreOp op) {
+  TileType type = op.getTile().getType();
+  Type memoryElement = op.getDest().getType().getElementType();
+  auto mma = dyn_cast<MmaLayoutAttr>(type.getLayout());
+  // Each warp copies out 16-byte chunks of its own columns.
+  return mma && type.getRank() == 2 &&
+         memoryElement.getIntOrFloatBitWidth() == 16 &&
+         (type.getColumns() / mma.getWarps()[1] * 2) % 16 == 0;
+}
+
 /// The shared tiles the lowering of `op` uses inside it, beside its shared
-/// results: decayed_scores stages its rescaled queries and keys.
+/// results: decayed_scores stages its rescaled queries and keys, a staged
+/// store its rows.
 SmallVector<TileType> mlir::attn::mma_sync::getScratchTiles(Operation *op) {
+  auto shared = SharedLayoutAttr::get(op->getContext());
+  if (auto store = dyn_cast<StoreOp>(op); store && isStagedStore(store))
+    return {store.getTile()
+                .getType()
+                .withElementType(store.getDest().getType().getElementType())
+                .withLayout(shared)};
   auto scores = dyn_cast<DecayedScoresOp>(op);
   if (!scores)
     return {};
-  auto shared = SharedLayoutAttr::get(op->getContext());
   return {scores.getQueries().getType().withLayout(shared),
           scores.getKeys().getType().withLayout(shared)};
 }

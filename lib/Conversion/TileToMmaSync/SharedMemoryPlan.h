@@ -39,8 +39,16 @@ MemRefType sharedMemRefType(tile::TileType type);
 /// The bytes of a shared tile's region (16-byte aligned).
 int64_t sharedBytes(tile::TileType type);
 
+/// Whether the store `op` of an accumulator goes through shared memory: its
+/// rows are written there, then each warp copies its part out in 16-byte
+/// chunks (coalesced, a quarter of the stores). As with the 16-byte loads, the destination's
+/// rows must be 16-byte aligned: the runtime checks the output of kernels
+/// that declare aligned rows (GPULaunch::alignedRows).
+bool isStagedStore(tile::StoreOp op);
+
 /// The shared tiles the lowering of `op` uses inside it, beside its shared
-/// results: decayed_scores stages its rescaled queries and keys.
+/// results: decayed_scores stages its rescaled queries and keys, a staged
+/// store (isStagedStore) its rows.
 SmallVector<tile::TileType> getScratchTiles(Operation *op);
 
 /// Gives each op of `function` with a shared result its region (and

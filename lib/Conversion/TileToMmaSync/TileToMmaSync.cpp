@@ -703,6 +703,12 @@ struct StoreLowering : MmaSyncLowering<StoreOp> {
     int64_t rowDim = base.size() - type.getRank();
     Type memoryElement = op.getDest().getType().getElementType();
     Value bound = adaptor.getRowsBelow();
+    if (isStagedStore(op)) {
+      storeStaged(rewriter, op, ids, g, elements, adaptor.getDest(), base,
+                  bound);
+      rewriter.eraseOp(op);
+      return success();
+    }
     for (int64_t e = 0; e < g.numElements(); ++e) {
       auto [row, column] = ids.coordinates(g, e);
       SmallVector<Value> at(base);
@@ -723,6 +729,84 @@ struct StoreLowering : MmaSyncLowering<StoreOp> {
     }
     rewriter.eraseOp(op);
     return success();
+  }
+
+  /// isStagedStore: each thread writes its pairs of adjacent columns into
+  /// the scratch tile, then each warp copies the part it wrote out by
+  /// 16-byte chunks, those of rows from `bound` on left out.
+  static void storeStaged(OpBuilder &b, StoreOp op, ThreadIds &ids,
+                          const MmaTileGeometry &g, ArrayRef<Value> elements,
+                          Value dest, ArrayRef<Value> base, Value bound) {
+    Location loc = op.getLoc();
+    TileType stageType = getScratchTiles(op).front();
+    Type element = stageType.getElementType();
+    Value stage = scratchViews(b, op).front();
+    auto pairType = VectorType::get({2}, element);
+    // Accumulator elements 2i and 2i + 1 are columns c and c + 1 of one row
+    // (ThreadIds::coordinates). Rounded before the barrier: half the
+    // registers wait there.
+    SmallVector<Value> pairs;
+    for (int64_t e = 0; e < g.numElements(); e += 2)
+      pairs.push_back(vector::FromElementsOp::create(
+          b, loc, pairType,
+          ValueRange{convertFloat(b, loc, elements[e], element),
+                     convertFloat(b, loc, elements[e + 1], element)}));
+    // Earlier readers of the scratch region are done.
+    gpu::BarrierOp::create(b, loc);
+    for (int64_t e = 0; e < g.numElements(); e += 2) {
+      auto [row, column] = ids.coordinates(g, e);
+      vector::StoreOp::create(b, loc, pairs[e / 2], stage,
+                              ValueRange{row, column},
+                              /*nontemporal=*/false, llvm::Align(4));
+    }
+    // Each warp copies out the rows and columns it wrote: a warp's
+    // barrier suffices.
+    NVVM::SyncWarpOp::create(b, loc, arith::ConstantIntOp::create(
+                                          b, loc, b.getI32Type(), -1));
+    int64_t rowDim = base.size() - 2;
+    int64_t chunk = 16 / (element.getIntOrFloatBitWidth() / 8);
+    int64_t chunksPerRow = g.columnsPerWarp / chunk;
+    auto chunkType = VectorType::get({chunk}, element);
+    Value rows = getUnitStrideRows(b, loc, dest, base);
+    Value firstRow = ids.warpRow(g), firstColumn = ids.warpColumn(g);
+    for (int64_t round = 0; round * 32 < g.rowsPerWarp * chunksPerRow;
+         ++round) {
+      Value id = ids.add(ids.lane, round * 32);
+      Value r = ids.add(
+          firstRow, arith::DivUIOp::create(b, loc, id, ids.idx(chunksPerRow)));
+      Value c = ids.add(
+          firstColumn,
+          ids.mul(arith::RemUIOp::create(b, loc, id, ids.idx(chunksPerRow)),
+                  chunk));
+      Value row = ids.add(base[rowDim], r);
+      Value column = ids.add(base[rowDim + 1], c);
+      auto copy = [&](OpBuilder &ib, Location l) {
+        Value data = vector::LoadOp::create(ib, l, chunkType, stage,
+                                            ValueRange{r, c},
+                                            /*nontemporal=*/false,
+                                            llvm::Align(16));
+        vector::StoreOp::create(ib, l, data, rows, ValueRange{row, column},
+                                /*nontemporal=*/false, llvm::Align(16));
+      };
+      Value inside = bound ? Value(arith::CmpIOp::create(
+                                 b, loc, arith::CmpIPredicate::slt, row, bound))
+                           : Value();
+      // A last partial round leaves the lanes past the warp's chunks out.
+      if ((round + 1) * 32 > g.rowsPerWarp * chunksPerRow) {
+        Value has = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ult, id,
+            ids.idx(g.rowsPerWarp * chunksPerRow));
+        inside = inside ? arith::AndIOp::create(b, loc, inside, has) : has;
+      }
+      if (!inside) {
+        copy(b, loc);
+        continue;
+      }
+      scf::IfOp::create(b, loc, inside, [&](OpBuilder &ib, Location l) {
+        copy(ib, l);
+        scf::YieldOp::create(ib, l);
+      });
+    }
   }
 };
 

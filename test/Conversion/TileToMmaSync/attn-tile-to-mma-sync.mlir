@@ -232,5 +232,30 @@ gpu.module @kernels {
     }
     gpu.return
   }
+
+  // A 16-bit store of an accumulator goes through a scratch tile: each
+  // thread rounds its 32 elements to 16 pairs and, after a barrier (earlier
+  // readers of the region), writes them; then each warp, after a warp
+  // barrier, copies out its 16 rows in 16-byte chunks (4 a lane), those of
+  // rows from %n on left out.
+  // CHECK-LABEL: gpu.func @staged_store
+  // CHECK-COUNT-16: vector.from_elements %{{.*}}, %{{.*}} : vector<2xbf16>
+  // CHECK:          gpu.barrier
+  // CHECK-COUNT-16: vector.store %{{.*}} {alignment = 4 : i64} : memref<64x72xbf16, #gpu.address_space<workgroup>>, vector<2xbf16>
+  // CHECK:          nvvm.bar.warp.sync
+  // CHECK-COUNT-4:  vector.store %{{.*}} {alignment = 16 : i64} : memref<?x64xbf16, strided<[?, 1], offset: ?>>, vector<8xbf16>
+  // CHECK-NOT:      memref.store
+  // CHECK:          gpu.return
+  gpu.func @staged_store(%o: memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                         %b: index, %h: index, %t0: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %one = arith.constant 1.0 : f32
+    %x = attn_tile.splat %one : f32 -> !attn_tile.tile<64x64xf32, #mma>
+    attn_tile.store %x, %o[%b, %h, %t0, %c0] rows_below %n
+        : !attn_tile.tile<64x64xf32, #mma>
+          -> memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
+    gpu.return
+  }
 }
 }
