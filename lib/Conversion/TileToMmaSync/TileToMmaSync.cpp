@@ -271,6 +271,76 @@ static void forEachThreadShare(OpBuilder &b, Location loc, Value thread,
   body(b, loop.getInductionVar());
 }
 
+/// Runs `body(r, c)` for the runs of `width` consecutive columns (c a
+/// multiple of `width`) of a [rows, columns] tile, a share of the runs per
+/// thread of `op`'s block: unrolled rounds when the block size is known.
+static void forEachRun(OpBuilder &b, Operation *op, ThreadIds &ids,
+                       int64_t rows, int64_t columns, int64_t width,
+                       function_ref<void(OpBuilder &, Value, Value)> body) {
+  Location loc = op->getLoc();
+  int64_t perRow = columns / width, runs = rows * perRow;
+  auto run = [&](OpBuilder &nb, Value id) {
+    Value perRowValue = arith::ConstantIndexOp::create(nb, loc, perRow);
+    Value r = arith::DivUIOp::create(nb, loc, id, perRowValue);
+    Value c = arith::MulIOp::create(
+        nb, loc, arith::RemUIOp::create(nb, loc, id, perRowValue),
+        arith::ConstantIndexOp::create(nb, loc, width));
+    body(nb, r, c);
+  };
+  std::optional<int64_t> threads = getKnownBlockThreads(op);
+  if (!threads)
+    return forEachThreadShare(b, loc, ids.thread, runs, run);
+  for (int64_t round = 0; round * *threads < runs; ++round) {
+    Value id = ids.add(ids.thread, round * *threads);
+    if ((round + 1) * *threads <= runs) {
+      run(b, id);
+      continue;
+    }
+    Value has = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id,
+                                      ids.idx(runs));
+    scf::IfOp::create(b, loc, has, [&](OpBuilder &nb, Location l) {
+      run(nb, id);
+      scf::YieldOp::create(nb, l);
+    });
+  }
+}
+
+/// The alignment of a run of `width` elements at a column that is a
+/// multiple of `width` in a row of shared `memory` (16-byte aligned
+/// regions; rows padded as sharedMemRefType pads them).
+static llvm::Align getRunAlignment(Value memory, int64_t width) {
+  auto type = cast<MemRefType>(memory.getType());
+  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  uint64_t align = std::gcd(16, width * bytes);
+  if (type.getRank() == 2)
+    align = std::gcd(align, uint64_t(type.getDimSize(1) * bytes));
+  return llvm::Align(align);
+}
+
+/// `width` consecutive elements of shared `memory` from `at`.
+static SmallVector<Value> loadRun(OpBuilder &b, Location loc, Value memory,
+                                  ValueRange at, int64_t width) {
+  Type element = cast<MemRefType>(memory.getType()).getElementType();
+  Value run = vector::LoadOp::create(b, loc, VectorType::get({width}, element),
+                                     memory, at, /*nontemporal=*/false,
+                                     getRunAlignment(memory, width));
+  SmallVector<Value> elements;
+  for (int64_t i = 0; i < width; ++i)
+    elements.push_back(vector::ExtractOp::create(b, loc, run, i));
+  return elements;
+}
+
+/// Stores `elements` to shared `memory` from `at`, as one vector.
+static void storeRun(OpBuilder &b, Location loc, ValueRange elements,
+                     Value memory, ValueRange at) {
+  int64_t width = elements.size();
+  Type element = cast<MemRefType>(memory.getType()).getElementType();
+  Value run = vector::FromElementsOp::create(
+      b, loc, VectorType::get({width}, element), elements);
+  vector::StoreOp::create(b, loc, run, memory, at, /*nontemporal=*/false,
+                          getRunAlignment(memory, width));
+}
+
 /// Clones the body of `map` with its block arguments bound to `arguments`
 /// and returns the yielded value.
 static Value cloneMapBody(OpBuilder &b, MapOp map, ValueRange arguments) {
@@ -1641,29 +1711,33 @@ struct DecayedScoresLowering : MmaSyncLowering<DecayedScoresOp> {
         },
         [&](OpBuilder &b, Location l) {
           SmallVector<Value> scratch = scratchViews(b, op);
-          // Stage the rescaled operands.
-          forEachThreadShare(
-              b, loc, ids.thread, rows * features,
-              [&](OpBuilder &nb, Value id) {
-                Value r =
-                    arith::DivUIOp::create(nb, loc, id, idx(nb, features));
-                Value f =
-                    arith::RemUIOp::create(nb, loc, id, idx(nb, features));
-                Value d = arith::SubFOp::create(nb, loc, load(nb, p, r, f),
-                                                load(nb, p, idx(nb, 0), f));
+          // Stage the rescaled operands, 16-byte runs of a row at a time.
+          int64_t width = 8;
+          forEachRun(
+              b, op, ids, rows, features, width,
+              [&](OpBuilder &nb, Value r, Value f) {
+                SmallVector<Value> logs = loadRun(nb, loc, p, {r, f}, width);
+                SmallVector<Value> firstLogs =
+                    loadRun(nb, loc, p, {idx(nb, 0), f}, width);
+                SmallVector<Value> qs = loadRun(nb, loc, q, {r, f}, width);
+                SmallVector<Value> ks = loadRun(nb, loc, k, {r, f}, width);
                 FloatMath m{nb, loc};
-                Value qd = m.mul(convertFloat(nb, loc, load(nb, q, r, f), f32),
-                                 math::ExpOp::create(nb, loc, d));
-                Value kd =
-                    m.mul(convertFloat(nb, loc, load(nb, k, r, f), f32),
-                          math::ExpOp::create(
-                              nb, loc, arith::NegFOp::create(nb, loc, d)));
-                memref::StoreOp::create(nb, loc,
-                                        convertFloat(nb, loc, qd, element),
-                                        scratch[0], ValueRange{r, f});
-                memref::StoreOp::create(nb, loc,
-                                        convertFloat(nb, loc, kd, element),
-                                        scratch[1], ValueRange{r, f});
+                SmallVector<Value> qd, kd;
+                for (int64_t i = 0; i < width; ++i) {
+                  Value d = arith::SubFOp::create(nb, loc, logs[i],
+                                                  firstLogs[i]);
+                  Value up = math::ExpOp::create(nb, loc, d);
+                  Value down = math::ExpOp::create(
+                      nb, loc, arith::NegFOp::create(nb, loc, d));
+                  qd.push_back(convertFloat(
+                      nb, loc, m.mul(convertFloat(nb, loc, qs[i], f32), up),
+                      element));
+                  kd.push_back(convertFloat(
+                      nb, loc, m.mul(convertFloat(nb, loc, ks[i], f32), down),
+                      element));
+                }
+                storeRun(nb, loc, qd, scratch[0], {r, f});
+                storeRun(nb, loc, kd, scratch[1], {r, f});
               });
           gpu::BarrierOp::create(b, l);
           SmallVector<Value> c(g.numElements(), constant(b, 0));
