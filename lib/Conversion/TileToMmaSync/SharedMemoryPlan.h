@@ -41,9 +41,9 @@ int64_t sharedBytes(tile::TileType type);
 
 /// Whether the store `op` of an accumulator goes through shared memory: its
 /// rows are written there, then each warp copies its part out in 16-byte
-/// chunks (coalesced, a quarter of the stores). As with the 16-byte loads, the destination's
-/// rows must be 16-byte aligned: the runtime checks the output of kernels
-/// that declare aligned rows (GPULaunch::alignedRows).
+/// chunks (coalesced, a quarter of the stores). As with the 16-byte loads, the
+/// destination's rows must be 16-byte aligned: the runtime checks the output of
+/// kernels that declare aligned rows (GPULaunch::alignedRows).
 bool isStagedStore(tile::StoreOp op);
 
 /// The shared tiles the lowering of `op` uses inside it, beside its shared

@@ -273,10 +273,12 @@ static void forEachThreadShare(OpBuilder &b, Location loc, Value thread,
 
 /// Runs `body(r, c)` for the runs of `width` consecutive columns (c a
 /// multiple of `width`) of a [rows, columns] tile, a share of the runs per
-/// thread of `op`'s block: unrolled rounds when the block size is known.
+/// thread of `op`'s block: unrolled rounds when `unroll` and the block size
+/// is known, else a loop.
 static void forEachRun(OpBuilder &b, Operation *op, ThreadIds &ids,
                        int64_t rows, int64_t columns, int64_t width,
-                       function_ref<void(OpBuilder &, Value, Value)> body) {
+                       function_ref<void(OpBuilder &, Value, Value)> body,
+                       bool unroll = true) {
   Location loc = op->getLoc();
   int64_t perRow = columns / width, runs = rows * perRow;
   auto run = [&](OpBuilder &nb, Value id) {
@@ -288,7 +290,7 @@ static void forEachRun(OpBuilder &b, Operation *op, ThreadIds &ids,
     body(nb, r, c);
   };
   std::optional<int64_t> threads = getKnownBlockThreads(op);
-  if (!threads)
+  if (!threads || !unroll)
     return forEachThreadShare(b, loc, ids.thread, runs, run);
   for (int64_t round = 0; round * *threads < runs; ++round) {
     Value id = ids.add(ids.thread, round * *threads);
@@ -831,8 +833,8 @@ struct StoreLowering : MmaSyncLowering<StoreOp> {
     }
     // Each warp copies out the rows and columns it wrote: a warp's
     // barrier suffices.
-    NVVM::SyncWarpOp::create(b, loc, arith::ConstantIntOp::create(
-                                          b, loc, b.getI32Type(), -1));
+    NVVM::SyncWarpOp::create(
+        b, loc, arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1));
     int64_t rowDim = base.size() - 2;
     int64_t chunk = 16 / (element.getIntOrFloatBitWidth() / 8);
     int64_t chunksPerRow = g.columnsPerWarp / chunk;
@@ -851,10 +853,9 @@ struct StoreLowering : MmaSyncLowering<StoreOp> {
       Value row = ids.add(base[rowDim], r);
       Value column = ids.add(base[rowDim + 1], c);
       auto copy = [&](OpBuilder &ib, Location l) {
-        Value data = vector::LoadOp::create(ib, l, chunkType, stage,
-                                            ValueRange{r, c},
-                                            /*nontemporal=*/false,
-                                            llvm::Align(16));
+        Value data =
+            vector::LoadOp::create(ib, l, chunkType, stage, ValueRange{r, c},
+                                   /*nontemporal=*/false, llvm::Align(16));
         vector::StoreOp::create(ib, l, data, rows, ValueRange{row, column},
                                 /*nontemporal=*/false, llvm::Align(16));
       };
@@ -863,9 +864,9 @@ struct StoreLowering : MmaSyncLowering<StoreOp> {
                            : Value();
       // A last partial round leaves the lanes past the warp's chunks out.
       if ((round + 1) * 32 > g.rowsPerWarp * chunksPerRow) {
-        Value has = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ult, id,
-            ids.idx(g.rowsPerWarp * chunksPerRow));
+        Value has =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id,
+                                  ids.idx(g.rowsPerWarp * chunksPerRow));
         inside = inside ? arith::AndIOp::create(b, loc, inside, has) : has;
       }
       if (!inside) {
@@ -1188,10 +1189,46 @@ struct MapLowering : MmaSyncLowering<MapOp> {
     Location loc = op.getLoc();
     ThreadIds ids(rewriter, loc);
     if (isShared(type)) {
-      // Any thread computes any element: a share of the elements each.
+      // Any thread computes any element: a share of the elements each, in
+      // 16-byte runs of a row where the columns allow and no input is one
+      // value per row, in a loop. (With a value per row vectorized, or the
+      // runs unrolled, ptxas spilled 4-120 bytes for sm_90a in the gated
+      // delta rule's kernel at 64 value columns, which has 0 this way.)
       Value tile = sharedView(rewriter, op, type);
       gpu::BarrierOp::create(rewriter, loc);
       int64_t columns = type.getColumns();
+      int64_t width = 16 / (type.getElementType().getIntOrFloatBitWidth() / 8);
+      bool perRowInput =
+          llvm::any_of(llvm::seq<unsigned>(0, op.getInputs().size()),
+                       [&](unsigned n) { return op.getBroadcastDim(n) == 0; });
+      if (type.getRank() == 2 && columns % width == 0 && !perRowInput) {
+        forEachRun(
+            rewriter, op, ids, type.getRows(), columns, width,
+            [&](OpBuilder &b, Value r, Value c) {
+              SmallVector<SmallVector<Value>> inputs;
+              for (auto [n, input] : llvm::enumerate(adaptor.getInputs()))
+                inputs.push_back(loadRun(b, loc, input,
+                                         op.getBroadcastDim(n) < 0
+                                             ? ValueRange{r, c}
+                                             : ValueRange{c},
+                                         width));
+              SmallVector<Value> results;
+              for (int64_t i = 0; i < width; ++i) {
+                SmallVector<Value> arguments = {
+                    r,
+                    arith::AddIOp::create(
+                        b, loc, c, arith::ConstantIndexOp::create(b, loc, i))};
+                for (const SmallVector<Value> &input : inputs)
+                  arguments.push_back(input[i]);
+                results.push_back(cloneMapBody(b, op, arguments));
+              }
+              storeRun(b, loc, results, tile, {r, c});
+            },
+            /*unroll=*/false);
+        gpu::BarrierOp::create(rewriter, loc);
+        rewriter.replaceOp(op, tile);
+        return success();
+      }
       forEachThreadShare(
           rewriter, loc, ids.thread, type.getNumElements(),
           [&](OpBuilder &b, Value id) {
@@ -1724,8 +1761,8 @@ struct DecayedScoresLowering : MmaSyncLowering<DecayedScoresOp> {
                 FloatMath m{nb, loc};
                 SmallVector<Value> qd, kd;
                 for (int64_t i = 0; i < width; ++i) {
-                  Value d = arith::SubFOp::create(nb, loc, logs[i],
-                                                  firstLogs[i]);
+                  Value d =
+                      arith::SubFOp::create(nb, loc, logs[i], firstLogs[i]);
                   Value up = math::ExpOp::create(nb, loc, d);
                   Value down = math::ExpOp::create(
                       nb, loc, arith::NegFOp::create(nb, loc, d));
