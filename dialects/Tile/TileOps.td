@@ -360,4 +360,30 @@ def Tile_StateUpdateOp : Tile_Op<"state_update", [Pure,
   let hasVerifier = 1;
 }
 
+def Tile_DecayStateOp : Tile_Op<"decay_state", [Pure,
+    AllTypesMatch<["state", "result"]>]> {
+  let summary = "the recurrent state decayed over one chunk, nothing added";
+  let description = [{
+    `attn_tile.decay_state` is the decay of `attn_tile.state_update` alone:
+    `S' = diag(exp(p_last)) S`, with `p` (`log_decay`) the prefix sums of a
+    chunk's log gates, one per token (`[C]`) or one per token and key
+    feature (`[C, F]`, where `S` is `[F, Dv]`). Started from ones and
+    carried over the chunks of a segment of a sequence, it gives the
+    segment's total decay: the chunk-parallel form of linear attention
+    combines segments by `S_next = D o S + L` (docs/design/tile-level.md).
+
+    ```mlir
+    %d1 = attn_tile.decay_state %d0 log_decay %p
+        : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64xf32>
+    ```
+  }];
+  let arguments = (ins Tile_F32Tile:$state, Tile_F32Tile:$log_decay);
+  let results = (outs Tile_F32Tile:$result);
+  let assemblyFormat = [{
+    $state `log_decay` $log_decay attr-dict `:` qualified(type($state)) `,`
+    qualified(type($log_decay))
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // ATTN_DIALECT_TILE_OPS

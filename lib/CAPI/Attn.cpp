@@ -334,6 +334,7 @@ extern "C" char *attnKernelDescribe(const AttnKernel *kernel) {
       {"args", std::move(args)},
       {"heads", getHeadShape(kernel->spec).heads},
       {"workspace_words", cuda ? kernel->gpu.launch.workspaceWords : 0},
+      {"segment_words", cuda ? kernel->gpu.launch.segmentWords : 0},
       {"threads", cuda ? kernel->gpu.launch.threads : 0},
       {"block_queries", cuda ? kernel->gpu.launch.blockQueries : 0},
       {"shared_bytes", cuda ? kernel->gpu.launch.sharedBytes : 0}};
@@ -364,9 +365,11 @@ resolveShapes(const AttnKernel &kernel, const ProblemSizes &sizes) {
   if (!shapes)
     return shapes.takeError();
   if (kernel.signature.args.size() > shapes->size()) {
-    SmallVector<int64_t> workspace = {sizes.batch.value_or(0),
-                                      getHeadShape(kernel.spec).heads,
-                                      kernel.gpu.launch.workspaceWords};
+    SmallVector<int64_t> workspace = {
+        sizes.batch.value_or(0), getHeadShape(kernel.spec).heads,
+        getLaunchWorkspaceWords(
+            kernel.device.launch, kernel.gpu.launch.workspaceWords,
+            sizes.batch.value_or(0), sizes.numQueries.value_or(0))};
     // The caller allocates it from this shape.
     if (llvm::Expected<int64_t> bytes =
             getSizeInBytes(ElementType::F32, workspace);

@@ -33,6 +33,8 @@ mlir::attn::runtime::describeDeviceKernel(const GPUKernelInfo &kernel) {
       perRow ? KernelManifestLaunch::GridOrder::QueryBlocksHeadsBatch
              : KernelManifestLaunch::GridOrder::HeadsBatch;
   device.launch.valueSplits = perRow ? 1 : kernel.launch.valueSplits;
+  device.launch.segmentWords = perRow ? 0 : kernel.launch.segmentWords;
+  device.launch.chunk = perRow ? 0 : kernel.launch.chunk;
   device.workspaceWords = kernel.launch.workspaceWords;
   return device;
 }
@@ -105,10 +107,14 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
     if (llvm::Error error =
             checkElementOffsets(spec.name, args[index].getShape()))
       return std::move(error);
+  int64_t workspaceWords = getLaunchWorkspaceWords(
+      kernel.launch, kernel.workspaceWords, batch, numQueries);
   llvm::SmallVector<int64_t> workspaceShape = {batch, kernel.launch.heads,
-                                               kernel.workspaceWords};
+                                               workspaceWords};
   std::optional<int64_t> workspaceBytes;
-  if (kernel.workspaceWords > 0) {
+  // A chunk-parallel kernel takes its workspace even when it has no words
+  // at these sizes (one segment).
+  if (workspaceWords > 0 || kernel.launch.segmentWords > 0) {
     if (llvm::Error error = checkElementOffsets("workspace", workspaceShape))
       return std::move(error);
     workspaceBytes =
@@ -161,6 +167,10 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
     auto pointer = buffers.allocate(static_cast<size_t>(*workspaceBytes));
     if (!pointer)
       return pointer.takeError();
+    // The flags and the ticket counter of a chunk-parallel kernel start at
+    // zero.
+    if (llvm::Error error = driver->fill(*pointer, 0, *workspaceBytes))
+      return std::move(error);
     DeviceTensor workspace;
     workspace.pointer = *pointer;
     workspace.type = ElementType::F32;

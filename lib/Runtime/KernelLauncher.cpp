@@ -13,6 +13,7 @@
 
 #include "attn/Runtime/KernelLauncher.h"
 #include "attn/Conversion/KernelBuilder.h"
+#include "attn/Conversion/TiledKernels.h"
 #include "attn/Dialect/Attn/IR/MaskTypes.h"
 #include "attn/Runtime/KernelShapes.h"
 #include "llvm/ADT/STLExtras.h"
@@ -303,6 +304,27 @@ KernelParams::KernelParams(llvm::ArrayRef<DeviceTensor> args) {
 // Launch geometry
 //===----------------------------------------------------------------------===//
 
+int64_t
+mlir::attn::runtime::getLaunchSegments(const KernelManifestLaunch &launch,
+                                       int64_t batch, int64_t numQueries) {
+  if (launch.segmentWords <= 0 ||
+      launch.order != KernelManifestLaunch::GridOrder::HeadsBatch)
+    return 1;
+  return chooseChunkSegments(launch.heads * batch * launch.valueSplits,
+                             numQueries, launch.chunk);
+}
+
+int64_t
+mlir::attn::runtime::getLaunchWorkspaceWords(const KernelManifestLaunch &launch,
+                                             int64_t words, int64_t batch,
+                                             int64_t numQueries) {
+  if (launch.segmentWords <= 0)
+    return words;
+  return getSegmentedWorkspaceWords(
+      launch.segmentWords, launch.valueSplits,
+      getLaunchSegments(launch, batch, numQueries));
+}
+
 llvm::Expected<LaunchGeometry>
 mlir::attn::runtime::computeGrid(const KernelManifestLaunch &launch,
                                  int64_t batch, int64_t numQueries) {
@@ -343,10 +365,14 @@ mlir::attn::runtime::computeGrid(const KernelManifestLaunch &launch,
                   " value splits; a kernel needs at least one");
     extents[0] = launch.heads;
     extents[1] = batch;
-    extents[2] = launch.valueSplits;
+    // A chunk-parallel kernel: boundary blocks for all segments but the
+    // last, then output blocks for every segment.
+    extents[2] = launch.valueSplits *
+                 (2 * getLaunchSegments(launch, batch, numQueries) - 1);
     meanings[0] = "heads";
     meanings[1] = "batch";
-    meanings[2] = "value splits";
+    meanings[2] = launch.segmentWords > 0 ? "value splits x segment blocks"
+                                          : "value splits";
     break;
   }
 

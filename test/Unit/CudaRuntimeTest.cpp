@@ -498,6 +498,40 @@ TEST(ComputeGridTest, HeadsBatch) {
   EXPECT_EQ(geometry.grid[2], 4u);
 }
 
+TEST(ComputeGridTest, ChunkSegments) {
+  // The tensor-core linear kernel at H = 16, two value splits, chunks of
+  // 64: its chunk-parallel form cuts a sequence into segments when the
+  // (sequence, head, split) blocks are fewer than 256.
+  KernelManifestLaunch launch = flashLaunch();
+  launch.order = KernelManifestLaunch::GridOrder::HeadsBatch;
+  launch.valueSplits = 2;
+  launch.segmentWords = 128 * 128;
+  launch.chunk = 64;
+  // 8 sequences: 256 blocks already, one segment, no workspace.
+  EXPECT_EQ(getLaunchSegments(launch, 8, 8192), 1);
+  EXPECT_EQ(unwrap(computeGrid(launch, 8, 8192)).grid[2], 2u);
+  EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 8, 8192), 0);
+  // 2 sequences of 32K: 64 blocks, 4 segments (512 chunks, 128 each); the
+  // grid has boundary blocks for the first 3 and output blocks for all 4.
+  EXPECT_EQ(getLaunchSegments(launch, 2, 32768), 4);
+  LaunchGeometry geometry = unwrap(computeGrid(launch, 2, 32768));
+  EXPECT_EQ(geometry.grid[0], 16u);
+  EXPECT_EQ(geometry.grid[1], 2u);
+  EXPECT_EQ(geometry.grid[2], 2u * 7);
+  // 3 boundaries of 128 x 128 words and a flag per (split, boundary).
+  EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 2, 32768), 3 * (128 * 128 + 2));
+  // A segment takes 8 chunks or more: 1000 tokens (16 chunks) make 2
+  // segments however few the blocks, 511 tokens (8 chunks) one.
+  EXPECT_EQ(getLaunchSegments(launch, 1, 1000), 2);
+  EXPECT_EQ(getLaunchSegments(launch, 1, 511), 1);
+  EXPECT_EQ(getLaunchSegments(launch, 1, 0), 1);
+  // A kernel without a chunk-parallel form keeps its grid and workspace.
+  launch.segmentWords = 0;
+  EXPECT_EQ(getLaunchSegments(launch, 2, 32768), 1);
+  EXPECT_EQ(unwrap(computeGrid(launch, 2, 32768)).grid[2], 2u);
+  EXPECT_EQ(getLaunchWorkspaceWords(launch, 77, 2, 32768), 77);
+}
+
 TEST(ComputeGridTest, InvalidManifestsAndSizes) {
   KernelManifestLaunch launch = flashLaunch();
   launch.blockQueries = 0;

@@ -29,6 +29,10 @@ working on the other kernels:
            path in some or all chunks; against the float64
            recurrence with a decay per state row.
   gate_dtype  bf16 gates per token and per key feature, N = 300.
+  segments few (sequence, head) pairs (B = 1 or 2, H = 1 to 4) and N up to
+           4097, so that the runtime cuts each sequence into 2 to 16
+           segments (the chunk-parallel form): every gate kind, states,
+           rms_norm, GQA, f16, strong gates.
   delta    the delta rule (section 6.5, with L2-normalized keys and
            beta = sigmoid(.)), gate none and per token: lengths
            {1, 17, 63, 64, 65, 300, 1000}, dims (64, 64), (128, 64),
@@ -127,6 +131,26 @@ def cases():
     # it prefetches; per key feature they take the chunk loops.
     out += [Case("gate_dtype", n=300, gate="per_token", gate_dtype="bf16"),
             Case("gate_dtype", n=300, gate="per_key", gate_dtype="bf16")]
+    # The chunk-parallel form (ChunkSegments): few (sequence, head) blocks
+    # and long sequences, so that the runtime cuts each sequence into
+    # segments (chooseChunkSegments: about 256 blocks, 8 chunks or more a
+    # segment), boundary blocks and output blocks side by side.
+    for gate in ("none", "per_head", "per_token", "per_key"):
+        for n in (1000, 4097):
+            out.append(Case("segments", n=n, gate=gate, heads=2, kv_heads=2,
+                            batch=1))
+    out += [Case("segments", n=2500, state=True, heads=2, kv_heads=2,
+                 batch=1),
+            Case("segments", n=2500, state=True, gate="per_key", heads=2,
+                 kv_heads=2, batch=1),
+            Case("segments", n=4097, dv=64, norm="rms_norm", heads=2,
+                 kv_heads=2, batch=1),
+            Case("segments", "f16", n=3000, strength="strong", heads=4,
+                 kv_heads=1, batch=1),
+            Case("segments", n=4097, gate="per_key", strength="strong",
+                 heads=1, kv_heads=1, batch=1),
+            Case("segments", n=4097, gate="per_head", state=True, heads=1,
+                 kv_heads=1, batch=2)]
     out += [Case("delta", "f16", rule="delta"),
             Case("delta", n=129, state=True, rule="delta"),
             Case("delta", kv_heads=4, batch=3, rule="delta"),

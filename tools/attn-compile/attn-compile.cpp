@@ -152,7 +152,12 @@ static void writeManifest(llvm::raw_ostream &os,
               } else {
                 json.value(kernel.heads);
                 json.value("B");
-                json.value(kernel.launch.valueSplits);
+                if (kernel.launch.segmentWords > 0)
+                  json.value(llvm::formatv("{0} * (2 segments(B, Nq) - 1)",
+                                           kernel.launch.valueSplits)
+                                 .str());
+                else
+                  json.value(kernel.launch.valueSplits);
               }
             });
             json.attributeArray("block", [&] {
@@ -168,6 +173,11 @@ static void writeManifest(llvm::raw_ostream &os,
             json.attribute("aligned_rows", kernel.launch.alignedRows);
             json.attribute("workspace_words_per_head",
                            kernel.launch.workspaceWords);
+            // A chunk-parallel kernel: the words of one segment boundary,
+            // and the chunk (the runtime's chooseChunkSegments and
+            // getSegmentedWorkspaceWords give the grid and workspace).
+            json.attribute("segment_words", kernel.launch.segmentWords);
+            json.attribute("chunk", kernel.launch.chunk);
           });
           json.attributeArray("params", [&] {
             for (const KernelArg &arg : kernel.signature.args) {
@@ -186,6 +196,10 @@ static void writeManifest(llvm::raw_ostream &os,
                     }
                     llvm::StringRef name =
                         runtime::getDimensionName(arg.role, rank, dim);
+                    // A chunk-parallel kernel's workspace words follow the
+                    // segments the runtime picks.
+                    if (arg.role == KernelArgRole::Workspace && dim == 2)
+                      name = "segment_workspace_words(B, Nq)";
                     json.value(name.empty() ? "?" : name.str());
                   }
                 });

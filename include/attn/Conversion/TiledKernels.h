@@ -47,7 +47,30 @@ struct GPULaunch {
   /// HeadsBatch: blocks along z, each handling Dv / valueSplits value
   /// columns of every (head, sequence).
   int64_t valueSplits = 1;
+  /// HeadsBatch kernels with a chunk-parallel form (ChunkSegments in
+  /// lib/Conversion/AttnToTiles/LinearTileProgram.h): the f32 words of one
+  /// segment boundary of one (sequence, head), all value columns; 0 for a
+  /// kernel without one. The runtime picks the segments per sequence
+  /// (chooseChunkSegments); for S segments the grid's z axis is then
+  /// valueSplits (2 S - 1) (boundary blocks, then output blocks), and the
+  /// workspace holds getSegmentedWorkspaceWords words per (sequence, head),
+  /// zeroed before each launch.
+  int64_t segmentWords = 0;
+  /// Tokens per chunk (a kernel with a chunk-parallel form).
+  int64_t chunk = 0;
 };
+
+/// The segments a chunk-parallel kernel cuts each sequence of `numQueries`
+/// tokens into, when one segment would make `blocks` blocks: enough for
+/// about 256 blocks (two per SM of a 132-SM H100 or H200), each segment at
+/// least 8 chunks; 1 when the blocks are that many already.
+int64_t chooseChunkSegments(int64_t blocks, int64_t numQueries, int64_t chunk);
+
+/// The f32 words per (sequence, head) of the workspace of a chunk-parallel
+/// kernel run with `segments` segments: the segment boundaries, then one
+/// flag per (value split, boundary). 0 for one segment.
+int64_t getSegmentedWorkspaceWords(int64_t segmentWords, int64_t valueSplits,
+                                   int64_t segments);
 
 struct TiledOptions {
   /// Queries and keys per tile (a block mask imposes its own block size).

@@ -185,9 +185,27 @@ struct KernelManifestLaunch {
   /// Dynamic shared memory per block, in bytes.
   int64_t sharedBytes = 0;
   GridOrder order = GridOrder::QueryBlocksHeadsBatch;
-  /// Blocks along z of a HeadsBatch grid.
+  /// Blocks along z of a HeadsBatch grid, per segment.
   int64_t valueSplits = 1;
+  /// A chunk-parallel kernel (GPULaunch::segmentWords): the f32 words of
+  /// one segment boundary per (sequence, head), and the tokens per chunk; 0
+  /// for other kernels.
+  int64_t segmentWords = 0;
+  int64_t chunk = 0;
 };
+
+/// The segments each sequence is cut into for `batch` sequences of
+/// `numQueries` tokens (chooseChunkSegments); 1 for a kernel without a
+/// chunk-parallel form.
+int64_t getLaunchSegments(const KernelManifestLaunch &launch, int64_t batch,
+                          int64_t numQueries);
+
+/// The f32 words per (sequence, head) of the workspace of a chunk-parallel
+/// kernel at these sizes (zeroed before the launch), or `words` (the
+/// manifest's fixed count) for other kernels.
+int64_t getLaunchWorkspaceWords(const KernelManifestLaunch &launch,
+                                int64_t words, int64_t batch,
+                                int64_t numQueries);
 
 /// Returns the launch geometry of a kernel described by `launch` for
 /// `batch` sequences of `numQueries` queries. Fails on a manifest that makes

@@ -125,8 +125,11 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
     }
 
     // A kernel that uses no workspace (the tensor-core chunk kernel keeps
-    // its state in registers and shared memory) takes none.
-    if (workspace && info.launch.workspaceWords == 0) {
+    // its state in registers and shared memory) takes none. A chunk-parallel
+    // kernel's workspace grows with the segments the runtime picks: its
+    // words stay dynamic.
+    bool segmented = info.launch.segmentWords > 0;
+    if (workspace && info.launch.workspaceWords == 0 && !segmented) {
       unsigned last = types.size() - 1;
       assert(func.getArgument(last).use_empty() && "unused workspace");
       if (failed(func.eraseArgument(last)))
@@ -135,7 +138,7 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
       workspace = false;
     }
     // The workspace's words per head are known now that the body is built.
-    if (workspace) {
+    if (workspace && !segmented) {
       MemRefType type =
           workspaceType(context, info.heads, info.launch.workspaceWords);
       info.signature.args.back().type = type;

@@ -213,11 +213,11 @@ class LinearTileProgram {
 public:
   LinearTileProgram(Emitter &e, LinearAttentionOp op, const Kernel &kernel,
                     Value bi, Value h, Value v0, int64_t width,
-                    const TileLayouts &layouts)
+                    const TileLayouts &layouts, const ChunkSegments *segments)
       : e(e), b(e.b), loc(e.loc), t{b, loc, kernel, layouts}, op(op),
         kernel(kernel), linear(getLinearSpec(op)), shape(getHeadShape(op)),
         bi(bi), h(h), v0(v0), width(width), chunk(op.getChunkSize()),
-        scale(op.getEffectiveScale()) {
+        scale(op.getEffectiveScale()), segments(segments) {
     valueElement = cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
                        .getElementType();
     zero = e.idx(0);
@@ -243,6 +243,7 @@ private:
   int64_t width, chunk;
   double scale;
   Type valueElement;
+  const ChunkSegments *segments;
 
   /// What one chunk's steps share once its tiles are loaded.
   struct Chunk {
@@ -281,6 +282,12 @@ private:
   Value normalize(Value numerator, function_ref<Value()> denominatorColumn);
   void buildNonCausal(ArrayRef<Value> states);
   void storeFinalStates(ArrayRef<Value> finalStates);
+  void buildCausal(Value begin, Value end);
+  void publishSegmentBoundary(Value begin, Value end);
+  Value segmentStartState(Value initialState);
+  tile::TileType stateType() {
+    return t.tileOf({linear.featureDim, width}, t.f32(), acc());
+  }
 };
 } // namespace
 
@@ -574,20 +581,109 @@ void LinearTileProgram::storeFinalStates(ArrayRef<Value> finalStates) {
                           Value());
 }
 
+/// A boundary block of ChunkSegments for the chunks [begin, end) of its
+/// segment: the segment's local state L and decay D, then the state after
+/// the segment, D o S + L, from the state S before it.
+void LinearTileProgram::publishSegmentBoundary(Value begin, Value end) {
+  bool gated = linear.gate != GateKind::none;
+  SmallVector<Value> inits = {t.zeros(stateType())};
+  if (gated)
+    inits.push_back(tile::SplatOp::create(
+        b, loc, stateType(),
+        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0))));
+  SmallVector<Value> local = emitFor(
+      b, loc, begin, end, inits,
+      [&](Value ci, ValueRange carried) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        Value keys = t.withElementType(
+            emitTileFeatures(t, linear, loadRows(KernelArgRole::Key, kh, t0)),
+            valueElement);
+        Value values = loadRows(KernelArgRole::Value, vh, t0);
+        Value logs = emitChunkLogDecay(
+            t, e, linear, kernel.get(KernelArgRole::Gate),
+            loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate), bi, h,
+                           t0, n, chunk),
+            h, t0, n, chunk);
+        SmallVector<Value> next = {tile::StateUpdateOp::create(
+            b, loc, carried[0], keys, values, logs)};
+        if (gated)
+          next.push_back(tile::DecayStateOp::create(b, loc, carried[1], logs));
+        return next;
+      },
+      "segment_boundary");
+  SmallVector<Value> inputs = {segmentStartState(initialStates(false)[0]),
+                               local[0]};
+  if (gated)
+    inputs.push_back(local[1]);
+  SmallVector<int64_t> broadcast(inputs.size(), -1);
+  Value after = t.map(stateType(), inputs, broadcast,
+                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                        FloatMath f{nb, loc};
+                        Value kept = x.size() > 2 ? f.mul(x[2], x[0]) : x[0];
+                        return f.add(kept, x[1]);
+                      });
+  tile::StoreOp::create(b, loc, after, segments->boundaries,
+                        ValueRange{segments->index, zero, v0}, Value());
+  segments->publish(b, loc, segments->index);
+}
+
+/// The state where this block's segment starts: the op's initial state for
+/// the first segment, else the boundary before it, once published.
+Value LinearTileProgram::segmentStartState(Value initialState) {
+  Value first = e.cmpi(arith::CmpIPredicate::eq, segments->index, e.idx(0));
+  return emitIf(
+      b, loc, first, [&]() -> SmallVector<Value> { return {initialState}; },
+      [&]() -> SmallVector<Value> {
+        Value before = e.subi(segments->index, e.idx(1));
+        segments->await(b, loc, before);
+        return {t.load(stateType(), segments->boundaries, {before, zero, v0},
+                       Value())};
+      })[0];
+}
+
 void LinearTileProgram::build() {
   bool denominator = op.getNormalization() == LinearNormalization::denominator;
-  SmallVector<Value> states = initialStates(denominator);
   if (!op.getCausal())
-    return buildNonCausal(states);
+    return buildNonCausal(initialStates(denominator));
   Value numChunks =
       arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
+  if (!segments)
+    return buildCausal(zero, numChunks);
+  Value perSegment =
+      arith::CeilDivUIOp::create(b, loc, numChunks, segments->count);
+  Value begin = arith::MinUIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, segments->index, perSegment),
+      numChunks);
+  Value end =
+      arith::MinUIOp::create(b, loc, e.addi(begin, perSegment), numChunks);
+  // The two kinds of block are two branches: nothing of one is alive in
+  // the other (ptxas spills the output loop when the boundary's loop comes
+  // before it in one block).
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, segments->boundaryBlock,
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  publishSegmentBoundary(begin, end);
+  b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+  buildCausal(begin, end);
+}
+
+/// The chunk loop over the chunks [begin, end) of a sequence; with
+/// segments, from the state the boundaries before give, and the final state
+/// written by the last segment only.
+void LinearTileProgram::buildCausal(Value begin, Value end) {
+  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  SmallVector<Value> states = initialStates(denominator);
+  if (segments)
+    states[0] = segmentStartState(states[0]);
   size_t numStates = states.size();
   bool ahead = prefetchesInputs();
   SmallVector<Value> carried = states;
   if (ahead)
-    llvm::append_range(carried, loadInputs(zero));
+    llvm::append_range(carried, loadInputs(arith::MulIOp::create(
+                                    b, loc, begin, e.idx(chunk))));
   SmallVector<Value> results = emitFor(
-      b, loc, zero, numChunks, carried,
+      b, loc, begin, end, carried,
       [&](Value ci, ValueRange iterArgs) {
         Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
         // A gate per key feature is as large as K: it is not carried but
@@ -611,7 +707,16 @@ void LinearTileProgram::build() {
         return yielded;
       },
       "chunks");
-  storeFinalStates(ArrayRef<Value>(results).take_front(numStates));
+  ArrayRef<Value> finalStates = ArrayRef<Value>(results).take_front(numStates);
+  if (!segments)
+    return storeFinalStates(finalStates);
+  Value last = e.cmpi(arith::CmpIPredicate::eq,
+                      e.addi(segments->index, e.idx(1)), segments->count);
+  auto ifOp =
+      scf::IfOp::create(b, loc, TypeRange{}, last, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  storeFinalStates(finalStates);
 }
 
 /// Non-causal (docs/semantics.md 6.6, no gates, no delta rule): the state
@@ -672,8 +777,20 @@ void LinearTileProgram::buildNonCausal(ArrayRef<Value> states) {
 void mlir::attn::emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                                        const Kernel &kernel, Value bi, Value h,
                                        Value v0, int64_t width,
-                                       const TileLayouts &layouts) {
-  LinearTileProgram(e, op, kernel, bi, h, v0, width, layouts).build();
+                                       const TileLayouts &layouts,
+                                       const ChunkSegments *segments) {
+  assert((!segments || canSplitIntoSegments(op)) &&
+         "no chunk-parallel form for this op");
+  LinearTileProgram(e, op, kernel, bi, h, v0, width, layouts, segments).build();
+}
+
+/// The delta rule's state after a segment is not its local state plus a
+/// decay of the state before (it is a product of the chunks' transforms
+/// with the state before): it has no chunk-parallel form here yet. The
+/// denominators' state is not split either.
+bool mlir::attn::canSplitIntoSegments(LinearAttentionOp op) {
+  return op.getCausal() && op.getUpdate() == UpdateRule::additive &&
+         op.getNormalization() != LinearNormalization::denominator;
 }
 
 /// The value columns one block of the tensor-core linear kernel handles;

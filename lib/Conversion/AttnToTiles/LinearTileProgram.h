@@ -12,6 +12,7 @@
 #include "attn/Conversion/KernelEmitter.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
+#include <functional>
 
 namespace mlir::attn {
 
@@ -46,11 +47,43 @@ struct TileLayouts {
 /// chunked loops of emitChunkedLoops.
 bool hasLinearTileProgram(LinearAttentionOp op);
 
+/// The chunk-parallel form of a causal program with additive updates
+/// (canSplitIntoSegments): the chunks of each sequence are cut into `count`
+/// segments of equal length (the last shorter), and two kinds of block
+/// share the work:
+///  - a boundary block (`boundaryBlock`; none for the last segment)
+///    carries segment `index`'s local state L (from zero over its chunks,
+///    attn_tile.state_update) and, with a gate, its decay D (from ones,
+///    attn_tile.decay_state); it then takes the state S where the segment
+///    starts (the op's initial state, or boundary index - 1 once
+///    `await(index - 1)` returns), stores the state where it ends,
+///    D o S + L, at `boundaries[index, 0, v0]`, and calls `publish(index)`;
+///  - an output block starts segment `index` from that same S and runs the
+///    chunk loop over the segment's chunks; the last segment's block
+///    writes the final state.
+/// The boundaries thus form a chain, one combine each, while the chunk
+/// loops of every segment run in parallel.
+struct ChunkSegments {
+  Value index, count;
+  /// i1: whether this block computes a boundary (else it writes outputs).
+  Value boundaryBlock;
+  /// [count - 1, F, Dv] f32: the state where each segment but the last
+  /// ends.
+  Value boundaries;
+  std::function<void(OpBuilder &, Location, Value segment)> publish, await;
+};
+
+/// Whether the program of `op` has a chunk-parallel form (ChunkSegments):
+/// causal, additive updates, no `denominator` normalization.
+bool canSplitIntoSegments(LinearAttentionOp op);
+
 /// Emits the linear tile program of `op` for head h of sequence bi and the
-/// value columns [v0, v0 + width), its tiles placed by `layouts`.
+/// value columns [v0, v0 + width), its tiles placed by `layouts`; with
+/// `segments`, one segment of each sequence (ChunkSegments).
 void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                            const Kernel &kernel, Value bi, Value h, Value v0,
-                           int64_t width, const TileLayouts &layouts);
+                           int64_t width, const TileLayouts &layouts,
+                           const ChunkSegments *segments = nullptr);
 
 /// Warps of the tensor-core linear kernel: 16 chunk rows and F / 4 state
 /// rows each.

@@ -780,6 +780,48 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
 // attn.linear_attention as a tile program (attn_tile)
 //===----------------------------------------------------------------------===//
 
+/// The chunk-parallel form of the linear tile program on the CPU, for head
+/// h of sequence bi: the blocks a GPU would run side by side (ChunkSegments)
+/// run one after the other, the boundary blocks first, so every boundary
+/// is there before it is read. A sequence of 2c or more chunks takes
+/// min(c, 4) segments, so that CI checks the form the GPU runs on long
+/// sequences on short ones.
+static void emitCPUSegments(Emitter &e, LinearAttentionOp op,
+                            const Kernel &kernel, Value bi, Value h) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  HeadShape shape = getHeadShape(op);
+  int64_t features = getLinearSpec(op).featureDim;
+  Value n = e.dim(kernel.get(KernelArgRole::Query), 2);
+  Value numChunks =
+      arith::CeilDivUIOp::create(b, loc, n, e.idx(op.getChunkSize()));
+  Value count = arith::MaxUIOp::create(
+      b, loc, e.idx(1),
+      arith::MinUIOp::create(b, loc, e.divui(numChunks, 2), e.idx(4)));
+  Value numBoundaries = e.subi(count, e.idx(1));
+  Value boundaries = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic, features, shape.valueDim},
+                      b.getF32Type()),
+      ValueRange{numBoundaries});
+  auto nothing = [](OpBuilder &, Location, Value) {};
+  emitFor(
+      b, loc, e.idx(0), e.addi(count, numBoundaries), {},
+      [&](Value block, ValueRange) -> SmallVector<Value> {
+        Value boundaryBlock =
+            e.cmpi(arith::CmpIPredicate::ult, block, numBoundaries);
+        Value index = arith::SelectOp::create(b, loc, boundaryBlock, block,
+                                              e.subi(block, numBoundaries));
+        ChunkSegments segments{index,      count,   boundaryBlock,
+                               boundaries, nothing, nothing};
+        emitLinearTileProgram(e, op, kernel, bi, h, e.idx(0), shape.valueDim,
+                              TileLayouts{}, &segments);
+        return {};
+      },
+      "segment_blocks");
+  memref::DeallocOp::create(b, loc, boundaries);
+}
+
 static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
                              const Kernel &kernel, const BlockSteps &steps,
                              const BufferAllocator &allocate,
@@ -789,8 +831,11 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
     int64_t valueDim = getHeadShape(op).valueDim;
     forEachHead(e, steps.target, e.dim(kernel.get(KernelArgRole::Query), 0),
                 getHeadShape(op).heads, [&](Value bi, Value h) {
-                  emitLinearTileProgram(e, op, kernel, bi, h, e.idx(0),
-                                        valueDim, TileLayouts{});
+                  if (canSplitIntoSegments(op))
+                    emitCPUSegments(e, op, kernel, bi, h);
+                  else
+                    emitLinearTileProgram(e, op, kernel, bi, h, e.idx(0),
+                                          valueDim, TileLayouts{});
                 });
     return;
   }
@@ -993,6 +1038,163 @@ static BufferAllocator workspaceAllocator(Value workspace,
   };
 }
 
+int64_t mlir::attn::chooseChunkSegments(int64_t blocks, int64_t numQueries,
+                                        int64_t chunk) {
+  constexpr int64_t kTargetBlocks = 256, kMinChunksPerSegment = 8;
+  if (blocks <= 0 || blocks >= kTargetBlocks || chunk <= 0)
+    return 1;
+  int64_t wanted = (kTargetBlocks + blocks - 1) / blocks;
+  int64_t numChunks = numQueries / chunk + (numQueries % chunk != 0);
+  return std::max<int64_t>(1,
+                           std::min(wanted, numChunks / kMinChunksPerSegment));
+}
+
+int64_t mlir::attn::getSegmentedWorkspaceWords(int64_t segmentWords,
+                                               int64_t valueSplits,
+                                               int64_t segments) {
+  if (segments <= 1)
+    return 0;
+  return (segments - 1) * (segmentWords + valueSplits);
+}
+
+namespace {
+/// The blocks of a chunk-parallel tensor-core kernel (ChunkSegments): the
+/// grid is heads x sequences x (value splits x (2 segments - 1)). The
+/// first value splits x (segments - 1) slices along z are boundary blocks,
+/// the rest output blocks. The workspace [B, H, words] holds per (sequence,
+/// head) the boundaries, then a flag per (value split, boundary) that the
+/// boundary's block raises (the runtime zeroes them before the launch).
+/// An output block waits only for boundary blocks, which wait for nothing
+/// and come first in the grid's order, in which the GPU starts blocks (as
+/// CUB's single-pass scan also relies on). With one segment every block is
+/// an output block and the workspace is not touched.
+struct GridSegments {
+  Emitter &e;
+  Value workspace;
+  int64_t splits;
+  Value count, flags;
+  /// This block's work: head, sequence, value split, segment and kind.
+  Value h, bi, split, index, boundaryBlock;
+
+  GridSegments(Emitter &e, Value workspace, int64_t splits,
+               int64_t segmentWords)
+      : e(e), workspace(workspace), splits(splits) {
+    OpBuilder &b = e.b;
+    Location loc = e.loc;
+    h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+    Value z = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+    Value sizeZ = gpu::GridDimOp::create(b, loc, gpu::Dimension::z);
+    // sizeZ = splits (2 count - 1).
+    count = e.divui(e.addi(e.divui(sizeZ, splits), e.idx(1)), 2);
+    Value boundaries = e.subi(count, e.idx(1));
+    flags = arith::MulIOp::create(b, loc, boundaries, e.idx(segmentWords));
+    Value boundarySlices =
+        arith::MulIOp::create(b, loc, boundaries, e.idx(splits));
+    boundaryBlock = e.cmpi(arith::CmpIPredicate::ult, z, boundarySlices);
+    Value slice = arith::SelectOp::create(b, loc, boundaryBlock, z,
+                                          e.subi(z, boundarySlices));
+    split = arith::RemUIOp::create(b, loc, slice, e.idx(splits));
+    index = e.divui(slice, splits);
+  }
+
+  /// Runs `body` on thread 0 of the block only.
+  void onFirstThread(function_ref<void()> body) {
+    OpBuilder &b = e.b;
+    Value thread = gpu::ThreadIdOp::create(b, e.loc, gpu::Dimension::x);
+    auto ifOp =
+        scf::IfOp::create(b, e.loc, TypeRange{},
+                          e.cmpi(arith::CmpIPredicate::eq, thread, e.idx(0)),
+                          /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    body();
+  }
+  /// Atomically adds `value` to workspace[sequence, head, word]; returns
+  /// the word before.
+  Value atomicAdd(Value sequence, Value head, Value word, double value) {
+    return memref::AtomicRMWOp::create(e.b, e.loc, arith::AtomicRMWKind::addf,
+                                       e.f.c(value), workspace,
+                                       ValueRange{sequence, head, word});
+  }
+  Value flag(Value segment) {
+    return e.addi(flags, e.addi(arith::MulIOp::create(e.b, e.loc, split,
+                                                      e.subi(count, e.idx(1))),
+                                segment));
+  }
+  /// The boundaries of this block's (sequence, head), [count - 1, F, Dv].
+  Value boundaries(int64_t features, int64_t valueDim) {
+    OpBuilder &b = e.b;
+    Location loc = e.loc;
+    int64_t words = features * valueDim;
+    Value size =
+        arith::MulIOp::create(b, loc, e.subi(count, e.idx(1)), e.idx(words));
+    SmallVector<OpFoldResult> offsets = {bi, h, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                       size};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    auto sourceType = cast<MemRefType>(workspace.getType());
+    MemRefType flatType = memref::SubViewOp::inferRankReducedResultType(
+        {ShapedType::kDynamic}, sourceType, offsets, sizes, strides);
+    Value flat = memref::SubViewOp::create(b, loc, flatType, workspace, offsets,
+                                           sizes, strides);
+    // The workspace is contiguous (the runtime allocates it): the view's
+    // strides are static, so the tile loads and stores fold them.
+    auto type = MemRefType::get(
+        {ShapedType::kDynamic, features, valueDim}, b.getF32Type(),
+        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                               {words, valueDim, 1}));
+    auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, flat);
+    return memref::ReinterpretCastOp::create(
+        b, loc, type, flat, OpFoldResult(metadata.getOffset()),
+        {e.subi(count, e.idx(1)), b.getIndexAttr(features),
+         b.getIndexAttr(valueDim)},
+        {b.getIndexAttr(words), b.getIndexAttr(valueDim), b.getIndexAttr(1)});
+  }
+  /// A fence that orders this thread's memory operations, and those it has
+  /// observed, for the whole GPU.
+  void fence() {
+    LLVM::FenceOp::create(e.b, e.loc, LLVM::AtomicOrdering::acq_rel, "device");
+  }
+  /// After every thread has stored its part of boundary `segment`: the
+  /// block meets, then thread 0 fences (cumulatively: the other threads'
+  /// stores came before the barrier) and raises the flag, as cooperative
+  /// groups' grid barrier does.
+  void publish(OpBuilder &, Location, Value segment) {
+    fence();
+    gpu::BarrierOp::create(e.b, e.loc);
+    onFirstThread([&] {
+      fence();
+      atomicAdd(bi, h, flag(segment), 1.0);
+    });
+  }
+  /// Before any thread reads boundary `segment`: thread 0 waits for its
+  /// flag (an atomic read, which no cache keeps stale) and fences, then the
+  /// block meets.
+  void await(OpBuilder &, Location, Value segment) {
+    OpBuilder &b = e.b;
+    Location loc = e.loc;
+    onFirstThread([&] {
+      auto loop = scf::WhileOp::create(b, loc, TypeRange{}, ValueRange{});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.createBlock(&loop.getBefore());
+        Value raised = atomicAdd(bi, h, flag(segment), 0.0);
+        scf::ConditionOp::create(
+            b, loc,
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, raised,
+                                  e.f.c(0.0)),
+            ValueRange{});
+        b.createBlock(&loop.getAfter());
+        scf::YieldOp::create(b, loc);
+      }
+      fence();
+    });
+    gpu::BarrierOp::create(b, loc);
+  }
+};
+} // namespace
+
 LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
                                            const Kernel &kernel,
                                            const TiledOptions &options,
@@ -1007,14 +1209,34 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
     // The tile program on the mma.sync strategy: one block per (value
     // columns, head, sequence).
     Emitter e(b, specOp->getLoc());
-    Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
-    Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
-    Value split = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
     int64_t columns = getTensorCoreValueColumns(linear, options.chip);
-    Value v0 = arith::MulIOp::create(b, e.loc, split, e.idx(columns));
-    emitLinearTileProgram(
-        e, linear, kernel, bi, h, v0, columns,
-        TileLayouts::mmaSync(b.getContext(), kTensorCoreChunkWarps));
+    HeadShape shape = getHeadShape(linear);
+    int64_t splits = shape.valueDim / columns;
+    TileLayouts layouts =
+        TileLayouts::mmaSync(b.getContext(), kTensorCoreChunkWarps);
+    int64_t segmentWords = 0;
+    if (canSplitIntoSegments(linear)) {
+      int64_t features = getLinearSpec(linear).featureDim;
+      segmentWords = features * shape.valueDim;
+      GridSegments grid(e, kernel.get(KernelArgRole::Workspace), splits,
+                        segmentWords);
+      ChunkSegments segments{
+          grid.index,
+          grid.count,
+          grid.boundaryBlock,
+          grid.boundaries(features, shape.valueDim),
+          [&](OpBuilder &nb, Location l, Value s) { grid.publish(nb, l, s); },
+          [&](OpBuilder &nb, Location l, Value s) { grid.await(nb, l, s); }};
+      Value v0 = arith::MulIOp::create(b, e.loc, grid.split, e.idx(columns));
+      emitLinearTileProgram(e, linear, kernel, grid.bi, grid.h, v0, columns,
+                            layouts, &segments);
+    } else {
+      Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
+      Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
+      Value split = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
+      Value v0 = arith::MulIOp::create(b, e.loc, split, e.idx(columns));
+      emitLinearTileProgram(e, linear, kernel, bi, h, v0, columns, layouts);
+    }
     FunctionOpInterface func = kernel.func;
     if (auto function = dyn_cast<gpu::GPUFuncOp>(func.getOperation())) {
       DenseI32ArrayAttr blockSize =
@@ -1028,7 +1250,9 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
                  /*workspaceWords=*/0,
                  /*blockQueries=*/0,    getTileSharedBytes(kernel.func),
                  /*alignedRows=*/true};
-      launch->valueSplits = getHeadShape(linear).valueDim / columns;
+      launch->valueSplits = splits;
+      launch->segmentWords = segmentWords;
+      launch->chunk = linear.getChunkSize();
     }
     return success();
   }

@@ -442,6 +442,34 @@ struct UTSolveLowering : TileOpLowering<UTSolveOp> {
   }
 };
 
+/// Entry (j, f) of the log decays `logs` of a chunk: [C] (one per token)
+/// or [C, F] (one per token and feature).
+static Value loadLogDecay(LoopBuilder &lb, Value logs, Value j, Value f) {
+  if (cast<MemRefType>(logs.getType()).getRank() == 2)
+    return lb.load(logs, {j, f});
+  return lb.load(logs, {j});
+}
+
+/// S'[f][d] = exp(p_last,f) S[f][d].
+struct DecayStateLowering : TileOpLowering<DecayStateOp> {
+  using TileOpLowering::TileOpLowering;
+  LogicalResult
+  matchAndRewrite(DecayStateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
+    LoopBuilder lb{rewriter, op.getLoc()};
+    Value last = lb.idx(op.getLogDecay().getType().getRows() - 1);
+    lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
+      Value decay = math::ExpOp::create(
+          rewriter, op.getLoc(),
+          loadLogDecay(lb, adaptor.getLogDecay(), last, at[0]));
+      lb.store(lb.mulf(decay, lb.load(adaptor.getState(), at)), buffer, at);
+    });
+    rewriter.replaceOp(op, buffer);
+    return success();
+  }
+};
+
 /// S'[f][d] = exp(p_last,f) S[f][d] + sum_j exp(p_last,f - p_j,f) k_jf v_jd,
 /// where p has one column (a gate per token) or one per feature.
 struct StateUpdateLowering : TileOpLowering<StateUpdateOp> {
@@ -454,10 +482,7 @@ struct StateUpdateLowering : TileOpLowering<StateUpdateOp> {
     Location loc = op.getLoc();
     int64_t tokens = op.getKeys().getType().getRows();
     Value logs = adaptor.getLogDecay();
-    bool perFeature = logs && cast<MemRefType>(logs.getType()).getRank() == 2;
-    auto logAt = [&](Value j, Value f) {
-      return perFeature ? lb.load(logs, {j, f}) : lb.load(logs, {j});
-    };
+    auto logAt = [&](Value j, Value f) { return loadLogDecay(lb, logs, j, f); };
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
       Value f = at[0], d = at[1];
       Value kept = lb.load(adaptor.getState(), at);
@@ -521,11 +546,12 @@ struct DecayedScoresLowering : TileOpLowering<DecayedScoresOp> {
 
 void mlir::attn::populateTileToLoopsPatterns(const TypeConverter &converter,
                                              RewritePatternSet &patterns) {
-  patterns.add<SplatLowering, LoadLowering, StoreLowering,
-               ConvertLayoutLowering, MatmulLowering, MapLowering,
-               ReduceLowering, CumsumLowering, DecayMaskLowering,
-               UTSolveLowering, StateUpdateLowering, DecayedScoresLowering>(
-      converter, patterns.getContext());
+  patterns
+      .add<SplatLowering, LoadLowering, StoreLowering, ConvertLayoutLowering,
+           MatmulLowering, MapLowering, ReduceLowering, CumsumLowering,
+           DecayMaskLowering, UTSolveLowering, StateUpdateLowering,
+           DecayStateLowering, DecayedScoresLowering>(converter,
+                                                      patterns.getContext());
 }
 
 //===----------------------------------------------------------------------===//

@@ -1024,6 +1024,52 @@ struct MatmulLowering : MmaSyncLowering<MatmulOp> {
 /// S' = exp(p_last) S + K^T diag(exp(p_last - p)) V on mma.sync: K^T is
 /// the A operand (ldmatrix.trans of K), V the B operand, whose rows (the
 /// tokens) are scaled in registers.
+/// Multiplies each element (f, d) of a state's accumulator registers `c` by
+/// exp(p_last,f), its row's decay over the chunk whose log decays `logs`
+/// ([C], or [C, F] for one per key feature, in shared memory) hold.
+static void decayStateRows(OpBuilder &b, Location loc, ThreadIds &ids,
+                           const MmaTileGeometry &g, SmallVector<Value> &c,
+                           Value logs, int64_t tokens) {
+  Value lastToken = ids.idx(tokens - 1);
+  if (cast<MemRefType>(logs.getType()).getRank() == 1) {
+    Value last = memref::LoadOp::create(b, loc, logs, ValueRange{lastToken});
+    Value decay = math::ExpOp::create(b, loc, last);
+    for (Value &x : c)
+      x = arith::MulFOp::create(b, loc, x, decay);
+    return;
+  }
+  for (int64_t e = 0; e < g.numElements(); ++e) {
+    Value f = ids.coordinates(g, e).first;
+    Value last = memref::LoadOp::create(b, loc, logs, ValueRange{lastToken, f});
+    c[e] =
+        arith::MulFOp::create(b, loc, c[e], math::ExpOp::create(b, loc, last));
+  }
+}
+
+/// S' = diag(exp(p_last)) S on the state's registers.
+struct DecayStateLowering : MmaSyncLowering<DecayStateOp> {
+  using MmaSyncLowering::MmaSyncLowering;
+  LogicalResult
+  matchAndRewrite(DecayStateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkLayouts(rewriter, op)))
+      return failure();
+    TileType state = op.getType();
+    if (!isa<MmaLayoutAttr>(state.getLayout()) ||
+        !isShared(op.getLogDecay().getType()))
+      return rewriter.notifyMatchFailure(
+          op, "needs an #attn_tile.mma state and shared log gates");
+    Location loc = op.getLoc();
+    ThreadIds ids(rewriter, loc);
+    MmaTileGeometry g(state);
+    SmallVector<Value> c = unpack(rewriter, loc, adaptor.getState());
+    decayStateRows(rewriter, loc, ids, g, c, adaptor.getLogDecay(),
+                   op.getLogDecay().getType().getRows());
+    rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), c));
+    return success();
+  }
+};
+
 struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
   using MmaSyncLowering::MmaSyncLowering;
   LogicalResult
@@ -1058,11 +1104,9 @@ struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
     auto pairF32 = VectorType::get({2}, f32);
     Value last;
     if (logs) {
+      decayStateRows(rewriter, loc, ids, g, c, logs, tokens);
       last = memref::LoadOp::create(rewriter, loc, logs,
                                     ValueRange{ids.idx(tokens - 1)});
-      Value carried = math::ExpOp::create(rewriter, loc, last);
-      for (Value &x : c)
-        x = arith::MulFOp::create(rewriter, loc, x, carried);
     }
     Value warpRow = ids.warpRow(g);
     for (int64_t s = 0; s < tokens / 16; ++s) {
@@ -1121,13 +1165,7 @@ struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
     Type f32 = rewriter.getF32Type();
     auto pairF32 = VectorType::get({2}, f32);
     Value lastToken = ids.idx(tokens - 1);
-    for (int64_t e = 0; e < g.numElements(); ++e) {
-      Value f = ids.coordinates(g, e).first;
-      Value last =
-          memref::LoadOp::create(rewriter, loc, logs, ValueRange{lastToken, f});
-      c[e] = arith::MulFOp::create(rewriter, loc, c[e],
-                                   math::ExpOp::create(rewriter, loc, last));
-    }
+    decayStateRows(rewriter, loc, ids, g, c, logs, tokens);
     Value warpRow = ids.warpRow(g);
     for (int64_t rep = 0; rep < g.repM; ++rep) {
       Value m0 = ids.add(warpRow, 16 * rep);
@@ -1892,9 +1930,9 @@ void mlir::attn::populateTileToMmaSyncPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns) {
   patterns.add<SplatLowering, LoadLowering, StoreLowering,
                ConvertLayoutLowering, MatmulLowering, StateUpdateLowering,
-               MapLowering, ReduceLowering, CumsumLowering, DecayMaskLowering,
-               UTSolveLowering, DecayedScoresLowering>(converter,
-                                                       patterns.getContext());
+               DecayStateLowering, MapLowering, ReduceLowering, CumsumLowering,
+               DecayMaskLowering, UTSolveLowering, DecayedScoresLowering>(
+      converter, patterns.getContext());
 }
 
 namespace {

@@ -15,12 +15,25 @@
 // GLA:   attn_tile.reduce <add>
 
 // RUN: attn-opt %S/../../../examples/mamba2_ssd.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=MAMBA
-// MAMBA: %[[S0:.*]] = attn_tile.load %{{.*}} : memref<?x16x128x64xf32{{.*}}> -> !attn_tile.tile<128x64xf32>
+// Its chunk-parallel form: a segment's boundary block starts the chain of
+// boundaries from the initial state; its output block starts there too (or
+// at the boundary before), and the last segment writes the final state.
+// MAMBA: attn_tile.decay_state
+// MAMBA: } {attn.stage = "segment_boundary"}
+// MAMBA: %[[B0:.*]] = attn_tile.load %{{.*}} : memref<?x16x128x64xf32{{.*}}> -> !attn_tile.tile<128x64xf32>
+// MAMBA: scf.if %{{.*}} -> (!attn_tile.tile<128x64xf32>)
+// MAMBA:   scf.yield %[[B0]]
+// MAMBA: } else {
+// MAMBA: %[[I0:.*]] = attn_tile.load %{{.*}} : memref<?x16x128x64xf32{{.*}}> -> !attn_tile.tile<128x64xf32>
+// MAMBA: %[[S0:.*]] = scf.if %{{.*}} -> (!attn_tile.tile<128x64xf32>)
+// MAMBA:   scf.yield %[[I0]]
 // MAMBA: scf.for {{.*}} iter_args(%{{.*}} = %[[S0]], {{.*}})
 // MAMBA:   attn_tile.cumsum %{{.*}} : !attn_tile.tile<256xf32>
 // MAMBA:   attn_tile.decay_mask
 // MAMBA:   attn_tile.state_update
-// MAMBA: attn_tile.store %{{.*}} : !attn_tile.tile<128x64xf32> -> memref<?x16x128x64xf32
+// MAMBA: } {attn.stage = "chunks"}
+// MAMBA: scf.if
+// MAMBA:   attn_tile.store %{{.*}} : !attn_tile.tile<128x64xf32> -> memref<?x16x128x64xf32
 
 // RUN: attn-opt %S/../../../examples/retnet_retention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=RETNET
 // RETNET: attn_tile.map : () -> !attn_tile.tile<64xf32>

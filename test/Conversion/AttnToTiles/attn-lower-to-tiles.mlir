@@ -94,32 +94,80 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // The state is an explicit scf.for operand, and so are the chunk's inputs:
 // the first chunk's are loaded before the loop, and each iteration loads
 // the next chunk's before it computes its own.
+//
+// The program takes its chunk-parallel form (ChunkSegments): a sequence of
+// 2c chunks or more is cut into min(c, 4) segments, and the CPU runs one
+// after the other the blocks a GPU runs side by side: a boundary block per
+// segment but the last (its local state and decay over the segment's
+// chunks, then the state where it ends, D o S + L, from the boundary
+// before), then an output block per segment (the chunk loop from the state
+// where its segment starts).
 
 // CHECK-LABEL: func.func @gated_0_tiled(
-// CHECK: %[[S0:.*]] = attn_tile.splat %{{.*}} : f32 -> !attn_tile.tile<8x4xf32>
 // CHECK: %[[CHUNKS:.*]] = arith.ceildivui %[[N:.*]], %c16
-// CHECK: %[[Q0:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[ZERO:.*]], %[[ZERO]]] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
-// CHECK: %[[K0:.*]] = attn_tile.load %arg1[
-// CHECK: %[[V0:.*]] = attn_tile.load %arg2[
-// CHECK: %[[G0:.*]] = attn_tile.load %arg3[
-// CHECK: scf.for %[[C:.*]] = %{{.*}} to %[[CHUNKS]] step %{{.*}} iter_args(%[[S:.*]] = %[[S0]], %[[Q:.*]] = %[[Q0]], %[[K:.*]] = %[[K0]], %[[V:.*]] = %[[V0]], %[[G:.*]] = %[[G0]]) -> (!attn_tile.tile<8x4xf32>, !attn_tile.tile<16x8xf32>, !attn_tile.tile<16x8xf32>, !attn_tile.tile<16x4xf32>, !attn_tile.tile<16xf32>)
-// CHECK:   %[[T0:.*]] = arith.muli %[[C]], %c16
-// CHECK:   %[[T1:.*]] = arith.addi %[[T0]], %c16
-// CHECK:   %[[QN:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[T1]], %{{.*}}] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
-// CHECK:   %[[KN:.*]] = attn_tile.load %arg1[
-// CHECK:   %[[VN:.*]] = attn_tile.load %arg2[
-// CHECK:   %[[GN:.*]] = attn_tile.load %arg3[%{{.*}}, %{{.*}}, %[[T1]]] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16xf32>
-// CHECK:   %[[P:.*]] = attn_tile.cumsum %[[G]]
-// CHECK:   %[[QK:.*]] = attn_tile.matmul %[[Q]], %[[K]], %{{.*}} {transpose_rhs}
-// CHECK:   %[[D:.*]] = attn_tile.decay_mask %[[P]], %[[P]]
-// CHECK:   %[[A:.*]] = attn_tile.map %[[QK]], %[[D]]
-// CHECK:   %[[INTER:.*]] = attn_tile.matmul %[[Q]], %[[S]], %{{.*}} :
-// CHECK:   %[[DECAYED:.*]] = attn_tile.map %[[INTER]], %[[P]] {broadcast = array<i64: -1, 0>}
-// CHECK:   %[[O:.*]] = attn_tile.matmul %[[A]], %[[V]], %[[DECAYED]] :
-// CHECK:   %[[NEXT:.*]] = attn_tile.state_update %[[S]], %[[K]], %[[V]] log_decay %[[P]]
-// CHECK:   attn_tile.store %[[O]], %arg4[%{{.*}}, %{{.*}}, %[[T0]], %{{.*}}] rows_below %[[N]]
-// CHECK:   scf.yield %[[NEXT]], %[[QN]], %[[KN]], %[[VN]], %[[GN]]
-// CHECK: } {attn.stage = "chunks"}
+// CHECK: %[[HALF:.*]] = arith.divui %[[CHUNKS]], %c2
+// CHECK: %[[MIN:.*]] = arith.minui %[[HALF]], %c4
+// CHECK: %[[COUNT:.*]] = arith.maxui %[[MIN]], %c1
+// CHECK: %[[NB:.*]] = arith.subi %[[COUNT]], %c1
+// CHECK: %[[BOUNDS:.*]] = memref.alloc(%[[NB]]) : memref<?x8x4xf32>
+// CHECK: %[[BLOCKS:.*]] = arith.addi %[[COUNT]], %[[NB]]
+// CHECK: scf.for %[[BLOCK:.*]] = %c0 to %[[BLOCKS]]
+// CHECK:   %[[ISB:.*]] = arith.cmpi ult, %[[BLOCK]], %[[NB]]
+// CHECK:   %[[SEG:.*]] = arith.select %[[ISB]], %[[BLOCK]], %{{.*}}
+// CHECK:   %[[PER:.*]] = arith.ceildivui %[[CHUNKS]], %[[COUNT]]
+// CHECK:   %[[B0:.*]] = arith.muli %[[SEG]], %[[PER]]
+// CHECK:   %[[BEGIN:.*]] = arith.minui %[[B0]], %[[CHUNKS]]
+// CHECK:   %[[E0:.*]] = arith.addi %[[BEGIN]], %[[PER]]
+// CHECK:   %[[END:.*]] = arith.minui %[[E0]], %[[CHUNKS]]
+// CHECK:   scf.if %[[ISB]] {
+// CHECK:     %[[L0:.*]] = attn_tile.splat %{{.*}} : f32 -> !attn_tile.tile<8x4xf32>
+// CHECK:     %[[D0:.*]] = attn_tile.splat %{{.*}} : f32 -> !attn_tile.tile<8x4xf32>
+// CHECK:     %[[LD:.*]]:2 = scf.for %{{.*}} = %[[BEGIN]] to %[[END]] step %{{.*}} iter_args(%[[L:.*]] = %[[L0]], %[[D:.*]] = %[[D0]])
+// CHECK:       %[[BK:.*]] = attn_tile.load %arg1[
+// CHECK:       %[[BV:.*]] = attn_tile.load %arg2[
+// CHECK:       %[[BP:.*]] = attn_tile.cumsum
+// CHECK:       %[[LN:.*]] = attn_tile.state_update %[[L]], %[[BK]], %[[BV]] log_decay %[[BP]]
+// CHECK:       %[[DN:.*]] = attn_tile.decay_state %[[D]] log_decay %[[BP]]
+// CHECK:       scf.yield %[[LN]], %[[DN]]
+// CHECK:     } {attn.stage = "segment_boundary"}
+// CHECK:     %[[START:.*]] = scf.if %{{.*}} -> (!attn_tile.tile<8x4xf32>) {
+// CHECK:       scf.yield %[[L0]]
+// CHECK:     } else {
+// CHECK:       %[[BEFORE:.*]] = attn_tile.load %[[BOUNDS]][
+// CHECK:       scf.yield %[[BEFORE]]
+// CHECK:     }
+// CHECK:     %[[AFTER:.*]] = attn_tile.map %[[START]], %[[LD]]#0, %[[LD]]#1
+// CHECK:       arith.mulf
+// CHECK:       arith.addf
+// CHECK:     attn_tile.store %[[AFTER]], %[[BOUNDS]][%[[SEG]], %c0, %c0]
+// CHECK:   } else {
+// CHECK:     %[[S0:.*]] = scf.if %{{.*}} -> (!attn_tile.tile<8x4xf32>) {
+// CHECK:     %[[T00:.*]] = arith.muli %[[BEGIN]], %c16
+// CHECK:     %[[Q0:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[T00]], %c0] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:     %[[K0:.*]] = attn_tile.load %arg1[
+// CHECK:     %[[V0:.*]] = attn_tile.load %arg2[
+// CHECK:     %[[G0:.*]] = attn_tile.load %arg3[
+// CHECK:     scf.for %[[C:.*]] = %[[BEGIN]] to %[[END]] step %{{.*}} iter_args(%[[S:.*]] = %[[S0]], %[[Q:.*]] = %[[Q0]], %[[K:.*]] = %[[K0]], %[[V:.*]] = %[[V0]], %[[G:.*]] = %[[G0]]) -> (!attn_tile.tile<8x4xf32>, !attn_tile.tile<16x8xf32>, !attn_tile.tile<16x8xf32>, !attn_tile.tile<16x4xf32>, !attn_tile.tile<16xf32>)
+// CHECK:       %[[T0:.*]] = arith.muli %[[C]], %c16
+// CHECK:       %[[T1:.*]] = arith.addi %[[T0]], %c16
+// CHECK:       %[[QN:.*]] = attn_tile.load %arg0[%{{.*}}, %{{.*}}, %[[T1]], %{{.*}}] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:       %[[KN:.*]] = attn_tile.load %arg1[
+// CHECK:       %[[VN:.*]] = attn_tile.load %arg2[
+// CHECK:       %[[GN:.*]] = attn_tile.load %arg3[%{{.*}}, %{{.*}}, %[[T1]]] rows_below %[[N]] : {{.*}} -> !attn_tile.tile<16xf32>
+// CHECK:       %[[P:.*]] = attn_tile.cumsum %[[G]]
+// CHECK:       %[[QK:.*]] = attn_tile.matmul %[[Q]], %[[K]], %{{.*}} {transpose_rhs}
+// CHECK:       %[[DM:.*]] = attn_tile.decay_mask %[[P]], %[[P]]
+// CHECK:       %[[A:.*]] = attn_tile.map %[[QK]], %[[DM]]
+// CHECK:       %[[INTER:.*]] = attn_tile.matmul %[[Q]], %[[S]], %{{.*}} :
+// CHECK:       %[[DECAYED:.*]] = attn_tile.map %[[INTER]], %[[P]] {broadcast = array<i64: -1, 0>}
+// CHECK:       %[[O:.*]] = attn_tile.matmul %[[A]], %[[V]], %[[DECAYED]] :
+// CHECK:       %[[NEXT:.*]] = attn_tile.state_update %[[S]], %[[K]], %[[V]] log_decay %[[P]]
+// CHECK:       attn_tile.store %[[O]], %arg4[%{{.*}}, %{{.*}}, %[[T0]], %{{.*}}] rows_below %[[N]]
+// CHECK:       scf.yield %[[NEXT]], %[[QN]], %[[KN]], %[[VN]], %[[GN]]
+// CHECK:     } {attn.stage = "chunks"}
+// CHECK:   }
+// CHECK: } {attn.stage = "segment_blocks"}
+// CHECK: memref.dealloc %[[BOUNDS]]
 func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                  %v: tensor<?x2x?x4xf32>, %g: tensor<?x2x?xf32>)
     -> tensor<?x2x?x4xf32> {

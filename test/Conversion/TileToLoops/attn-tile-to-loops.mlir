@@ -46,6 +46,26 @@ func.func @carried_state(%k: memref<?x16xf32>, %v: memref<?x8xf32>,
   return
 }
 
+// CHECK-LABEL: func @decay_state
+// S'[f][d] = exp(p_last,f) S[f][d], p_last the last row of the log decays.
+// CHECK: %[[LAST:.*]] = arith.constant 3 : index
+// CHECK: scf.for %[[F:.*]] = %{{.*}} to %{{.*}}
+// CHECK:   scf.for %[[D:.*]] = %{{.*}} to %{{.*}}
+// CHECK:     %[[P:.*]] = memref.load %{{.*}}[%[[LAST]], %[[F]]] : memref<4x16xf32>
+// CHECK:     %[[E:.*]] = math.exp %[[P]]
+// CHECK:     %[[S:.*]] = memref.load %{{.*}}[%[[F]], %[[D]]] : memref<16x8xf32>
+// CHECK:     arith.mulf %[[E]], %[[S]]
+func.func @decay_state(%s: memref<16x8xf32>, %p: memref<4x16xf32>,
+                       %out: memref<16x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %st = attn_tile.load %s[%c0, %c0] : memref<16x8xf32> -> !attn_tile.tile<16x8xf32>
+  %pt = attn_tile.load %p[%c0, %c0] : memref<4x16xf32> -> !attn_tile.tile<4x16xf32>
+  %d = attn_tile.decay_state %st log_decay %pt
+      : !attn_tile.tile<16x8xf32>, !attn_tile.tile<4x16xf32>
+  attn_tile.store %d, %out[%c0, %c0] : !attn_tile.tile<16x8xf32> -> memref<16x8xf32>
+  return
+}
+
 // CHECK-LABEL: func @ut_solve
 // Identity first, then T[i][m] = -sum_{p in [m, i)} A[i][p] T[p][m].
 // CHECK: arith.cmpi eq

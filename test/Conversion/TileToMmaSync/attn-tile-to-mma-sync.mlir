@@ -171,6 +171,43 @@ gpu.module @kernels {
     gpu.return
   }
 
+  // The decay alone: each register of the state times exp of its row's
+  // last log decay, read from shared memory (one value for a gate per
+  // token; one per state row for a gate per key feature).
+  // CHECK-LABEL: gpu.func @decay_state
+  // CHECK: %[[LAST:.*]] = memref.load %{{.*}}[%c63] : memref<64xf32, #gpu.address_space<workgroup>>
+  // CHECK: %[[DECAY:.*]] = math.exp %[[LAST]]
+  // CHECK-COUNT-32: arith.mulf %{{.*}}, %[[DECAY]]
+  // CHECK: memref.load %{{.*}}[%c63{{.*}}, %{{.*}}] : memref<64x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>
+  // CHECK-NEXT: math.exp
+  // CHECK-NEXT: arith.mulf
+  gpu.func @decay_state(%g: memref<?x2x?xf32>,
+                        %gk: memref<?x2x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
+                        %s: memref<?x2x64x64xf32>, %b: index, %h: index,
+                        %t0: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %one = arith.constant 1.0 : f32
+    %gates = attn_tile.load %g[%b, %h, %t0] rows_below %n
+        : memref<?x2x?xf32> -> !attn_tile.tile<64xf32, #attn_tile.shared>
+    %p = attn_tile.cumsum %gates : !attn_tile.tile<64xf32, #attn_tile.shared>
+    %keyGates = attn_tile.load %gk[%b, %h, %t0, %c0] rows_below %n
+        : memref<?x2x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>
+          -> !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    %pk = attn_tile.cumsum %keyGates
+        : !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    %d0 = attn_tile.splat %one : f32 -> !attn_tile.tile<64x64xf32, #mma>
+    %d1 = attn_tile.decay_state %d0 log_decay %p
+        : !attn_tile.tile<64x64xf32, #mma>,
+          !attn_tile.tile<64xf32, #attn_tile.shared>
+    %d2 = attn_tile.decay_state %d1 log_decay %pk
+        : !attn_tile.tile<64x64xf32, #mma>,
+          !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    attn_tile.store %d2, %s[%b, %h, %c0, %c0]
+        : !attn_tile.tile<64x64xf32, #mma> -> memref<?x2x64x64xf32>
+    gpu.return
+  }
+
   // Tiles an scf.for carries are double-buffered: the load before the loop
   // and the load in its body share a ring of two regions, picked by the
   // parity of the chunk (first row / 64); the body's loads are not waited

@@ -161,6 +161,22 @@ func.func @state_log_decay(%s: !attn_tile.tile<128x64xf32>, %k: !attn_tile.tile<
 
 // -----
 
+func.func @decay_state_log_decay(%s: !attn_tile.tile<128x64xf32>, %p: !attn_tile.tile<64x64xf32>) {
+  // expected-error @+1 {{'attn_tile.decay_state' op log_decay must have one entry per token ([C]) or per token and key feature ([C, 128]), got '!attn_tile.tile<64x64xf32>'}}
+  %r = attn_tile.decay_state %s log_decay %p : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x64xf32>
+  return
+}
+
+// -----
+
+func.func @decay_state_rank(%s: !attn_tile.tile<128xf32>, %p: !attn_tile.tile<64xf32>) {
+  // expected-error @+1 {{'attn_tile.decay_state' op the state must be a 2-D tile, got '!attn_tile.tile<128xf32>'}}
+  %r = attn_tile.decay_state %s log_decay %p : !attn_tile.tile<128xf32>, !attn_tile.tile<64xf32>
+  return
+}
+
+// -----
+
 func.func @decayed_scores_shape(%q: !attn_tile.tile<64x128xf32>, %p: !attn_tile.tile<64x64xf32>) {
   // expected-error @+1 {{'attn_tile.decayed_scores' op queries, keys and logs must have one shape}}
   %r = attn_tile.decayed_scores %q, %q, %p : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x64xf32> -> !attn_tile.tile<64x64xf32>

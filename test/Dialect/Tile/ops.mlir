@@ -80,5 +80,11 @@ func.func @state(%s: !attn_tile.tile<128x64xf32>, %k: !attn_tile.tile<64x128xbf1
   %s2 = attn_tile.state_update %s1, %k, %v
       : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>,
         !attn_tile.tile<64x64xbf16>
-  return %s2 : !attn_tile.tile<128x64xf32>
+  // CHECK: attn_tile.decay_state %{{.*}} log_decay %{{.*}} : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64xf32>
+  %s3 = attn_tile.decay_state %s2 log_decay %c
+      : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64xf32>
+  // CHECK: attn_tile.decay_state %{{.*}} log_decay %{{.*}} : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xf32>
+  %s4 = attn_tile.decay_state %s3 log_decay %pk
+      : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xf32>
+  return %s4 : !attn_tile.tile<128x64xf32>
 }

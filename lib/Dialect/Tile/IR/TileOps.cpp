@@ -239,6 +239,19 @@ LogicalResult StateUpdateOp::verify() {
   return success();
 }
 
+LogicalResult DecayStateOp::verify() {
+  TileType state = getState().getType(), logs = getLogDecay().getType();
+  if (state.getRank() != 2)
+    return emitOpError("the state must be a 2-D tile, got ") << state;
+  bool perToken = logs.getRank() == 1;
+  bool perFeature = logs.getRank() == 2 && logs.getColumns() == state.getRows();
+  if (!perToken && !perFeature)
+    return emitOpError("log_decay must have one entry per token ([C]) or "
+                       "per token and key feature ([C, ")
+           << state.getRows() << "]), got " << logs;
+  return success();
+}
+
 LogicalResult DecayedScoresOp::verify() {
   TileType queries = getQueries().getType(), keys = getKeys().getType(),
            logs = getLogs().getType(), result = getType();
