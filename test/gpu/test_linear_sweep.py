@@ -112,7 +112,7 @@ def cases():
     for dk, dv in ((64, 64), (128, 64), (128, 256)):
         out.append(Case("delta", dk=dk, dv=dv, rule="delta"))
     # At Dk = 64 every gate kind takes 64 value columns a block; at Dk = 128
-    # only a gate per token, and only on sm_90 (getTensorCoreValueColumns).
+    # a gate per token or none, and only on sm_90 (getTensorCoreValueColumns).
     for gate in ("none", "per_head"):
         out.append(Case("delta", n=1000, dk=64, dv=128, gate=gate,
                         rule="delta"))

@@ -275,6 +275,14 @@ private:
   SmallVector<Value> buildChunk(Value t0, ValueRange states, ValueRange inputs,
                                 Value perKeyGates);
   Value scores(Chunk &c);
+  /// body(inputs) at each element (i, j) of a [C, C] chunk tile, times the
+  /// decay mask of `logs` (attn_tile.decay_mask), or, without logs, where
+  /// j - i <= diagonal (0 elsewhere), decided by the element's coordinates:
+  /// a mask tile of ones and zeros is the same in every chunk, and the loop
+  /// would hoist it and keep it in registers. A 1-D input is one value per
+  /// row.
+  Value maskedMap(ArrayRef<Value> inputs, int64_t diagonal, Value logs,
+                  function_ref<Value(FloatMath &, ValueRange)> body);
   Value deltaValues(Chunk &c, Value v, Value state);
   Value stateOperand(Chunk &c, Value s);
   std::pair<Value, Value> numeratorAndState(Chunk &c, Value vals, Value s);
@@ -330,19 +338,41 @@ Value LinearTileProgram::scores(Chunk &c) {
       tile::MatmulOp::create(b, loc, c.qf, c.kf, t.zeros(squareType()),
                              /*transpose_lhs=*/false,
                              /*transpose_rhs=*/true);
-  Value mask =
-      c.logs ? Value(tile::DecayMaskOp::create(
-                   b, loc, squareType(), t.withLayout(c.logs, t.layouts.rows()),
-                   t.withLayout(c.logs, t.layouts.columns()),
-                   /*diagonal=*/0))
-             : Value(tile::DecayMaskOp::create(b, loc, squareType(), Value(),
-                                               Value(),
-                                               /*diagonal=*/0));
   // The scale is folded in here and into the inter-chunk part.
-  return t.map(squareType(), {products, mask}, {-1, -1},
-               [&](OpBuilder &nb, ValueRange, ValueRange x) {
+  return maskedMap(
+      {products}, /*diagonal=*/0, c.logs,
+      [&](FloatMath &f, ValueRange x) { return f.mul(x[0], f.c(scale)); });
+}
+
+Value LinearTileProgram::maskedMap(
+    ArrayRef<Value> inputs, int64_t diagonal, Value logs,
+    function_ref<Value(FloatMath &, ValueRange)> body) {
+  // The mask, when there is one, comes second: [first input, mask, rest].
+  SmallVector<Value> all = {inputs.front()};
+  if (logs)
+    all.push_back(tile::DecayMaskOp::create(
+        b, loc, squareType(), t.withLayout(logs, t.layouts.rows()),
+        t.withLayout(logs, t.layouts.columns()), diagonal));
+  llvm::append_range(all, inputs.drop_front());
+  SmallVector<int64_t> broadcast;
+  for (Value input : all)
+    broadcast.push_back(
+        cast<tile::TileType>(input.getType()).getRank() == 1 ? 0 : -1);
+  return t.map(squareType(), all, broadcast,
+               [&](OpBuilder &nb, ValueRange at, ValueRange x) -> Value {
                  FloatMath f{nb, loc};
-                 return f.mul(f.mul(x[0], x[1]), f.c(scale));
+                 if (logs) {
+                   // The first input, masked, then the rest.
+                   SmallVector<Value> values = {f.mul(x[0], x[1])};
+                   llvm::append_range(values, x.drop_front(2));
+                   return body(f, values);
+                 }
+                 Value limit = arith::AddIOp::create(
+                     nb, loc, at[0],
+                     arith::ConstantIndexOp::create(nb, loc, diagonal));
+                 Value kept = arith::CmpIOp::create(
+                     nb, loc, arith::CmpIPredicate::sle, at[1], limit);
+                 return f.select(kept, body(f, x), f.c(0));
                });
 }
 
@@ -359,17 +389,9 @@ Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
   Value gram = tile::MatmulOp::create(b, loc, c.kf, c.kf, t.zeros(squareType()),
                                       /*transpose_lhs=*/false,
                                       /*transpose_rhs=*/true);
-  Value strict =
-      c.logs ? Value(tile::DecayMaskOp::create(
-                   b, loc, squareType(), t.withLayout(c.logs, layouts.rows()),
-                   t.withLayout(c.logs, layouts.columns()), /*diagonal=*/-1))
-             : Value(tile::DecayMaskOp::create(b, loc, squareType(), Value(),
-                                               Value(), /*diagonal=*/-1));
-  Value lower = t.map(squareType(), {gram, strict, betaRows}, {-1, -1, 0},
-                      [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                        FloatMath f{nb, loc};
-                        return f.mul(f.mul(x[0], x[1]), x[2]);
-                      });
+  Value lower =
+      maskedMap({gram, betaRows}, /*diagonal=*/-1, c.logs,
+                [&](FloatMath &f, ValueRange x) { return f.mul(x[0], x[1]); });
   // The solve runs where the strategy keeps the tile in memory, and the
   // product with it reads it from there.
   Value inverse =
@@ -803,10 +825,10 @@ bool mlir::attn::canSplitIntoSegments(LinearAttentionOp op) {
 /// bytes at Dk = 128), so those take 32. The delta rule recomputes K K^T,
 /// its UT solve and the scores for every block, so it gains the most from
 /// 64 columns (gated, Dk = 128: 1.8x on the H200 at 2K and 8K tokens,
-/// bench/NOTES.md). It fits in registers at Dk = 64; at Dk = 128 only with
-/// a gate per token and only for sm_90 (ptxas spills 52 bytes for sm_80;
-/// without a gate per token, 248 bytes ungated and 4 with a gate per head
-/// for sm_90a), so the others take 32. test/ptx checks each kind.
+/// bench/NOTES.md). It fits in registers at Dk = 64; at Dk = 128 with a
+/// gate per token or none, and only for sm_90 (ptxas spills 52 and 32 bytes
+/// for sm_80, and 4 bytes with a gate per head for sm_90a), so the others
+/// take 32. test/ptx checks each kind.
 int64_t mlir::attn::getTensorCoreValueColumns(LinearAttentionOp op,
                                               StringRef chip) {
   int64_t valueDim = getHeadShape(op).valueDim;
@@ -815,7 +837,8 @@ int64_t mlir::attn::getTensorCoreValueColumns(LinearAttentionOp op,
   bool states = op.getInitialState() || op.getFinalState();
   bool deltaFits = op.getUpdate() != UpdateRule::delta ||
                    getHeadShape(op).keyDim == 64 ||
-                   (getLinearSpec(op).gate == GateKind::per_token &&
+                   ((getLinearSpec(op).gate == GateKind::per_token ||
+                     getLinearSpec(op).gate == GateKind::none) &&
                     chip.starts_with("sm_90"));
   return valueDim % 64 == 0 && !states && deltaFits ? 64 : 32;
 }

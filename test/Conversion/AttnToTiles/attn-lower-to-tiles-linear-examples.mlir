@@ -56,11 +56,16 @@
 // ELU:   attn_tile.reduce <add>
 
 // RUN: attn-opt %S/../../../examples/norm_attention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=NORM
-// NORM: attn_tile.decay_mask
+// Ungated: the causal mask is kept by coordinates in the scores' map.
+// NORM: attn_tile.matmul {{.*}} {transpose_rhs}
+// NORM-NEXT: attn_tile.map
+// NORM: arith.cmpi sle
 // NORM: attn_tile.reduce <add>
 
 // RUN: attn-opt %S/../../../examples/deltanet.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=DELTA
-// DELTA: attn_tile.decay_mask {diagonal = -1 : i64}
+// DELTA: attn_tile.matmul {{.*}} {transpose_rhs}
+// DELTA-NEXT: attn_tile.map
+// DELTA: arith.cmpi sle
 // DELTA: attn_tile.ut_solve
 // DELTA: attn_tile.state_update
 

@@ -181,6 +181,8 @@ func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // The delta rule takes the WY/UT form: with L = tril(diag(beta) K K^T, -1),
 // the chunk's values become U = (I + L)^-1 (diag(beta) (V - K S)), and U goes
 // through the additive chunk's steps (outputs, then the state update).
+// Without a gate the map keeps j < i by the element's coordinates (no mask
+// tile, which would be the same in every chunk).
 
 // CHECK-LABEL: func.func @delta_0_tiled(
 // CHECK: scf.for %{{.*}} iter_args(%[[S:.*]] = %{{.*}}) -> (!attn_tile.tile<8x4xf32>)
@@ -189,8 +191,12 @@ func.func @gated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK:   %[[V:.*]] = attn_tile.load %arg2[
 // CHECK:   %[[BETA:.*]] = attn_tile.load %arg3[{{.*}}] rows_below %{{.*}} : {{.*}} -> !attn_tile.tile<16xf32>
 // CHECK:   %[[GRAM:.*]] = attn_tile.matmul %[[K]], %[[K]], %{{.*}} {transpose_rhs}
-// CHECK:   %[[STRICT:.*]] = attn_tile.decay_mask {diagonal = -1 : i64}
-// CHECK:   %[[L:.*]] = attn_tile.map %[[GRAM]], %[[STRICT]], %[[BETA]] {broadcast = array<i64: -1, -1, 0>}
+// CHECK-NOT: attn_tile.decay_mask
+// CHECK:   %[[L:.*]] = attn_tile.map %[[GRAM]], %[[BETA]] {broadcast = array<i64: -1, 0>}
+// CHECK-NEXT: ^bb0(%[[I:.*]]: index, %[[J:.*]]: index, %{{.*}}: f32, %{{.*}}: f32):
+// CHECK:     %[[LIMIT:.*]] = arith.addi %[[I]], %c-1
+// CHECK:     arith.cmpi sle, %[[J]], %[[LIMIT]]
+// CHECK:     arith.select
 // CHECK:   %[[INV:.*]] = attn_tile.ut_solve %[[L]]
 // CHECK:   %[[KS:.*]] = attn_tile.matmul %[[K]], %[[S]], %{{.*}} :
 // CHECK:   %[[R:.*]] = attn_tile.map %[[V]], %[[KS]], %[[BETA]] {broadcast = array<i64: -1, -1, 0>}
