@@ -8,6 +8,10 @@
 // RUN: attn-run %s --op 4 --check --sizes b=2,n=57 | FileCheck %s
 // RUN: attn-run %s --op 5 --check --sizes b=2,n=35 --block-queries 16 --block-keys 16 | FileCheck %s
 // RUN: attn-run %s --op 6 --check --sizes b=1,n=1 | FileCheck %s
+// The chunk-parallel form (ChunkSegments): 150 tokens are 10 chunks of 16,
+// 4 segments of 3, 3, 3 and 1 chunks; 100 tokens are 7 chunks, 3 segments.
+// RUN: attn-run %s --op 7 --check --sizes b=2,n=150 | FileCheck %s
+// RUN: attn-run %s --op 8 --check --sizes b=2,n=100 | FileCheck %s
 
 // CHECK: max_rel_err=
 // CHECK-SAME: tol=1.0e-04
@@ -106,4 +110,31 @@ func.func @single_token(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
       : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x4xf32>
       -> tensor<?x2x?x4xf32>
   return %o : tensor<?x2x?x4xf32>
+}
+
+// The chunk-parallel form with a gate per key dim (a decay per state row),
+// initial and final states and an output RMSNorm.
+func.func @segments_per_key(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                            %v: tensor<?x2x?x4xf32>, %g: tensor<?x2x?x8xf32>,
+                            %s0: tensor<?x2x8x4xf32>)
+    -> (tensor<?x2x?x4xf32>, tensor<?x2x8x4xf32>) {
+  %o, %s = attn.linear_attention %q, %k, %v gate(%g : tensor<?x2x?x8xf32>)
+      initial_state(%s0 : tensor<?x2x8x4xf32>)
+      {causal, gate = #attn.gate<per_key>,
+       normalization = #attn.linear_normalization<rms_norm>, chunk_size = 16}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x4xf32>
+      -> tensor<?x2x?x4xf32>, tensor<?x2x8x4xf32>
+  return %o, %s : tensor<?x2x?x4xf32>, tensor<?x2x8x4xf32>
+}
+
+// The chunk-parallel form without a gate (no decay: boundaries add up), with
+// a feature map and an initial state.
+func.func @segments_ungated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                            %v: tensor<?x2x?x4xf32>, %s0: tensor<?x2x8x4xf32>)
+    -> (tensor<?x2x?x4xf32>, tensor<?x2x8x4xf32>) {
+  %o, %s = attn.linear_attention %q, %k, %v initial_state(%s0 : tensor<?x2x8x4xf32>)
+      {causal, feature_map = #attn.feature_map<relu>, chunk_size = 16}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x4xf32>
+      -> tensor<?x2x?x4xf32>, tensor<?x2x8x4xf32>
+  return %o, %s : tensor<?x2x?x4xf32>, tensor<?x2x8x4xf32>
 }
