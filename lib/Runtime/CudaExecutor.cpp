@@ -167,10 +167,10 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
     auto pointer = buffers.allocate(static_cast<size_t>(*workspaceBytes));
     if (!pointer)
       return pointer.takeError();
-    // The flags and the ticket counter of a chunk-parallel kernel start at
-    // zero.
-    if (llvm::Error error = driver->fill(*pointer, 0, *workspaceBytes))
-      return std::move(error);
+    // The flags of a chunk-parallel kernel start at zero.
+    if (kernel.launch.segmentWords > 0)
+      if (llvm::Error error = driver->fill(*pointer, 0, *workspaceBytes))
+        return std::move(error);
     DeviceTensor workspace;
     workspace.pointer = *pointer;
     workspace.type = ElementType::F32;

@@ -169,10 +169,10 @@ class Kernel:
         workspace = None
         if self.has_workspace:
             ws = [a for a in self.args if a["role"] == "workspace"][0]
-            # Zeroed: a chunk-parallel kernel's flags and ticket counter
-            # start at zero.
-            workspace = _tensors.empty_like_kind(first, by_name[ws["name"]],
-                                                 _tensors.F32, zeroed=True)
+            # A chunk-parallel kernel's flags start at zero.
+            workspace = _tensors.empty_like_kind(
+                first, by_name[ws["name"]], _tensors.F32,
+                zeroed=self.description.get("segment_words", 0) > 0)
             infos[ws["name"]] = _tensors.describe(workspace, ws["name"])
         record = None
         if self.index_errors is not None:

@@ -292,7 +292,7 @@ private:
   void storeFinalStates(ArrayRef<Value> finalStates);
   void buildCausal(Value begin, Value end);
   void publishSegmentBoundary(Value begin, Value end);
-  Value segmentStartState(Value initialState);
+  Value segmentStartState();
   tile::TileType stateType() {
     return t.tileOf({linear.featureDim, width}, t.f32(), acc());
   }
@@ -633,8 +633,7 @@ void LinearTileProgram::publishSegmentBoundary(Value begin, Value end) {
         return next;
       },
       "segment_boundary");
-  SmallVector<Value> inputs = {segmentStartState(initialStates(false)[0]),
-                               local[0]};
+  SmallVector<Value> inputs = {segmentStartState(), local[0]};
   if (gated)
     inputs.push_back(local[1]);
   SmallVector<int64_t> broadcast(inputs.size(), -1);
@@ -646,18 +645,22 @@ void LinearTileProgram::publishSegmentBoundary(Value begin, Value end) {
                       });
   tile::StoreOp::create(b, loc, after, segments->boundaries,
                         ValueRange{segments->index, zero, v0}, Value());
-  segments->publish(b, loc, segments->index);
+  segments->publish(segments->index);
 }
 
 /// The state where this block's segment starts: the op's initial state for
-/// the first segment, else the boundary before it, once published.
-Value LinearTileProgram::segmentStartState(Value initialState) {
+/// the first segment (read there only), else the boundary before it, once
+/// published.
+Value LinearTileProgram::segmentStartState() {
   Value first = e.cmpi(arith::CmpIPredicate::eq, segments->index, e.idx(0));
   return emitIf(
-      b, loc, first, [&]() -> SmallVector<Value> { return {initialState}; },
+      b, loc, first,
+      [&]() -> SmallVector<Value> {
+        return {initialStates(/*denominator=*/false)[0]};
+      },
       [&]() -> SmallVector<Value> {
         Value before = e.subi(segments->index, e.idx(1));
-        segments->await(b, loc, before);
+        segments->await(before);
         return {t.load(stateType(), segments->boundaries, {before, zero, v0},
                        Value())};
       })[0];
@@ -694,10 +697,11 @@ void LinearTileProgram::build() {
 /// segments, from the state the boundaries before give, and the final state
 /// written by the last segment only.
 void LinearTileProgram::buildCausal(Value begin, Value end) {
-  bool denominator = op.getNormalization() == LinearNormalization::denominator;
-  SmallVector<Value> states = initialStates(denominator);
-  if (segments)
-    states[0] = segmentStartState(states[0]);
+  // A chunk-parallel program has no denominator state (canSplitIntoSegments).
+  SmallVector<Value> states =
+      segments ? SmallVector<Value>{segmentStartState()}
+               : initialStates(op.getNormalization() ==
+                               LinearNormalization::denominator);
   size_t numStates = states.size();
   bool ahead = prefetchesInputs();
   SmallVector<Value> carried = states;

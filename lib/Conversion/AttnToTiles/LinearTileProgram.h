@@ -70,7 +70,8 @@ struct ChunkSegments {
   /// [count - 1, F, Dv] f32: the state where each segment but the last
   /// ends.
   Value boundaries;
-  std::function<void(OpBuilder &, Location, Value segment)> publish, await;
+  /// Emitted at the builder's insertion point.
+  std::function<void(Value segment)> publish, await;
 };
 
 /// Whether the program of `op` has a chunk-parallel form (ChunkSegments):

@@ -804,7 +804,7 @@ static void emitCPUSegments(Emitter &e, LinearAttentionOp op,
       MemRefType::get({ShapedType::kDynamic, features, shape.valueDim},
                       b.getF32Type()),
       ValueRange{numBoundaries});
-  auto nothing = [](OpBuilder &, Location, Value) {};
+  auto nothing = [](Value) {};
   emitFor(
       b, loc, e.idx(0), e.addi(count, numBoundaries), {},
       [&](Value block, ValueRange) -> SmallVector<Value> {
@@ -1071,14 +1071,13 @@ namespace {
 struct GridSegments {
   Emitter &e;
   Value workspace;
-  int64_t splits;
   Value count, flags;
   /// This block's work: head, sequence, value split, segment and kind.
   Value h, bi, split, index, boundaryBlock;
 
   GridSegments(Emitter &e, Value workspace, int64_t splits,
                int64_t segmentWords)
-      : e(e), workspace(workspace), splits(splits) {
+      : e(e), workspace(workspace) {
     OpBuilder &b = e.b;
     Location loc = e.loc;
     h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
@@ -1110,12 +1109,12 @@ struct GridSegments {
     b.setInsertionPointToStart(ifOp.thenBlock());
     body();
   }
-  /// Atomically adds `value` to workspace[sequence, head, word]; returns
-  /// the word before.
-  Value atomicAdd(Value sequence, Value head, Value word, double value) {
+  /// Atomically adds `value` to word `word` of this block's (sequence,
+  /// head); returns the word before.
+  Value atomicAdd(Value word, double value) {
     return memref::AtomicRMWOp::create(e.b, e.loc, arith::AtomicRMWKind::addf,
                                        e.f.c(value), workspace,
-                                       ValueRange{sequence, head, word});
+                                       ValueRange{bi, h, word});
   }
   Value flag(Value segment) {
     return e.addi(flags, e.addi(arith::MulIOp::create(e.b, e.loc, split,
@@ -1160,18 +1159,18 @@ struct GridSegments {
   /// block meets, then thread 0 fences (cumulatively: the other threads'
   /// stores came before the barrier) and raises the flag, as cooperative
   /// groups' grid barrier does.
-  void publish(OpBuilder &, Location, Value segment) {
+  void publish(Value segment) {
     fence();
     gpu::BarrierOp::create(e.b, e.loc);
     onFirstThread([&] {
       fence();
-      atomicAdd(bi, h, flag(segment), 1.0);
+      atomicAdd(flag(segment), 1.0);
     });
   }
   /// Before any thread reads boundary `segment`: thread 0 waits for its
   /// flag (an atomic read, which no cache keeps stale) and fences, then the
   /// block meets.
-  void await(OpBuilder &, Location, Value segment) {
+  void await(Value segment) {
     OpBuilder &b = e.b;
     Location loc = e.loc;
     onFirstThread([&] {
@@ -1179,7 +1178,7 @@ struct GridSegments {
       {
         OpBuilder::InsertionGuard guard(b);
         b.createBlock(&loop.getBefore());
-        Value raised = atomicAdd(bi, h, flag(segment), 0.0);
+        Value raised = atomicAdd(flag(segment), 0.0);
         scf::ConditionOp::create(
             b, loc,
             arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, raised,
@@ -1220,13 +1219,12 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
       segmentWords = features * shape.valueDim;
       GridSegments grid(e, kernel.get(KernelArgRole::Workspace), splits,
                         segmentWords);
-      ChunkSegments segments{
-          grid.index,
-          grid.count,
-          grid.boundaryBlock,
-          grid.boundaries(features, shape.valueDim),
-          [&](OpBuilder &nb, Location l, Value s) { grid.publish(nb, l, s); },
-          [&](OpBuilder &nb, Location l, Value s) { grid.await(nb, l, s); }};
+      ChunkSegments segments{grid.index,
+                             grid.count,
+                             grid.boundaryBlock,
+                             grid.boundaries(features, shape.valueDim),
+                             [&](Value s) { grid.publish(s); },
+                             [&](Value s) { grid.await(s); }};
       Value v0 = arith::MulIOp::create(b, e.loc, grid.split, e.idx(columns));
       emitLinearTileProgram(e, linear, kernel, grid.bi, grid.h, v0, columns,
                             layouts, &segments);
