@@ -57,6 +57,23 @@ MmaFragment mlir::attn::emitMma(OpBuilder &b, Location loc, Type element,
   return out;
 }
 
+MmaFragment mlir::attn::emitTf32Mma(OpBuilder &b, Location loc,
+                                    ArrayRef<Value> a, ArrayRef<Value> bOperand,
+                                    ArrayRef<Value> c) {
+  Type f32 = b.getF32Type();
+  auto result =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  Value d = NVVM::MmaOp::create(
+      b, loc, result, a, bOperand, c, {16, 8, 8}, std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::tf32, NVVM::MMATypes::tf32},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  MmaFragment out;
+  for (int64_t i = 0; i < 4; ++i)
+    out[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+  return out;
+}
+
 Value mlir::attn::getUnitStrideRows(OpBuilder &b, Location loc, Value memory,
                                     ValueRange leading) {
   auto type = cast<MemRefType>(memory.getType());

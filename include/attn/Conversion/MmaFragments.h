@@ -34,6 +34,12 @@ std::array<Value, 4> loadMatrices(OpBuilder &b, Location loc, Value tile,
 MmaFragment emitMma(OpBuilder &b, Location loc, Type element, ArrayRef<Value> a,
                     Value b0, Value b1, ArrayRef<Value> c);
 
+/// D = A B + C for one m16n8k8 tile of tf32 operands (as i32 bits): A
+/// row-major 16x8 (four registers), B column-major 8x8 (two), C and D f32
+/// 16x8 (four).
+MmaFragment emitTf32Mma(OpBuilder &b, Location loc, ArrayRef<Value> a,
+                        ArrayRef<Value> bOperand, ArrayRef<Value> c);
+
 /// A 2-D view [rows, columns] with unit column stride of the last two
 /// dimensions of `memory`, at `leading` (one index per leading dimension):
 /// what cp.async and vector loads read (the runtime checks the unit

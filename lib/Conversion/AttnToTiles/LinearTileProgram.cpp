@@ -381,8 +381,10 @@ Value LinearTileProgram::maskedMap(
 /// U = T V - T diag(exp(p)) phi(K) S, with
 /// T = (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1 diag(beta); U then
 /// goes through steps 3-4 as an additive chunk's values do. It is computed
-/// as U = (I + ...)^-1 (diag(beta) (V - diag(exp(p)) phi(K) S)): two
-/// products of the chunk and no [C, F] accumulator.
+/// as U = (I + ...)^-1 (diag(beta) (V - diag(exp(p)) (phi(K) S))): two
+/// products of the chunk and no [C, F] accumulator. The decay scales the
+/// rows of the [C, W] product, not phi(K) before it: a [C, F] map of
+/// exponentials (and, on the GPU, a shared tile) fewer per chunk.
 Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
   const TileLayouts &layouts = t.layouts;
   Value betaRows = t.withLayout(c.beta, layouts.rows());
@@ -396,27 +398,23 @@ Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
   // product with it reads it from there.
   Value inverse =
       tile::UTSolveOp::create(b, loc, t.withLayout(lower, layouts.loaded));
-  auto keysType = cast<tile::TileType>(c.kf.getType());
-  Value decayedKeys =
-      c.logs ? t.map(keysType, {c.kf, c.logs}, {-1, 0},
-                     [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                       FloatMath f{nb, loc};
-                       Value k = convertFloat(nb, loc, x[0], t.f32());
-                       return convertFloat(nb, loc, f.mul(k, f.exp(x[1])),
-                                           keysType.getElementType());
-                     })
-             : c.kf;
   tile::TileType valuesType = t.tileOf({chunk, width}, t.f32(), acc());
-  Value keyStates =
-      tile::MatmulOp::create(b, loc, decayedKeys, stateOperand(c, state),
-                             t.zeros(valuesType), false, false);
-  Value residual =
-      t.map(valuesType, {t.withLayout(v, acc()), keyStates, betaRows},
-            {-1, -1, 0}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
-              FloatMath f{nb, loc};
-              Value value = convertFloat(nb, loc, x[0], t.f32());
-              return f.mul(x[2], f.sub(value, x[1]));
-            });
+  Value keyStates = tile::MatmulOp::create(b, loc, c.kf, stateOperand(c, state),
+                                           t.zeros(valuesType), false, false);
+  SmallVector<Value> inputs = {t.withLayout(v, acc()), keyStates, betaRows};
+  SmallVector<int64_t> broadcast = {-1, -1, 0};
+  if (c.logs) {
+    inputs.push_back(t.withLayout(c.logs, layouts.rows()));
+    broadcast.push_back(0);
+  }
+  Value residual = t.map(valuesType, inputs, broadcast,
+                         [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                           FloatMath f{nb, loc};
+                           Value value = convertFloat(nb, loc, x[0], t.f32());
+                           Value keyState =
+                               x.size() > 3 ? f.mul(f.exp(x[3]), x[1]) : x[1];
+                           return f.mul(x[2], f.sub(value, keyState));
+                         });
   Value u = tile::MatmulOp::create(b, loc, t.lhsOperand(inverse, valueElement),
                                    t.rhsOperand(residual, valueElement),
                                    t.zeros(valuesType), false, false);

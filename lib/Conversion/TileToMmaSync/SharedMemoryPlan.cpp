@@ -56,8 +56,8 @@ bool mlir::attn::mma_sync::isStagedStore(StoreOp op) {
 }
 
 /// The shared tiles the lowering of `op` uses inside it, beside its shared
-/// results: decayed_scores stages its rescaled queries and keys, a staged
-/// store its rows.
+/// results: decayed_scores stages its rescaled queries and keys, ut_solve
+/// the products of its blocks, a staged store its rows.
 SmallVector<TileType> mlir::attn::mma_sync::getScratchTiles(Operation *op) {
   auto shared = SharedLayoutAttr::get(op->getContext());
   if (auto store = dyn_cast<StoreOp>(op); store && isStagedStore(store))
@@ -65,6 +65,17 @@ SmallVector<TileType> mlir::attn::mma_sync::getScratchTiles(Operation *op) {
                 .getType()
                 .withElementType(store.getDest().getType().getElementType())
                 .withLayout(shared)};
+  if (auto solve = dyn_cast<UTSolveOp>(op)) {
+    // X = L_ba T_a of each pair of blocks UTSolveLowering joins: n / 2 rows
+    // in all, as wide as the widest joined block.
+    int64_t n = solve.getType().getRows(), widest = 16;
+    while (2 * widest < n)
+      widest *= 2;
+    if (n <= 16)
+      return {};
+    return {TileType::get(op->getContext(), {n / 2, widest},
+                          Float32Type::get(op->getContext()), shared)};
+  }
   auto scores = dyn_cast<DecayedScoresOp>(op);
   if (!scores)
     return {};

@@ -1499,18 +1499,120 @@ struct DecayMaskLowering : MmaSyncLowering<DecayMaskOp> {
   }
 };
 
-/// T = (I + L)^-1 of a shared f32 tile in shared memory, by 16x16 blocks
-/// of rows and columns, each block row I owned by warp I mod warps:
-///  1. Each warp inverts its diagonal block, T_II = (I + L_II)^-1: lane m
-///     (< 16) solves column m by forward substitution in registers; lanes
-///     16-31 write the zeros above the diagonal blocks.
-///  2. For d = 1, 2, ...: after a barrier, the warp of block row I >= d
-///     gives T_IJ, J = I - d, as -T_II X with
-///     X = sum_{J <= K < I} L_IK T_KJ, whose blocks T_KJ the steps before
-///     wrote. Lane m and lane m + 16 each sum half of X's column m, joined
-///     by a shuffle.
-/// Everything is f32 in shared memory, as the CPU strategy's forward
-/// substitution is; d barriers in all.
+/// A 16x8 f32 product tile of one warp, D = sum A B over 8-wide steps of
+/// f32 operands read from shared memory, on m16n8k8 tf32 tensor cores.
+/// A is split as a = big + small, both tf32 (big keeps a's top 19 bits,
+/// small the rest, exact in f32); B is truncated to tf32; a step runs two
+/// MMAs, small A and big A: each product is within 2^-10 of its f32
+/// value, where one tf32 MMA of truncated operands can be off by twice
+/// that. Splitting B too (a third MMA), or splitting B instead of A, made
+/// ptxas spill 4-8 bytes in the delta rules' chunk loops; the inverse is
+/// rounded to 16 bits (2^-9) after the solve anyway.
+///
+/// The operands are [rows, pitch] f32 memrefs, read through flat views at
+/// one lane offset plus a constant: the loop around the caller would
+/// otherwise hoist an address per element and keep them all alive.
+class TensorCoreFloat32Tile {
+public:
+  TensorCoreFloat32Tile(OpBuilder &b, Location loc, const ThreadIds &ids)
+      : b(b), loc(loc), ids(ids) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    accumulator.fill(zero);
+  }
+
+  /// D += A B with A the 16x8 blocks of `lhs` at (lhsRow, lhsColumn + k)
+  /// and B the 8x8 blocks of `rhs` at (rhsRow + k, rhsColumn), for k =
+  /// first, first + 8, ... < last.
+  void multiplyAdd(Value lhs, int64_t lhsRow, int64_t lhsColumn, Value rhs,
+                   int64_t rhsRow, int64_t rhsColumn, int64_t first,
+                   int64_t last) {
+    for (int64_t k = first; k < last; k += 8) {
+      // PTX's m16n8k8 .tf32 fragments: a_i at (group + 8 (i % 2),
+      // quad + 4 (i / 2)), b_i at (quad + 4 i, group).
+      SmallVector<Value> aBig, aSmall, bTruncated;
+      for (int64_t i = 0; i < 4; ++i)
+        split(load(lhs, ids.group, ids.quad, lhsRow + 8 * (i % 2),
+                   lhsColumn + k + 4 * (i / 2)),
+              aBig, aSmall);
+      for (int64_t i = 0; i < 2; ++i)
+        bTruncated.push_back(truncateToTf32(
+            load(rhs, ids.quad, ids.group, rhsRow + k + 4 * i, rhsColumn)));
+      accumulator = emitTf32Mma(b, loc, aSmall, bTruncated, accumulator);
+      accumulator = emitTf32Mma(b, loc, aBig, bTruncated, accumulator);
+    }
+  }
+
+  /// Writes D (or -D) to the 16x8 block of `memory` at (row, column):
+  /// c_i at (group + 8 (i / 2), 2 quad + i % 2).
+  void store(Value memory, int64_t row, int64_t column, bool negate) {
+    Value doubleQuad = arith::AddIOp::create(b, loc, ids.quad, ids.quad);
+    for (int64_t i = 0; i < 4; ++i) {
+      Value value = accumulator[i];
+      if (negate)
+        value = arith::NegFOp::create(b, loc, value);
+      auto [flat, at] = element(memory, ids.group, doubleQuad,
+                                row + 8 * (i / 2), column + i % 2);
+      memref::StoreOp::create(b, loc, value, flat, at);
+    }
+  }
+
+private:
+  /// The flat view of `memory` and the index of its element
+  /// (rowLane + row, columnLane + column).
+  std::pair<Value, Value> element(Value memory, Value rowLane, Value columnLane,
+                                  int64_t row, int64_t column) {
+    int64_t pitch = cast<MemRefType>(memory.getType()).getShape()[1];
+    Value flat = memref::CollapseShapeOp::create(
+        b, loc, memory, ArrayRef<ReassociationIndices>{{0, 1}});
+    Value lane = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, rowLane,
+                              arith::ConstantIndexOp::create(b, loc, pitch)),
+        columnLane);
+    Value at = arith::AddIOp::create(
+        b, loc, lane,
+        arith::ConstantIndexOp::create(b, loc, row * pitch + column));
+    return {flat, at};
+  }
+  Value load(Value memory, Value rowLane, Value columnLane, int64_t row,
+             int64_t column) {
+    auto [flat, at] = element(memory, rowLane, columnLane, row, column);
+    return memref::LoadOp::create(b, loc, flat, at);
+  }
+  /// x's top 19 bits (a tf32), as i32 bits.
+  Value truncateToTf32(Value x) {
+    Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), x);
+    return arith::AndIOp::create(
+        b, loc, bits,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(~0x1fff)));
+  }
+  void split(Value x, SmallVectorImpl<Value> &big,
+             SmallVectorImpl<Value> &small) {
+    Type i32 = b.getI32Type();
+    Value bigBits = truncateToTf32(x);
+    Value rest = arith::SubFOp::create(
+        b, loc, x, arith::BitcastOp::create(b, loc, b.getF32Type(), bigBits));
+    big.push_back(bigBits);
+    small.push_back(arith::BitcastOp::create(b, loc, i32, rest));
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const ThreadIds &ids;
+  MmaFragment accumulator;
+};
+
+/// T = (I + L)^-1 of a shared f32 tile in shared memory (L strictly lower):
+///  1. Each warp inverts the 16x16 diagonal blocks I it owns (I mod warps),
+///     T_II = (I + L_II)^-1: lane m (< 16) solves column m by forward
+///     substitution in registers; lanes 16-31 write the zeros right of the
+///     diagonal blocks.
+///  2. Solved diagonal blocks of 16, 32, ... rows are joined in pairs: the
+///     joined block's lower-left part is -T_b (L_ba T_a), two products on
+///     tensor cores, each within 2^-10 of f32 (TensorCoreFloat32Tile),
+///     between barriers.
+/// The source stays untouched and the tiles are f32, as in the CPU
+/// strategy's forward substitution; 2 log2(n / 16) + 2 barriers in all.
 struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
   using MmaSyncLowering::MmaSyncLowering;
   LogicalResult
@@ -1537,9 +1639,7 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
     Value column = arith::RemUIOp::create(rewriter, loc, ids.lane, ids.idx(16));
     Value upperHalf = arith::CmpIOp::create(
         rewriter, loc, arith::CmpIPredicate::uge, ids.lane, ids.idx(16));
-    Value lowerHalf = arith::CmpIOp::create(
-        rewriter, loc, arith::CmpIPredicate::ult, ids.lane, ids.idx(16));
-    // Runs `body` in the warp that owns block row `row`.
+    // Runs `body` in warp `row` mod warps.
     auto inOwner = [&](int64_t row, function_ref<void(OpBuilder &)> body) {
       Value owner =
           arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
@@ -1560,20 +1660,6 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
     };
     auto idx = [&](OpBuilder &b, int64_t v) {
       return arith::ConstantIndexOp::create(b, loc, v).getResult();
-    };
-    // y = -T_II x, T_II read from the tile; x has 16 entries.
-    auto lowerTimes = [&](OpBuilder &b, int64_t blockRow, ArrayRef<Value> x) {
-      SmallVector<Value> y;
-      for (int64_t i = 0; i < 16; ++i) {
-        Value sum = zero;
-        for (int64_t r = 0; r <= i; ++r)
-          sum = fma(
-              b, sum,
-              at(b, tile, idx(b, 16 * blockRow + i), idx(b, 16 * blockRow + r)),
-              x[r]);
-        y.push_back(arith::NegFOp::create(b, loc, sum));
-      }
-      return y;
     };
     auto storeColumn = [&](OpBuilder &b, ArrayRef<Value> x, int64_t row0,
                            Value col) {
@@ -1634,49 +1720,50 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
               storeColumn(nb, x, 16 * blockRow, col);
             });
       });
-    // 2.
-    for (int64_t d = 1; d < blocks; ++d) {
+    // 2. Pairs of solved diagonal blocks of size s = 16, 32, ... become
+    // one solved block of 2 s: with T_a and T_b the blocks' inverses and
+    // L_ba the lower-left block of L, the inverse's lower-left block is
+    // -T_b (L_ba T_a). Both products run on m16n8k8 tensor cores, each
+    // warp taking 16x8 tiles of the result in turn; X = L_ba T_a goes
+    // through the op's scratch tile.
+    Value scratch = scratchViews(rewriter, op).front();
+    for (int64_t size = 16; size < n; size *= 2) {
+      struct ResultTile {
+        int64_t first, height, row, column;
+      };
+      SmallVector<ResultTile> tiles;
+      for (int64_t first = 0; first + size < n; first += 2 * size) {
+        int64_t height = std::min(size, n - first - size);
+        for (int64_t row = 0; row < height; row += 16)
+          for (int64_t column = 0; column < size; column += 8)
+            tiles.push_back({first, height, row, column});
+      }
+      // Tile k of the result runs in warp k mod warps.
+      auto forEachTile =
+          [&](function_ref<void(OpBuilder &, const ResultTile &)> body) {
+            for (int64_t k = 0, e = tiles.size(); k < e; ++k)
+              inOwner(k, [&](OpBuilder &b) { body(b, tiles[k]); });
+          };
+      // X = L_ba T_a: the rows of L below the pair's upper block, times
+      // the upper block's inverse, whose rows above `column` are zero.
       gpu::BarrierOp::create(rewriter, loc);
-      for (int64_t blockRow = d; blockRow < blocks; ++blockRow)
-        inOwner(blockRow, [&](OpBuilder &b) {
-          int64_t blockColumn = blockRow - d;
-          Value col =
-              arith::AddIOp::create(b, loc, column, idx(b, 16 * blockColumn));
-          // Half h of q in [16 J, 16 I): X_i += L_iq T_qm.
-          Value half =
-              arith::SelectOp::create(b, loc, upperHalf, idx(b, 1), idx(b, 0));
-          Value first = arith::AddIOp::create(
-              b, loc, idx(b, 16 * blockColumn),
-              arith::MulIOp::create(b, loc, half, idx(b, 8 * d)));
-          Value last = arith::AddIOp::create(b, loc, first, idx(b, 8 * d));
-          auto loop = scf::ForOp::create(b, loc, first, last, idx(b, 1),
-                                         SmallVector<Value>(16, zero));
-          {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPointToStart(loop.getBody());
-            Value q = loop.getInductionVar();
-            Value tq = at(b, tile, q, col);
-            SmallVector<Value> sums;
-            for (int64_t i = 0; i < 16; ++i)
-              sums.push_back(fma(b, loop.getRegionIterArgs()[i],
-                                 at(b, source, idx(b, 16 * blockRow + i), q),
-                                 tq));
-            scf::YieldOp::create(b, loc, sums);
-          }
-          SmallVector<Value> x;
-          for (Value partial : loop.getResults()) {
-            Value other =
-                gpu::ShuffleOp::create(b, loc, partial, 16,
-                                       /*width=*/32, gpu::ShuffleMode::XOR)
-                    .getShuffleResult();
-            x.push_back(arith::AddFOp::create(b, loc, partial, other));
-          }
-          SmallVector<Value> y = lowerTimes(b, blockRow, x);
-          ifLanes(
-              b, lowerHalf,
-              [&](OpBuilder &nb) { storeColumn(nb, y, 16 * blockRow, col); },
-              {});
-        });
+      forEachTile([&](OpBuilder &b, const ResultTile &r) {
+        int64_t upper = r.first, lower = r.first + size;
+        TensorCoreFloat32Tile x(b, loc, ids);
+        x.multiplyAdd(source, lower + r.row, upper, tile, upper,
+                      upper + r.column, /*first=*/r.column, /*last=*/size);
+        x.store(scratch, r.first / 2 + r.row, r.column, /*negate=*/false);
+      });
+      // The lower-left block: -T_b X, T_b's columns right of the tile's
+      // last row being zero.
+      gpu::BarrierOp::create(rewriter, loc);
+      forEachTile([&](OpBuilder &b, const ResultTile &r) {
+        int64_t lower = r.first + size;
+        TensorCoreFloat32Tile y(b, loc, ids);
+        y.multiplyAdd(tile, lower + r.row, lower, scratch, r.first / 2,
+                      r.column, /*first=*/0, /*last=*/r.row + 16);
+        y.store(tile, lower + r.row, r.first + r.column, /*negate=*/true);
+      });
     }
     gpu::BarrierOp::create(rewriter, loc);
     rewriter.replaceOp(op, tile);

@@ -89,16 +89,30 @@ gpu.module @kernels {
   }
 
   // The UT transform in shared memory: a barrier, the diagonal blocks (one
-  // warp each), then one barrier per block diagonal below, each warp's
-  // column sums joined across its half-warps by a shuffle.
+  // warp each), then the pairs of solved blocks joined at 16 and at 32
+  // rows, each by X = L_ba T_a into the scratch tile and -T_b X into the
+  // result, on m16n8k8 tf32 MMAs of a split and a truncated operand
+  // (two MMAs a step), a barrier before each product and one at the end.
   // CHECK-LABEL: gpu.func @ut_solve
   // CHECK: gpu.barrier
   // CHECK: scf.if
+  // CHECK-NOT: nvvm.mma.sync
   // CHECK: gpu.barrier
-  // CHECK: scf.for
-  // CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32
+  // CHECK: scf.if
+  // CHECK: memref.collapse_shape
+  // CHECK: arith.andi %{{.*}}, %c-8192_i32
+  // CHECK: nvvm.mma.sync
+  // CHECK-SAME: multiplicandAPtxType = #nvvm.mma_type<tf32>
+  // CHECK-SAME: shape = #nvvm.shape<m = 16, n = 8, k = 8>
+  // CHECK: nvvm.mma.sync
   // CHECK: gpu.barrier
+  // CHECK: nvvm.mma.sync
+  // CHECK: arith.negf
   // CHECK: gpu.barrier
+  // CHECK: nvvm.mma.sync
+  // CHECK: gpu.barrier
+  // CHECK: nvvm.mma.sync
+  // CHECK: arith.negf
   // CHECK: gpu.barrier
   // CHECK-NOT: gpu.barrier
   // CHECK: gpu.return
