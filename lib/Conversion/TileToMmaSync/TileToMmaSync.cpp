@@ -1726,8 +1726,9 @@ struct UTSolveLowering : MmaSyncLowering<UTSolveOp> {
     // -T_b (L_ba T_a). Both products run on m16n8k8 tensor cores, each
     // warp taking 16x8 tiles of the result in turn; X = L_ba T_a goes
     // through the op's scratch tile.
-    Value scratch = scratchViews(rewriter, op).front();
+    SmallVector<Value> scratchTiles = scratchViews(rewriter, op);
     for (int64_t size = 16; size < n; size *= 2) {
+      Value scratch = scratchTiles.front();
       struct ResultTile {
         int64_t first, height, row, column;
       };

@@ -131,6 +131,59 @@ gpu.module @kernels {
     gpu.return
   }
 
+  // 48 rows (three warps): the 16-row pair [0, 32) is joined, then that
+  // block with the last 16 rows, whose lower-left block is 16 rows high;
+  // the scratch tile is 24 x 32 (+ 4 columns of padding).
+  // CHECK-LABEL: gpu.func @ut_solve_48
+  // CHECK: memref<24x36xf32, #gpu.address_space<workgroup>>
+  // CHECK: gpu.barrier
+  // CHECK: nvvm.mma.sync
+  // CHECK: gpu.barrier
+  // CHECK: nvvm.mma.sync
+  // CHECK: gpu.barrier
+  // CHECK: nvvm.mma.sync
+  // CHECK: gpu.barrier
+  // CHECK: nvvm.mma.sync
+  // CHECK: gpu.barrier
+  // CHECK-NOT: nvvm.mma.sync
+  // CHECK: gpu.return
+  gpu.func @ut_solve_48(%a: memref<?x48x48xf32>, %o: memref<?x48x48xf32>,
+                        %b: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 96, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %l = attn_tile.load %a[%b, %c0, %c0] rows_below %n
+        : memref<?x48x48xf32> -> !attn_tile.tile<48x48xf32, #attn_tile.shared>
+    %t = attn_tile.ut_solve %l : !attn_tile.tile<48x48xf32, #attn_tile.shared>
+    %tr = attn_tile.convert_layout %t
+        : !attn_tile.tile<48x48xf32, #attn_tile.shared>
+          -> !attn_tile.tile<48x48xf32, #attn_tile.mma<warps = [3, 1]>>
+    attn_tile.store %tr, %o[%b, %c0, %c0] rows_below %n
+        : !attn_tile.tile<48x48xf32, #attn_tile.mma<warps = [3, 1]>>
+          -> memref<?x48x48xf32>
+    gpu.return
+  }
+
+  // 16 rows: the diagonal block alone, no products and no scratch.
+  // CHECK-LABEL: gpu.func @ut_solve_16
+  // CHECK-NOT: nvvm.mma.sync
+  // CHECK-NOT: memref.collapse_shape
+  // CHECK: gpu.return
+  gpu.func @ut_solve_16(%a: memref<?x16x16xf32>, %o: memref<?x16x16xf32>,
+                        %b: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 32, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %l = attn_tile.load %a[%b, %c0, %c0] rows_below %n
+        : memref<?x16x16xf32> -> !attn_tile.tile<16x16xf32, #attn_tile.shared>
+    %t = attn_tile.ut_solve %l : !attn_tile.tile<16x16xf32, #attn_tile.shared>
+    %tr = attn_tile.convert_layout %t
+        : !attn_tile.tile<16x16xf32, #attn_tile.shared>
+          -> !attn_tile.tile<16x16xf32, #attn_tile.mma<warps = [1, 1]>>
+    attn_tile.store %tr, %o[%b, %c0, %c0] rows_below %n
+        : !attn_tile.tile<16x16xf32, #attn_tile.mma<warps = [1, 1]>>
+          -> memref<?x16x16xf32>
+    gpu.return
+  }
+
   // A gate per key feature: the log gates are scanned down each column, one
   // thread per column; the scores are factored about the chunk's first row
   // unless a barrier's OR says some decay is beyond the bound, and the
