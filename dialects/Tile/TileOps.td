@@ -226,6 +226,87 @@ def Tile_ReduceOp : Tile_Op<"reduce", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Softmax attention: the online softmax and its finalization
+//===----------------------------------------------------------------------===//
+
+def Tile_OnlineSoftmaxOp : Tile_Op<"online_softmax", [Pure,
+    AllTypesMatch<["max", "sum", "new_max", "new_sum", "correction"]>,
+    AllTypesMatch<["scores", "probs"]>]> {
+  let summary = "one key tile's step of the online softmax, state explicit";
+  let description = [{
+    `attn_tile.online_softmax` takes a tile of scores `S` (`[M, N]` f32,
+    `-inf` where a key is masked) and the running row maximum `m` and row
+    sum `l` (`[M]`) of the key tiles before, and gives
+    - `m' = max(m, max_j S_ij)`;
+    - `P_ij = exp(S_ij - m')`, exactly 0 where `S_ij = -inf`;
+    - the correction `c = exp(m - m')`, exactly 0 where `m = -inf` (no key
+      kept yet);
+    - `l' = c l + sum_j P_ij`.
+    The accumulator's step, `acc' = diag(c) acc + P V`, is a map and a
+    matmul of the caller's. Starting from `m = -inf`, `l = 0`, a row with
+    no key kept ends with `l = 0` (see `attn_tile.finalize`).
+
+    ```mlir
+    %p, %m1, %l1, %c = attn_tile.online_softmax %s, %m0, %l0
+        : !attn_tile.tile<64x64xf32>, !attn_tile.tile<64xf32>
+    ```
+  }];
+  let arguments = (ins Tile_F32Tile:$scores, Tile_F32Tile:$max,
+                       Tile_F32Tile:$sum);
+  let results = (outs Tile_F32Tile:$probs, Tile_F32Tile:$new_max,
+                      Tile_F32Tile:$new_sum, Tile_F32Tile:$correction);
+  let assemblyFormat = [{
+    $scores `,` $max `,` $sum attr-dict `:` qualified(type($scores)) `,`
+    qualified(type($max))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tile_FinalizeOp : Tile_Op<"finalize", [Pure,
+    AllTypesMatch<["accumulator", "result"]>]> {
+  let summary = "divides each row of the accumulator by its sum";
+  let description = [{
+    `attn_tile.finalize` gives `O_ij = acc_ij / l_i`, and exactly 0 for a
+    row whose sum `l_i` is 0 (a row that kept no key, or whose weights
+    sum to zero): the last step of softmax and of l1 normalization. (The
+    sigmoid and relu normalizations use the accumulator as it is.)
+
+    ```mlir
+    %o = attn_tile.finalize %acc, %l
+        : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64xf32>
+    ```
+  }];
+  let arguments = (ins Tile_F32Tile:$accumulator, Tile_F32Tile:$sum);
+  let results = (outs Tile_F32Tile:$result);
+  let assemblyFormat = [{
+    $accumulator `,` $sum attr-dict `:` qualified(type($accumulator)) `,`
+    qualified(type($sum))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tile_LogSumExpOp : Tile_Op<"log_sum_exp", [Pure,
+    AllTypesMatch<["max", "sum", "result"]>]> {
+  let summary = "the log-sum-exp of each row from its online-softmax state";
+  let description = [{
+    `attn_tile.log_sum_exp` gives `m_i + log(l_i)` from the final running
+    maximum and sum of `attn_tile.online_softmax`: the log of the row's
+    softmax denominator, `-inf` for a row with `l_i = 0` (no key kept). A
+    NaN sum gives NaN.
+
+    ```mlir
+    %lse = attn_tile.log_sum_exp %m, %l : !attn_tile.tile<64xf32>
+    ```
+  }];
+  let arguments = (ins Tile_F32Tile:$max, Tile_F32Tile:$sum);
+  let results = (outs Tile_F32Tile:$result);
+  let assemblyFormat = [{
+    $max `,` $sum attr-dict `:` qualified(type($max))
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Chunk operations of linear attention
 //===----------------------------------------------------------------------===//
 

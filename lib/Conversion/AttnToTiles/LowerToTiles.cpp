@@ -1,8 +1,10 @@
 //===- LowerToTiles.cpp - attn spec ops to their tiled algorithms ---------===//
 //
 /// \file
-/// The algorithms the GPU runs, written once against memrefs and scf so
-/// that the CPU backend runs the same tiling in CI:
+/// The spec ops' tiled algorithms. attn.attention on the CPU is the flash
+/// tile program of AttentionTileProgram.cpp; the SIMT GPU kernel (and the
+/// softmax part of attn.hybrid) runs the flash loop below, one query row
+/// per thread, over the same key-tile schedule:
 ///
 /// attn.attention (flash-style online softmax), per (b, h, query block):
 ///  1. Ask the named mask for the key ranges of the block
@@ -26,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionTileProgram.h"
 #include "LinearTileProgram.h"
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/KernelEmitter.h"
@@ -194,50 +197,29 @@ static void emitFlashQueryBlock(Emitter &e, const FlashSpec &spec, int64_t bk,
   });
 }
 
-/// Emits the flash loops over sequences, heads and query blocks: loops on
-/// the CPU; on the GPU one thread per query row (a query block of one row),
-/// `threads` rows per thread block.
-static void emitFlashLoops(Emitter &e, const FlashSpec &spec, TileSizes tiles,
-                           KernelTarget target, int64_t threads) {
+/// Emits the SIMT GPU kernel's flash loop: one thread per query row (a
+/// query block of one row), `threads` rows per thread block. (The CPU runs
+/// the flash tile program, emitAttentionTileProgram.)
+static void emitFlashRowsOnGPU(Emitter &e, const FlashSpec &spec,
+                               TileSizes tiles, int64_t threads) {
   OpBuilder &b = e.b;
   int64_t bq = tiles.blockQueries, bk = tiles.blockKeys;
-  Value zero = e.idx(0);
-  if (target == KernelTarget::GPU) {
-    FlashBuffers buffers(e, 1, bk, spec.shape.valueDim);
-    Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
-    Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
-    Value block = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
-    Value thread = gpu::ThreadIdOp::create(b, e.loc, gpu::Dimension::x);
-    Value i =
-        e.addi(arith::MulIOp::create(b, e.loc, block, e.idx(threads)), thread);
-    Value inRange = e.cmpi(arith::CmpIPredicate::ult, i, spec.numQueries);
-    emitIf(
-        b, e.loc, inRange,
-        [&] {
-          emitFlashQueryBlock(e, spec, bk, bi, h, i, e.addi(i, e.idx(1)),
-                              e.divui(i, bq), buffers);
-          return Values{};
-        },
-        [&] { return Values{}; });
-    return;
-  }
-  FlashBuffers buffers(e, bq, bk, spec.shape.valueDim);
-  Value numQueryBlocks =
-      arith::CeilDivUIOp::create(b, e.loc, spec.numQueries, e.idx(bq));
-  e.loop(zero, spec.batches, [&](Value bi) {
-    e.loop(spec.shape.heads, [&](Value h) {
-      e.loop(
-          zero, numQueryBlocks,
-          [&](Value qb) {
-            Value q0 = arith::MulIOp::create(b, e.loc, qb, e.idx(bq));
-            Value q1 = arith::MinUIOp::create(b, e.loc, e.addi(q0, e.idx(bq)),
-                                              spec.numQueries);
-            emitFlashQueryBlock(e, spec, bk, bi, h, q0, q1, qb, buffers);
-          },
-          "query_blocks");
-    });
-  });
-  buffers.free(e);
+  FlashBuffers buffers(e, 1, bk, spec.shape.valueDim);
+  Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
+  Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
+  Value block = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
+  Value thread = gpu::ThreadIdOp::create(b, e.loc, gpu::Dimension::x);
+  Value i =
+      e.addi(arith::MulIOp::create(b, e.loc, block, e.idx(threads)), thread);
+  Value inRange = e.cmpi(arith::CmpIPredicate::ult, i, spec.numQueries);
+  emitIf(
+      b, e.loc, inRange,
+      [&] {
+        emitFlashQueryBlock(e, spec, bk, bi, h, i, e.addi(i, e.idx(1)),
+                            e.divui(i, bq), buffers);
+        return Values{};
+      },
+      [&] { return Values{}; });
 }
 
 static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
@@ -270,6 +252,11 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
     spec.keys.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
     tiles = {(*blockSize)[0], (*blockSize)[1]};
   }
+  if (options.target == KernelTarget::CPU) {
+    emitAttentionTileProgram(e, op, kernel, spec.keys, tiles.blockQueries,
+                             tiles.blockKeys);
+    return;
+  }
   spec.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
     return emitAttentionScore(e, op, kernel, bi, h, kh, i, j);
   };
@@ -293,7 +280,7 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
       return;
     e.store(emitLogSumExp(e, e.load(rowMax, {r}), sum), lse, {bi, h, i});
   };
-  emitFlashLoops(e, spec, tiles, options.target, options.gpuThreads);
+  emitFlashRowsOnGPU(e, spec, tiles, options.gpuThreads);
 }
 
 //===----------------------------------------------------------------------===//

@@ -349,6 +349,108 @@ struct ReduceLowering : TileOpLowering<ReduceOp> {
   }
 };
 
+/// m' = max(m, max_j s_j); c = exp(m - m') (0 for m = -inf);
+/// p_j = exp(s_j - m') (0 for s_j = -inf); l' = c l + sum_j p_j; row by
+/// row, the columns in order.
+struct OnlineSoftmaxLowering : OpConversionPattern<OnlineSoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OnlineSoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    const TypeConverter &converter = *getTypeConverter();
+    Value probs = allocateBuffer(
+        rewriter, op, converter.convertType(op.getProbs().getType()));
+    Type vector = converter.convertType(op.getMax().getType());
+    Value newMax = allocateBuffer(rewriter, op, vector);
+    Value newSum = allocateBuffer(rewriter, op, vector);
+    Value correction = allocateBuffer(rewriter, op, vector);
+    LoopBuilder lb{rewriter, loc};
+    FloatMath f{rewriter, loc};
+    Value negInf = lb.f32(-INFINITY);
+    int64_t columns = op.getScores().getType().getColumns();
+    Value scores = adaptor.getScores();
+    lb.loop(op.getScores().getType().getRows(), [&](Value r) {
+      Value oldMax = lb.load(adaptor.getMax(), {r});
+      auto maxLoop =
+          scf::ForOp::create(rewriter, loc, lb.idx(0), lb.idx(columns),
+                             lb.idx(1), ValueRange{oldMax});
+      {
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointToStart(maxLoop.getBody());
+        Value x = lb.load(scores, {r, maxLoop.getInductionVar()});
+        scf::YieldOp::create(rewriter, loc,
+                             f.max(maxLoop.getRegionIterArgs()[0], x));
+      }
+      Value rowMax = maxLoop.getResult(0);
+      Value wasEmpty = f.cmp(arith::CmpFPredicate::OEQ, oldMax, negInf);
+      Value c =
+          f.select(wasEmpty, lb.f32(0),
+                   f.exp(f.select(wasEmpty, lb.f32(0), f.sub(oldMax, rowMax))));
+      Value rowSum =
+          lb.sum(lb.idx(0), lb.idx(columns), lb.f32(0), [&](Value j) {
+            Value s = lb.load(scores, {r, j});
+            Value masked = f.cmp(arith::CmpFPredicate::OEQ, s, negInf);
+            Value p =
+                f.select(masked, lb.f32(0),
+                         f.exp(f.select(masked, lb.f32(0), f.sub(s, rowMax))));
+            lb.store(p, probs, {r, j});
+            return p;
+          });
+      lb.store(rowMax, newMax, {r});
+      lb.store(c, correction, {r});
+      lb.store(lb.addf(lb.mulf(c, lb.load(adaptor.getSum(), {r})), rowSum),
+               newSum, {r});
+    });
+    rewriter.replaceOp(op, {probs, newMax, newSum, correction});
+    return success();
+  }
+};
+
+/// o_ij = acc_ij / l_i, 0 where l_i = 0.
+struct FinalizeLowering : TileOpLowering<FinalizeOp> {
+  using TileOpLowering::TileOpLowering;
+  LogicalResult
+  matchAndRewrite(FinalizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
+    LoopBuilder lb{rewriter, op.getLoc()};
+    FloatMath f{rewriter, op.getLoc()};
+    lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
+      Value sum = lb.load(adaptor.getSum(), {at[0]});
+      Value nonzero = f.cmp(arith::CmpFPredicate::UNE, sum, lb.f32(0));
+      Value safe = f.select(nonzero, sum, lb.f32(1));
+      Value quotient = f.div(lb.load(adaptor.getAccumulator(), at), safe);
+      lb.store(f.select(nonzero, quotient, lb.f32(0)), buffer, at);
+    });
+    rewriter.replaceOp(op, buffer);
+    return success();
+  }
+};
+
+/// m_i + log(l_i); -inf where l_i = 0 (an ordered compare: a NaN sum is
+/// not empty, so its NaN comes through).
+struct LogSumExpLowering : TileOpLowering<LogSumExpOp> {
+  using TileOpLowering::TileOpLowering;
+  LogicalResult
+  matchAndRewrite(LogSumExpOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
+    LoopBuilder lb{rewriter, op.getLoc()};
+    FloatMath f{rewriter, op.getLoc()};
+    lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
+      Value sum = lb.load(adaptor.getSum(), at);
+      Value empty = f.cmp(arith::CmpFPredicate::OEQ, sum, lb.f32(0));
+      Value logSum = f.log(f.select(empty, lb.f32(1), sum));
+      lb.store(f.select(empty, lb.f32(-INFINITY),
+                        f.add(lb.load(adaptor.getMax(), at), logSum)),
+               buffer, at);
+    });
+    rewriter.replaceOp(op, buffer);
+    return success();
+  }
+};
+
 struct CumsumLowering : TileOpLowering<CumsumOp> {
   using TileOpLowering::TileOpLowering;
   LogicalResult
@@ -550,8 +652,9 @@ void mlir::attn::populateTileToLoopsPatterns(const TypeConverter &converter,
       .add<SplatLowering, LoadLowering, StoreLowering, ConvertLayoutLowering,
            MatmulLowering, MapLowering, ReduceLowering, CumsumLowering,
            DecayMaskLowering, UTSolveLowering, StateUpdateLowering,
-           DecayStateLowering, DecayedScoresLowering>(converter,
-                                                      patterns.getContext());
+           DecayStateLowering, DecayedScoresLowering, OnlineSoftmaxLowering,
+           FinalizeLowering, LogSumExpLowering>(converter,
+                                                patterns.getContext());
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,5 +1,12 @@
 // RUN: attn-opt %s --attn-lower-to-tiles="block-queries=32 block-keys=16" --canonicalize --cse | FileCheck %s
 
+// attn.attention is the flash tile program (AttentionTileProgram.cpp): per
+// query block, Q is one tile and the running maximum, sum and accumulator
+// are scf.for operands over the key tiles; each key tile's scores are a
+// matmul and a map (scale, score_mod, and the mask where the tile is
+// partial), then attn_tile.online_softmax and P V onto the rescaled
+// accumulator; attn_tile.finalize and attn_tile.log_sum_exp end the row.
+//
 // Causal: the key blocks of query block [q0, q1) stop at the diagonal,
 // min(q1 + Nk - Nq, Nk); blocks left of the diagonal run without mask code.
 
@@ -11,18 +18,31 @@
 // CHECK: scf.for %[[QB:.*]] = %c0 to %{{.*}} step %c1 {
 // CHECK:   %[[Q0:.*]] = arith.muli %[[QB]], %c32
 // CHECK:   %[[Q1:.*]] = arith.minui %{{.*}}, %[[NQ]]
+// CHECK:   %[[Q:.*]] = attn_tile.load %arg0[{{.*}}, %[[Q0]], %c0] rows_below %[[Q1]] {{.*}} -> !attn_tile.tile<32x8xf32>
+// CHECK:   %[[M0:.*]] = attn_tile.splat %cst{{.*}} : f32 -> !attn_tile.tile<32xf32>
 // CHECK:   %[[SHIFT:.*]] = arith.subi %[[NK]], %[[NQ]]
 // CHECK:   %[[DIAG_END:.*]] = arith.addi %[[Q1]], %[[SHIFT]]
 // CHECK:   %[[END:.*]] = arith.minsi %[[DIAG_END]], %[[NK]]
 // CHECK:   %[[END_POS:.*]] = arith.maxsi %[[END]], %c0
 // CHECK:   %[[NUM_KB:.*]] = arith.ceildivui %[[END_POS]], %c16
-// CHECK:   scf.for %{{.*}} = %c0 to %[[NUM_KB]] step %c1 {
+// CHECK:   %[[STATE:.*]]:3 = scf.for %{{.*}} = %c0 to %[[NUM_KB]] step %c1 iter_args(%[[M:.*]] = %[[M0]], %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (!attn_tile.tile<32xf32>, !attn_tile.tile<32xf32>, !attn_tile.tile<32x8xf32>) {
 // CHECK:     %[[FULL:.*]] = arith.andi
-// CHECK:     scf.if %[[FULL]] {
-// CHECK-NOT:   arith.cmpi
+// CHECK:     scf.if %[[FULL]] -> (!attn_tile.tile<32xf32>, !attn_tile.tile<32xf32>, !attn_tile.tile<32x8xf32>) {
+// CHECK:       %[[K:.*]] = attn_tile.load %arg1{{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:       %[[V:.*]] = attn_tile.load %arg2{{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:       %[[DOTS:.*]] = attn_tile.matmul %[[Q]], %[[K]], %{{.*}} {transpose_rhs}
+// CHECK:       %[[S:.*]] = attn_tile.map %[[DOTS]]
+// CHECK-NOT:   arith.cmpi sle
+// CHECK:       %[[P:.*]], %[[M1:.*]], %[[L1:.*]], %[[C:.*]] = attn_tile.online_softmax %[[S]], %[[M]], %[[L]]
+// CHECK:       %[[RESCALED:.*]] = attn_tile.map %[[ACC]], %[[C]] {broadcast = array<i64: -1, 0>}
+// CHECK:       %[[ACC1:.*]] = attn_tile.matmul %[[P]], %[[V]], %[[RESCALED]]
+// CHECK:       scf.yield %[[M1]], %[[L1]], %[[ACC1]]
 // CHECK:     } else {
 // CHECK:       arith.cmpi sle, %{{.*}}, %{{.*}} : index
 // CHECK:       arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
+// CHECK:       attn_tile.online_softmax
+// CHECK:   %[[O:.*]] = attn_tile.finalize %[[STATE]]#2, %[[STATE]]#1
+// CHECK:   attn_tile.store %[[O]], %arg3[{{.*}}, %[[Q0]], %c0] rows_below %[[Q1]]
 func.func @causal(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                   %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
   %o = attn.attention %q, %k, %v {mask = #attn.causal}
@@ -43,7 +63,7 @@ func.func @causal(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK:   %[[W_LO:.*]] = arith.subi %[[W_ROW]], %c100
 // CHECK:   %[[W_BEGIN:.*]] = arith.maxsi %[[W_LO]], %c0
 // CHECK:   %[[W_FIRST:.*]] = arith.divui %[[W_BEGIN]], %c16
-// CHECK:   scf.for %{{.*}} = %[[W_FIRST]] to %{{.*}} step %c1 {
+// CHECK:   scf.for %{{.*}} = %[[W_FIRST]] to %{{.*}} step %c1 iter_args(
 func.func @window(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                   %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
   %o = attn.attention %q, %k, %v {mask = #attn.sliding_window<left = 100>}
@@ -60,10 +80,10 @@ func.func @window(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK:   %[[S_CLIP:.*]] = arith.minsi %[[S_END]], %{{.*}} : index
 // CHECK:   %[[S_POS:.*]] = arith.maxsi %[[S_CLIP]], %c0
 // CHECK:   %[[S_BLOCKS:.*]] = arith.ceildivui %[[S_POS]], %c16
-// CHECK:   scf.for %{{.*}} = %c0 to %[[S_BLOCKS]] step %c1 {
+// CHECK:   scf.for %{{.*}} = %c0 to %[[S_BLOCKS]] step %c1 iter_args(
 // CHECK:   %[[W_BLOCK0:.*]] = arith.divui %{{.*}}, %c16
 // CHECK:   %[[W_BLOCKS:.*]] = arith.ceildivui %{{.*}}, %c16
-// CHECK:   scf.for %{{.*}} = %[[W_BLOCK0]] to %[[W_BLOCKS]] step %c1 {
+// CHECK:   scf.for %{{.*}} = %[[W_BLOCK0]] to %[[W_BLOCKS]] step %c1 iter_args(
 func.func @sinks_window(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                         %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
   %o = attn.attention %q, %k, %v
@@ -74,10 +94,13 @@ func.func @sinks_window(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
   return %o : tensor<?x2x?x8xf32>
 }
 
-// Without a mask every block is full: no mask code at all.
+// Without a mask every block is full: no mask code at all (only the
+// tile's own bounds, unsigned compares of i and j with q1 and k1).
 
 // CHECK-LABEL: func.func @dense_0_tiled(
-// CHECK-NOT: arith.cmpi
+// CHECK-NOT: arith.cmpi {{s[lg][te]}}
+// CHECK: attn_tile.online_softmax
+// CHECK-NOT: arith.cmpi {{s[lg][te]}}
 // CHECK: return
 func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                  %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
@@ -229,7 +252,7 @@ func.func @delta(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK: %[[NF:.*]] = memref.load %arg5[
 // CHECK: %[[NFI:.*]] = arith.index_cast %[[NF]]
 // CHECK: scf.for %{{.*}} = %c0 to %[[NFI]]
-// CHECK-NOT: arith.cmpi
+// CHECK-NOT: arith.cmpi sle
 // CHECK: } {attn.stage = "full_key_blocks"}
 func.func @block_sparse(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
                         %v: tensor<?x2x?x8xf32>, %n: tensor<?x2x?xi32>,

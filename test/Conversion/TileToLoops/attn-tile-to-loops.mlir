@@ -81,6 +81,48 @@ func.func @ut_solve(%a: memref<8x8xf32>, %out: memref<8x8xf32>) {
   return
 }
 
+// CHECK-LABEL: func @online_softmax
+// Row by row: the new maximum over the row and the old one; the correction
+// exp(m - m'), 0 where m = -inf; each p = exp(s - m'), 0 where s = -inf,
+// written out and summed; l' = c l + sum.
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}}
+// CHECK:   %[[OLD:.*]] = memref.load %{{.*}}[%[[R]]] : memref<4xf32>
+// CHECK:   %[[NEW:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[OLD]]) -> (f32)
+// CHECK:   %[[EMPTY:.*]] = arith.cmpf oeq, %[[OLD]], %[[NEGINF]]
+// CHECK:   arith.subf %[[OLD]], %[[NEW]]
+// CHECK:   math.exp
+// CHECK:   %[[C:.*]] = arith.select %[[EMPTY]]
+// CHECK:   %[[SUM:.*]] = scf.for
+// CHECK:     arith.subf %{{.*}}, %[[NEW]]
+// CHECK:     math.exp
+// CHECK:     memref.store %{{.*}}, %{{.*}}[%[[R]], %{{.*}}] : memref<4x8xf32>
+// CHECK:   memref.store %[[NEW]]
+// CHECK:   memref.store %[[C]]
+// CHECK:   %[[SCALED:.*]] = arith.mulf %[[C]]
+// CHECK:   arith.addf %[[SCALED]], %[[SUM]]
+// Then o = acc / l, 0 where l = 0, and m + log(l), -inf where l = 0.
+// CHECK: arith.cmpf une
+// CHECK: arith.divf
+// CHECK: arith.cmpf oeq
+// CHECK: math.log
+func.func @online_softmax(%s: memref<4x8xf32>, %m: memref<4xf32>,
+                          %l: memref<4xf32>, %acc: memref<4x2xf32>,
+                          %out: memref<4x2xf32>, %lse: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %st = attn_tile.load %s[%c0, %c0] : memref<4x8xf32> -> !attn_tile.tile<4x8xf32>
+  %mt = attn_tile.load %m[%c0] : memref<4xf32> -> !attn_tile.tile<4xf32>
+  %lt = attn_tile.load %l[%c0] : memref<4xf32> -> !attn_tile.tile<4xf32>
+  %at = attn_tile.load %acc[%c0, %c0] : memref<4x2xf32> -> !attn_tile.tile<4x2xf32>
+  %p, %m1, %l1, %c = attn_tile.online_softmax %st, %mt, %lt
+      : !attn_tile.tile<4x8xf32>, !attn_tile.tile<4xf32>
+  %o = attn_tile.finalize %at, %l1 : !attn_tile.tile<4x2xf32>, !attn_tile.tile<4xf32>
+  %e = attn_tile.log_sum_exp %m1, %l1 : !attn_tile.tile<4xf32>
+  attn_tile.store %o, %out[%c0, %c0] : !attn_tile.tile<4x2xf32> -> memref<4x2xf32>
+  attn_tile.store %e, %lse[%c0] : !attn_tile.tile<4xf32> -> memref<4xf32>
+  return
+}
+
 // CHECK-LABEL: func @map_broadcast
 // CHECK: memref.load %{{.*}}[%[[R:arg[0-9]+]], %[[C:arg[0-9]+]]] : memref<4x8xf32>
 // CHECK: memref.load %{{.*}}[%[[R]]] : memref<4xf32>

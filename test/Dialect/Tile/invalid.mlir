@@ -182,3 +182,44 @@ func.func @decayed_scores_shape(%q: !attn_tile.tile<64x128xf32>, %p: !attn_tile.
   %r = attn_tile.decayed_scores %q, %q, %p : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x64xf32> -> !attn_tile.tile<64x64xf32>
   return
 }
+
+// -----
+
+func.func @online_softmax_rows(%s: !attn_tile.tile<64x32xf32>, %m: !attn_tile.tile<32xf32>) {
+  // expected-error @+1 {{'attn_tile.online_softmax' op the running maximum and sum must be 1-D tiles of 64 elements laid out along the scores' rows}}
+  %p, %m1, %l1, %c = attn_tile.online_softmax %s, %m, %m : !attn_tile.tile<64x32xf32>, !attn_tile.tile<32xf32>
+  return
+}
+
+// -----
+
+#mma = #attn_tile.mma<warps = [4, 1]>
+func.func @online_softmax_layout(%s: !attn_tile.tile<64x32xf32, #mma>, %m: !attn_tile.tile<64xf32>) {
+  // expected-error @+1 {{'attn_tile.online_softmax' op the running maximum and sum must be 1-D tiles of 64 elements laid out along the scores' rows}}
+  %p, %m1, %l1, %c = attn_tile.online_softmax %s, %m, %m : !attn_tile.tile<64x32xf32, #mma>, !attn_tile.tile<64xf32>
+  return
+}
+
+// -----
+
+func.func @online_softmax_rank(%s: !attn_tile.tile<64xf32>) {
+  // expected-error @+1 {{'attn_tile.online_softmax' op scores must be a 2-D tile, got '!attn_tile.tile<64xf32>'}}
+  %p, %m1, %l1, %c = attn_tile.online_softmax %s, %s, %s : !attn_tile.tile<64xf32>, !attn_tile.tile<64xf32>
+  return
+}
+
+// -----
+
+func.func @finalize_sum(%acc: !attn_tile.tile<64x128xf32>, %l: !attn_tile.tile<128xf32>) {
+  // expected-error @+1 {{'attn_tile.finalize' op the sum must be a 1-D tile of 64 elements laid out along the accumulator's rows}}
+  %o = attn_tile.finalize %acc, %l : !attn_tile.tile<64x128xf32>, !attn_tile.tile<128xf32>
+  return
+}
+
+// -----
+
+func.func @log_sum_exp_rank(%m: !attn_tile.tile<64x2xf32>) {
+  // expected-error @+1 {{'attn_tile.log_sum_exp' op takes 1-D tiles, got '!attn_tile.tile<64x2xf32>'}}
+  %lse = attn_tile.log_sum_exp %m, %m : !attn_tile.tile<64x2xf32>
+  return
+}

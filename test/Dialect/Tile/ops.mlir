@@ -88,3 +88,20 @@ func.func @state(%s: !attn_tile.tile<128x64xf32>, %k: !attn_tile.tile<64x128xbf1
       : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xf32>
   return %s4 : !attn_tile.tile<128x64xf32>
 }
+
+// CHECK-LABEL: func @flash_step
+func.func @flash_step(%s: !attn_tile.tile<64x32xf32, #mma>,
+                      %m: !attn_tile.tile<64xf32, #rows>,
+                      %l: !attn_tile.tile<64xf32, #rows>,
+                      %acc: !attn_tile.tile<64x128xf32, #mma>)
+    -> (!attn_tile.tile<64x128xf32, #mma>, !attn_tile.tile<64xf32, #rows>) {
+  // CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = attn_tile.online_softmax %{{.*}}, %{{.*}}, %{{.*}} : !attn_tile.tile<64x32xf32, #attn_tile.mma<warps = [4, 1]>>, !attn_tile.tile<64xf32, #attn_tile.slice<dim = 1, parent = #attn_tile.mma<warps = [4, 1]>>>
+  %p, %m1, %l1, %c = attn_tile.online_softmax %s, %m, %l
+      : !attn_tile.tile<64x32xf32, #mma>, !attn_tile.tile<64xf32, #rows>
+  // CHECK: attn_tile.finalize %{{.*}}, %{{.*}} : !attn_tile.tile<64x128xf32, #attn_tile.mma<warps = [4, 1]>>, !attn_tile.tile<64xf32, #attn_tile.slice<dim = 1, parent = #attn_tile.mma<warps = [4, 1]>>>
+  %o = attn_tile.finalize %acc, %l1
+      : !attn_tile.tile<64x128xf32, #mma>, !attn_tile.tile<64xf32, #rows>
+  // CHECK: attn_tile.log_sum_exp %{{.*}}, %{{.*}} : !attn_tile.tile<64xf32, #attn_tile.slice<dim = 1, parent = #attn_tile.mma<warps = [4, 1]>>>
+  %lse = attn_tile.log_sum_exp %m1, %l1 : !attn_tile.tile<64xf32, #rows>
+  return %o, %lse : !attn_tile.tile<64x128xf32, #mma>, !attn_tile.tile<64xf32, #rows>
+}

@@ -186,6 +186,36 @@ LogicalResult ReduceOp::verify() {
   return success();
 }
 
+LogicalResult OnlineSoftmaxOp::verify() {
+  TileType scores = getScores().getType(), max = getMax().getType();
+  if (scores.getRank() != 2)
+    return emitOpError("scores must be a 2-D tile, got ") << scores;
+  if (max.getRank() != 1 || max.getShape()[0] != scores.getRows() ||
+      max.getLayout() != vectorLayout(scores.getLayout(), 0))
+    return emitOpError("the running maximum and sum must be 1-D tiles of ")
+           << scores.getRows() << " elements laid out along the scores' rows";
+  return success();
+}
+
+LogicalResult FinalizeOp::verify() {
+  TileType accumulator = getAccumulator().getType(), sum = getSum().getType();
+  if (accumulator.getRank() != 2)
+    return emitOpError("the accumulator must be a 2-D tile, got ")
+           << accumulator;
+  if (sum.getRank() != 1 || sum.getShape()[0] != accumulator.getRows() ||
+      sum.getLayout() != vectorLayout(accumulator.getLayout(), 0))
+    return emitOpError("the sum must be a 1-D tile of ")
+           << accumulator.getRows()
+           << " elements laid out along the accumulator's rows";
+  return success();
+}
+
+LogicalResult LogSumExpOp::verify() {
+  if (getType().getRank() != 1)
+    return emitOpError("takes 1-D tiles, got ") << getType();
+  return success();
+}
+
 LogicalResult DecayMaskOp::verify() {
   TileType result = getType();
   if (result.getRank() != 2)

@@ -1,0 +1,26 @@
+//===- AttentionTileProgram.h - attention as a tile program ----*- C++ -*-===//
+//
+/// \file
+/// attn.attention's flash algorithm as a tile program
+/// (AttentionTileProgram.cpp), as attn-lower-to-tiles emits it for the CPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOTILES_ATTENTIONTILEPROGRAM_H
+#define ATTN_LIB_CONVERSION_ATTNTOTILES_ATTENTIONTILEPROGRAM_H
+
+#include "attn/Conversion/KernelEmitter.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+namespace mlir::attn {
+
+/// Emits the flash tile program of `op` over every sequence, head and
+/// query block of `blockQueries` rows, visiting the key tiles of
+/// `blockKeys` keys that `keys` plans (emitKeyTiles).
+void emitAttentionTileProgram(Emitter &e, AttentionOp op, const Kernel &kernel,
+                              const KeyBlockPlan &keys, int64_t blockQueries,
+                              int64_t blockKeys);
+
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOTILES_ATTENTIONTILEPROGRAM_H
