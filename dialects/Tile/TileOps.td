@@ -307,6 +307,54 @@ def Tile_LogSumExpOp : Tile_Op<"log_sum_exp", [Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// Feature maps of linear attention that are not elementwise
+//===----------------------------------------------------------------------===//
+
+def Tile_Taylor2FeaturesOp : Tile_Op<"taylor2_features", [Pure]> {
+  let summary = "Based's second-order Taylor feature map of each row";
+  let description = [{
+    `attn_tile.taylor2_features` maps each row `x` (`D` entries) of a
+    `[C, D]` tile to `phi(x) = [1, x, vec(x x^T) / sqrt(2)]`, a row of
+    `1 + D + D^2`: entry 0 is 1, entry `1 + a` is `x_a`, and entry
+    `1 + D + a D + c` is `x_a x_c / sqrt(2)` (docs/semantics.md), so that
+    `phi(x) . phi(y) = 1 + x . y + (x . y)^2 / 2`.
+
+    ```mlir
+    %f = attn_tile.taylor2_features %x
+        : !attn_tile.tile<64x16xf32> -> !attn_tile.tile<64x273xf32>
+    ```
+  }];
+  let arguments = (ins Tile_FloatTile:$source);
+  let results = (outs Tile_FloatTile:$result);
+  let assemblyFormat = [{
+    $source attr-dict `:` qualified(type($source)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def Tile_SoftmaxFeaturesOp : Tile_Op<"softmax_features", [Pure]> {
+  let summary = "Hedgehog's feature map from each row's projection";
+  let description = [{
+    `attn_tile.softmax_features` maps each row `y` (`M` entries) of a
+    `[C, M]` f32 tile to `[softmax(y), softmax(-y)]`, a row of `2 M`, with
+    `softmax(z)_m = exp(z_m - max z) / sum_m' exp(z_m' - max z)`. With
+    `y = x W` (an `attn_tile.matmul` by the head's feature weights) it is
+    Hedgehog's feature map (docs/semantics.md).
+
+    ```mlir
+    %f = attn_tile.softmax_features %y
+        : !attn_tile.tile<64x64xf32> -> !attn_tile.tile<64x128xf32>
+    ```
+  }];
+  let arguments = (ins Tile_F32Tile:$source);
+  let results = (outs Tile_F32Tile:$result);
+  let assemblyFormat = [{
+    $source attr-dict `:` qualified(type($source)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Chunk operations of linear attention
 //===----------------------------------------------------------------------===//
 

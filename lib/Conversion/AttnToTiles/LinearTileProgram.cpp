@@ -26,17 +26,54 @@ bool mlir::attn::hasLinearTileProgram(LinearAttentionOp op) {
       llvm::is_contained(
           {FeatureMap::identity, FeatureMap::relu, FeatureMap::elu_plus_one},
           linear.featureMap.value_or(FeatureMap::identity));
-  return elementwise;
+  if (elementwise)
+    return true;
+  // taylor2 and hedgehog (attn_tile.taylor2_features, a matmul and
+  // attn_tile.softmax_features): additive updates with a gate per head or
+  // per token, or none.
+  return op.getUpdate() == UpdateRule::additive &&
+         linear.gate != GateKind::per_key;
 }
 
-/// phi(x) of each element of a [C, Dk] tile (x itself for the identity),
-/// rounded to x's element type as a matmul operand is.
-static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear,
-                              Value x) {
+/// phi(x) of a [C, Dk] tile of queries (`side` 0) or keys (1) of query
+/// head h: [C, F], x itself for the identity, rounded to x's element type
+/// as a matmul operand is.
+static Value emitTileFeatures(TileBuilder &t, const LinearSpec &linear, Value x,
+                              int64_t side, Value h) {
   auto type = cast<tile::TileType>(x.getType());
   FeatureMap map = linear.featureMap.value_or(FeatureMap::identity);
   if (!linear.featureMapRegion && map == FeatureMap::identity)
     return x;
+  if (!linear.featureMapRegion && map == FeatureMap::taylor2)
+    return tile::Taylor2FeaturesOp::create(
+        t.b, t.loc,
+        t.tileOf({type.getRows(), linear.featureDim}, type.getElementType(),
+                 type.getLayout()),
+        x);
+  if (!linear.featureMapRegion && map == FeatureMap::hedgehog) {
+    // y = x W with W = feature_weights[side, h] ([Dk, M]), then
+    // [softmax(y), softmax(-y)].
+    int64_t width = linear.featureDim / 2;
+    Value weights =
+        t.load(t.tileOf({linear.keyDim, width}, t.f32(), t.layouts.loaded),
+               t.kernel.get(KernelArgRole::FeatureWeights),
+               {arith::ConstantIndexOp::create(t.b, t.loc, side), h,
+                arith::ConstantIndexOp::create(t.b, t.loc, 0),
+                arith::ConstantIndexOp::create(t.b, t.loc, 0)},
+               Value());
+    tile::TileType projectionType =
+        t.tileOf({type.getRows(), width}, t.f32(), t.layouts.accumulator);
+    Value projection =
+        tile::MatmulOp::create(t.b, t.loc, t.withElementType(x, t.f32()),
+                               weights, t.zeros(projectionType),
+                               /*transpose_lhs=*/false,
+                               /*transpose_rhs=*/false);
+    Value features = tile::SoftmaxFeaturesOp::create(
+        t.b, t.loc,
+        t.tileOf({type.getRows(), 2 * width}, t.f32(), t.layouts.accumulator),
+        projection);
+    return t.withElementType(features, type.getElementType());
+  }
   return t.map(
       type, x, {-1}, [&](OpBuilder &nb, ValueRange, ValueRange v) -> Value {
         FloatMath f{nb, t.loc};
@@ -484,8 +521,8 @@ SmallVector<Value> LinearTileProgram::buildChunk(Value t0, ValueRange carried,
   Value gates = linear.gate == GateKind::per_token ? inputs[3] : perKeyGates;
   if (op.getUpdate() == UpdateRule::delta)
     c.beta = inputs.back();
-  c.qf = emitTileFeatures(t, linear, q);
-  c.kf = emitTileFeatures(t, linear, k);
+  c.qf = emitTileFeatures(t, linear, q, /*side=*/0, h);
+  c.kf = emitTileFeatures(t, linear, k, /*side=*/1, h);
   c.logs = emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate),
                              gates, h, c.t0, n, chunk);
   // U for V under the delta rule, before the scores are alive.
@@ -538,7 +575,8 @@ void LinearTileProgram::publishSegmentBoundary(Value begin, Value end) {
       [&](Value ci, ValueRange carried) -> SmallVector<Value> {
         Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
         Value keys = t.withElementType(
-            emitTileFeatures(t, linear, loadRows(KernelArgRole::Key, kh, t0)),
+            emitTileFeatures(t, linear, loadRows(KernelArgRole::Key, kh, t0),
+                             /*side=*/1, h),
             valueElement);
         Value values = loadRows(KernelArgRole::Value, vh, t0);
         Value logs = emitChunkLogDecay(
@@ -679,8 +717,8 @@ void LinearTileProgram::buildNonCausal(ArrayRef<Value> states) {
         Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
         Value k = loadRows(KernelArgRole::Key, kh, t0);
         Value v = loadRows(KernelArgRole::Value, vh, t0);
-        Value keys =
-            t.withElementType(emitTileFeatures(t, linear, k), valueElement);
+        Value keys = t.withElementType(
+            emitTileFeatures(t, linear, k, /*side=*/1, h), valueElement);
         SmallVector<Value> next = {
             tile::StateUpdateOp::create(b, loc, carried[0], keys, v, Value())};
         if (denominator)
@@ -694,7 +732,7 @@ void LinearTileProgram::buildNonCausal(ArrayRef<Value> states) {
       [&](Value ci, ValueRange) -> SmallVector<Value> {
         Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
         Value q = loadRows(KernelArgRole::Query, h, t0);
-        Value qf = emitTileFeatures(t, linear, q);
+        Value qf = emitTileFeatures(t, linear, q, /*side=*/0, h);
         Type operandElement =
             cast<tile::TileType>(qf.getType()).getElementType();
         auto read = [&](Value state) {

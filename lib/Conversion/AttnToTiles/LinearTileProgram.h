@@ -43,8 +43,10 @@ struct TileLayouts {
 /// Whether the chunked tile program covers `op` yet: an elementwise feature
 /// map (identity, relu, elu_plus_one or a region), causal or not, for both
 /// update rules and every gate kind and normalization the verifier allows,
-/// with optional initial and final states. taylor2 and hedgehog keep the
-/// chunked loops of emitChunkedLoops.
+/// with optional initial and final states; taylor2 and hedgehog
+/// (attn_tile.taylor2_features, attn_tile.softmax_features) with additive
+/// updates and no gate per key feature. The rest keeps the chunked loops of
+/// emitChunkedLoops.
 bool hasLinearTileProgram(LinearAttentionOp op);
 
 /// The chunk-parallel form of a causal program with additive updates

@@ -28,6 +28,7 @@
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include <cmath>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNTILETOLOOPSPASS
@@ -451,6 +452,85 @@ struct LogSumExpLowering : TileOpLowering<LogSumExpOp> {
   }
 };
 
+/// phi(x) row by row, in the component order of the op's description.
+struct Taylor2FeaturesLowering : TileOpLowering<Taylor2FeaturesOp> {
+  using TileOpLowering::TileOpLowering;
+  LogicalResult
+  matchAndRewrite(Taylor2FeaturesOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
+    LoopBuilder lb{rewriter, op.getLoc()};
+    Type element = op.getType().getElementType();
+    int64_t d = op.getSource().getType().getColumns();
+    Value x = adaptor.getSource();
+    lb.loop(op.getType().getRows(), [&](Value r) {
+      lb.store(lb.convert(lb.f32(1), element), buffer, {r, lb.idx(0)});
+      lb.loop(d, [&](Value a) {
+        Value xa = lb.loadF32(x, {r, a});
+        lb.store(lb.convert(xa, element), buffer, {r, lb.addi(a, lb.idx(1))});
+        lb.loop(d, [&](Value c) {
+          Value term = lb.mulf(lb.f32(1.0 / std::sqrt(2.0)),
+                               lb.mulf(xa, lb.loadF32(x, {r, c})));
+          Value position = lb.addi(
+              lb.idx(1 + d), lb.addi(arith::MulIOp::create(
+                                         rewriter, op.getLoc(), a, lb.idx(d)),
+                                     c));
+          lb.store(lb.convert(term, element), buffer, {r, position});
+        });
+      });
+    });
+    rewriter.replaceOp(op, buffer);
+    return success();
+  }
+};
+
+/// [softmax(y), softmax(-y)] row by row: the maximum of s y, then
+/// exp(s y - max) and their sum, then the quotients, for s = 1 and -1.
+struct SoftmaxFeaturesLowering : TileOpLowering<SoftmaxFeaturesOp> {
+  using TileOpLowering::TileOpLowering;
+  LogicalResult
+  matchAndRewrite(SoftmaxFeaturesOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
+    LoopBuilder lb{rewriter, loc};
+    FloatMath f{rewriter, loc};
+    int64_t width = op.getSource().getType().getColumns();
+    Value y = adaptor.getSource();
+    lb.loop(op.getType().getRows(), [&](Value r) {
+      for (int sign : {1, -1}) {
+        Value offset = lb.idx(sign == 1 ? 0 : width);
+        auto signed_ = [&](Value m) {
+          return lb.mulf(lb.f32(sign), lb.load(y, {r, m}));
+        };
+        auto maxLoop =
+            scf::ForOp::create(rewriter, loc, lb.idx(0), lb.idx(width),
+                               lb.idx(1), ValueRange{lb.f32(-INFINITY)});
+        {
+          OpBuilder::InsertionGuard guard(rewriter);
+          rewriter.setInsertionPointToStart(maxLoop.getBody());
+          scf::YieldOp::create(rewriter, loc,
+                               f.max(maxLoop.getRegionIterArgs()[0],
+                                     signed_(maxLoop.getInductionVar())));
+        }
+        Value max = maxLoop.getResult(0);
+        Value total = lb.sum(lb.idx(0), lb.idx(width), lb.f32(0), [&](Value m) {
+          Value p = f.exp(f.sub(signed_(m), max));
+          lb.store(p, buffer, {r, lb.addi(offset, m)});
+          return p;
+        });
+        lb.loop(width, [&](Value m) {
+          Value position = lb.addi(offset, m);
+          lb.store(f.div(lb.load(buffer, {r, position}), total), buffer,
+                   {r, position});
+        });
+      }
+    });
+    rewriter.replaceOp(op, buffer);
+    return success();
+  }
+};
+
 struct CumsumLowering : TileOpLowering<CumsumOp> {
   using TileOpLowering::TileOpLowering;
   LogicalResult
@@ -653,8 +733,8 @@ void mlir::attn::populateTileToLoopsPatterns(const TypeConverter &converter,
            MatmulLowering, MapLowering, ReduceLowering, CumsumLowering,
            DecayMaskLowering, UTSolveLowering, StateUpdateLowering,
            DecayStateLowering, DecayedScoresLowering, OnlineSoftmaxLowering,
-           FinalizeLowering, LogSumExpLowering>(converter,
-                                                patterns.getContext());
+           FinalizeLowering, LogSumExpLowering, Taylor2FeaturesLowering,
+           SoftmaxFeaturesLowering>(converter, patterns.getContext());
 }
 
 //===----------------------------------------------------------------------===//

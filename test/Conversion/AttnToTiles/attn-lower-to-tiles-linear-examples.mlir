@@ -3,8 +3,8 @@
 // the next chunk's ahead and carry them), the state is carried by scf.for, and each variant
 // shows its own chunk ops (cumulative log gates, the decay mask or the
 // per-feature decayed scores, the UT solve of the delta rule, the
-// state update), causal or not. taylor2 and hedgehog feature maps and the hybrids still
-// take the chunked loops (docs/design/tile-level.md).
+// state update), causal or not. The hybrids still take the chunked loops
+// (docs/design/tile-level.md).
 
 // RUN: attn-opt %S/../../../examples/gla.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=GLA
 // GLA: scf.for {{.*}} iter_args({{.*}}) -> (!attn_tile.tile<128x256xf32>)
@@ -91,3 +91,23 @@
 // NONCAUSAL:   attn_tile.matmul %{{.*}}, %[[S]]#0
 // NONCAUSAL:   attn_tile.matmul %{{.*}}, %[[S]]#1
 // NONCAUSAL: } {attn.stage = "query_outputs"}
+
+// RUN: attn-opt %S/../../../examples/based_taylor_linear_attention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=TAYLOR
+// Based's Taylor features of Q and K: [64, 1 + 16 + 256], and the state
+// [273, 64] (and the denominators' [273, 1]).
+// TAYLOR: scf.for {{.*}} iter_args({{.*}}) -> (!attn_tile.tile<273x64xf32>, !attn_tile.tile<273x1xf32>,
+// TAYLOR:   attn_tile.taylor2_features %{{.*}} : !attn_tile.tile<64x16xbf16> -> !attn_tile.tile<64x273xbf16>
+// TAYLOR:   attn_tile.taylor2_features %{{.*}} : !attn_tile.tile<64x16xbf16> -> !attn_tile.tile<64x273xbf16>
+// TAYLOR:   attn_tile.state_update
+
+// RUN: attn-opt %S/../../../examples/hedgehog_linear_attention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=HEDGEHOG
+// Hedgehog: each side's weights W [64, 64] from feature_weights[side, h],
+// the projection x W, then [softmax, softmax of its negation].
+// HEDGEHOG: scf.for {{.*}} iter_args({{.*}}) -> (!attn_tile.tile<128x64xf32>, !attn_tile.tile<128x1xf32>,
+// HEDGEHOG:   attn_tile.load %{{.*}}[%c0{{.*}}, %{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<2x12x64x64xf32{{.*}}> -> !attn_tile.tile<64x64xf32>
+// HEDGEHOG:   attn_tile.matmul
+// HEDGEHOG:   attn_tile.softmax_features %{{.*}} : !attn_tile.tile<64x64xf32> -> !attn_tile.tile<64x128xf32>
+// HEDGEHOG:   attn_tile.load %{{.*}}[%c1{{.*}}, %{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<2x12x64x64xf32{{.*}}> -> !attn_tile.tile<64x64xf32>
+// HEDGEHOG:   attn_tile.softmax_features
+// HEDGEHOG:   attn_tile.state_update
+

@@ -123,6 +123,45 @@ func.func @online_softmax(%s: memref<4x8xf32>, %m: memref<4xf32>,
   return
 }
 
+// CHECK-LABEL: func @taylor2_features
+// Per row: 1, then x_a at 1 + a and x_a x_c / sqrt(2) at 1 + D + a D + c.
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}}
+// CHECK:   memref.store %{{.*}}, %{{.*}}[%[[R]], %c0{{.*}}] : memref<2x13xf32>
+// CHECK:   scf.for %[[A:.*]] = %{{.*}} to %{{.*}}
+// CHECK:     memref.store
+// CHECK:     scf.for %[[C:.*]] = %{{.*}} to %{{.*}}
+// CHECK:       arith.constant 0.707106769 : f32
+// CHECK:       %[[AD:.*]] = arith.muli %[[A]], %c3
+// CHECK:       arith.addi %[[AD]], %[[C]]
+func.func @taylor2_features(%x: memref<2x3xf32>, %out: memref<2x13xf32>) {
+  %c0 = arith.constant 0 : index
+  %xt = attn_tile.load %x[%c0, %c0] : memref<2x3xf32> -> !attn_tile.tile<2x3xf32>
+  %f = attn_tile.taylor2_features %xt : !attn_tile.tile<2x3xf32> -> !attn_tile.tile<2x13xf32>
+  attn_tile.store %f, %out[%c0, %c0] : !attn_tile.tile<2x13xf32> -> memref<2x13xf32>
+  return
+}
+
+// CHECK-LABEL: func @softmax_features
+// Per row, for y and then -y: the maximum, exp(s y - max) summed, then
+// each divided by the sum.
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}}
+// CHECK:   scf.for {{.*}} iter_args
+// CHECK:     arith.maximumf
+// CHECK:   scf.for {{.*}} iter_args
+// CHECK:     math.exp
+// CHECK:   scf.for
+// CHECK:     arith.divf
+// CHECK:   arith.constant -1.000000e+00 : f32
+// CHECK:   math.exp
+// CHECK:   arith.divf
+func.func @softmax_features(%y: memref<2x4xf32>, %out: memref<2x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %yt = attn_tile.load %y[%c0, %c0] : memref<2x4xf32> -> !attn_tile.tile<2x4xf32>
+  %f = attn_tile.softmax_features %yt : !attn_tile.tile<2x4xf32> -> !attn_tile.tile<2x8xf32>
+  attn_tile.store %f, %out[%c0, %c0] : !attn_tile.tile<2x8xf32> -> memref<2x8xf32>
+  return
+}
+
 // CHECK-LABEL: func @map_broadcast
 // CHECK: memref.load %{{.*}}[%[[R:arg[0-9]+]], %[[C:arg[0-9]+]]] : memref<4x8xf32>
 // CHECK: memref.load %{{.*}}[%[[R]]] : memref<4xf32>

@@ -223,3 +223,27 @@ func.func @log_sum_exp_rank(%m: !attn_tile.tile<64x2xf32>) {
   %lse = attn_tile.log_sum_exp %m, %m : !attn_tile.tile<64x2xf32>
   return
 }
+
+// -----
+
+func.func @taylor2_width(%x: !attn_tile.tile<64x16xf32>) {
+  // expected-error @+1 {{'attn_tile.taylor2_features' op result must be [64, 273] (1 + D + D^2)}}
+  %t = attn_tile.taylor2_features %x : !attn_tile.tile<64x16xf32> -> !attn_tile.tile<64x272xf32>
+  return
+}
+
+// -----
+
+func.func @taylor2_element(%x: !attn_tile.tile<64x16xf32>) {
+  // expected-error @+1 {{'attn_tile.taylor2_features' op result must have the source's element type}}
+  %t = attn_tile.taylor2_features %x : !attn_tile.tile<64x16xf32> -> !attn_tile.tile<64x273xbf16>
+  return
+}
+
+// -----
+
+func.func @softmax_features_width(%y: !attn_tile.tile<64x32xf32>) {
+  // expected-error @+1 {{'attn_tile.softmax_features' op maps a [C, M] tile to [C, 2 M], got '!attn_tile.tile<64x32xf32>' -> '!attn_tile.tile<64x32xf32>'}}
+  %h = attn_tile.softmax_features %y : !attn_tile.tile<64x32xf32> -> !attn_tile.tile<64x32xf32>
+  return
+}

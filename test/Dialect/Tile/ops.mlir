@@ -105,3 +105,13 @@ func.func @flash_step(%s: !attn_tile.tile<64x32xf32, #mma>,
   %lse = attn_tile.log_sum_exp %m1, %l1 : !attn_tile.tile<64xf32, #rows>
   return %o, %lse : !attn_tile.tile<64x128xf32, #mma>, !attn_tile.tile<64xf32, #rows>
 }
+
+// CHECK-LABEL: func @feature_maps
+func.func @feature_maps(%x: !attn_tile.tile<64x16xbf16>, %y: !attn_tile.tile<64x32xf32>)
+    -> (!attn_tile.tile<64x273xbf16>, !attn_tile.tile<64x64xf32>) {
+  // CHECK: attn_tile.taylor2_features %{{.*}} : !attn_tile.tile<64x16xbf16> -> !attn_tile.tile<64x273xbf16>
+  %t = attn_tile.taylor2_features %x : !attn_tile.tile<64x16xbf16> -> !attn_tile.tile<64x273xbf16>
+  // CHECK: attn_tile.softmax_features %{{.*}} : !attn_tile.tile<64x32xf32> -> !attn_tile.tile<64x64xf32>
+  %h = attn_tile.softmax_features %y : !attn_tile.tile<64x32xf32> -> !attn_tile.tile<64x64xf32>
+  return %t, %h : !attn_tile.tile<64x273xbf16>, !attn_tile.tile<64x64xf32>
+}

@@ -216,6 +216,30 @@ LogicalResult LogSumExpOp::verify() {
   return success();
 }
 
+LogicalResult Taylor2FeaturesOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  if (source.getRank() != 2 || result.getRank() != 2)
+    return emitOpError("maps a 2-D tile to a 2-D tile");
+  int64_t d = source.getColumns();
+  if (result.getRows() != source.getRows() ||
+      result.getColumns() != 1 + d + d * d)
+    return emitOpError("result must be [")
+           << source.getRows() << ", " << 1 + d + d * d << "] (1 + D + D^2)";
+  if (result.getElementType() != source.getElementType())
+    return emitOpError("result must have the source's element type");
+  return success();
+}
+
+LogicalResult SoftmaxFeaturesOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  if (source.getRank() != 2 || result.getRank() != 2 ||
+      result.getRows() != source.getRows() ||
+      result.getColumns() != 2 * source.getColumns())
+    return emitOpError("maps a [C, M] tile to [C, 2 M], got ")
+           << source << " -> " << result;
+  return success();
+}
+
 LogicalResult DecayMaskOp::verify() {
   TileType result = getType();
   if (result.getRank() != 2)
