@@ -12,6 +12,12 @@
 // 4 segments of 3, 3, 3 and 1 chunks; 100 tokens are 7 chunks, 3 segments.
 // RUN: attn-run %s --op 7 --check --sizes b=2,n=150 | FileCheck %s
 // RUN: attn-run %s --op 8 --check --sizes b=2,n=100 | FileCheck %s
+// taylor2 and hedgehog on the chunked tile program (attn_tile.taylor2_features,
+// attn_tile.softmax_features): 100 tokens are 7 chunks, 3 segments for the
+// gated taylor2 form with states.
+// RUN: attn-run %s --op 9 --check --sizes b=2,n=100 | FileCheck %s
+// RUN: attn-run %s --op 10 --check --sizes b=2,n=45 | FileCheck %s
+// RUN: attn-run %s --op 11 --check --sizes b=2,n=45 | FileCheck %s
 
 // CHECK: max_rel_err=
 // CHECK-SAME: tol=1.0e-04
@@ -138,3 +144,45 @@ func.func @segments_ungated(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
       -> tensor<?x2x?x4xf32>, tensor<?x2x8x4xf32>
   return %o, %s : tensor<?x2x?x4xf32>, tensor<?x2x8x4xf32>
 }
+
+// taylor2 (F = 1 + 8 + 64), GQA, a gate per token, initial and final
+// states: the chunk-parallel form.
+func.func @taylor2_segments(%q: tensor<?x4x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                            %v: tensor<?x2x?x16xf32>, %g: tensor<?x4x?xf32>,
+                            %s0: tensor<?x4x73x16xf32>)
+    -> (tensor<?x4x?x16xf32>, tensor<?x4x73x16xf32>) {
+  %o, %s = attn.linear_attention %q, %k, %v gate(%g : tensor<?x4x?xf32>)
+      initial_state(%s0 : tensor<?x4x73x16xf32>)
+      {causal, chunk_size = 16, gate = #attn.gate<per_token>,
+       feature_map = #attn.feature_map<taylor2>}
+      : tensor<?x4x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x16xf32>
+      -> tensor<?x4x?x16xf32>, tensor<?x4x73x16xf32>
+  return %o, %s : tensor<?x4x?x16xf32>, tensor<?x4x73x16xf32>
+}
+
+// hedgehog, non-causal, with a denominator, bf16 storage.
+func.func @hedgehog_non_causal(%q: tensor<?x3x?x8xbf16>, %k: tensor<?x3x?x8xbf16>,
+                               %v: tensor<?x3x?x8xbf16>, %w: tensor<2x3x8x5xf32>)
+    -> tensor<?x3x?x8xbf16> {
+  %o = attn.linear_attention %q, %k, %v feature_weights(%w : tensor<2x3x8x5xf32>)
+      {chunk_size = 16, feature_map = #attn.feature_map<hedgehog>,
+       normalization = #attn.linear_normalization<denominator>}
+      : tensor<?x3x?x8xbf16>, tensor<?x3x?x8xbf16>, tensor<?x3x?x8xbf16>
+      -> tensor<?x3x?x8xbf16>
+  return %o : tensor<?x3x?x8xbf16>
+}
+
+// hedgehog with a gate per head and rms_norm.
+func.func @hedgehog_per_head(%q: tensor<?x2x?x4xf32>, %k: tensor<?x2x?x4xf32>,
+                             %v: tensor<?x2x?x8xf32>, %g: tensor<2xf32>,
+                             %w: tensor<2x2x4x6xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.linear_attention %q, %k, %v gate(%g : tensor<2xf32>)
+      feature_weights(%w : tensor<2x2x4x6xf32>)
+      {causal, chunk_size = 16, gate = #attn.gate<per_head>,
+       feature_map = #attn.feature_map<hedgehog>,
+       normalization = #attn.linear_normalization<rms_norm>}
+      : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x8xf32>
+      -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
