@@ -16,6 +16,7 @@
 #include "attn/Runtime/KernelShapes.h"
 #include "attn/Runtime/HostTensor.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
@@ -449,7 +450,10 @@ mlir::attn::runtime::checkBlockMask(const KernelSignature &signature,
                       signature.find(KernelArgRole::FullKvIndices)}};
   ArrayRef<int64_t> shape = args[lists[0][1]].getShape();
   int64_t rows = shape[0] * shape[1] * shape[2];
-  std::vector<int64_t> seenAt(numKeyBlocks, -1);
+  // The query block that last listed each key block: a map, not a vector
+  // of numKeyBlocks entries, which absurd --sizes with no rows (b = 0)
+  // would make a huge allocation for nothing.
+  llvm::DenseMap<int64_t, int64_t> seenAt;
   for (int64_t row = 0; row < rows; ++row) {
     for (auto [countArg, indexArg] : lists) {
       const HostTensor &count = args[countArg];
@@ -469,12 +473,13 @@ mlir::attn::runtime::checkBlockMask(const KernelSignature &signature,
               "{0} lists key block {1} (flat query block {2}); key blocks lie "
               "in [0, {3})",
               listName, block, row, numKeyBlocks));
-        if (seenAt[block] == row)
+        auto [seen, first] = seenAt.try_emplace(block, row);
+        if (!first && seen->second == row)
           return llvm::createStringError(llvm::formatv(
               "key block {0} is listed twice for flat query block {1} "
               "(in {2} or the other list)",
               block, row, listName));
-        seenAt[block] = row;
+        seen->second = row;
       }
     }
   }

@@ -35,6 +35,11 @@
 // EMPTY-HUGE-BATCH: output[4611686018427387904, 16, 0, 128] lse[4611686018427387904, 16, 0] (every output is empty: nothing to run)
 // RUN: attn-run %examples/gla.mlir --check --sizes b=4294967296,nq=0 | FileCheck %s --check-prefix=EMPTY-LINEAR
 // EMPTY-LINEAR: (every output is empty: nothing to run)
+// No batch and a huge length: the block mask's check allocated one entry
+// per key block before finding there was no query block to check (fuzz
+// seed 2027: "LLVM ERROR: out of memory").
+// RUN: attn-run %examples/block_sparse_flex.mlir --check --sizes b=0,n=4611686018427387904 | FileCheck %s --check-prefix=EMPTY-BLOCK-MASK
+// EMPTY-BLOCK-MASK: kv_indices[0, 32, 72057594037927936, 72057594037927936] {{.*}} (every output is empty: nothing to run)
 
 // A captured tensor read at (b, i) and (b, j) needs B x max(Nq, Nk)
 // entries; given smaller, it is refused, and not given, it defaults to that.
