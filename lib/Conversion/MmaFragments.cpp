@@ -38,17 +38,18 @@ std::array<Value, 4> mlir::attn::loadMatrices(OpBuilder &b, Location loc,
   return out;
 }
 
-MmaFragment mlir::attn::emitMma(OpBuilder &b, Location loc, Type element,
-                                ArrayRef<Value> a, Value b0, Value b1,
-                                ArrayRef<Value> c) {
+/// D = A B + C for one m16n8kK tile of `type` operands with an f32
+/// accumulator, A row-major and B column-major.
+static MmaFragment emitFloatAccumulatorMma(OpBuilder &b, Location loc,
+                                           NVVM::MMATypes type, int64_t k,
+                                           ValueRange a, ValueRange bOperand,
+                                           ValueRange c) {
   Type f32 = b.getF32Type();
   auto result =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  NVVM::MMATypes type =
-      element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
   Value d = NVVM::MmaOp::create(
-      b, loc, result, a, ValueRange{b0, b1}, c, {16, 8, 16}, std::nullopt,
-      std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
+      b, loc, result, a, bOperand, c, {16, 8, static_cast<int>(k)},
+      std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                      NVVM::MMALayout::col});
   MmaFragment out;
@@ -57,21 +58,20 @@ MmaFragment mlir::attn::emitMma(OpBuilder &b, Location loc, Type element,
   return out;
 }
 
+MmaFragment mlir::attn::emitMma(OpBuilder &b, Location loc, Type element,
+                                ArrayRef<Value> a, Value b0, Value b1,
+                                ArrayRef<Value> c) {
+  NVVM::MMATypes type =
+      element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  return emitFloatAccumulatorMma(b, loc, type, /*k=*/16, a, ValueRange{b0, b1},
+                                 c);
+}
+
 MmaFragment mlir::attn::emitTf32Mma(OpBuilder &b, Location loc,
                                     ArrayRef<Value> a, ArrayRef<Value> bOperand,
                                     ArrayRef<Value> c) {
-  Type f32 = b.getF32Type();
-  auto result =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  Value d = NVVM::MmaOp::create(
-      b, loc, result, a, bOperand, c, {16, 8, 8}, std::nullopt, std::nullopt,
-      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::tf32, NVVM::MMATypes::tf32},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
-  MmaFragment out;
-  for (int64_t i = 0; i < 4; ++i)
-    out[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
-  return out;
+  return emitFloatAccumulatorMma(b, loc, NVVM::MMATypes::tf32, /*k=*/8, a,
+                                 bOperand, c);
 }
 
 Value mlir::attn::getUnitStrideRows(OpBuilder &b, Location loc, Value memory,

@@ -18,6 +18,7 @@
 
 #include "attn/Conversion/TileToLoops.h"
 #include "attn/Conversion/KernelBuilder.h"
+#include "attn/Conversion/KernelEmitter.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -408,7 +409,7 @@ struct OnlineSoftmaxLowering : OpConversionPattern<OnlineSoftmaxOp> {
   }
 };
 
-/// o_ij = acc_ij / l_i, 0 where l_i = 0.
+/// o_ij = acc_ij / l_i, 0 where l_i = 0 (Emitter::divOrZero).
 struct FinalizeLowering : TileOpLowering<FinalizeOp> {
   using TileOpLowering::TileOpLowering;
   LogicalResult
@@ -416,21 +417,19 @@ struct FinalizeLowering : TileOpLowering<FinalizeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Value buffer = allocateBuffer(rewriter, op, bufferType(op));
     LoopBuilder lb{rewriter, op.getLoc()};
-    FloatMath f{rewriter, op.getLoc()};
+    Emitter e(rewriter, op.getLoc());
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
-      Value sum = lb.load(adaptor.getSum(), {at[0]});
-      Value nonzero = f.cmp(arith::CmpFPredicate::UNE, sum, lb.f32(0));
-      Value safe = f.select(nonzero, sum, lb.f32(1));
-      Value quotient = f.div(lb.load(adaptor.getAccumulator(), at), safe);
-      lb.store(f.select(nonzero, quotient, lb.f32(0)), buffer, at);
+      lb.store(e.divOrZero(lb.load(adaptor.getAccumulator(), at),
+                           lb.load(adaptor.getSum(), {at[0]})),
+               buffer, at);
     });
     rewriter.replaceOp(op, buffer);
     return success();
   }
 };
 
-/// m_i + log(l_i); -inf where l_i = 0 (an ordered compare: a NaN sum is
-/// not empty, so its NaN comes through).
+/// m_i + log(l_i); -inf where l_i = 0 (emitLogSumExp, as the SIMT kernels
+/// write it).
 struct LogSumExpLowering : TileOpLowering<LogSumExpOp> {
   using TileOpLowering::TileOpLowering;
   LogicalResult
@@ -438,13 +437,10 @@ struct LogSumExpLowering : TileOpLowering<LogSumExpOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Value buffer = allocateBuffer(rewriter, op, bufferType(op));
     LoopBuilder lb{rewriter, op.getLoc()};
-    FloatMath f{rewriter, op.getLoc()};
+    Emitter e(rewriter, op.getLoc());
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
-      Value sum = lb.load(adaptor.getSum(), at);
-      Value empty = f.cmp(arith::CmpFPredicate::OEQ, sum, lb.f32(0));
-      Value logSum = f.log(f.select(empty, lb.f32(1), sum));
-      lb.store(f.select(empty, lb.f32(-INFINITY),
-                        f.add(lb.load(adaptor.getMax(), at), logSum)),
+      lb.store(emitLogSumExp(e, lb.load(adaptor.getMax(), at),
+                             lb.load(adaptor.getSum(), at)),
                buffer, at);
     });
     rewriter.replaceOp(op, buffer);
