@@ -358,6 +358,28 @@ def Tile_SoftmaxFeaturesOp : Tile_Op<"softmax_features", [Pure]> {
 // Chunk operations of linear attention
 //===----------------------------------------------------------------------===//
 
+def Tile_ExtractRowsOp : Tile_Op<"extract_rows", [Pure]> {
+  let summary = "consecutive rows of a tile";
+  let description = [{
+    `attn_tile.extract_rows` gives rows `[offset, offset + R)` of a tile as
+    a tile of `R` rows, with the source's columns, element type and layout.
+    A lagged chunk (the linear term of a shared-denominator hybrid) takes
+    its queries' log decays from the prefix sums over the lag and the
+    chunk this way.
+
+    ```mlir
+    %rows = attn_tile.extract_rows %p {offset = 64}
+        : !attn_tile.tile<128xf32> -> !attn_tile.tile<64xf32>
+    ```
+  }];
+  let arguments = (ins Tile_FloatTile:$source, I64Attr:$offset);
+  let results = (outs Tile_FloatTile:$result);
+  let assemblyFormat = [{
+    $source attr-dict `:` qualified(type($source)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Tile_CumsumOp : Tile_Op<"cumsum", [Pure, SameOperandsAndResultType]> {
   let summary = "inclusive prefix sums down the rows of a tile";
   let description = [{
@@ -426,10 +448,13 @@ def Tile_DecayedScoresOp : Tile_Op<"decayed_scores", [Pure]> {
   let summary = "a chunk's scores under a gate per key feature";
   let description = [{
     `attn_tile.decayed_scores` gives the `[C, C]` tile
-    `s_ij = sum_f q_if k_jf exp(logs_if - logs_jf)` where
+    `s_ij = sum_f q_if k_jf exp(logs_if - key_logs_jf)` where
     `j - i <= diagonal`, and 0 elsewhere: the intra-chunk scores of linear
     attention whose gate decays each key feature on its own (GLA), with
     `logs` the prefix sums of the chunk's log gates (`attn_tile.cumsum`).
+    `key_logs` defaults to `logs`; it differs when the queries lag behind
+    the keys (a shared-denominator hybrid), and then only the CPU strategy
+    lowers the op.
     Every kept term's exponent is `<= 0`, so no factor overflows however
     strong the gates; a strategy that factors the exponential (as
     `exp(logs_i) exp(-logs_j)`) must keep that property.
@@ -441,12 +466,13 @@ def Tile_DecayedScoresOp : Tile_Op<"decayed_scores", [Pure]> {
     ```
   }];
   let arguments = (ins Tile_FloatTile:$queries, Tile_FloatTile:$keys,
-                       Tile_F32Tile:$logs,
+                       Tile_F32Tile:$logs, Optional<Tile_F32Tile>:$key_logs,
                        DefaultValuedAttr<I64Attr, "0">:$diagonal);
   let results = (outs Tile_F32Tile:$result);
   let assemblyFormat = [{
-    $queries `,` $keys `,` $logs attr-dict `:` qualified(type($queries)) `,`
-    qualified(type($keys)) `,` qualified(type($logs)) `->`
+    $queries `,` $keys `,` $logs (`key_logs` $key_logs^)? attr-dict `:`
+    qualified(type($queries)) `,` qualified(type($keys)) `,`
+    qualified(type($logs)) (`,` qualified(type($key_logs))^)? `->`
     qualified(type($result))
   }];
   let hasVerifier = 1;

@@ -32,6 +32,23 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+SmallVector<Value> mlir::attn::emitOnlineSoftmaxStep(TileBuilder &t,
+                                                     Value scores, Value values,
+                                                     ValueRange state) {
+  Location loc = t.loc;
+  Value acc = state[2];
+  auto step =
+      tile::OnlineSoftmaxOp::create(t.b, loc, scores, state[0], state[1]);
+  acc = t.map(cast<tile::TileType>(acc.getType()), {acc, step.getCorrection()},
+              {-1, 0}, [&](OpBuilder &nb, ValueRange, ValueRange x) -> Value {
+                return arith::MulFOp::create(nb, loc, x[0], x[1]);
+              });
+  acc = tile::MatmulOp::create(t.b, loc, step.getProbs(), values, acc,
+                               /*transpose_lhs=*/false,
+                               /*transpose_rhs=*/false);
+  return {step.getNewMax(), step.getNewSum(), acc};
+}
+
 void mlir::attn::emitAttentionTileProgram(Emitter &e, AttentionOp op,
                                           const Kernel &kernel,
                                           const KeyBlockPlan &keys,
@@ -110,18 +127,11 @@ void mlir::attn::emitAttentionTileProgram(Emitter &e, AttentionOp op,
                       },
                       [&] { return Values{none}; })[0];
                 });
+      if (softmax)
+        return emitOnlineSoftmaxStep(t, scores, v, state);
       Value max = state[0], sum = state[1], acc = state[2];
       Value probs = scores;
-      if (softmax) {
-        auto step = tile::OnlineSoftmaxOp::create(b, loc, scores, max, sum);
-        probs = step.getProbs();
-        max = step.getNewMax();
-        sum = step.getNewSum();
-        acc = t.map(outType, {acc, step.getCorrection()}, {-1, 0},
-                    [&](OpBuilder &nb, ValueRange, ValueRange x) -> Value {
-                      return arith::MulFOp::create(nb, loc, x[0], x[1]);
-                    });
-      } else if (dividesBySum) {
+      if (dividesBySum) {
         Value rowSums = tile::ReduceOp::create(b, loc, rowsType,
                                                tile::ReductionKind::add, probs);
         sum = t.map(rowsType, {sum, rowSums}, {-1, -1},

@@ -9,10 +9,19 @@
 #ifndef ATTN_LIB_CONVERSION_ATTNTOTILES_ATTENTIONTILEPROGRAM_H
 #define ATTN_LIB_CONVERSION_ATTNTOTILES_ATTENTIONTILEPROGRAM_H
 
+#include "TileBuilder.h"
 #include "attn/Conversion/KernelEmitter.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
 namespace mlir::attn {
+
+/// One key tile's step of the online softmax: from the running row maximum,
+/// row sum and accumulator `state` of a query block and the tile's
+/// `scores` [Bq, Bk] and `values` [Bk, Dv], attn_tile.online_softmax, the
+/// accumulator rescaled by its correction, then P V added. Returns the new
+/// state.
+SmallVector<Value> emitOnlineSoftmaxStep(TileBuilder &t, Value scores,
+                                         Value values, ValueRange state);
 
 /// Emits the flash tile program of `op` over every sequence, head and
 /// query block of `blockQueries` rows, visiting the key tiles of

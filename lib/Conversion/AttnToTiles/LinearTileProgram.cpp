@@ -19,8 +19,45 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+LinearTerm LinearTerm::of(LinearAttentionOp op) {
+  LinearTerm term;
+  term.linear = getLinearSpec(op);
+  term.shape = getHeadShape(op);
+  term.update = op.getUpdate();
+  term.causal = op.getCausal();
+  term.normalization = op.getNormalization();
+  if (op.getNormEpsAttr())
+    term.normEps = op.getNormEpsAttr().getValueAsDouble();
+  term.chunk = op.getChunkSize();
+  term.scale = op.getEffectiveScale();
+  term.denominatorState =
+      term.normalization == LinearNormalization::denominator;
+  return term;
+}
+
+LinearTerm LinearTerm::of(HybridOp op) {
+  LinearTerm term;
+  term.linear = getLinearSpec(op);
+  term.shape = getHeadShape(op);
+  term.normalization =
+      op.getNormalization().value_or(LinearNormalization::none);
+  if (op.getNormEpsAttr())
+    term.normEps = op.getNormEpsAttr().getValueAsDouble();
+  term.chunk = op.getChunkSize();
+  term.scale = op.getEffectiveLinearScale();
+  bool shared = op.getCombine() == HybridCombine::shared_denominator;
+  term.lag = shared ? op.getWindow() : 0;
+  term.denominatorState =
+      shared || term.normalization == LinearNormalization::denominator;
+  return term;
+}
+
 bool mlir::attn::hasLinearTileProgram(LinearAttentionOp op) {
-  LinearSpec linear = getLinearSpec(op);
+  return hasLinearTileProgram(LinearTerm::of(op));
+}
+
+bool mlir::attn::hasLinearTileProgram(const LinearTerm &term) {
+  const LinearSpec &linear = term.linear;
   bool elementwise =
       linear.featureMapRegion ||
       llvm::is_contained(
@@ -31,7 +68,7 @@ bool mlir::attn::hasLinearTileProgram(LinearAttentionOp op) {
   // taylor2 and hedgehog (attn_tile.taylor2_features, a matmul and
   // attn_tile.softmax_features): additive updates with a gate per head or
   // per token, or none.
-  return op.getUpdate() == UpdateRule::additive &&
+  return term.update == UpdateRule::additive &&
          linear.gate != GateKind::per_key;
 }
 
@@ -170,13 +207,14 @@ namespace {
 /// (prefetchesInputs says why not for the others).
 class LinearTileProgram {
 public:
-  LinearTileProgram(Emitter &e, LinearAttentionOp op, const Kernel &kernel,
+  LinearTileProgram(Emitter &e, const LinearTerm &term, const Kernel &kernel,
                     Value bi, Value h, Value v0, int64_t width,
-                    const TileLayouts &layouts, const ChunkSegments *segments)
-      : e(e), b(e.b), loc(e.loc), t{b, loc, kernel, layouts}, op(op),
-        kernel(kernel), linear(getLinearSpec(op)), shape(getHeadShape(op)),
-        bi(bi), h(h), v0(v0), width(width), chunk(op.getChunkSize()),
-        scale(op.getEffectiveScale()), segments(segments) {
+                    const TileLayouts &layouts, const ChunkSegments *segments,
+                    const LinearChunkOutput *output)
+      : e(e), b(e.b), loc(e.loc), t{b, loc, kernel, layouts}, term(term),
+        kernel(kernel), linear(term.linear), shape(term.shape), bi(bi), h(h),
+        v0(v0), width(width), chunk(term.chunk), lag(term.lag),
+        scale(term.scale), segments(segments), output(output) {
     valueElement = cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
                        .getElementType();
     zero = e.idx(0);
@@ -192,21 +230,27 @@ private:
   OpBuilder &b;
   Location loc;
   TileBuilder t;
-  LinearAttentionOp op;
+  LinearTerm term;
   const Kernel &kernel;
   LinearSpec linear;
   HeadShape shape;
   Value bi, h, v0;
   /// 0, the sequence length, and the key and value heads of head h.
   Value zero, n, kh, vh;
-  int64_t width, chunk;
+  int64_t width, chunk, lag;
   double scale;
   Type valueElement;
   const ChunkSegments *segments;
+  /// Where each chunk's output rows go; null: to the op's output.
+  const LinearChunkOutput *output;
 
   /// What one chunk's steps share once its tiles are loaded.
   struct Chunk {
-    Value t0, beta, qf, kf, logs, scores, decayedQueries, rowLogs, keys;
+    /// `logs`: the prefix sums of the log gates over the chunk's keys;
+    /// `queryLogs` over its queries from the same start (the two are one
+    /// unless the queries lag).
+    Value t0, beta, qf, kf, logs, queryLogs, scores, decayedQueries, rowLogs,
+        keys;
     /// The states as right matmul operands (stateOperand).
     DenseMap<Value, Value> stateOperands;
   };
@@ -217,7 +261,9 @@ private:
   }
   SmallVector<Value> initialStates(bool denominator);
   /// The inputs of the chunk at t0 the loop carries: Q, K, V, the log
-  /// gates per token and the delta rule's beta (those that exist).
+  /// gates per token and the delta rule's beta (those that exist). Under a
+  /// lag L, t0 starts the keys and values, t0 + L the queries, and the
+  /// gates cover both: [t0, t0 + L + C).
   SmallVector<Value> loadInputs(Value t0);
   /// The [C, Dk] rows of Q or K, or the [C, W] value columns of V, of
   /// `head` from t0 (zero past the end).
@@ -228,7 +274,7 @@ private:
   /// second copy of the inputs leaves one block per SM instead of two,
   /// 1.5x slower at 2K and 8K tokens per sequence.
   bool prefetchesInputs() {
-    return op.getUpdate() == UpdateRule::additive &&
+    return term.update == UpdateRule::additive &&
            linear.gate != GateKind::per_key;
   }
   SmallVector<Value> buildChunk(Value t0, ValueRange states, ValueRange inputs,
@@ -240,7 +286,8 @@ private:
   /// a mask tile of ones and zeros is the same in every chunk, and the loop
   /// would hoist it and keep it in registers. A 1-D input is one value per
   /// row.
-  Value maskedMap(ArrayRef<Value> inputs, int64_t diagonal, Value logs,
+  Value maskedMap(ArrayRef<Value> inputs, int64_t diagonal, Value rowLogs,
+                  Value columnLogs,
                   function_ref<Value(FloatMath &, ValueRange)> body);
   Value deltaValues(Chunk &c, Value v, Value state);
   Value stateOperand(Chunk &c, Value s);
@@ -280,11 +327,12 @@ SmallVector<Value> LinearTileProgram::initialStates(bool denominator) {
 Value LinearTileProgram::scores(Chunk &c) {
   if (linear.gate == GateKind::per_key) {
     Value perKeyScores = tile::DecayedScoresOp::create(
-        b, loc, squareType(), c.qf, c.kf, c.logs, /*diagonal=*/0);
+        b, loc, squareType(), c.qf, c.kf, c.queryLogs, lag ? c.logs : Value(),
+        /*diagonal=*/0);
     // Rounded to the operands' type, as the matmul with S takes it.
     auto queriesType = cast<tile::TileType>(c.qf.getType());
     c.decayedQueries =
-        t.map(queriesType, {c.qf, c.logs}, {-1, -1},
+        t.map(queriesType, {c.qf, c.queryLogs}, {-1, -1},
               [&](OpBuilder &nb, ValueRange, ValueRange x) {
                 FloatMath f{nb, loc};
                 Value element = convertFloat(nb, loc, x[0], t.f32());
@@ -299,19 +347,20 @@ Value LinearTileProgram::scores(Chunk &c) {
                              /*transpose_rhs=*/true);
   // The scale is folded in here and into the inter-chunk part.
   return maskedMap(
-      {products}, /*diagonal=*/0, c.logs,
+      {products}, /*diagonal=*/0, c.queryLogs, c.logs,
       [&](FloatMath &f, ValueRange x) { return f.mul(x[0], f.c(scale)); });
 }
 
 Value LinearTileProgram::maskedMap(
-    ArrayRef<Value> inputs, int64_t diagonal, Value logs,
+    ArrayRef<Value> inputs, int64_t diagonal, Value rowLogs, Value columnLogs,
     function_ref<Value(FloatMath &, ValueRange)> body) {
+  Value logs = rowLogs;
   // The mask, when there is one, comes second: [first input, mask, rest].
   SmallVector<Value> all = {inputs.front()};
   if (logs)
     all.push_back(tile::DecayMaskOp::create(
-        b, loc, squareType(), t.withLayout(logs, t.layouts.rows()),
-        t.withLayout(logs, t.layouts.columns()), diagonal));
+        b, loc, squareType(), t.withLayout(rowLogs, t.layouts.rows()),
+        t.withLayout(columnLogs, t.layouts.columns()), diagonal));
   llvm::append_range(all, inputs.drop_front());
   SmallVector<int64_t> broadcast;
   for (Value input : all)
@@ -351,7 +400,7 @@ Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
                                       /*transpose_lhs=*/false,
                                       /*transpose_rhs=*/true);
   Value lower =
-      maskedMap({gram, betaRows}, /*diagonal=*/-1, c.logs,
+      maskedMap({gram, betaRows}, /*diagonal=*/-1, c.logs, c.logs,
                 [&](FloatMath &f, ValueRange x) { return f.mul(x[0], x[1]); });
   // The solve runs where the strategy keeps the tile in memory, and the
   // product with it reads it from there.
@@ -451,7 +500,7 @@ Value LinearTileProgram::onesColumn(Value t0) {
 Value LinearTileProgram::normalize(Value numerator,
                                    function_ref<Value()> denominatorColumn) {
   auto outType = cast<tile::TileType>(numerator.getType());
-  LinearNormalization normalization = op.getNormalization();
+  LinearNormalization normalization = term.normalization;
   if (normalization == LinearNormalization::denominator) {
     Value zColumn = denominatorColumn();
     Value z = tile::ReduceOp::create(
@@ -475,8 +524,7 @@ Value LinearTileProgram::normalize(Value numerator,
   Value sums = tile::ReduceOp::create(
       b, loc, t.tileOf({chunk}, t.f32(), t.layouts.rows()),
       tile::ReductionKind::add, squares);
-  double eps =
-      op.getNormEpsAttr() ? op.getNormEpsAttr().getValueAsDouble() : 1e-6;
+  double eps = term.normEps;
   int64_t valueDim = shape.valueDim;
   return t.map(outType, {numerator, sums}, {-1, 0},
                [&](OpBuilder &nb, ValueRange, ValueRange x) {
@@ -498,13 +546,14 @@ Value LinearTileProgram::loadRows(KernelArgRole role, Value head, Value t0) {
 }
 
 SmallVector<Value> LinearTileProgram::loadInputs(Value t0) {
-  SmallVector<Value> inputs = {loadRows(KernelArgRole::Query, h, t0),
+  Value queryStart = lag ? e.addi(t0, e.idx(lag)) : t0;
+  SmallVector<Value> inputs = {loadRows(KernelArgRole::Query, h, queryStart),
                                loadRows(KernelArgRole::Key, kh, t0),
                                loadRows(KernelArgRole::Value, vh, t0)};
   if (linear.gate == GateKind::per_token)
     inputs.push_back(loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate),
-                                    bi, h, t0, n, chunk));
-  if (op.getUpdate() == UpdateRule::delta)
+                                    bi, h, t0, n, chunk + lag));
+  if (term.update == UpdateRule::delta)
     inputs.push_back(t.load(t.tileOf({chunk}, t.f32(), t.layouts.vectors),
                             kernel.get(KernelArgRole::Beta), {bi, h, t0}, n));
   return inputs;
@@ -519,31 +568,64 @@ SmallVector<Value> LinearTileProgram::buildChunk(Value t0, ValueRange carried,
   // 1.
   Value q = inputs[0], k = inputs[1], v = inputs[2];
   Value gates = linear.gate == GateKind::per_token ? inputs[3] : perKeyGates;
-  if (op.getUpdate() == UpdateRule::delta)
+  if (term.update == UpdateRule::delta)
     c.beta = inputs.back();
   c.qf = emitTileFeatures(t, linear, q, /*side=*/0, h);
   c.kf = emitTileFeatures(t, linear, k, /*side=*/1, h);
-  c.logs = emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate),
-                             gates, h, c.t0, n, chunk);
+  c.logs = c.queryLogs =
+      emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate), gates, h,
+                        c.t0, n, chunk + lag);
+  if (c.logs && lag) {
+    // The sums over [t0, t0 + L + C): the keys' rows first, the queries'
+    // last, both from t0, so a decay is still exp(query - key).
+    Value prefix = c.logs;
+    auto type = cast<tile::TileType>(prefix.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape[0] = chunk;
+    auto rowsOf = [&](int64_t offset) -> Value {
+      return tile::ExtractRowsOp::create(
+          b, loc, t.tileOf(shape, t.f32(), type.getLayout()), prefix,
+          b.getI64IntegerAttr(offset));
+    };
+    c.queryLogs = rowsOf(lag);
+    c.logs = rowsOf(0);
+  }
   // U for V under the delta rule, before the scores are alive.
   Value values =
-      op.getUpdate() == UpdateRule::delta ? deltaValues(c, v, carried[0]) : v;
+      term.update == UpdateRule::delta ? deltaValues(c, v, carried[0]) : v;
   // 2.
   c.scores = scores(c);
   if (c.logs && linear.gate != GateKind::per_key)
-    c.rowLogs = t.withLayout(c.logs, layouts.rows());
+    c.rowLogs = t.withLayout(c.queryLogs, layouts.rows());
   c.keys = t.withElementType(c.kf, valueElement);
   // 3-4.
   auto [numerator, nextState] = numeratorAndState(c, values, carried[0]);
   SmallVector<Value> next = {nextState};
   // 5.
-  Value out = normalize(numerator, [&] {
-    auto [zColumn, nextZ] = numeratorAndState(c, onesColumn(c.t0), carried[1]);
-    next.push_back(nextZ);
+  Value zColumn;
+  auto denominatorColumn = [&] {
+    if (!zColumn) {
+      auto [column, nextZ] = numeratorAndState(c, onesColumn(c.t0), carried[1]);
+      next.push_back(nextZ);
+      zColumn = column;
+    }
     return zColumn;
-  });
-  tile::StoreOp::create(b, loc, out, kernel.get(KernelArgRole::Output),
-                        ValueRange{bi, h, c.t0, v0}, n);
+  };
+  Value out = normalize(numerator, denominatorColumn);
+  Value queryStart = lag ? e.addi(c.t0, e.idx(lag)) : c.t0;
+  if (!output) {
+    tile::StoreOp::create(b, loc, out, kernel.get(KernelArgRole::Output),
+                          ValueRange{bi, h, queryStart, v0}, n);
+    return next;
+  }
+  // A shared denominator: the caller divides.
+  Value denominators;
+  if (term.denominatorState &&
+      term.normalization != LinearNormalization::denominator)
+    denominators = tile::ReduceOp::create(
+        b, loc, t.tileOf({chunk}, t.f32(), t.layouts.rows()),
+        tile::ReductionKind::add, denominatorColumn());
+  (*output)(queryStart, out, denominators);
   return next;
 }
 
@@ -625,11 +707,16 @@ Value LinearTileProgram::segmentStartState() {
 }
 
 void LinearTileProgram::build() {
-  bool denominator = op.getNormalization() == LinearNormalization::denominator;
-  if (!op.getCausal())
-    return buildNonCausal(initialStates(denominator));
+  if (!term.causal)
+    return buildNonCausal(initialStates(term.denominatorState));
+  // Under a lag L the chunks run over the keys that some query reads:
+  // [0, n - L).
+  Value keys = n;
+  if (lag)
+    keys = arith::SubIOp::create(
+        b, loc, arith::MaxUIOp::create(b, loc, n, e.idx(lag)), e.idx(lag));
   Value numChunks =
-      arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
+      arith::CeilDivUIOp::create(b, loc, keys, e.idx(chunk)).getResult();
   if (!segments)
     return buildCausal(zero, numChunks);
   Value perSegment =
@@ -656,10 +743,8 @@ void LinearTileProgram::build() {
 /// written by the last segment only.
 void LinearTileProgram::buildCausal(Value begin, Value end) {
   // A chunk-parallel program has no denominator state (canSplitIntoSegments).
-  SmallVector<Value> states =
-      segments ? SmallVector<Value>{segmentStartState()}
-               : initialStates(op.getNormalization() ==
-                               LinearNormalization::denominator);
+  SmallVector<Value> states = segments ? SmallVector<Value>{segmentStartState()}
+                                       : initialStates(term.denominatorState);
   size_t numStates = states.size();
   bool ahead = prefetchesInputs();
   SmallVector<Value> carried = states;
@@ -675,7 +760,7 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
         Value perKeyGates =
             linear.gate == GateKind::per_key
                 ? loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate), bi,
-                                 h, t0, n, chunk)
+                                 h, t0, n, chunk + lag)
                 : Value();
         SmallVector<Value> inputs, next;
         if (ahead) {
@@ -708,7 +793,7 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
 /// `denominator`), chunk by chunk; then every query reads it,
 /// o_t = scale S^T phi(q_t), normalized as the causal rows are.
 void LinearTileProgram::buildNonCausal(ArrayRef<Value> states) {
-  bool denominator = op.getNormalization() == LinearNormalization::denominator;
+  bool denominator = term.normalization == LinearNormalization::denominator;
   Value numChunks =
       arith::CeilDivUIOp::create(b, loc, n, e.idx(chunk)).getResult();
   SmallVector<Value> finalStates = emitFor(
@@ -765,7 +850,20 @@ void mlir::attn::emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                                        const ChunkSegments *segments) {
   assert((!segments || canSplitIntoSegments(op)) &&
          "no chunk-parallel form for this op");
-  LinearTileProgram(e, op, kernel, bi, h, v0, width, layouts, segments).build();
+  LinearTileProgram(e, LinearTerm::of(op), kernel, bi, h, v0, width, layouts,
+                    segments, /*output=*/nullptr)
+      .build();
+}
+
+void mlir::attn::emitLinearTermProgram(Emitter &e, const LinearTerm &term,
+                                       const Kernel &kernel, Value bi, Value h,
+                                       const LinearChunkOutput &output) {
+  assert(hasLinearTileProgram(term) && term.causal &&
+         (!term.lag || term.update == UpdateRule::additive) &&
+         "no tile program for this linear term");
+  LinearTileProgram(e, term, kernel, bi, h, e.idx(0), term.shape.valueDim,
+                    TileLayouts{}, /*segments=*/nullptr, &output)
+      .build();
 }
 
 /// The delta rule's state after a segment is not its local state plus a

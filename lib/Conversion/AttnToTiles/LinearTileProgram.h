@@ -40,6 +40,35 @@ struct TileLayouts {
   }
 };
 
+/// What the chunked tile program computes: attn.linear_attention, or the
+/// linear term of attn.hybrid (docs/semantics.md, 7.2).
+struct LinearTerm {
+  LinearSpec linear;
+  HeadShape shape;
+  UpdateRule update = UpdateRule::additive;
+  bool causal = true;
+  LinearNormalization normalization = LinearNormalization::none;
+  double normEps = 1e-6;
+  int64_t chunk = 64;
+  double scale = 1;
+  /// Query i reads the keys j <= i - lag (causal only): the linear term of
+  /// a shared-denominator hybrid, which leaves the window to the softmax.
+  int64_t lag = 0;
+  /// Whether the state z of the denominators is carried: under
+  /// `denominator`, and for a shared denominator.
+  bool denominatorState = false;
+
+  static LinearTerm of(LinearAttentionOp op);
+  static LinearTerm of(HybridOp op);
+};
+
+/// Receives the output rows [q0, q0 + C) of one chunk of a linear term:
+/// `rows` [C, W] (normalized as the term says) and, for a term with a
+/// denominator state but no `denominator` normalization, the
+/// denominators z [C] (else null). Replaces the store of the rows.
+using LinearChunkOutput =
+    std::function<void(Value q0, Value rows, Value denominators)>;
+
 /// Whether the chunked tile program covers `op` yet: an elementwise feature
 /// map (identity, relu, elu_plus_one or a region), causal or not, for both
 /// update rules and every gate kind and normalization the verifier allows,
@@ -48,6 +77,7 @@ struct TileLayouts {
 /// updates and no gate per key feature. The rest keeps the chunked loops of
 /// emitChunkedLoops.
 bool hasLinearTileProgram(LinearAttentionOp op);
+bool hasLinearTileProgram(const LinearTerm &term);
 
 /// The chunk-parallel form of a causal program with additive updates
 /// (canSplitIntoSegments): the chunks of each sequence are cut into `count`
@@ -87,6 +117,15 @@ void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                            const Kernel &kernel, Value bi, Value h, Value v0,
                            int64_t width, const TileLayouts &layouts,
                            const ChunkSegments *segments = nullptr);
+
+/// Emits the chunked tile program of `term` for head h of sequence bi on
+/// the CPU strategy (all value columns, no segments), handing each chunk's
+/// rows to `output`. Under a lag L > 0 the chunk loop runs over the key
+/// chunks [k0, k0 + C) and their queries [k0 + L, k0 + L + C); the queries
+/// before L (which read no key of the term) get no call.
+void emitLinearTermProgram(Emitter &e, const LinearTerm &term,
+                           const Kernel &kernel, Value bi, Value h,
+                           const LinearChunkOutput &output);
 
 /// Warps of the tensor-core linear kernel: 16 chunk rows and F / 4 state
 /// rows each.

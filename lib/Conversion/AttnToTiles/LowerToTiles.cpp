@@ -29,6 +29,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionTileProgram.h"
+#include "HybridTileProgram.h"
 #include "LinearTileProgram.h"
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/KernelEmitter.h"
@@ -863,17 +864,21 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
 // attn.hybrid
 //===----------------------------------------------------------------------===//
 
-/// The chunked loops of the linear term (lagged by the window under
-/// shared_denominator); as each row's linear numerator is ready, the flash
-/// loop of that one row under `sliding_window<left = window - 1>` gives its
-/// softmax term, and the two are combined as the op says. No per-row state
-/// outlives its row.
+/// The CPU runs the hybrid tile program (emitHybridTileProgram). The GPU's
+/// SIMT kernel, and the CPU for a linear term the tile program does not
+/// cover, run the chunked loops of the linear term (lagged by the window
+/// under shared_denominator); as each row's linear numerator is ready, the
+/// flash loop of that one row under `sliding_window<left = window - 1>`
+/// gives its softmax term, and the two are combined as the op says. No
+/// per-row state outlives its row.
 static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
                              const TiledOptions &options,
                              const BlockSteps &steps,
                              const BufferAllocator &allocate,
                              const BufferAllocator &allocateShared) {
   Emitter e(b, op.getLoc(), allocate, allocateShared);
+  if (steps.target == KernelTarget::CPU && hasHybridTileProgram(op))
+    return emitHybridTileProgram(e, op, kernel, options.blockKeys);
   FloatMath &f = e.f;
   MLIRContext *context = op.getContext();
   bool shared = op.getCombine() == HybridCombine::shared_denominator;

@@ -1,8 +1,9 @@
 //===- TileBuilder.h - builds the ops of a tile program --------*- C++ -*-===//
 //
 /// \file
-/// The helper the tile programs (LinearTileProgram.cpp,
-/// FlashTileProgram.cpp) build their attn_tile ops with.
+/// The helper the tile programs (AttentionTileProgram.cpp,
+/// LinearTileProgram.cpp, HybridTileProgram.cpp) build their attn_tile ops
+/// with.
 //
 //===----------------------------------------------------------------------===//
 

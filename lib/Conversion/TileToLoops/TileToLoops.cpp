@@ -559,6 +559,23 @@ struct CumsumLowering : TileOpLowering<CumsumOp> {
   }
 };
 
+struct ExtractRowsLowering : TileOpLowering<ExtractRowsOp> {
+  using TileOpLowering::TileOpLowering;
+  LogicalResult
+  matchAndRewrite(ExtractRowsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
+    LoopBuilder lb{rewriter, op.getLoc()};
+    lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
+      SmallVector<Value> from(at);
+      from[0] = lb.addi(at[0], lb.idx(op.getOffset()));
+      lb.store(lb.load(adaptor.getSource(), from), buffer, at);
+    });
+    rewriter.replaceOp(op, buffer);
+    return success();
+  }
+};
+
 struct DecayMaskLowering : TileOpLowering<DecayMaskOp> {
   using TileOpLowering::TileOpLowering;
   LogicalResult
@@ -701,11 +718,13 @@ struct DecayedScoresLowering : TileOpLowering<DecayedScoresOp> {
       Value keep =
           arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle, j,
                                 lb.addi(i, lb.idx(op.getDiagonal())));
+      Value keyLogs =
+          op.getKeyLogs() ? adaptor.getKeyLogs() : adaptor.getLogs();
       Value score =
           lb.sum(lb.idx(0), lb.idx(features), lb.f32(0.0), [&](Value f) {
             Value exponent = arith::SubFOp::create(
                 rewriter, loc, lb.load(adaptor.getLogs(), {i, f}),
-                lb.load(adaptor.getLogs(), {j, f}));
+                lb.load(keyLogs, {j, f}));
             // Not kept entries may overflow here; the select drops them.
             Value decay = math::ExpOp::create(rewriter, loc, exponent);
             return lb.mulf(lb.mulf(lb.loadF32(adaptor.getQueries(), {i, f}),
@@ -727,10 +746,11 @@ void mlir::attn::populateTileToLoopsPatterns(const TypeConverter &converter,
   patterns
       .add<SplatLowering, LoadLowering, StoreLowering, ConvertLayoutLowering,
            MatmulLowering, MapLowering, ReduceLowering, CumsumLowering,
-           DecayMaskLowering, UTSolveLowering, StateUpdateLowering,
-           DecayStateLowering, DecayedScoresLowering, OnlineSoftmaxLowering,
-           FinalizeLowering, LogSumExpLowering, Taylor2FeaturesLowering,
-           SoftmaxFeaturesLowering>(converter, patterns.getContext());
+           ExtractRowsLowering, DecayMaskLowering, UTSolveLowering,
+           StateUpdateLowering, DecayStateLowering, DecayedScoresLowering,
+           OnlineSoftmaxLowering, FinalizeLowering, LogSumExpLowering,
+           Taylor2FeaturesLowering, SoftmaxFeaturesLowering>(
+          converter, patterns.getContext());
 }
 
 //===----------------------------------------------------------------------===//

@@ -3,8 +3,8 @@
 // the next chunk's ahead and carry them), the state is carried by scf.for, and each variant
 // shows its own chunk ops (cumulative log gates, the decay mask or the
 // per-feature decayed scores, the UT solve of the delta rule, the
-// state update), causal or not. The hybrids still take the chunked loops
-// (docs/design/tile-level.md).
+// state update), causal or not. The hybrids' programs are in
+// attn-lower-to-tiles-hybrid-examples.mlir.
 
 // RUN: attn-opt %S/../../../examples/gla.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=GLA
 // GLA: scf.for {{.*}} iter_args({{.*}}) -> (!attn_tile.tile<128x256xf32>)

@@ -266,3 +266,32 @@ func.func @block_sparse(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
       -> tensor<?x2x?x8xf32>
   return %o : tensor<?x2x?x8xf32>
 }
+
+// attn.hybrid is the hybrid tile program (HybridTileProgram.cpp). Under a
+// shared denominator with window 20 and chunks of 16, the linear term's
+// chunk loop runs over the key chunks [k0, k0 + 16) (keys below n - 20),
+// whose queries start 20 tokens later; the per-token log gates are summed
+// over [k0, k0 + 36), the keys' decays being the first 16 sums and the
+// queries' the last 16.
+// CHECK-LABEL: func.func @lagged_hybrid_0_tiled(
+// CHECK-DAG: %[[C20:.*]] = arith.constant 20 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: } {attn.stage = "window_only_queries"}
+// CHECK: %[[KEYS:.*]] = arith.subi %{{.*}}, %[[C20]] : index
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %[[KEYS]], %[[C16]] : index
+// CHECK: scf.for %[[CI:.*]] = %{{.*}} to %[[CHUNKS]]
+// CHECK:   %[[P:.*]] = attn_tile.cumsum %{{.*}} : !attn_tile.tile<36xf32>
+// CHECK:   attn_tile.extract_rows %[[P]] {offset = 20 : i64} : !attn_tile.tile<36xf32> -> !attn_tile.tile<16xf32>
+// CHECK:   attn_tile.extract_rows %[[P]] {offset = 0 : i64} : !attn_tile.tile<36xf32> -> !attn_tile.tile<16xf32>
+// CHECK:   attn_tile.online_softmax
+// CHECK:   attn_tile.finalize
+func.func @lagged_hybrid(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                         %v: tensor<?x2x?x4xf32>, %g: tensor<?x2x?xf32>)
+    -> tensor<?x2x?x4xf32> {
+  %o = attn.hybrid %q, %k, %v gate(%g : tensor<?x2x?xf32>)
+      {combine = #attn.combine<shared_denominator>, window = 20,
+       gate = #attn.gate<per_token>, chunk_size = 16}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x4xf32>
+      -> tensor<?x2x?x4xf32>
+  return %o : tensor<?x2x?x4xf32>
+}

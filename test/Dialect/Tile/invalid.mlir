@@ -185,6 +185,30 @@ func.func @decayed_scores_shape(%q: !attn_tile.tile<64x128xf32>, %p: !attn_tile.
 
 // -----
 
+func.func @decayed_scores_key_logs(%q: !attn_tile.tile<64x128xf32>, %p: !attn_tile.tile<64x64xf32>) {
+  // expected-error @+1 {{'attn_tile.decayed_scores' op key_logs must have the keys' shape, got '!attn_tile.tile<64x64xf32>'}}
+  %r = attn_tile.decayed_scores %q, %q, %q key_logs %p : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x64xf32> -> !attn_tile.tile<64x64xf32>
+  return
+}
+
+// -----
+
+func.func @extract_rows_outside(%p: !attn_tile.tile<64xf32>) {
+  // expected-error @+1 {{'attn_tile.extract_rows' op rows [48, 80) lie outside the source's 64 rows}}
+  %r = attn_tile.extract_rows %p {offset = 48} : !attn_tile.tile<64xf32> -> !attn_tile.tile<32xf32>
+  return
+}
+
+// -----
+
+func.func @extract_rows_columns(%p: !attn_tile.tile<64x8xf32>) {
+  // expected-error @+1 {{'attn_tile.extract_rows' op result must be rows of the source: the same columns, element type and layout}}
+  %r = attn_tile.extract_rows %p {offset = 0} : !attn_tile.tile<64x8xf32> -> !attn_tile.tile<32x4xf32>
+  return
+}
+
+// -----
+
 func.func @online_softmax_rows(%s: !attn_tile.tile<64x32xf32>, %m: !attn_tile.tile<32xf32>) {
   // expected-error @+1 {{'attn_tile.online_softmax' op the running maximum and sum must be 1-D tiles of 64 elements laid out along the scores' rows}}
   %p, %m1, %l1, %c = attn_tile.online_softmax %s, %m, %m : !attn_tile.tile<64x32xf32>, !attn_tile.tile<32xf32>

@@ -76,6 +76,14 @@ func.func @state(%s: !attn_tile.tile<128x64xf32>, %k: !attn_tile.tile<64x128xbf1
   %scores = attn_tile.decayed_scores %kf, %kf, %pk
       : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>,
         !attn_tile.tile<64x128xf32> -> !attn_tile.tile<64x64xf32>
+  // CHECK: attn_tile.decayed_scores %{{.*}}, %{{.*}}, %{{.*}} key_logs %{{.*}} : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32> -> !attn_tile.tile<64x64xf32>
+  %lagged = attn_tile.decayed_scores %kf, %kf, %pk key_logs %pk
+      : !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>,
+        !attn_tile.tile<64x128xf32>, !attn_tile.tile<64x128xf32>
+        -> !attn_tile.tile<64x64xf32>
+  // CHECK: attn_tile.extract_rows %{{.*}} {offset = 16 : i64} : !attn_tile.tile<64x128xf32> -> !attn_tile.tile<32x128xf32>
+  %rows = attn_tile.extract_rows %pk {offset = 16}
+      : !attn_tile.tile<64x128xf32> -> !attn_tile.tile<32x128xf32>
   // CHECK: attn_tile.state_update %{{.*}}, %{{.*}}, %{{.*}} : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x64xbf16>
   %s2 = attn_tile.state_update %s1, %k, %v
       : !attn_tile.tile<128x64xf32>, !attn_tile.tile<64x128xbf16>,

@@ -320,5 +320,26 @@ LogicalResult DecayedScoresOp::verify() {
       result.getColumns() != keys.getRows())
     return emitOpError("expected a result of ")
            << queries.getRows() << "x" << keys.getRows();
+  if (Value keyLogs = getKeyLogs())
+    if (cast<TileType>(keyLogs.getType()).getShape() != keys.getShape())
+      return emitOpError("key_logs must have the keys' shape, got ")
+             << keyLogs.getType();
+  return success();
+}
+
+LogicalResult ExtractRowsOp::verify() {
+  TileType source = getSource().getType(), result = getType();
+  int64_t offset = getOffset();
+  if (source.getRank() != result.getRank() ||
+      source.getShape().drop_front() != result.getShape().drop_front() ||
+      source.getElementType() != result.getElementType() ||
+      source.getLayout() != result.getLayout())
+    return emitOpError("result must be rows of the source: the same columns, "
+                       "element type and layout, got ")
+           << source << " -> " << result;
+  if (offset < 0 || offset + result.getRows() > source.getRows())
+    return emitOpError("rows [")
+           << offset << ", " << offset + result.getRows()
+           << ") lie outside the source's " << source.getRows() << " rows";
   return success();
 }

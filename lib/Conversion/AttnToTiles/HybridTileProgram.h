@@ -1,0 +1,29 @@
+//===- HybridTileProgram.h - attn.hybrid as a tile program -----*- C++ -*-===//
+//
+/// \file
+/// attn.hybrid as a tile program (HybridTileProgram.cpp), as
+/// attn-lower-to-tiles emits it for the CPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOTILES_HYBRIDTILEPROGRAM_H
+#define ATTN_LIB_CONVERSION_ATTNTOTILES_HYBRIDTILEPROGRAM_H
+
+#include "attn/Conversion/KernelEmitter.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+namespace mlir::attn {
+
+/// Whether the hybrid tile program covers `op`: whenever the chunked tile
+/// program covers its linear term (hasLinearTileProgram).
+bool hasHybridTileProgram(HybridOp op);
+
+/// Emits the hybrid tile program of `op` over every sequence and head:
+/// the linear term's chunk loop, and for each chunk's queries the flash
+/// loop over their window's key tiles of `blockKeys` keys.
+void emitHybridTileProgram(Emitter &e, HybridOp op, const Kernel &kernel,
+                           int64_t blockKeys);
+
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOTILES_HYBRIDTILEPROGRAM_H
