@@ -31,6 +31,11 @@ struct GPUOptions {
   /// Runs attn.attention on tensor cores where it can (canUseTensorCores);
   /// false keeps every kernel on the one-thread-per-row path.
   bool tensorCores = true;
+  /// On tensor cores, attn.attention runs its flash tile program on the
+  /// mma.sync strategy (buildAttentionTileKernel) instead of the
+  /// TensorCoreAttention.cpp emitter. Off until it is as fast (0.8x on the
+  /// H200, bench/NOTES.md).
+  bool attentionTileProgram = false;
   /// Adds the index_errors argument (KernelArgRole::IndexErrors).
   bool checkIndices = false;
   /// The chip the kernels are for (isSupportedChip): the tile programs size
@@ -66,6 +71,14 @@ bool canUseTensorCores(AttentionOp op, const KernelSignature &signature);
 /// 128 threads per 64 query rows, the Q, K and V tiles in dynamic shared
 /// memory. Fails on an op that canUseTensorCores rejects.
 LogicalResult buildTensorCoreAttention(OpBuilder &b, AttentionOp op,
+                                       const Kernel &kernel, GPULaunch &launch);
+
+/// Emits the flash tile program of `op` (emitAttentionQueryBlock) on the
+/// mma.sync strategy's layouts into the gpu.func `kernel` and sets
+/// `launch`: 4 warps per 64 query rows (x: query blocks, y: heads, z:
+/// sequences), as buildTensorCoreAttention. Fails on an op that
+/// canUseTensorCores rejects.
+LogicalResult buildAttentionTileKernel(OpBuilder &b, AttentionOp op,
                                        const Kernel &kernel, GPULaunch &launch);
 
 /// Whether attn generates code for `chip`: sm_80 to sm_90a. The tensor-core

@@ -116,8 +116,11 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
     auto attention = dyn_cast<AttentionOp>(op);
     if (attention && options.tensorCores &&
         canUseTensorCores(attention, info.signature)) {
-      if (failed(buildTensorCoreAttention(builder, attention, kernel,
-                                          info.launch)))
+      if (failed(options.attentionTileProgram
+                     ? buildAttentionTileKernel(builder, attention, kernel,
+                                                info.launch)
+                     : buildTensorCoreAttention(builder, attention, kernel,
+                                                info.launch)))
         return failure();
     } else if (failed(buildTiledKernel(builder, op, kernel, tiled,
                                        &info.launch))) {
@@ -167,6 +170,7 @@ struct AttnLowerToGPUPass
     options.threads = threads;
     options.halfStorage = *half;
     options.tensorCores = tensorCores;
+    options.attentionTileProgram = attentionTileProgram;
     options.checkIndices = checkIndices;
     options.chip = chip;
     if (!isSupportedChip(chip)) {

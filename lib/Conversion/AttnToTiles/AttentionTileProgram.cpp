@@ -24,8 +24,12 @@
 
 #include "AttentionTileProgram.h"
 #include "TileBuilder.h"
+#include "attn/Conversion/GPUKernels.h"
+#include "attn/Conversion/TileToMmaSync.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include <limits>
 
@@ -43,20 +47,21 @@ SmallVector<Value> mlir::attn::emitOnlineSoftmaxStep(TileBuilder &t,
               {-1, 0}, [&](OpBuilder &nb, ValueRange, ValueRange x) -> Value {
                 return arith::MulFOp::create(nb, loc, x[0], x[1]);
               });
-  acc = tile::MatmulOp::create(t.b, loc, step.getProbs(), values, acc,
+  Type operand = cast<tile::TileType>(values.getType()).getElementType();
+  acc = tile::MatmulOp::create(t.b, loc, t.lhsOperand(step.getProbs(), operand),
+                               values, acc,
                                /*transpose_lhs=*/false,
                                /*transpose_rhs=*/false);
   return {step.getNewMax(), step.getNewSum(), acc};
 }
 
-void mlir::attn::emitAttentionTileProgram(Emitter &e, AttentionOp op,
-                                          const Kernel &kernel,
-                                          const KeyBlockPlan &keys,
-                                          int64_t blockQueries,
-                                          int64_t blockKeys) {
+void mlir::attn::emitAttentionQueryBlock(
+    Emitter &e, AttentionOp op, const Kernel &kernel, const KeyBlockPlan &keys,
+    int64_t blockQueries, int64_t blockKeys, const TileLayouts &layouts,
+    Value bi, Value h, Value qb) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  TileBuilder t{b, loc, kernel, TileLayouts{}};
+  TileBuilder t{b, loc, kernel, layouts};
   HeadShape shape = getHeadShape(op);
   Value query = kernel.get(KernelArgRole::Query);
   Value key = kernel.get(KernelArgRole::Key);
@@ -69,100 +74,168 @@ void mlir::attn::emitAttentionTileProgram(Emitter &e, AttentionOp op,
   double empty = softmax ? -std::numeric_limits<double>::infinity() : 0.0;
   int64_t bq = blockQueries, bk = blockKeys;
   Type f32 = t.f32();
-  tile::TileType rowsType = t.tileOf({bq}, f32);
-  tile::TileType scoresType = t.tileOf({bq, bk}, f32);
-  tile::TileType outType = t.tileOf({bq, shape.valueDim}, f32);
+  // Matmul operands: widened to f32 where nothing is placed (the CPU), in
+  // the storage type for tensor cores.
+  Type operand = layouts.accumulator
+                     ? cast<MemRefType>(query.getType()).getElementType()
+                     : f32;
+  Attribute acc = layouts.accumulator;
+  tile::TileType rowsType = t.tileOf({bq}, f32, layouts.rows());
+  tile::TileType scoresType = t.tileOf({bq, bk}, f32, acc);
+  tile::TileType outType = t.tileOf({bq, shape.valueDim}, f32, acc);
   Value zero = e.idx(0);
-  Value numQueryBlocks =
-      arith::CeilDivUIOp::create(b, loc, keys.numQueries, e.idx(bq));
 
-  auto queryBlock = [&](Value bi, Value h, Value qb) {
-    Value q0 = arith::MulIOp::create(b, loc, qb, e.idx(bq));
-    Value q1 =
-        arith::MinUIOp::create(b, loc, e.addi(q0, e.idx(bq)), keys.numQueries);
-    Value kh = e.divui(h, shape.keyGroup);
-    Value vh = e.divui(h, shape.valueGroup);
-    // 1.
-    Value q =
-        t.load(t.tileOf({bq, shape.keyDim}, f32), query, {bi, h, q0, zero}, q1);
-    Value initialMax = tile::SplatOp::create(
-        b, loc, rowsType,
-        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(empty)));
-    SmallVector<Value> init = {initialMax, t.zeros(rowsType), t.zeros(outType)};
-    // 2.
-    auto keyTile = [&](Value k0, Value k1, bool masked,
-                       ValueRange state) -> SmallVector<Value> {
-      Value k = t.load(t.tileOf({bk, shape.keyDim}, f32), key,
-                       {bi, kh, k0, zero}, k1);
-      Value v = t.load(t.tileOf({bk, shape.valueDim}, f32), value,
-                       {bi, vh, k0, zero}, k1);
-      Value dots = tile::MatmulOp::create(b, loc, q, k, t.zeros(scoresType),
-                                          /*transpose_lhs=*/false,
-                                          /*transpose_rhs=*/true);
-      Value scores =
-          t.map(scoresType, dots, {-1},
-                [&](OpBuilder &nb, ValueRange at, ValueRange x) -> Value {
-                  Emitter inner(nb, loc);
-                  Value i = inner.addi(q0, at[0]), j = inner.addi(k0, at[1]);
-                  Value inside = arith::AndIOp::create(
-                      nb, loc, inner.cmpi(arith::CmpIPredicate::ult, i, q1),
-                      inner.cmpi(arith::CmpIPredicate::ult, j, k1));
-                  Value none = inner.f.c(empty);
-                  // Only inside the tile: a score_mod or mask may read captured
-                  // tensors at (i, j).
-                  return emitIf(
-                      nb, loc, inside,
-                      [&] {
-                        Value s =
-                            emitScoreMod(inner, op, kernel, x[0], bi, h, i, j);
-                        if (!softmax)
-                          s = attentionWeight(inner, op, s, Value(), kernel);
-                        if (masked)
-                          s = inner.f.select(
-                              emitAttentionKeep(inner, op, kernel, bi, h, i, j,
-                                                keys.numQueries, keys.numKeys,
-                                                /*withNamedMask=*/true),
-                              s, none);
-                        return Values{s};
-                      },
-                      [&] { return Values{none}; })[0];
-                });
-      if (softmax)
-        return emitOnlineSoftmaxStep(t, scores, v, state);
-      Value max = state[0], sum = state[1], acc = state[2];
-      Value probs = scores;
-      if (dividesBySum) {
-        Value rowSums = tile::ReduceOp::create(b, loc, rowsType,
-                                               tile::ReductionKind::add, probs);
-        sum = t.map(rowsType, {sum, rowSums}, {-1, -1},
-                    [&](OpBuilder &nb, ValueRange, ValueRange x) -> Value {
-                      return arith::AddFOp::create(nb, loc, x[0], x[1]);
-                    });
-      }
-      acc = tile::MatmulOp::create(b, loc, probs, v, acc,
-                                   /*transpose_lhs=*/false,
-                                   /*transpose_rhs=*/false);
-      return {max, sum, acc};
-    };
-    SmallVector<Value> state =
-        emitKeyTiles(e, keys, bk, bi, h, q0, q1, qb, init, keyTile);
-    // 3.
-    Value out =
-        dividesBySum
-            ? Value(tile::FinalizeOp::create(b, loc, state[2], state[1]))
-            : state[2];
-    tile::StoreOp::create(b, loc, out, output, ValueRange{bi, h, q0, zero}, q1);
-    if (lse && softmax)
-      tile::StoreOp::create(
-          b, loc, tile::LogSumExpOp::create(b, loc, state[0], state[1]), lse,
-          ValueRange{bi, h, q0}, q1);
+  Value q0 = arith::MulIOp::create(b, loc, qb, e.idx(bq));
+  Value q1 =
+      arith::MinUIOp::create(b, loc, e.addi(q0, e.idx(bq)), keys.numQueries);
+  Value kh = e.divui(h, shape.keyGroup);
+  Value vh = e.divui(h, shape.valueGroup);
+  // 1.
+  Value q = t.load(t.tileOf({bq, shape.keyDim}, operand, layouts.loaded), query,
+                   {bi, h, q0, zero}, q1);
+  Value initialMax = tile::SplatOp::create(
+      b, loc, rowsType,
+      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(empty)));
+  SmallVector<Value> init = {initialMax, t.zeros(rowsType), t.zeros(outType)};
+  // 2.
+  auto keyTile = [&](Value k0, Value k1, bool masked,
+                     ValueRange state) -> SmallVector<Value> {
+    Value k = t.load(t.tileOf({bk, shape.keyDim}, operand, layouts.loaded), key,
+                     {bi, kh, k0, zero}, k1);
+    Value v = t.load(t.tileOf({bk, shape.valueDim}, operand, layouts.loaded),
+                     value, {bi, vh, k0, zero}, k1);
+    Value dots = tile::MatmulOp::create(b, loc, q, k, t.zeros(scoresType),
+                                        /*transpose_lhs=*/false,
+                                        /*transpose_rhs=*/true);
+    Value scores = t.map(
+        scoresType, dots, {-1},
+        [&](OpBuilder &nb, ValueRange at, ValueRange x) -> Value {
+          Emitter inner(nb, loc);
+          Value i = inner.addi(q0, at[0]), j = inner.addi(k0, at[1]);
+          Value inside = arith::AndIOp::create(
+              nb, loc, inner.cmpi(arith::CmpIPredicate::ult, i, q1),
+              inner.cmpi(arith::CmpIPredicate::ult, j, k1));
+          Value none = inner.f.c(empty);
+          // Only inside the tile: a score_mod or mask may read captured
+          // tensors at (i, j).
+          return emitIf(
+              nb, loc, inside,
+              [&] {
+                Value s = emitScoreMod(inner, op, kernel, x[0], bi, h, i, j);
+                if (!softmax)
+                  s = attentionWeight(inner, op, s, Value(), kernel);
+                if (masked)
+                  s = inner.f.select(emitAttentionKeep(inner, op, kernel, bi, h,
+                                                       i, j, keys.numQueries,
+                                                       keys.numKeys,
+                                                       /*withNamedMask=*/true),
+                                     s, none);
+                return Values{s};
+              },
+              [&] { return Values{none}; })[0];
+        });
+    if (softmax)
+      return emitOnlineSoftmaxStep(t, scores, v, state);
+    Value max = state[0], sum = state[1], accumulator = state[2];
+    if (dividesBySum) {
+      Value rowSums = tile::ReduceOp::create(b, loc, rowsType,
+                                             tile::ReductionKind::add, scores);
+      sum = t.map(rowsType, {sum, rowSums}, {-1, -1},
+                  [&](OpBuilder &nb, ValueRange, ValueRange x) -> Value {
+                    return arith::AddFOp::create(nb, loc, x[0], x[1]);
+                  });
+    }
+    accumulator = tile::MatmulOp::create(b, loc, t.lhsOperand(scores, operand),
+                                         v, accumulator,
+                                         /*transpose_lhs=*/false,
+                                         /*transpose_rhs=*/false);
+    return {max, sum, accumulator};
   };
+  SmallVector<Value> state =
+      emitKeyTiles(e, keys, bk, bi, h, q0, q1, qb, init, keyTile);
+  // 3.
+  Value out = dividesBySum
+                  ? Value(tile::FinalizeOp::create(b, loc, state[2], state[1]))
+                  : state[2];
+  tile::StoreOp::create(b, loc, out, output, ValueRange{bi, h, q0, zero}, q1);
+  if (lse && softmax)
+    tile::StoreOp::create(b, loc,
+                          tile::LogSumExpOp::create(b, loc, state[0], state[1]),
+                          lse, ValueRange{bi, h, q0}, q1);
+}
 
-  e.loop(zero, e.dim(query, 0), [&](Value bi) {
-    e.loop(shape.heads, [&](Value h) {
+void mlir::attn::emitAttentionTileProgram(Emitter &e, AttentionOp op,
+                                          const Kernel &kernel,
+                                          const KeyBlockPlan &keys,
+                                          int64_t blockQueries,
+                                          int64_t blockKeys) {
+  Value query = kernel.get(KernelArgRole::Query);
+  Value numQueryBlocks = arith::CeilDivUIOp::create(e.b, e.loc, keys.numQueries,
+                                                    e.idx(blockQueries));
+  e.loop(e.idx(0), e.dim(query, 0), [&](Value bi) {
+    e.loop(getHeadShape(op).heads, [&](Value h) {
       e.loop(
-          zero, numQueryBlocks, [&](Value qb) { queryBlock(bi, h, qb); },
+          e.idx(0), numQueryBlocks,
+          [&](Value qb) {
+            emitAttentionQueryBlock(e, op, kernel, keys, blockQueries,
+                                    blockKeys, TileLayouts{}, bi, h, qb);
+          },
           "query_blocks");
     });
   });
+}
+
+/// Query rows per block of the tensor-core kernel: 16 per warp.
+static constexpr int64_t kTensorCoreAttentionWarps = 4;
+static constexpr int64_t kTensorCoreAttentionRows =
+    16 * kTensorCoreAttentionWarps;
+
+LogicalResult mlir::attn::buildAttentionTileKernel(OpBuilder &b, AttentionOp op,
+                                                   const Kernel &kernel,
+                                                   GPULaunch &launch) {
+  if (!canUseTensorCores(op, *kernel.signature))
+    return op.emitError() << "this attention cannot run on tensor cores: it "
+                             "needs bf16 or f16 query, key and value with "
+                             "head dims that are multiples of 16, at most 256";
+  Emitter e(b, op.getLoc());
+  HeadShape shape = getHeadShape(op);
+  KeyBlockPlan keys;
+  keys.mask = op.getMaskAttr();
+  keys.hasMaskMod = !op.getMaskMod().empty();
+  keys.numQueries = e.dim(kernel.get(KernelArgRole::Query), 2);
+  keys.numKeys = e.dim(kernel.get(KernelArgRole::Key), 2);
+  // 64 keys a tile; 32 when Dv > 128, where the accumulator (Dv / 2 f32 a
+  // thread) leaves too few registers for 64 keys of scores.
+  int64_t blockKeys = shape.valueDim > 128 ? 32 : 64;
+  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize()) {
+    keys.blockCounts = kernel.get(KernelArgRole::KvNumBlocks);
+    keys.blockIndices = kernel.get(KernelArgRole::KvIndices);
+    keys.fullCounts = kernel.get(KernelArgRole::FullKvNumBlocks);
+    keys.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
+    blockKeys = (*blockSize)[1];
+  }
+  Value qb = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
+  Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
+  Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);
+  emitAttentionQueryBlock(
+      e, op, kernel, keys, kTensorCoreAttentionRows, blockKeys,
+      TileLayouts::mmaSync(b.getContext(), kTensorCoreAttentionWarps), bi, h,
+      qb);
+  FunctionOpInterface function = kernel.func;
+  auto func = cast<gpu::GPUFuncOp>(function.getOperation());
+  DenseI32ArrayAttr blockSize =
+      b.getDenseI32ArrayAttr({int32_t(32 * kTensorCoreAttentionWarps), 1, 1});
+  func.setKnownBlockSizeAttr(blockSize);
+  func->setAttr("nvvm.maxntid", blockSize);
+  // Every register a thread may have at 128 threads: left to itself ptxas
+  // caps some of these kernels (neighborhood masks) at 128 and spills.
+  func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                b.getI32IntegerAttr(255));
+  launch = {GridOrder::QueryBlocksHeadsBatch,
+            32 * kTensorCoreAttentionWarps,
+            /*workspaceWords=*/0,
+            kTensorCoreAttentionRows,
+            getTileSharedBytes(kernel.func),
+            /*alignedRows=*/true};
+  return success();
 }

@@ -23,6 +23,15 @@ namespace mlir::attn {
 SmallVector<Value> emitOnlineSoftmaxStep(TileBuilder &t, Value scores,
                                          Value values, ValueRange state);
 
+/// Emits the flash tile program of `op` for query block `qb` (rows
+/// [qb Bq, qb Bq + Bq) of `blockQueries` rows) of head h of sequence bi,
+/// its tiles placed by `layouts`: on the CPU (no layouts) the matmul
+/// operands are f32, on the mma.sync strategy the storage type.
+void emitAttentionQueryBlock(Emitter &e, AttentionOp op, const Kernel &kernel,
+                             const KeyBlockPlan &keys, int64_t blockQueries,
+                             int64_t blockKeys, const TileLayouts &layouts,
+                             Value bi, Value h, Value qb);
+
 /// Emits the flash tile program of `op` over every sequence, head and
 /// query block of `blockQueries` rows, visiting the key tiles of
 /// `blockKeys` keys that `keys` plans (emitKeyTiles).

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/TileToLoops.h"
+#include "attn/Conversion/DecomposeTileSoftmax.h"
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/KernelEmitter.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
@@ -351,103 +352,6 @@ struct ReduceLowering : TileOpLowering<ReduceOp> {
   }
 };
 
-/// m' = max(m, max_j s_j); c = exp(m - m') (0 for m = -inf);
-/// p_j = exp(s_j - m') (0 for s_j = -inf); l' = c l + sum_j p_j; row by
-/// row, the columns in order.
-struct OnlineSoftmaxLowering : OpConversionPattern<OnlineSoftmaxOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(OnlineSoftmaxOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    const TypeConverter &converter = *getTypeConverter();
-    Value probs = allocateBuffer(
-        rewriter, op, converter.convertType(op.getProbs().getType()));
-    Type vector = converter.convertType(op.getMax().getType());
-    Value newMax = allocateBuffer(rewriter, op, vector);
-    Value newSum = allocateBuffer(rewriter, op, vector);
-    Value correction = allocateBuffer(rewriter, op, vector);
-    LoopBuilder lb{rewriter, loc};
-    FloatMath f{rewriter, loc};
-    Value negInf = lb.f32(-INFINITY);
-    int64_t columns = op.getScores().getType().getColumns();
-    Value scores = adaptor.getScores();
-    lb.loop(op.getScores().getType().getRows(), [&](Value r) {
-      Value oldMax = lb.load(adaptor.getMax(), {r});
-      auto maxLoop =
-          scf::ForOp::create(rewriter, loc, lb.idx(0), lb.idx(columns),
-                             lb.idx(1), ValueRange{oldMax});
-      {
-        OpBuilder::InsertionGuard guard(rewriter);
-        rewriter.setInsertionPointToStart(maxLoop.getBody());
-        Value x = lb.load(scores, {r, maxLoop.getInductionVar()});
-        scf::YieldOp::create(rewriter, loc,
-                             f.max(maxLoop.getRegionIterArgs()[0], x));
-      }
-      Value rowMax = maxLoop.getResult(0);
-      Value wasEmpty = f.cmp(arith::CmpFPredicate::OEQ, oldMax, negInf);
-      Value c =
-          f.select(wasEmpty, lb.f32(0),
-                   f.exp(f.select(wasEmpty, lb.f32(0), f.sub(oldMax, rowMax))));
-      Value rowSum =
-          lb.sum(lb.idx(0), lb.idx(columns), lb.f32(0), [&](Value j) {
-            Value s = lb.load(scores, {r, j});
-            Value masked = f.cmp(arith::CmpFPredicate::OEQ, s, negInf);
-            Value p =
-                f.select(masked, lb.f32(0),
-                         f.exp(f.select(masked, lb.f32(0), f.sub(s, rowMax))));
-            lb.store(p, probs, {r, j});
-            return p;
-          });
-      lb.store(rowMax, newMax, {r});
-      lb.store(c, correction, {r});
-      lb.store(lb.addf(lb.mulf(c, lb.load(adaptor.getSum(), {r})), rowSum),
-               newSum, {r});
-    });
-    rewriter.replaceOp(op, {probs, newMax, newSum, correction});
-    return success();
-  }
-};
-
-/// o_ij = acc_ij / l_i, 0 where l_i = 0 (Emitter::divOrZero).
-struct FinalizeLowering : TileOpLowering<FinalizeOp> {
-  using TileOpLowering::TileOpLowering;
-  LogicalResult
-  matchAndRewrite(FinalizeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
-    Emitter e(rewriter, op.getLoc());
-    lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
-      lb.store(e.divOrZero(lb.load(adaptor.getAccumulator(), at),
-                           lb.load(adaptor.getSum(), {at[0]})),
-               buffer, at);
-    });
-    rewriter.replaceOp(op, buffer);
-    return success();
-  }
-};
-
-/// m_i + log(l_i); -inf where l_i = 0 (emitLogSumExp, as the SIMT kernels
-/// write it).
-struct LogSumExpLowering : TileOpLowering<LogSumExpOp> {
-  using TileOpLowering::TileOpLowering;
-  LogicalResult
-  matchAndRewrite(LogSumExpOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
-    Emitter e(rewriter, op.getLoc());
-    lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
-      lb.store(emitLogSumExp(e, lb.load(adaptor.getMax(), at),
-                             lb.load(adaptor.getSum(), at)),
-               buffer, at);
-    });
-    rewriter.replaceOp(op, buffer);
-    return success();
-  }
-};
-
 /// phi(x) row by row, in the component order of the op's description.
 struct Taylor2FeaturesLowering : TileOpLowering<Taylor2FeaturesOp> {
   using TileOpLowering::TileOpLowering;
@@ -748,7 +652,6 @@ void mlir::attn::populateTileToLoopsPatterns(const TypeConverter &converter,
            MatmulLowering, MapLowering, ReduceLowering, CumsumLowering,
            ExtractRowsLowering, DecayMaskLowering, UTSolveLowering,
            StateUpdateLowering, DecayStateLowering, DecayedScoresLowering,
-           OnlineSoftmaxLowering, FinalizeLowering, LogSumExpLowering,
            Taylor2FeaturesLowering, SoftmaxFeaturesLowering>(
           converter, patterns.getContext());
 }
@@ -785,6 +688,8 @@ namespace {
 struct AttnTileToLoopsPass
     : mlir::attn::impl::AttnTileToLoopsPassBase<AttnTileToLoopsPass> {
   void runOnOperation() override {
+    if (failed(decomposeTileSoftmax(getOperation())))
+      return signalPassFailure();
     copyCarriedTiles(getOperation());
     TileBufferTypeConverter converter;
     RewritePatternSet patterns(&getContext());

@@ -19,6 +19,7 @@
 
 #include "attn/Conversion/TileToMmaSync.h"
 #include "SharedMemoryPlan.h"
+#include "attn/Conversion/DecomposeTileSoftmax.h"
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/MmaFragments.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
@@ -35,6 +36,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include <array>
+#include <numeric>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNTILETOMMASYNCPASS
@@ -1998,6 +2000,72 @@ static void markSharedLoadRuns(Operation *root) {
   });
 }
 
+/// A run of two or more 2-D cp.async loads (one group each, not ring loads)
+/// waits for each tile just before its first use in the run's block, for
+/// that tile's group and those before it (`cp.async.wait_group` of the
+/// groups committed after it), instead of for all of them at the run's end:
+/// the flash program's V lands while Q K^T and the softmax run. A run with
+/// a synchronous load, or a tile not used in its block, keeps its one wait.
+static void waitAtFirstUses(Operation *root) {
+  SmallVector<SmallVector<LoadOp>> runs;
+  root->walk([&](LoadOp load) {
+    if (load->hasAttr(kRunStart))
+      runs.emplace_back();
+    if (!runs.empty() && isShared(load.getType()) && !load->hasAttr(kRing) &&
+        (runs.back().empty() || load->getPrevNode() == runs.back().back()))
+      runs.back().push_back(load);
+  });
+  for (SmallVector<LoadOp> &run : runs) {
+    if (run.size() < 2 || !run.back()->hasAttr(kRunEnd))
+      continue;
+    bool async = llvm::all_of(run, [](LoadOp load) {
+      return load.getType().getRank() == 2 && getKnownBlockThreads(load);
+    });
+    if (!async)
+      continue;
+    // The first op after the run that uses each tile (or holds its use).
+    SmallVector<Operation *> firstUses;
+    for (LoadOp load : run) {
+      Operation *first = nullptr;
+      for (Operation *op = run.back()->getNextNode(); op && !first;
+           op = op->getNextNode()) {
+        bool uses = false;
+        op->walk([&](Operation *nested) {
+          if (llvm::is_contained(nested->getOperands(), load.getResult()))
+            uses = true;
+        });
+        if (uses)
+          first = op;
+      }
+      firstUses.push_back(first);
+    }
+    if (llvm::is_contained(firstUses, nullptr))
+      continue;
+    run.back()->removeAttr(kRunEnd);
+    // In block order; a wait for fewer pending groups covers the rest.
+    SmallVector<unsigned> order(run.size());
+    std::iota(order.begin(), order.end(), 0);
+    llvm::stable_sort(order, [&](unsigned x, unsigned y) {
+      return firstUses[x]->isBeforeInBlock(firstUses[y]);
+    });
+    int64_t waited = run.size();
+    for (auto [n, i] : llvm::enumerate(order)) {
+      // Tiles first used by one op wait together, for the latest of them.
+      int64_t pending = run.size() - 1 - i;
+      for (unsigned j : ArrayRef<unsigned>(order).drop_front(n + 1))
+        if (firstUses[j] == firstUses[i])
+          pending = std::min<int64_t>(pending, run.size() - 1 - j);
+      if (pending >= waited)
+        continue;
+      waited = pending;
+      OpBuilder b(firstUses[i]);
+      NVVM::CpAsyncWaitGroupOp::create(b, run[i].getLoc(),
+                                       b.getI32IntegerAttr(pending));
+      gpu::BarrierOp::create(b, run[i].getLoc());
+    }
+  }
+}
+
 /// A loop whose body fetches the next iteration's tiles (ring loads) waits
 /// for them as each iteration starts, and for the last fetch after it
 /// ends, before the regions are read or the block exits.
@@ -2038,6 +2106,8 @@ struct AttnTileToMmaSyncPass
     });
     if (!any)
       return;
+    if (failed(decomposeTileSoftmax(getOperation())))
+      return signalPassFailure();
     WalkResult assigned = getOperation().walk([](FunctionOpInterface function) {
       return failed(assignSharedOffsets(function)) ? WalkResult::interrupt()
                                                    : WalkResult::advance();
@@ -2045,6 +2115,7 @@ struct AttnTileToMmaSyncPass
     if (assigned.wasInterrupted())
       return signalPassFailure();
     markSharedLoadRuns(getOperation());
+    waitAtFirstUses(getOperation());
     waitForCarriedLoads(getOperation());
     MmaSyncTypeConverter converter;
     RewritePatternSet patterns(&getContext());

@@ -82,25 +82,36 @@ func.func @ut_solve(%a: memref<8x8xf32>, %out: memref<8x8xf32>) {
 }
 
 // CHECK-LABEL: func @online_softmax
-// Row by row: the new maximum over the row and the old one; the correction
-// exp(m - m'), 0 where m = -inf; each p = exp(s - m'), 0 where s = -inf,
-// written out and summed; l' = c l + sum.
-// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}}
-// CHECK:   %[[OLD:.*]] = memref.load %{{.*}}[%[[R]]] : memref<4xf32>
-// CHECK:   %[[NEW:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[OLD]]) -> (f32)
-// CHECK:   %[[EMPTY:.*]] = arith.cmpf oeq, %[[OLD]], %[[NEGINF]]
-// CHECK:   arith.subf %[[OLD]], %[[NEW]]
+// The pass first decomposes online_softmax, finalize and log_sum_exp into
+// reductions and maps (DecomposeTileSoftmax.cpp), each then a loop nest:
+// the tile's row maxima; m' = max(m, them); the shift z = m', or 0 where
+// m' = -inf; the correction exp(m - z); each p = exp(s - z) (exp(-inf) = 0
+// where m or s is -inf); the row sums of p; l' = c l + sum.
+// CHECK: scf.for %[[R0:.*]] = %{{.*}} to %{{.*}}
+// CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
+// CHECK:     arith.maxnumf
+// CHECK:   memref.store %{{.*}}, %[[TILEMAX:.*]][%[[R0]]] : memref<4xf32>
+// CHECK: scf.for %[[R1:.*]] = %{{.*}} to %{{.*}}
+// CHECK:   %[[MAX:.*]] = memref.load %[[TILEMAX]][%[[R1]]]
+// CHECK:   arith.maximumf %{{.*}}, %[[MAX]]
+// CHECK: scf.for
+// CHECK:   %[[NONE:.*]] = arith.cmpf oeq, %{{.*}}, %{{.*}} : f32
+// CHECK:   arith.select %[[NONE]]
+// CHECK: scf.for
+// CHECK:   arith.subf
 // CHECK:   math.exp
-// CHECK:   %[[C:.*]] = arith.select %[[EMPTY]]
-// CHECK:   %[[SUM:.*]] = scf.for
-// CHECK:     arith.subf %{{.*}}, %[[NEW]]
+// CHECK: scf.for
+// CHECK:   scf.for
+// CHECK:     arith.subf
 // CHECK:     math.exp
-// CHECK:     memref.store %{{.*}}, %{{.*}}[%[[R]], %{{.*}}] : memref<4x8xf32>
-// CHECK:   memref.store %[[NEW]]
-// CHECK:   memref.store %[[C]]
-// CHECK:   %[[SCALED:.*]] = arith.mulf %[[C]]
-// CHECK:   arith.addf %[[SCALED]], %[[SUM]]
+// CHECK:     memref.store %{{.*}}, %[[P:.*]][%{{.*}}, %{{.*}}] : memref<4x8xf32>
+// CHECK: scf.for
+// CHECK:   scf.for {{.*}} -> (f32)
+// CHECK:     memref.load %[[P]]
+// CHECK:     arith.addf
+// CHECK: scf.for
+// CHECK:   %[[SCALED:.*]] = arith.mulf
+// CHECK:   arith.addf %[[SCALED]]
 // Then o = acc / l, 0 where l = 0, and m + log(l), -inf where l = 0.
 // CHECK: arith.cmpf une
 // CHECK: arith.divf

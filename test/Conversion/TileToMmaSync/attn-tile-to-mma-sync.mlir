@@ -13,13 +13,17 @@ gpu.module @kernels {
     %c0 = arith.constant 0 : index
     %zero = arith.constant 0.0 : f32
     // Two consecutive shared loads: one barrier before, cp.async of 16-byte
-    // chunks zero-filled past %n, one wait and one barrier after the second.
+    // chunks zero-filled past %n, one group each; both are first used by
+    // the matmul, which waits for both (wait_group 0) and a barrier.
     // CHECK: gpu.barrier
     // CHECK: nvgpu.device_async_copy
     // CHECK: nvgpu.device_async_create_group
     // CHECK-NOT: gpu.barrier
     // CHECK: nvgpu.device_async_copy
-    // CHECK: nvvm.cp.async.wait.group 0
+    // CHECK: nvgpu.device_async_create_group
+    // CHECK-NOT: nvvm.cp.async.wait.group
+    // CHECK: vector.broadcast %{{.*}} : f32 to vector<32xf32>
+    // CHECK-NEXT: nvvm.cp.async.wait.group 0
     // CHECK-NEXT: gpu.barrier
     %x = attn_tile.load %q[%b, %h, %t0, %c0] rows_below %n
         : memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
@@ -29,7 +33,6 @@ gpu.module @kernels {
           -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
     // S = X Y^T on m16n8k16 MMAs: A fragments by ldmatrix, B fragments by
     // ldmatrix of the rows of Y (not transposed: Y is stored [n][k]).
-    // CHECK: vector.broadcast %{{.*}} : f32 to vector<32xf32>
     // CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false}
     // CHECK: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false}
     // CHECK: nvvm.mma.sync

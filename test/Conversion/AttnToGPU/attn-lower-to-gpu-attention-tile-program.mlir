@@ -1,0 +1,47 @@
+// RUN: attn-opt %s --attn-lower-to-gpu="attention-tile-program=true" | FileCheck %s
+// RUN: attn-opt %s --attn-lower-to-gpu="attention-tile-program=true" | attn-opt --pass-pipeline='builtin.module(gpu.module(attn-tile-to-mma-sync))' | FileCheck %s --check-prefix=MMA
+
+// With attention-tile-program, a bf16 attention on tensor cores is the
+// flash tile program (AttentionTileProgram.cpp) on the mma.sync strategy's
+// layouts, one block of 4 warps per 64 query rows: Q, K and V in shared
+// memory, the scores and the accumulator in #attn_tile.mma registers, the
+// running maximum and sum sliced along their rows, P handed to the second
+// matmul as the A operand in registers.
+
+// CHECK-LABEL: gpu.func @causal_lse_0_gpu(
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: attn_tile.load %arg0[%block_id_z, %block_id_y, {{.*}} -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+// CHECK: scf.for {{.*}} -> (!attn_tile.tile<64xf32, #attn_tile.slice<dim = 1, parent = #attn_tile.mma<warps = [4, 1]>>>, !attn_tile.tile<64xf32, #attn_tile.slice<dim = 1, parent = #attn_tile.mma<warps = [4, 1]>>>, !attn_tile.tile<64x64xf32, #attn_tile.mma<warps = [4, 1]>>)
+// CHECK:   attn_tile.load %arg1{{.*}} -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+// CHECK:   attn_tile.load %arg2{{.*}} -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+// CHECK:   attn_tile.matmul {{.*}} {transpose_rhs} : {{.*}}, !attn_tile.tile<64x64xf32, #attn_tile.mma<warps = [4, 1]>>
+// CHECK:   attn_tile.online_softmax
+// CHECK:   attn_tile.convert_layout {{.*}} -> !attn_tile.tile<64x64xbf16, #attn_tile.operand<index = 0, parent = #attn_tile.mma<warps = [4, 1]>>>
+// CHECK:   attn_tile.matmul
+// CHECK: attn_tile.finalize
+// CHECK: attn_tile.store
+// CHECK: attn_tile.log_sum_exp
+// CHECK: attn_tile.store
+
+// On the strategy, online_softmax becomes row reductions (two shuffles
+// within a quad) and maps (DecomposeTileSoftmax.cpp). K and V are copied
+// in one run, but each is waited for just before its first use
+// (waitAtFirstUses): K's group before Q K^T, V's (the last) before P V, so
+// V lands while the scores and the softmax run.
+// MMA-LABEL: gpu.func @causal_lse_0_gpu(
+// MMA: scf.for
+// MMA:   nvvm.cp.async.wait.group 1
+// MMA-NEXT: gpu.barrier
+// MMA:   gpu.shuffle xor
+// MMA:   gpu.shuffle xor
+// MMA:   math.exp
+// MMA:   nvvm.cp.async.wait.group 0
+// MMA-NEXT: gpu.barrier
+func.func @causal_lse(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x2x?x64xbf16>,
+                      %v: tensor<?x2x?x64xbf16>)
+    -> (tensor<?x4x?x64xbf16>, tensor<?x4x?xf32>) {
+  %o, %lse = attn.attention %q, %k, %v {mask = #attn.causal}
+      : tensor<?x4x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>
+      -> tensor<?x4x?x64xbf16>, tensor<?x4x?xf32>
+  return %o, %lse : tensor<?x4x?x64xbf16>, tensor<?x4x?xf32>
+}
