@@ -38,6 +38,17 @@ def test_options_are_part_of_the_key():
     assert "mma.sync" in b.ptx() and "mma.sync" not in c.ptx()
 
 
+def test_attention_tile_program_is_its_own_kernel():
+    # The flash tile program on the mma.sync strategy: another kernel for
+    # the same spec, on tensor cores too, with 64 query rows a block.
+    emitter = attn.compile(EXAMPLE, backend="cuda", chip="sm_90a")
+    program = attn.compile(EXAMPLE, backend="cuda", chip="sm_90a",
+                           attention_tile_program=True)
+    assert program is not emitter and program.ptx() != emitter.ptx()
+    assert "mma.sync" in program.ptx()
+    assert program.description["block_queries"] == 64
+
+
 def test_cuda_ptx_is_cached_on_disk(tmp_path):
     kernel = attn.compile(EXAMPLE, backend="cuda")
     files = os.listdir(os.environ["ATTN_CACHE_DIR"])
