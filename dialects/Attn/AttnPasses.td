@@ -205,7 +205,7 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
            /*default=*/"false",
            "On tensor cores, run attn.attention's flash tile program on the "
            "mma.sync strategy instead of the TensorCoreAttention.cpp emitter "
-           "(correct on every head dim, but 0.8x its speed on the H200: "
+           "(correct on every head dim, but 0.83-0.90x its speed on the H200: "
            "bench/NOTES.md)">,
     Option<"checkIndices", "check-indices", "bool", /*default=*/"false",
            "Record reads of captured tensors at out-of-range indices in an "

@@ -33,8 +33,8 @@ struct GPUOptions {
   bool tensorCores = true;
   /// On tensor cores, attn.attention runs its flash tile program on the
   /// mma.sync strategy (buildAttentionTileKernel) instead of the
-  /// TensorCoreAttention.cpp emitter. Off until it is as fast (0.8x on the
-  /// H200, bench/NOTES.md).
+  /// TensorCoreAttention.cpp emitter. Off until it is as fast (0.83-0.90x on
+  /// the H200, bench/NOTES.md).
   bool attentionTileProgram = false;
   /// Adds the index_errors argument (KernelArgRole::IndexErrors).
   bool checkIndices = false;
