@@ -93,6 +93,13 @@ void mlir::attn::emitAttentionQueryBlock(
   // 1.
   Value q = t.load(t.tileOf({bq, shape.keyDim}, operand, layouts.loaded), query,
                    {bi, h, q0, zero}, q1);
+  // Up to 64 key dims, Q's A fragments stay in registers for the whole
+  // key loop (32 bf16 values a thread), as the emitter keeps them; wider,
+  // they are read from shared memory per key tile.
+  if (acc && shape.keyDim <= 64)
+    q = t.withLayout(
+        q, tile::OperandLayoutAttr::get(b.getContext(), /*index=*/0,
+                                        cast<tile::MmaLayoutAttr>(acc)));
   Value initialMax = tile::SplatOp::create(
       b, loc, rowsType,
       arith::ConstantOp::create(b, loc, b.getF32FloatAttr(empty)));

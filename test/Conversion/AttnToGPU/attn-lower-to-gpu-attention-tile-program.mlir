@@ -11,6 +11,9 @@
 // CHECK-LABEL: gpu.func @causal_lse_0_gpu(
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK: attn_tile.load %arg0[%block_id_z, %block_id_y, {{.*}} -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
+// With Dk <= 64, Q's A fragments are read into registers once, before the
+// key loop.
+// CHECK-NEXT: attn_tile.convert_layout %{{.*}} : !attn_tile.tile<64x64xbf16, #attn_tile.shared> -> !attn_tile.tile<64x64xbf16, #attn_tile.operand<index = 0, parent = #attn_tile.mma<warps = [4, 1]>>>
 // CHECK: scf.for {{.*}} -> (!attn_tile.tile<64xf32, #attn_tile.slice<dim = 1, parent = #attn_tile.mma<warps = [4, 1]>>>, !attn_tile.tile<64xf32, #attn_tile.slice<dim = 1, parent = #attn_tile.mma<warps = [4, 1]>>>, !attn_tile.tile<64x64xf32, #attn_tile.mma<warps = [4, 1]>>)
 // CHECK:   attn_tile.load %arg1{{.*}} -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
 // CHECK:   attn_tile.load %arg2{{.*}} -> !attn_tile.tile<64x64xbf16, #attn_tile.shared>
