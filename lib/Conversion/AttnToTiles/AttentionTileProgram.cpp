@@ -90,6 +90,11 @@ void mlir::attn::emitAttentionQueryBlock(
       arith::MinUIOp::create(b, loc, e.addi(q0, e.idx(bq)), keys.numQueries);
   Value kh = e.divui(h, shape.keyGroup);
   Value vh = e.divui(h, shape.valueGroup);
+  // The block list's query block holding these rows: a block of a block
+  // mask may hold several query blocks (64 rows each on tensor cores).
+  Value listBlock = qb;
+  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
+    listBlock = e.divui(q0, (*blockSize)[0]);
   // 1.
   Value q = t.load(t.tileOf({bq, shape.keyDim}, operand, layouts.loaded), query,
                    {bi, h, q0, zero}, q1);
@@ -159,7 +164,7 @@ void mlir::attn::emitAttentionQueryBlock(
     return {max, sum, accumulator};
   };
   SmallVector<Value> state =
-      emitKeyTiles(e, keys, bk, bi, h, q0, q1, qb, init, keyTile);
+      emitKeyTiles(e, keys, bk, bi, h, q0, q1, listBlock, init, keyTile);
   // 3.
   Value out = dividesBySum
                   ? Value(tile::FinalizeOp::create(b, loc, state[2], state[1]))

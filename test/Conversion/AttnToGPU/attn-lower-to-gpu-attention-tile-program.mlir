@@ -48,3 +48,27 @@ func.func @causal_lse(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x2x?x64xbf16>,
       -> tensor<?x4x?x64xbf16>, tensor<?x4x?xf32>
   return %o, %lse : tensor<?x4x?x64xbf16>, tensor<?x4x?xf32>
 }
+
+// A block list whose query blocks hold 128 rows: the 64 rows of a thread
+// block read the list of block q0 / 128, not of their own index.
+// CHECK-LABEL: gpu.func @block_list_128_0_gpu(
+// CHECK: %[[Q0:.*]] = arith.muli %block_id_x, %c64 : index
+// CHECK: %[[C128:.*]] = arith.constant 128 : index
+// CHECK: %[[LIST:.*]] = arith.divui %[[Q0]], %[[C128]] : index
+// CHECK: memref.load %arg3[%block_id_z, %block_id_y, %[[LIST]]]
+func.func @block_list_128(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x4x?x64xbf16>,
+                          %v: tensor<?x4x?x64xbf16>,
+                          %kv_num_blocks: tensor<?x4x?xi32>,
+                          %kv_indices: tensor<?x4x?x?xi32>,
+                          %full_kv_num_blocks: tensor<?x4x?xi32>,
+                          %full_kv_indices: tensor<?x4x?x?xi32>)
+    -> tensor<?x4x?x64xbf16> {
+  %o = attn.attention %q, %k, %v
+      block_mask(%kv_num_blocks, %kv_indices, %full_kv_num_blocks,
+                 %full_kv_indices : tensor<?x4x?xi32>, tensor<?x4x?x?xi32>,
+                 tensor<?x4x?xi32>, tensor<?x4x?x?xi32>)
+      {block_size = array<i64: 128, 64>, mask = #attn.causal}
+      : tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16>,
+        tensor<?x4x?x64xbf16> -> tensor<?x4x?x64xbf16>
+  return %o : tensor<?x4x?x64xbf16>
+}
