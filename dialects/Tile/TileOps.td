@@ -183,6 +183,17 @@ def Tile_MapOp : Tile_Op<"map", [
   }];
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
+  let builders = [
+    // The body's block (the coordinates, then one element per input) is
+    // made here; `body` gives the value it yields. `broadcast` holds -1, 0
+    // or 1 per input; all -1 (or empty) leaves the attribute unset.
+    OpBuilder<(ins "::mlir::attn::tile::TileType":$result,
+                   "::mlir::ValueRange":$inputs,
+                   "::llvm::ArrayRef<int64_t>":$broadcast,
+                   "::llvm::function_ref<::mlir::Value(::mlir::OpBuilder &, "
+                   "::mlir::Location, ::mlir::ValueRange, "
+                   "::mlir::ValueRange)>":$body)>
+  ];
   let extraClassDeclaration = [{
     /// -1, 0 or 1 for input `n` (see the description).
     int64_t getBroadcastDim(unsigned n);

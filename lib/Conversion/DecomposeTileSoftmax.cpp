@@ -30,20 +30,12 @@ namespace {
 static Value mapTiles(PatternRewriter &rewriter, Location loc, TileType type,
                       ValueRange inputs, ArrayRef<int64_t> broadcast,
                       function_ref<Value(Emitter &, ValueRange)> body) {
-  DenseI64ArrayAttr broadcastAttr;
-  if (llvm::any_of(broadcast, [](int64_t d) { return d >= 0; }))
-    broadcastAttr = rewriter.getDenseI64ArrayAttr(broadcast);
-  auto map = MapOp::create(rewriter, loc, type, inputs, broadcastAttr);
-  OpBuilder::InsertionGuard guard(rewriter);
-  Block *block = rewriter.createBlock(&map.getBody());
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    block->addArgument(rewriter.getIndexType(), loc);
-  for (Value input : inputs)
-    block->addArgument(cast<TileType>(input.getType()).getElementType(), loc);
-  Emitter e(rewriter, loc);
-  tile::YieldOp::create(
-      rewriter, loc, body(e, block->getArguments().drop_front(type.getRank())));
-  return map;
+  return MapOp::create(
+      rewriter, loc, type, inputs, broadcast,
+      [&](OpBuilder &b, Location l, ValueRange, ValueRange elements) {
+        Emitter e(b, l);
+        return body(e, elements);
+      });
 }
 
 /// exp(x - z) as exp2((x - z) log2(e)): on the GPU one ex2.approx after a

@@ -34,20 +34,10 @@ struct TileBuilder {
   Value map(tile::TileType result, ValueRange inputs,
             ArrayRef<int64_t> broadcast,
             function_ref<Value(OpBuilder &, ValueRange, ValueRange)> body) {
-    DenseI64ArrayAttr broadcastAttr;
-    if (llvm::any_of(broadcast, [](int64_t d) { return d >= 0; }))
-      broadcastAttr = b.getDenseI64ArrayAttr(broadcast);
-    auto op = tile::MapOp::create(b, loc, result, inputs, broadcastAttr);
-    OpBuilder::InsertionGuard guard(b);
-    Block *block = b.createBlock(&op.getBody());
-    SmallVector<Value> coordinates, elements;
-    for (int64_t d = 0; d < result.getRank(); ++d)
-      coordinates.push_back(block->addArgument(b.getIndexType(), loc));
-    for (Value input : inputs)
-      elements.push_back(block->addArgument(
-          cast<tile::TileType>(input.getType()).getElementType(), loc));
-    tile::YieldOp::create(b, loc, body(b, coordinates, elements));
-    return op;
+    return tile::MapOp::create(
+        b, loc, result, inputs, broadcast,
+        [&](OpBuilder &nb, Location, ValueRange coordinates,
+            ValueRange elements) { return body(nb, coordinates, elements); });
   }
   /// `x` with elements of type `element` (rounded or widened).
   Value withElementType(Value x, Type element) {

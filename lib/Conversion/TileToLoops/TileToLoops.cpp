@@ -671,14 +671,11 @@ static void copyCarriedTiles(Operation *root) {
       auto type = dyn_cast<TileType>(operand.get().getType());
       if (!type)
         continue;
-      auto copy = MapOp::create(b, yield.getLoc(), type, operand.get(),
-                                /*broadcast=*/nullptr);
-      Block *body = b.createBlock(&copy.getBody());
-      for (int64_t d = 0; d < type.getRank(); ++d)
-        body->addArgument(b.getIndexType(), yield.getLoc());
-      Value element = body->addArgument(type.getElementType(), yield.getLoc());
-      tile::YieldOp::create(b, yield.getLoc(), element);
-      b.setInsertionPoint(yield);
+      auto copy = MapOp::create(
+          b, yield.getLoc(), type, operand.get(), /*broadcast=*/{},
+          [](OpBuilder &, Location, ValueRange, ValueRange elements) {
+            return elements[0];
+          });
       operand.set(copy);
     }
   });

@@ -121,6 +121,26 @@ Block::BlockArgListType MapOp::getElementArguments() {
   return getBody().getArguments().drop_front(getType().getRank());
 }
 
+void MapOp::build(
+    OpBuilder &builder, OperationState &state, TileType result,
+    ValueRange inputs, ArrayRef<int64_t> broadcast,
+    function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body) {
+  DenseI64ArrayAttr broadcastAttr;
+  if (llvm::any_of(broadcast, [](int64_t d) { return d >= 0; }))
+    broadcastAttr = builder.getDenseI64ArrayAttr(broadcast);
+  build(builder, state, result, inputs, broadcastAttr);
+  Location loc = state.location;
+  OpBuilder::InsertionGuard guard(builder);
+  Block *block = builder.createBlock(state.regions.front().get());
+  SmallVector<Value> coordinates, elements;
+  for (int64_t d = 0; d < result.getRank(); ++d)
+    coordinates.push_back(block->addArgument(builder.getIndexType(), loc));
+  for (Value input : inputs)
+    elements.push_back(block->addArgument(
+        cast<TileType>(input.getType()).getElementType(), loc));
+  YieldOp::create(builder, loc, body(builder, loc, coordinates, elements));
+}
+
 LogicalResult MapOp::verify() {
   TileType result = getType();
   if (getBroadcast() && getBroadcast()->size() != getInputs().size())
