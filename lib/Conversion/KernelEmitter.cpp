@@ -326,6 +326,22 @@ Value mlir::attn::logGate(Emitter &e, GateKind gate, Value gates, Value bi,
 // Key tiles of a query block
 //===----------------------------------------------------------------------===//
 
+KeyBlockPlan mlir::attn::getKeyBlockPlan(AttentionOp op, const Kernel &kernel,
+                                         Value numQueries, Value numKeys) {
+  KeyBlockPlan plan;
+  plan.mask = op.getMaskAttr();
+  plan.hasMaskMod = !op.getMaskMod().empty();
+  plan.numQueries = numQueries;
+  plan.numKeys = numKeys;
+  if (op.getBlockSize()) {
+    plan.blockCounts = kernel.get(KernelArgRole::KvNumBlocks);
+    plan.blockIndices = kernel.get(KernelArgRole::KvIndices);
+    plan.fullCounts = kernel.get(KernelArgRole::FullKvNumBlocks);
+    plan.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
+  }
+  return plan;
+}
+
 SmallVector<Value> mlir::attn::emitKeyTiles(
     Emitter &e, const KeyBlockPlan &plan, int64_t blockKeys, Value bi, Value h,
     Value q0, Value q1, Value listBlock, ValueRange init, KeyTileBody body) {

@@ -66,6 +66,15 @@ lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options);
 /// (if any) a multiple of 64 rows.
 bool canUseTensorCores(AttentionOp op, const KernelSignature &signature);
 
+/// canUseTensorCores, with a located error on `op` when it cannot.
+LogicalResult requireTensorCores(AttentionOp op,
+                                 const KernelSignature &signature);
+
+/// Keys per tile of a tensor-core attention kernel of value head dim
+/// `valueDim`: 64, or 32 when Dv > 128, where the accumulator (Dv / 2 f32 a
+/// thread) leaves too few registers for 64 keys of scores.
+int64_t getTensorCoreKeysPerTile(int64_t valueDim);
+
 /// Emits the tensor-core kernel of `op` (mma.sync m16n8k16, ldmatrix,
 /// cp.async; sm_80 and later) into the gpu.func `kernel` and sets `launch`:
 /// 128 threads per 64 query rows, the Q, K and V tiles in dynamic shared

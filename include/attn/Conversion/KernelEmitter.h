@@ -153,6 +153,12 @@ struct KeyBlockPlan {
   Value numQueries, numKeys;
 };
 
+/// The plan of an attn.attention op: its named mask, whether it has a
+/// mask_mod region, and its block lists when it has a block mask, for
+/// `numQueries` queries and `numKeys` keys. Creates no ops.
+KeyBlockPlan getKeyBlockPlan(AttentionOp op, const Kernel &kernel,
+                             Value numQueries, Value numKeys);
+
 /// Builds one key tile [k0, k1) of a query block: `masked` says whether the
 /// mask must be evaluated in it. Returns the new loop-carried `state`.
 using KeyTileBody = function_ref<SmallVector<Value>(

@@ -85,7 +85,7 @@ public:
   }
 
   static int64_t keysPerTile(const HeadShape &shape) {
-    return shape.valueDim > 128 ? kNarrowTileKeys : kTileKeys;
+    return getTensorCoreKeysPerTile(shape.valueDim);
   }
   /// Bytes of dynamic shared memory the kernel uses: the Q, K and V tiles.
   static int64_t sharedBytes(const HeadShape &shape) {
@@ -496,18 +496,10 @@ void TensorCoreAttention::build() {
   Values init = {softmax ? e.negInf() : f.c(0), softmax ? e.negInf() : f.c(0),
                  f.c(0), f.c(0)};
   init.append(valueDim / 2, f.c(0));
-  KeyBlockPlan plan;
-  plan.mask = op.getMaskAttr();
-  plan.hasMaskMod = !op.getMaskMod().empty();
-  plan.numQueries = numQueries;
-  plan.numKeys = numKeys;
+  KeyBlockPlan plan = getKeyBlockPlan(op, kernel, numQueries, numKeys);
   int64_t blockKeys = tileKeys;
   Value listBlock = block;
   if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize()) {
-    plan.blockCounts = kernel.get(KernelArgRole::KvNumBlocks);
-    plan.blockIndices = kernel.get(KernelArgRole::KvIndices);
-    plan.fullCounts = kernel.get(KernelArgRole::FullKvNumBlocks);
-    plan.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
     blockKeys = (*blockSize)[1];
     listBlock = e.divui(q0, (*blockSize)[0]);
   }
@@ -548,13 +540,24 @@ bool mlir::attn::canUseTensorCores(AttentionOp op,
   return true;
 }
 
+int64_t mlir::attn::getTensorCoreKeysPerTile(int64_t valueDim) {
+  return valueDim > 128 ? kNarrowTileKeys : kTileKeys;
+}
+
+LogicalResult mlir::attn::requireTensorCores(AttentionOp op,
+                                             const KernelSignature &signature) {
+  if (canUseTensorCores(op, signature))
+    return success();
+  return op.emitError() << "this attention cannot run on tensor cores: it "
+                           "needs bf16 or f16 query, key and value with "
+                           "head dims that are multiples of 16, at most 256";
+}
+
 LogicalResult mlir::attn::buildTensorCoreAttention(OpBuilder &b, AttentionOp op,
                                                    const Kernel &kernel,
                                                    GPULaunch &launch) {
-  if (!canUseTensorCores(op, *kernel.signature))
-    return op.emitError() << "this attention cannot run on tensor cores: it "
-                             "needs bf16 or f16 query, key and value with "
-                             "head dims that are multiples of 16, at most 256";
+  if (failed(requireTensorCores(op, *kernel.signature)))
+    return failure();
   FunctionOpInterface function = kernel.func;
   auto func = cast<gpu::GPUFuncOp>(function.getOperation());
   func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(kThreads), 1, 1}));

@@ -205,27 +205,15 @@ static constexpr int64_t kTensorCoreAttentionRows =
 LogicalResult mlir::attn::buildAttentionTileKernel(OpBuilder &b, AttentionOp op,
                                                    const Kernel &kernel,
                                                    GPULaunch &launch) {
-  if (!canUseTensorCores(op, *kernel.signature))
-    return op.emitError() << "this attention cannot run on tensor cores: it "
-                             "needs bf16 or f16 query, key and value with "
-                             "head dims that are multiples of 16, at most 256";
+  if (failed(requireTensorCores(op, *kernel.signature)))
+    return failure();
   Emitter e(b, op.getLoc());
-  HeadShape shape = getHeadShape(op);
-  KeyBlockPlan keys;
-  keys.mask = op.getMaskAttr();
-  keys.hasMaskMod = !op.getMaskMod().empty();
-  keys.numQueries = e.dim(kernel.get(KernelArgRole::Query), 2);
-  keys.numKeys = e.dim(kernel.get(KernelArgRole::Key), 2);
-  // 64 keys a tile; 32 when Dv > 128, where the accumulator (Dv / 2 f32 a
-  // thread) leaves too few registers for 64 keys of scores.
-  int64_t blockKeys = shape.valueDim > 128 ? 32 : 64;
-  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize()) {
-    keys.blockCounts = kernel.get(KernelArgRole::KvNumBlocks);
-    keys.blockIndices = kernel.get(KernelArgRole::KvIndices);
-    keys.fullCounts = kernel.get(KernelArgRole::FullKvNumBlocks);
-    keys.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
+  Value numQueries = e.dim(kernel.get(KernelArgRole::Query), 2);
+  Value numKeys = e.dim(kernel.get(KernelArgRole::Key), 2);
+  KeyBlockPlan keys = getKeyBlockPlan(op, kernel, numQueries, numKeys);
+  int64_t blockKeys = getTensorCoreKeysPerTile(getHeadShape(op).valueDim);
+  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
     blockKeys = (*blockSize)[1];
-  }
   Value qb = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::x);
   Value h = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::y);
   Value bi = gpu::BlockIdOp::create(b, e.loc, gpu::Dimension::z);

@@ -238,21 +238,13 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   FlashSpec spec;
   spec.shape = getHeadShape(op);
   spec.softmax = normalization == Normalization::softmax;
-  spec.keys.mask = op.getMaskAttr();
-  spec.keys.hasMaskMod = !op.getMaskMod().empty();
   spec.value = kernel.get(KernelArgRole::Value);
   spec.batches = e.dim(query, 0);
   spec.numQueries = e.dim(query, 2);
   spec.numKeys = e.dim(key, 2);
-  spec.keys.numQueries = spec.numQueries;
-  spec.keys.numKeys = spec.numKeys;
-  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize()) {
-    spec.keys.blockCounts = kernel.get(KernelArgRole::KvNumBlocks);
-    spec.keys.blockIndices = kernel.get(KernelArgRole::KvIndices);
-    spec.keys.fullCounts = kernel.get(KernelArgRole::FullKvNumBlocks);
-    spec.keys.fullIndices = kernel.get(KernelArgRole::FullKvIndices);
+  spec.keys = getKeyBlockPlan(op, kernel, spec.numQueries, spec.numKeys);
+  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
     tiles = {(*blockSize)[0], (*blockSize)[1]};
-  }
   if (options.target == KernelTarget::CPU) {
     emitAttentionTileProgram(e, op, kernel, spec.keys, tiles.blockQueries,
                              tiles.blockKeys);
