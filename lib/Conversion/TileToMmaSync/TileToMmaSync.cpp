@@ -2023,20 +2023,16 @@ static void waitAtFirstUses(Operation *root) {
     });
     if (!async)
       continue;
-    // The first op after the run that uses each tile (or holds its use).
+    // The first op of the run's block that uses each tile (or holds its
+    // use).
+    Block *block = run.back()->getBlock();
     SmallVector<Operation *> firstUses;
     for (LoadOp load : run) {
       Operation *first = nullptr;
-      for (Operation *op = run.back()->getNextNode(); op && !first;
-           op = op->getNextNode()) {
-        bool uses = false;
-        op->walk([&](Operation *nested) {
-          if (llvm::is_contained(nested->getOperands(), load.getResult()))
-            uses = true;
-        });
-        if (uses)
-          first = op;
-      }
+      for (Operation *user : load->getUsers())
+        if (Operation *op = block->findAncestorOpInBlock(*user))
+          if (!first || op->isBeforeInBlock(first))
+            first = op;
       firstUses.push_back(first);
     }
     if (llvm::is_contained(firstUses, nullptr))
