@@ -4,13 +4,11 @@ same inputs, in one process:
 
     python3 bench/attention_bench.py [--d 64,128] [--n 4096,8192,16384]
                                      [--tokens 65536] [--skip-peers]
-                                     [--tile-program]
 
 Forward, bf16, 16 heads, B = tokens / N, causal and not. attn's kernel is
-the package's Kernel call (attn.compile on the spec below; with
---tile-program also attention_tile_program=True, the flash tile program on
-the mma.sync strategy), timed like the peers by triton.testing.do_bench
-(median ms). Each attn kernel is first checked against SDPA's output (max
+the package's Kernel call (attn.compile on the spec below: the flash tile
+program on the mma.sync strategy), timed like the peers by
+triton.testing.do_bench (median ms). Each attn kernel is first checked against SDPA's output (max
 relative error over the output's largest magnitude). ATTN_C_LIBRARY picks
 the libattn_c.so, so two builds can be compared on one machine.
 """
@@ -44,9 +42,6 @@ def main():
     parser.add_argument("--n", default="4096,8192,16384")
     parser.add_argument("--tokens", type=int, default=65536)
     parser.add_argument("--skip-peers", action="store_true")
-    parser.add_argument("--tile-program", action="store_true",
-                        help="also time the flash tile program on the "
-                             "mma.sync strategy (attention_tile_program)")
     args = parser.parse_args()
     from torch.nn.attention import SDPBackend, sdpa_kernel
     rows = []
@@ -55,9 +50,6 @@ def main():
             spec = SPEC.format(
                 d=d, attrs="{mask = #attn.causal}" if causal else "")
             kernels = {"attn": attn.compile(spec)}
-            if args.tile_program:
-                kernels["attn_tile"] = attn.compile(
-                    spec, attention_tile_program=True)
             for n in [int(x) for x in args.n.split(",")]:
                 b = args.tokens // n
                 gen = torch.Generator(device="cuda").manual_seed(0)

@@ -201,12 +201,6 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Run attn.attention on tensor cores where its types and head "
            "dims allow">,
-    Option<"attentionTileProgram", "attention-tile-program", "bool",
-           /*default=*/"false",
-           "On tensor cores, run attn.attention's flash tile program on the "
-           "mma.sync strategy instead of the TensorCoreAttention.cpp emitter "
-           "(correct on every head dim, but 0.83-0.90x its speed on the H200: "
-           "bench/NOTES.md)">,
     Option<"checkIndices", "check-indices", "bool", /*default=*/"false",
            "Record reads of captured tensors at out-of-range indices in an "
            "index_errors argument, which the runtime reports after the "

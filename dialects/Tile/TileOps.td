@@ -245,25 +245,30 @@ def Tile_OnlineSoftmaxOp : Tile_Op<"online_softmax", [Pure,
     AllTypesMatch<["scores", "probs"]>]> {
   let summary = "one key tile's step of the online softmax, state explicit";
   let description = [{
-    `attn_tile.online_softmax` takes a tile of scores `S` (`[M, N]` f32,
-    `-inf` where a key is masked) and the running row maximum `m` and row
-    sum `l` (`[M]`) of the key tiles before, and gives
+    `attn_tile.online_softmax` takes a tile of scores `X` (`[M, N]` f32,
+    `-inf` where a key is masked), a positive `scale` (1 unless given) and
+    the running row maximum `m` and row sum `l` (`[M]`) of the key tiles
+    before. With `S = scale X` it gives
     - `m' = max(m, max_j S_ij)`;
-    - `P_ij = exp(S_ij - m')`, exactly 0 where `S_ij = -inf`;
+    - `P_ij = exp(S_ij - m')`, exactly 0 where `X_ij = -inf`;
     - the correction `c = exp(m - m')`, exactly 0 where `m = -inf` (no key
       kept yet);
     - `l' = c l + sum_j P_ij`.
     The accumulator's step, `acc' = diag(c) acc + P V`, is a map and a
     matmul of the caller's. Starting from `m = -inf`, `l = 0`, a row with
-    no key kept ends with `l = 0` (see `attn_tile.finalize`).
+    no key kept ends with `l = 0` (see `attn_tile.finalize`). The scale lets
+    a program hand over raw `Q K^T` products when nothing else needs the
+    scaled scores: a strategy folds it into the exponent, `exp2(X c - m'
+    log2(e))` with `c = scale log2(e)`, one multiply-add per element.
 
     ```mlir
-    %p, %m1, %l1, %c = attn_tile.online_softmax %s, %m0, %l0
+    %p, %m1, %l1, %c = attn_tile.online_softmax %s, %m0, %l0 {scale = 0.125 : f32}
         : !attn_tile.tile<64x64xf32>, !attn_tile.tile<64xf32>
     ```
   }];
   let arguments = (ins Tile_F32Tile:$scores, Tile_F32Tile:$max,
-                       Tile_F32Tile:$sum);
+                       Tile_F32Tile:$sum,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$scale);
   let results = (outs Tile_F32Tile:$probs, Tile_F32Tile:$new_max,
                       Tile_F32Tile:$new_sum, Tile_F32Tile:$correction);
   let assemblyFormat = [{

@@ -63,14 +63,12 @@ struct CompileOptions {
   std::string chip = "sm_90a";
   std::string halfStorage;
   bool tensorCores = true;
-  bool attentionTileProgram = false;
   bool checkIndices = false;
 
   std::string str() const {
     return (llvm::Twine("backend=") + (cuda ? "cuda" : "cpu") +
             " chip=" + chip + " half_storage=" + halfStorage +
             " tensor_cores=" + (tensorCores ? "1" : "0") +
-            " attention_tile_program=" + (attentionTileProgram ? "1" : "0") +
             " check_indices=" + (checkIndices ? "1" : "0"))
         .str();
   }
@@ -94,15 +92,13 @@ static llvm::Expected<CompileOptions> parseOptions(llvm::StringRef text) {
       options.halfStorage = value.str();
     else if (key == "tensor_cores" && (value == "0" || value == "1"))
       options.tensorCores = value == "1";
-    else if (key == "attention_tile_program" && (value == "0" || value == "1"))
-      options.attentionTileProgram = value == "1";
     else if (key == "check_indices" && (value == "0" || value == "1"))
       options.checkIndices = value == "1";
     else
       return llvm::createStringError(
           "unknown or invalid compile option '" + word.str() +
           "' (backend=cpu|cuda, chip=sm_XY, half_storage=bf16|f16, "
-          "tensor_cores=0|1, attention_tile_program=0|1, check_indices=0|1)");
+          "tensor_cores=0|1, check_indices=0|1)");
   }
   return options;
 }
@@ -231,7 +227,6 @@ static llvm::Error compileCUDA(AttnKernel &kernel, const char *image) {
   OwningOpRef<ModuleOp> lowered = kernel.module->clone();
   GPUOptions options;
   options.tensorCores = kernel.options.tensorCores;
-  options.attentionTileProgram = kernel.options.attentionTileProgram;
   options.chip = kernel.options.chip;
   options.checkIndices = kernel.options.checkIndices;
   if (!kernel.options.halfStorage.empty())

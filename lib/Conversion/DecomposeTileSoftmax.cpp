@@ -47,21 +47,28 @@ static Value shiftedExp(Emitter &e, Value x, Value z) {
                               e.f.mul(e.f.sub(x, z), e.f.c(M_LOG2E)));
 }
 
-/// m' = max(m, rowmax(S)); with z = m' where finite, 0 where m' = -inf (a
-/// row that has kept no key yet, where s - m' would be -inf - -inf):
-/// c = exp(m - z), P = exp(S - z), l' = c l + rowsum(P). exp(-inf) = 0
-/// gives the op's exact zeros: c where m = -inf, P where S = -inf.
+/// With S = scale X: m' = max(m, scale rowmax(X)) (scale > 0); with z = m'
+/// where finite, 0 where m' = -inf (a row that has kept no key yet, where
+/// s - m' would be -inf - -inf): c = exp(m - z), P = exp(S - z) computed as
+/// exp2(X scale log2(e) - z log2(e)), one multiply-add per element, and
+/// l' = c l + rowsum(P). exp(-inf) = 0 gives the op's exact zeros: c where
+/// m = -inf, P where X = -inf.
 struct OnlineSoftmaxDecomposition : OpRewritePattern<OnlineSoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(OnlineSoftmaxOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TileType rows = op.getMax().getType(), scores = op.getScores().getType();
+    double scale = op.getScale().convertToDouble();
     Value tileMax = ReduceOp::create(rewriter, loc, rows, ReductionKind::max,
                                      op.getScores());
-    Value newMax =
-        mapTiles(rewriter, loc, rows, {op.getMax(), tileMax}, {},
-                 [](Emitter &e, ValueRange x) { return e.f.max(x[0], x[1]); });
+    Value newMax = mapTiles(rewriter, loc, rows, {op.getMax(), tileMax}, {},
+                            [&](Emitter &e, ValueRange x) {
+                              Value scaled = scale == 1.0
+                                                 ? x[1]
+                                                 : e.f.mul(e.f.c(scale), x[1]);
+                              return e.f.max(x[0], scaled);
+                            });
     Value shift = mapTiles(
         rewriter, loc, rows, {newMax}, {}, [](Emitter &e, ValueRange x) {
           FloatMath &f = e.f;
@@ -71,9 +78,19 @@ struct OnlineSoftmaxDecomposition : OpRewritePattern<OnlineSoftmaxOp> {
     Value correction = mapTiles(
         rewriter, loc, rows, {op.getMax(), shift}, {},
         [](Emitter &e, ValueRange x) { return shiftedExp(e, x[0], x[1]); });
-    Value probs = mapTiles(
-        rewriter, loc, scores, {op.getScores(), shift}, {-1, 0},
-        [](Emitter &e, ValueRange x) { return shiftedExp(e, x[0], x[1]); });
+    // -z log2(e) once per row.
+    Value negatedShift = mapTiles(rewriter, loc, rows, {shift}, {},
+                                  [](Emitter &e, ValueRange x) {
+                                    return e.f.mul(x[0], e.f.c(-M_LOG2E));
+                                  });
+    Value probs =
+        mapTiles(rewriter, loc, scores, {op.getScores(), negatedShift}, {-1, 0},
+                 [&](Emitter &e, ValueRange x) -> Value {
+                   return math::Exp2Op::create(
+                       e.b, e.loc,
+                       math::FmaOp::create(e.b, e.loc, x[0],
+                                           e.f.c(scale * M_LOG2E), x[1]));
+                 });
     Value tileSum =
         ReduceOp::create(rewriter, loc, rows, ReductionKind::add, probs);
     Value newSum =

@@ -342,29 +342,75 @@ KeyBlockPlan mlir::attn::getKeyBlockPlan(AttentionOp op, const Kernel &kernel,
   return plan;
 }
 
-SmallVector<Value> mlir::attn::emitKeyTiles(
-    Emitter &e, const KeyBlockPlan &plan, int64_t blockKeys, Value bi, Value h,
-    Value q0, Value q1, Value listBlock, ValueRange init, KeyTileBody body) {
+SmallVector<Value>
+mlir::attn::emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
+                         int64_t blockKeys, Value bi, Value h, Value q0,
+                         Value q1, Value listBlock, ValueRange init,
+                         KeyTileBody body, KeyTileFetch fetch) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Value zero = e.idx(0), numKeys = plan.numKeys;
   Values state(init.begin(), init.end());
+  size_t numState = state.size();
+  // One loop over tiles: `tileAt(iv)` gives the tile [k0, k1) of iteration
+  // iv. With a fetch and `fetchAt` (the bounds to fetch iteration iv's tile
+  // with: rows at or past the second are zero, so nothing is read past the
+  // loop's last tile), the loop carries the fetched values after the state:
+  // each iteration fetches the next one's before it runs the body on its
+  // own. Consecutive iterations then hold consecutive tiles, which a GPU
+  // strategy's double buffer needs (it alternates by tile index). Without
+  // `fetchAt` each iteration fetches its own tile first.
+  auto visit = [&](Value lo, Value hi,
+                   function_ref<std::pair<Value, Value>(Value)> tileAt,
+                   function_ref<std::pair<Value, Value>(Value)> fetchAt,
+                   function_ref<Values(Value, Value, ValueRange)> run,
+                   StringRef name) {
+    bool ahead = fetch && fetchAt;
+    Values carried = state;
+    if (ahead) {
+      auto [k0, k1] = fetchAt(lo);
+      llvm::append_range(carried, fetch(k0, k1));
+    }
+    Values result = emitFor(
+        b, loc, lo, hi, carried,
+        [&](Value iv, ValueRange loopCarried) -> Values {
+          Values next;
+          if (ahead) {
+            auto [k0, k1] = fetchAt(e.addi(iv, e.idx(1)));
+            next = fetch(k0, k1);
+          }
+          auto [k0, k1] = tileAt(iv);
+          Values own(loopCarried.begin(), loopCarried.end());
+          if (fetch && !ahead)
+            llvm::append_range(own, fetch(k0, k1));
+          Values yielded = run(k0, k1, own);
+          llvm::append_range(yielded, next);
+          return yielded;
+        },
+        name);
+    state.assign(result.begin(), result.begin() + numState);
+  };
 
   // With a run-time block mask, visit exactly the listed key blocks:
-  // partial ones with the mask, full ones without.
+  // partial ones with the mask, full ones not.
   if (plan.blockCounts) {
     auto toIndex = [&](Value v) {
       return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
     };
     auto visitList = [&](Value counts, Value indices, bool masked) {
       Value count = toIndex(e.loadInt(counts, {bi, h, listBlock}));
-      state = emitFor(
-          b, loc, zero, count, state,
-          [&](Value entry, ValueRange carried) {
-            Value kb = toIndex(e.loadInt(indices, {bi, h, listBlock, entry}));
-            Value k0 = arith::MulIOp::create(b, loc, kb, e.idx(blockKeys));
-            Value k1 = arith::MinSIOp::create(
-                b, loc, e.addi(k0, e.idx(blockKeys)), numKeys);
+      auto blockAt = [&](Value entry) {
+        Value kb = toIndex(e.loadInt(indices, {bi, h, listBlock, entry}));
+        Value k0 = arith::MulIOp::create(b, loc, kb, e.idx(blockKeys));
+        Value k1 = arith::MinSIOp::create(b, loc, e.addi(k0, e.idx(blockKeys)),
+                                          numKeys);
+        return std::make_pair(k0, k1);
+      };
+      // Listed blocks need not be consecutive: each is fetched in its own
+      // iteration.
+      visit(
+          zero, count, blockAt, /*fetchAt=*/{},
+          [&](Value k0, Value k1, ValueRange carried) {
             return body(k0, k1, masked, carried);
           },
           masked ? "partial_key_blocks" : "full_key_blocks");
@@ -391,14 +437,17 @@ SmallVector<Value> mlir::attn::emitKeyTiles(
         b, loc, arith::MinSIOp::create(b, loc, hi, numKeys), begin);
     Value firstBlock = e.divui(begin, blockKeys);
     Value lastBlock = arith::CeilDivUIOp::create(b, loc, end, e.idx(blockKeys));
-    state = emitFor(
-        b, loc, firstBlock, lastBlock, state,
-        [&](Value kb, ValueRange carried) -> Values {
-          Value blockStart =
-              arith::MulIOp::create(b, loc, kb, e.idx(blockKeys));
-          Value k0 = arith::MaxSIOp::create(b, loc, blockStart, begin);
-          Value k1 = arith::MinSIOp::create(
-              b, loc, e.addi(blockStart, e.idx(blockKeys)), end);
+    // Block kb's keys within [begin, end); past the last block, none.
+    auto tileAt = [&](Value kb) {
+      Value blockStart = arith::MulIOp::create(b, loc, kb, e.idx(blockKeys));
+      Value k0 = arith::MaxSIOp::create(b, loc, blockStart, begin);
+      Value k1 = arith::MinSIOp::create(
+          b, loc, e.addi(blockStart, e.idx(blockKeys)), end);
+      return std::make_pair(k0, k1);
+    };
+    visit(
+        firstBlock, lastBlock, tileAt, tileAt,
+        [&](Value k0, Value k1, ValueRange carried) -> Values {
           // Blocks every query sees run without mask code. Without a mask
           // every block is such a block; with a mask_mod none is.
           if (!plan.mask && !plan.hasMaskMod)

@@ -65,15 +65,11 @@ def verify(spec):
 
 
 def compile(spec, *, backend="cuda", chip="sm_90a", half_storage=None,
-            tensor_cores=True, attention_tile_program=False,
-            check_indices=None):
+            tensor_cores=True, check_indices=None):
     """Compiles the one attn op of `spec` (MLIR text or a .mlir path) and
     returns a Kernel. backend="cpu" JIT-compiles for the host (NumPy arrays,
     computing in f32); "cuda" emits PTX for `chip`. half_storage stores the
-    spec's 16-bit tensors as "bf16" or "f16". attention_tile_program runs
-    attention on tensor cores through its flash tile program on the
-    mma.sync strategy instead of the tensor-core emitter (slower for now;
-    bench/NOTES.md). With check_indices (default:
+    spec's 16-bit tensors as "bf16" or "f16". With check_indices (default:
     the ATTN_CHECK_INDICES environment variable, "1" to enable), a call
     raises IndexError after its launch when a region read a captured tensor
     at an out-of-range index (which is clamped either way)."""
@@ -83,8 +79,6 @@ def compile(spec, *, backend="cuda", chip="sm_90a", half_storage=None,
     options = f"backend={backend}"
     if backend == "cuda":
         options += f" chip={chip} tensor_cores={int(bool(tensor_cores))}"
-        if attention_tile_program:
-            options += " attention_tile_program=1"
         if half_storage:
             options += f" half_storage={half_storage}"
     options += _kernel.check_indices_option(check_indices)

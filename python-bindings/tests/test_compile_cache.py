@@ -38,15 +38,24 @@ def test_options_are_part_of_the_key():
     assert "mma.sync" in b.ptx() and "mma.sync" not in c.ptx()
 
 
-def test_attention_tile_program_is_its_own_kernel():
-    # The flash tile program on the mma.sync strategy: another kernel for
-    # the same spec, on tensor cores too, with 64 query rows a block.
-    emitter = attn.compile(EXAMPLE, backend="cuda", chip="sm_90a")
-    program = attn.compile(EXAMPLE, backend="cuda", chip="sm_90a",
-                           attention_tile_program=True)
-    assert program is not emitter and program.ptx() != emitter.ptx()
-    assert "mma.sync" in program.ptx()
-    assert program.description["block_queries"] == 64
+DENSE = """
+func.func @dense(%q: tensor<?x4x?x{d}xbf16>, %k: tensor<?x4x?x{d}xbf16>,
+                 %v: tensor<?x4x?x{d}xbf16>) -> tensor<?x4x?x{d}xbf16> {{
+  %o = attn.attention %q, %k, %v
+      : tensor<?x4x?x{d}xbf16>, tensor<?x4x?x{d}xbf16>,
+        tensor<?x4x?x{d}xbf16> -> tensor<?x4x?x{d}xbf16>
+  return %o : tensor<?x4x?x{d}xbf16>
+}}
+"""
+
+
+@pytest.mark.parametrize("d, rows", [(64, 128), (128, 128), (256, 64)])
+def test_tensor_core_attention_rows_follow_the_head_dim(d, rows):
+    # The flash tile program's block of 4 warps holds 128 query rows while
+    # their scores and accumulator fit in registers (Dv <= 128), else 64.
+    kernel = attn.compile(DENSE.format(d=d), backend="cuda", chip="sm_90a")
+    assert "mma.sync" in kernel.ptx()
+    assert kernel.description["block_queries"] == rows
 
 
 def test_cuda_ptx_is_cached_on_disk(tmp_path):
@@ -60,7 +69,7 @@ def test_cuda_ptx_is_cached_on_disk(tmp_path):
     assert after["disk_hits"] == before["disk_hits"] + 1
     assert after["compiles"] == before["compiles"]
     assert again.ptx() == kernel.ptx()
-    assert again.description["block_queries"] == 64
+    assert again.description["block_queries"] == 128
 
 
 def test_new_capture_values_need_no_recompile():

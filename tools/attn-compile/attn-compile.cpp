@@ -69,11 +69,6 @@ static cl::opt<bool>
                          "head dims allow (default); --tensor-cores=false "
                          "runs one thread per query row"),
                 cl::init(true));
-static cl::opt<bool> attentionTileProgram(
-    "attention-tile-program",
-    cl::desc("on tensor cores, run attention's flash tile program on the "
-             "mma.sync strategy instead of the tensor-core emitter"),
-    cl::init(false));
 static cl::opt<bool> cubin("cubin",
                            cl::desc("also write OUT.cubin through ptxas"));
 static cl::opt<std::string>
@@ -135,7 +130,6 @@ static void writeManifest(llvm::raw_ostream &os,
       json.attribute("block_keys", blockKeys.getValue());
       json.attribute("half_storage", halfStorage.getValue());
       json.attribute("tensor_cores", tensorCores.getValue());
-      json.attribute("attention_tile_program", attentionTileProgram.getValue());
       json.attribute("check_indices", checkIndices.getValue());
     });
     json.attributeArray("kernels", [&] {
@@ -273,7 +267,6 @@ int main(int argc, char **argv) {
   GPUOptions options;
   options.threads = threads;
   options.tensorCores = tensorCores;
-  options.attentionTileProgram = attentionTileProgram;
   options.checkIndices = checkIndices;
   options.chip = chip;
   options.blockKeys = blockKeys;

@@ -113,11 +113,6 @@ static cl::opt<bool>
                          "its head dims allow (default); "
                          "--tensor-cores=false runs one thread per query row"),
                 cl::init(true));
-static cl::opt<bool> attentionTileProgram(
-    "attention-tile-program",
-    cl::desc("cuda: on tensor cores, run attention's flash tile program on "
-             "the mma.sync strategy instead of the tensor-core emitter"),
-    cl::init(false));
 static cl::opt<bool> checkIndices(
     "check-indices",
     cl::desc("compile kernels that record reads of captured tensors at "
@@ -644,7 +639,6 @@ int main(int argc, char **argv) {
     options.threads = gpuThreads;
     options.blockKeys = blockKeys;
     options.tensorCores = tensorCores;
-    options.attentionTileProgram = attentionTileProgram;
     options.checkIndices = checkIndices;
     options.chip = targetChip;
     if (!halfStorage.empty()) {

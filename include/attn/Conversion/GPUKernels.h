@@ -28,14 +28,10 @@ struct GPUOptions {
   int64_t threads = 128;
   /// Stores 16-bit float tensors as this type instead (bf16 or f16).
   Type halfStorage;
-  /// Runs attn.attention on tensor cores where it can (canUseTensorCores);
-  /// false keeps every kernel on the one-thread-per-row path.
+  /// Runs attn.attention on tensor cores where it can (canUseTensorCores):
+  /// its flash tile program on the mma.sync strategy. False keeps every
+  /// kernel on the one-thread-per-row path.
   bool tensorCores = true;
-  /// On tensor cores, attn.attention runs its flash tile program on the
-  /// mma.sync strategy (buildAttentionTileKernel) instead of the
-  /// TensorCoreAttention.cpp emitter. Off until it is as fast (0.83-0.90x on
-  /// the H200, bench/NOTES.md).
-  bool attentionTileProgram = false;
   /// Adds the index_errors argument (KernelArgRole::IndexErrors).
   bool checkIndices = false;
   /// The chip the kernels are for (isSupportedChip): the tile programs size
@@ -70,23 +66,27 @@ bool canUseTensorCores(AttentionOp op, const KernelSignature &signature);
 LogicalResult requireTensorCores(AttentionOp op,
                                  const KernelSignature &signature);
 
-/// Keys per tile of a tensor-core attention kernel of value head dim
-/// `valueDim`: 64, or 32 when Dv > 128, where the accumulator (Dv / 2 f32 a
-/// thread) leaves too few registers for 64 keys of scores.
-int64_t getTensorCoreKeysPerTile(int64_t valueDim);
+/// The tiles of the tensor-core attention kernel of `op`: query rows per
+/// block of 4 warps and keys per key tile.
+struct TensorCoreAttentionTiles {
+  int64_t rows, keys;
+};
 
-/// Emits the tensor-core kernel of `op` (mma.sync m16n8k16, ldmatrix,
-/// cp.async; sm_80 and later) into the gpu.func `kernel` and sets `launch`:
-/// 128 threads per 64 query rows, the Q, K and V tiles in dynamic shared
-/// memory. Fails on an op that canUseTensorCores rejects.
-LogicalResult buildTensorCoreAttention(OpBuilder &b, AttentionOp op,
-                                       const Kernel &kernel, GPULaunch &launch);
+/// Each warp holds its rows' scores (rows / 4 x keys) and accumulator
+/// (rows / 4 x Dv) in registers, so the tiles are sized by Dv and by what
+/// each score costs: where a score is the scaled dot product (no score_mod,
+/// no mask region or block mask, no named mask but causal), 128 rows (each
+/// K and V fragment read from shared memory feeds two MMAs) with 64 keys up
+/// to Dv = 64 and 32 keys up to Dv = 128, the largest tiles ptxas fits in
+/// 255 registers without spilling; otherwise 64 rows with 64 keys (32 when
+/// Dv > 128). A block mask's key blocks fix the keys per tile.
+TensorCoreAttentionTiles getTensorCoreAttentionTiles(AttentionOp op);
 
 /// Emits the flash tile program of `op` (emitAttentionQueryBlock) on the
-/// mma.sync strategy's layouts into the gpu.func `kernel` and sets
-/// `launch`: 4 warps per 64 query rows (x: query blocks, y: heads, z:
-/// sequences), as buildTensorCoreAttention. Fails on an op that
-/// canUseTensorCores rejects.
+/// mma.sync strategy's layouts (mma.sync m16n8k16, ldmatrix, cp.async;
+/// sm_80 and later) into the gpu.func `kernel` and sets `launch`: 4 warps
+/// per block of query rows (getTensorCoreAttentionTiles; x: query blocks,
+/// y: heads, z: sequences). Fails on an op that canUseTensorCores rejects.
 LogicalResult buildAttentionTileKernel(OpBuilder &b, AttentionOp op,
                                        const Kernel &kernel, GPULaunch &launch);
 

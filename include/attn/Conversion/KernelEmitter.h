@@ -160,9 +160,15 @@ KeyBlockPlan getKeyBlockPlan(AttentionOp op, const Kernel &kernel,
                              Value numQueries, Value numKeys);
 
 /// Builds one key tile [k0, k1) of a query block: `masked` says whether the
-/// mask must be evaluated in it. Returns the new loop-carried `state`.
+/// mask must be evaluated in it. Returns the new loop-carried `state`; with a
+/// KeyTileFetch, `state` ends with the tile's fetched values.
 using KeyTileBody = function_ref<SmallVector<Value>(
     Value k0, Value k1, bool masked, ValueRange state)>;
+
+/// Fetches what a key tile needs (its K and V tiles) for keys [k0, k0 + block)
+/// with the rows at or past `rowsBelow` zero.
+using KeyTileFetch =
+    function_ref<SmallVector<Value>(Value k0, Value rowsBelow)>;
 
 /// Visits the key tiles of query rows [q0, q1) of head h of sequence bi,
 /// carrying `init` through them (scf.for iter_args) and returning the final
@@ -175,11 +181,16 @@ using KeyTileBody = function_ref<SmallVector<Value>(
 ///    every query sees runs unmasked (without a mask every block does; with
 ///    a mask region none does).
 /// The loops' bounds depend only on the query block, so every thread of a
-/// GPU block running them for the same block takes the same path.
+/// GPU block running them for the same block takes the same path. With
+/// `fetch`, a loop over a key range fetches its first tile before it and the
+/// next tile at the start of every iteration, carrying the fetched values (a
+/// GPU strategy double-buffers them: the next tile lands while this one is
+/// used); the fetch past a loop's last tile reads nothing. A block list's
+/// loops fetch each listed block in its own iteration.
 SmallVector<Value> emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
                                 int64_t blockKeys, Value bi, Value h, Value q0,
                                 Value q1, Value listBlock, ValueRange init,
-                                KeyTileBody body);
+                                KeyTileBody body, KeyTileFetch fetch = {});
 
 /// scale * dot with the op's score_mod applied: the score s_ij of query i and
 /// key j of head h.

@@ -4,9 +4,9 @@
 /// Every attn spec op becomes one gpu.func kernel of the gpu.module
 /// @attn_kernels, running the tiled algorithm of attn-lower-to-tiles with
 /// its independent outer iterations on the grid:
-///  - attn.attention with bf16 or f16 inputs: the tensor-core kernel of
-///    TensorCoreAttention.cpp, 4 warps per 64 query rows (x: query blocks,
-///    y: heads, z: sequences).
+///  - attn.attention with bf16 or f16 inputs: its flash tile program on the
+///    mma.sync strategy (buildAttentionTileKernel), 4 warps per 64 or 128
+///    query rows (x: query blocks, y: heads, z: sequences).
 ///  - any other attn.attention (f32 inputs, head dims not multiples of 16,
 ///    or `tensor-cores=false`): one thread per query row (x: blocks of
 ///    `threads` rows). Each thread runs the flash loop of its row over the
@@ -116,11 +116,8 @@ mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
     auto attention = dyn_cast<AttentionOp>(op);
     if (attention && options.tensorCores &&
         canUseTensorCores(attention, info.signature)) {
-      if (failed(options.attentionTileProgram
-                     ? buildAttentionTileKernel(builder, attention, kernel,
-                                                info.launch)
-                     : buildTensorCoreAttention(builder, attention, kernel,
-                                                info.launch)))
+      if (failed(buildAttentionTileKernel(builder, attention, kernel,
+                                          info.launch)))
         return failure();
     } else if (failed(buildTiledKernel(builder, op, kernel, tiled,
                                        &info.launch))) {
@@ -170,7 +167,6 @@ struct AttnLowerToGPUPass
     options.threads = threads;
     options.halfStorage = *half;
     options.tensorCores = tensorCores;
-    options.attentionTileProgram = attentionTileProgram;
     options.checkIndices = checkIndices;
     options.chip = chip;
     if (!isSupportedChip(chip)) {

@@ -17,11 +17,12 @@ namespace mlir::attn {
 
 /// One key tile's step of the online softmax: from the running row maximum,
 /// row sum and accumulator `state` of a query block and the tile's
-/// `scores` [Bq, Bk] and `values` [Bk, Dv], attn_tile.online_softmax, the
-/// accumulator rescaled by its correction, then P V added. Returns the new
-/// state.
+/// `scores` [Bq, Bk] and `values` [Bk, Dv], attn_tile.online_softmax (of
+/// `scale` times the scores), the accumulator rescaled by its correction,
+/// then P V added. Returns the new state.
 SmallVector<Value> emitOnlineSoftmaxStep(TileBuilder &t, Value scores,
-                                         Value values, ValueRange state);
+                                         Value values, ValueRange state,
+                                         double scale = 1.0);
 
 /// Emits the flash tile program of `op` for query block `qb` (rows
 /// [qb Bq, qb Bq + Bq) of `blockQueries` rows) of head h of sequence bi,

@@ -1,31 +1,34 @@
-// RUN: attn-opt %s --attn-lower-to-gpu | FileCheck %s
+// RUN: attn-opt %s --attn-lower-to-gpu | attn-opt --pass-pipeline='builtin.module(gpu.module(attn-tile-to-mma-sync))' | FileCheck %s
 // RUN: attn-opt %s --attn-lower-to-gpu="tensor-cores=false" | FileCheck %s --check-prefix=SIMT
 // RUN: attn-opt %s --attn-to-ptx="chip=sm_80" | FileCheck %s --check-prefix=PTX
 
 // bf16 attention with head dims that are multiples of 16 runs on tensor
-// cores: 128 threads (4 warps of 16 query rows), Q staged by cp.async and
-// read by ldmatrix, one masked and one unmasked key-tile body, each with
-// S = Q K^T and O += P V on mma.sync (Dk = 32: 2 k-steps x 8 n-tiles;
-// 64 keys: 4 k-steps x 2 n-tiles of Dv), V read transposed, and the
-// score region inlined on the accumulator fragments.
+// cores: the flash tile program on the mma.sync strategy, 128 threads (4
+// warps of 16 query rows: a score_mod keeps blocks at 64 rows), Q staged
+// by cp.async and read into registers once; in the key loop, the next
+// tile's K and V fetched by cp.async while this one runs, one masked and
+// one unmasked key-tile body, each with S = Q K^T (K's fragments by
+// ldmatrix; Dk = 32: 2 k-steps x 8 n-tiles) and O += P V (64 keys: 4
+// k-steps x 2 n-tiles) on mma.sync, V read transposed, and the score
+// region inlined on the accumulator fragments (32 elements a thread).
 // CHECK-LABEL: gpu.func @softcap_0_gpu(
 // CHECK-SAME:    known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME:    nvvm.maxnreg = 255 : i32
 // CHECK:         gpu.dynamic_shared_memory
 // CHECK:         nvgpu.device_async_copy {{.*}}, 8, {{.*}} {bypassL1}
-// CHECK:         nvgpu.device_async_wait {{.*}} {numGroups = 0 : i32}
-// CHECK:         nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
-// CHECK:         scf.if
-// CHECK:         gpu.barrier
-// CHECK:         nvgpu.device_async_wait {{.*}} {numGroups = 1 : i32}
-// CHECK-COUNT-16: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
-// CHECK:         math.tanh
-// CHECK:         gpu.shuffle  xor
-// CHECK:         math.exp2
-// CHECK:         nvgpu.device_async_wait {{.*}} {numGroups = 0 : i32}
-// CHECK:         nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
-// CHECK-COUNT-8: nvvm.mma.sync
-// CHECK:         {attn.stage = "key_subtiles"}
+// CHECK:         scf.for
+// CHECK-NEXT:      nvvm.cp.async.wait.group 0
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           nvgpu.device_async_copy
+// CHECK:           scf.if
+// CHECK:             nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
+// CHECK-COUNT-16:    nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK-COUNT-32:    math.tanh
+// CHECK:             gpu.shuffle  xor
+// CHECK:             math.exp2
+// CHECK:             nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK-COUNT-8:     nvvm.mma.sync
+// CHECK:         {attn.stage = "key_blocks"}
 // CHECK:         gpu.return
 
 // Without tensor cores the same op runs one thread per row.

@@ -31,7 +31,9 @@
 // RUN: attn-opt %S/../../../examples/softplus_l1_attention.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=L1
 
 // SOFTMAX: attn_tile.load {{.*}} -> !attn_tile.tile<[[BQ:[0-9]+]]x{{[0-9]+}}xf32>
-// SOFTMAX: scf.for {{.*}} iter_args({{.*}}) -> (!attn_tile.tile<[[BQ]]xf32>, !attn_tile.tile<[[BQ]]xf32>, !attn_tile.tile<[[BQ]]x{{[0-9]+}}xf32>)
+// The loops over key ranges also carry the next tile's K and V (block
+// lists' loops fetch each listed block in its iteration).
+// SOFTMAX: scf.for {{.*}} iter_args({{.*}}) -> (!attn_tile.tile<[[BQ]]xf32>, !attn_tile.tile<[[BQ]]xf32>, !attn_tile.tile<[[BQ]]x{{[0-9]+}}xf32>{{(, !attn_tile.tile<[0-9]+x[0-9]+xf32>, !attn_tile.tile<[0-9]+x[0-9]+xf32>)?}})
 // SOFTMAX: attn_tile.matmul {{.*}} {transpose_rhs}
 // SOFTMAX: attn_tile.map
 // SOFTMAX: attn_tile.online_softmax

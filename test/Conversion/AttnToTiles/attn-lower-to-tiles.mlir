@@ -2,10 +2,14 @@
 
 // attn.attention is the flash tile program (AttentionTileProgram.cpp): per
 // query block, Q is one tile and the running maximum, sum and accumulator
-// are scf.for operands over the key tiles; each key tile's scores are a
-// matmul and a map (scale, score_mod, and the mask where the tile is
-// partial), then attn_tile.online_softmax and P V onto the rescaled
-// accumulator; attn_tile.finalize and attn_tile.log_sum_exp end the row.
+// are scf.for operands over the key tiles, beside the K and V tiles of the
+// next key tile, fetched at each iteration's start (emitKeyTiles' fetch;
+// past the last tile with no rows); each key tile's scores are a matmul, a
+// map only where needed (score_mod, the mask where the tile is partial, a
+// compare where the keys' end cuts the tile short; the scale goes to
+// attn_tile.online_softmax when there is no score_mod), then the online
+// softmax and P V onto the rescaled accumulator; attn_tile.finalize and
+// attn_tile.log_sum_exp end the row.
 //
 // Causal: the key blocks of query block [q0, q1) stop at the diagonal,
 // min(q1 + Nk - Nq, Nk); blocks left of the diagonal run without mask code.
@@ -25,15 +29,21 @@
 // CHECK:   %[[END:.*]] = arith.minsi %[[DIAG_END]], %[[NK]]
 // CHECK:   %[[END_POS:.*]] = arith.maxsi %[[END]], %c0
 // CHECK:   %[[NUM_KB:.*]] = arith.ceildivui %[[END_POS]], %c16
-// CHECK:   %[[STATE:.*]]:3 = scf.for %{{.*}} = %c0 to %[[NUM_KB]] step %c1 iter_args(%[[M:.*]] = %[[M0]], %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (!attn_tile.tile<32xf32>, !attn_tile.tile<32xf32>, !attn_tile.tile<32x8xf32>) {
+// CHECK:   %[[K0:.*]] = attn_tile.load %arg1{{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:   %[[V0:.*]] = attn_tile.load %arg2{{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:   %[[STATE:.*]]:5 = scf.for %{{.*}} = %c0 to %[[NUM_KB]] step %c1 iter_args(%[[M:.*]] = %[[M0]], %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}, %[[K:.*]] = %[[K0]], %[[V:.*]] = %[[V0]]) -> (!attn_tile.tile<32xf32>, !attn_tile.tile<32xf32>, !attn_tile.tile<32x8xf32>, !attn_tile.tile<16x8xf32>, !attn_tile.tile<16x8xf32>) {
+// CHECK:     %[[KNEXT:.*]] = attn_tile.load %arg1{{.*}} rows_below %[[NEXT_END:.*]] : {{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:     %[[VNEXT:.*]] = attn_tile.load %arg2{{.*}} rows_below %[[NEXT_END]] : {{.*}} -> !attn_tile.tile<16x8xf32>
 // CHECK:     %[[FULL:.*]] = arith.andi
-// CHECK:     scf.if %[[FULL]] -> (!attn_tile.tile<32xf32>, !attn_tile.tile<32xf32>, !attn_tile.tile<32x8xf32>) {
-// CHECK:       %[[K:.*]] = attn_tile.load %arg1{{.*}} -> !attn_tile.tile<16x8xf32>
-// CHECK:       %[[V:.*]] = attn_tile.load %arg2{{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:     %[[NEW:.*]]:3 = scf.if %[[FULL]] -> (!attn_tile.tile<32xf32>, !attn_tile.tile<32xf32>, !attn_tile.tile<32x8xf32>) {
 // CHECK:       %[[DOTS:.*]] = attn_tile.matmul %[[Q]], %[[K]], %{{.*}} {transpose_rhs}
-// CHECK:       %[[S:.*]] = attn_tile.map %[[DOTS]]
-// CHECK-NOT:   arith.cmpi sle
-// CHECK:       %[[P:.*]], %[[M1:.*]], %[[L1:.*]], %[[C:.*]] = attn_tile.online_softmax %[[S]], %[[M]], %[[L]]
+// CHECK:       %[[WHOLE:.*]] = arith.cmpi eq, %{{.*}}, %c16
+// CHECK:       %[[S:.*]] = scf.if %[[WHOLE]] -> (!attn_tile.tile<32x16xf32>) {
+// CHECK-NEXT:    scf.yield %[[DOTS]]
+// CHECK-NEXT:  } else {
+// CHECK-NEXT:    attn_tile.map %[[DOTS]]
+// CHECK-NOT:     arith.cmpi sle
+// CHECK:       %[[P:.*]], %[[M1:.*]], %[[L1:.*]], %[[C:.*]] = attn_tile.online_softmax %[[S]], %[[M]], %[[L]] {scale = 0.353553385 : f32}
 // CHECK:       %[[RESCALED:.*]] = attn_tile.map %[[ACC]], %[[C]] {broadcast = array<i64: -1, 0>}
 // CHECK:       %[[ACC1:.*]] = attn_tile.matmul %[[P]], %[[V]], %[[RESCALED]]
 // CHECK:       scf.yield %[[M1]], %[[L1]], %[[ACC1]]
@@ -41,6 +51,7 @@
 // CHECK:       arith.cmpi sle, %{{.*}}, %{{.*}} : index
 // CHECK:       arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
 // CHECK:       attn_tile.online_softmax
+// CHECK:     scf.yield %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2, %[[KNEXT]], %[[VNEXT]]
 // CHECK:   %[[O:.*]] = attn_tile.finalize %[[STATE]]#2, %[[STATE]]#1
 // CHECK:   attn_tile.store %[[O]], %arg3[{{.*}}, %[[Q0]], %c0] rows_below %[[Q1]]
 func.func @causal(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,

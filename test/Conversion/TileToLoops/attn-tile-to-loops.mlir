@@ -84,26 +84,32 @@ func.func @ut_solve(%a: memref<8x8xf32>, %out: memref<8x8xf32>) {
 // CHECK-LABEL: func @online_softmax
 // The pass first decomposes online_softmax, finalize and log_sum_exp into
 // reductions and maps (DecomposeTileSoftmax.cpp), each then a loop nest:
-// the tile's row maxima; m' = max(m, them); the shift z = m', or 0 where
-// m' = -inf; the correction exp(m - z); each p = exp(s - z) (exp(-inf) = 0
-// where m or s is -inf); the row sums of p; l' = c l + sum.
+// the tile's row maxima; m' = max(m, scale them); the shift z = m', or 0
+// where m' = -inf; the correction exp(m - z) as exp2((m - z) log2(e));
+// -z log2(e) per row; each p = exp2(s scale log2(e) - z log2(e)), one
+// multiply-add (exp(-inf) = 0 where m or s is -inf); the row sums of p;
+// l' = c l + sum.
 // CHECK: scf.for %[[R0:.*]] = %{{.*}} to %{{.*}}
 // CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
 // CHECK:     arith.maxnumf
 // CHECK:   memref.store %{{.*}}, %[[TILEMAX:.*]][%[[R0]]] : memref<4xf32>
 // CHECK: scf.for %[[R1:.*]] = %{{.*}} to %{{.*}}
 // CHECK:   %[[MAX:.*]] = memref.load %[[TILEMAX]][%[[R1]]]
-// CHECK:   arith.maximumf %{{.*}}, %[[MAX]]
+// CHECK:   %[[SCALED_MAX:.*]] = arith.mulf %{{.*}}, %[[MAX]]
+// CHECK:   arith.maximumf %{{.*}}, %[[SCALED_MAX]]
 // CHECK: scf.for
 // CHECK:   %[[NONE:.*]] = arith.cmpf oeq, %{{.*}}, %{{.*}} : f32
 // CHECK:   arith.select %[[NONE]]
 // CHECK: scf.for
 // CHECK:   arith.subf
-// CHECK:   math.exp
+// CHECK:   arith.mulf
+// CHECK:   math.exp2
+// CHECK: scf.for
+// CHECK:   arith.mulf %{{.*}}, %cst{{.*}} : f32
 // CHECK: scf.for
 // CHECK:   scf.for
-// CHECK:     arith.subf
-// CHECK:     math.exp
+// CHECK:     %[[EXPONENT:.*]] = math.fma %{{.*}}, %cst{{.*}}, %{{.*}} : f32
+// CHECK:     math.exp2 %[[EXPONENT]]
 // CHECK:     memref.store %{{.*}}, %[[P:.*]][%{{.*}}, %{{.*}}] : memref<4x8xf32>
 // CHECK: scf.for
 // CHECK:   scf.for {{.*}} -> (f32)
@@ -125,7 +131,7 @@ func.func @online_softmax(%s: memref<4x8xf32>, %m: memref<4xf32>,
   %mt = attn_tile.load %m[%c0] : memref<4xf32> -> !attn_tile.tile<4xf32>
   %lt = attn_tile.load %l[%c0] : memref<4xf32> -> !attn_tile.tile<4xf32>
   %at = attn_tile.load %acc[%c0, %c0] : memref<4x2xf32> -> !attn_tile.tile<4x2xf32>
-  %p, %m1, %l1, %c = attn_tile.online_softmax %st, %mt, %lt
+  %p, %m1, %l1, %c = attn_tile.online_softmax %st, %mt, %lt {scale = 0.5 : f32}
       : !attn_tile.tile<4x8xf32>, !attn_tile.tile<4xf32>
   %o = attn_tile.finalize %at, %l1 : !attn_tile.tile<4x2xf32>, !attn_tile.tile<4xf32>
   %e = attn_tile.log_sum_exp %m1, %l1 : !attn_tile.tile<4xf32>

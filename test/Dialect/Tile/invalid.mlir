@@ -226,6 +226,14 @@ func.func @online_softmax_layout(%s: !attn_tile.tile<64x32xf32, #mma>, %m: !attn
 
 // -----
 
+func.func @online_softmax_scale(%s: !attn_tile.tile<64x32xf32>, %m: !attn_tile.tile<64xf32>) {
+  // expected-error @+1 {{'attn_tile.online_softmax' op scale must be positive and finite, got -1}}
+  %p, %m1, %l1, %c = attn_tile.online_softmax %s, %m, %m {scale = -1.0 : f32} : !attn_tile.tile<64x32xf32>, !attn_tile.tile<64xf32>
+  return
+}
+
+// -----
+
 func.func @online_softmax_rank(%s: !attn_tile.tile<64xf32>) {
   // expected-error @+1 {{'attn_tile.online_softmax' op scores must be a 2-D tile, got '!attn_tile.tile<64xf32>'}}
   %p, %m1, %l1, %c = attn_tile.online_softmax %s, %s, %s : !attn_tile.tile<64xf32>, !attn_tile.tile<64xf32>

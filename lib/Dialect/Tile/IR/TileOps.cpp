@@ -10,6 +10,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::attn::tile;
 
@@ -214,6 +216,9 @@ LogicalResult OnlineSoftmaxOp::verify() {
       max.getLayout() != vectorLayout(scores.getLayout(), 0))
     return emitOpError("the running maximum and sum must be 1-D tiles of ")
            << scores.getRows() << " elements laid out along the scores' rows";
+  float scale = getScale().convertToFloat();
+  if (!(scale > 0) || !std::isfinite(scale))
+    return emitOpError("scale must be positive and finite, got ") << scale;
   return success();
 }
 
