@@ -94,7 +94,7 @@ void mlir::attn::emitAttentionQueryBlock(
   Value kh = e.divui(h, shape.keyGroup);
   Value vh = e.divui(h, shape.valueGroup);
   // The block list's query block holding these rows: a block of a block
-  // mask may hold several query blocks (64 rows each on tensor cores).
+  // mask may hold several query blocks (of 64 rows on tensor cores).
   Value listBlock = qb;
   if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
     listBlock = e.divui(q0, (*blockSize)[0]);
@@ -102,8 +102,9 @@ void mlir::attn::emitAttentionQueryBlock(
   Value q = t.load(t.tileOf({bq, shape.keyDim}, operand, layouts.loaded), query,
                    {bi, h, q0, zero}, q1);
   // Up to 64 key dims, Q's A fragments stay in registers for the whole
-  // key loop (32 bf16 values a thread), as the emitter keeps them; wider,
-  // they are read from shared memory per key tile.
+  // key loop (Dk / 2 bf16 values a thread per 16 rows of its warp); wider,
+  // they are read from shared memory per key tile, to leave registers for
+  // the scores and the accumulator.
   if (acc && shape.keyDim <= 64)
     q = t.withLayout(
         q, tile::OperandLayoutAttr::get(b.getContext(), /*index=*/0,
