@@ -37,10 +37,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-bool mlir::attn::hasHybridTileProgram(HybridOp op) {
-  return hasLinearTileProgram(LinearTerm::of(op));
-}
-
 namespace {
 /// The program of one (sequence, head); see the file comment.
 class HybridTileProgram {

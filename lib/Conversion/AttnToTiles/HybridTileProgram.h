@@ -14,10 +14,6 @@
 
 namespace mlir::attn {
 
-/// Whether the hybrid tile program covers `op`: whenever the chunked tile
-/// program covers its linear term (hasLinearTileProgram).
-bool hasHybridTileProgram(HybridOp op);
-
 /// Emits the hybrid tile program of `op` over every sequence and head:
 /// the linear term's chunk loop, and for each chunk's queries the flash
 /// loop over their window's key tiles of `blockKeys` keys.

@@ -52,26 +52,6 @@ LinearTerm LinearTerm::of(HybridOp op) {
   return term;
 }
 
-bool mlir::attn::hasLinearTileProgram(LinearAttentionOp op) {
-  return hasLinearTileProgram(LinearTerm::of(op));
-}
-
-bool mlir::attn::hasLinearTileProgram(const LinearTerm &term) {
-  const LinearSpec &linear = term.linear;
-  bool elementwise =
-      linear.featureMapRegion ||
-      llvm::is_contained(
-          {FeatureMap::identity, FeatureMap::relu, FeatureMap::elu_plus_one},
-          linear.featureMap.value_or(FeatureMap::identity));
-  if (elementwise)
-    return true;
-  // taylor2 and hedgehog (attn_tile.taylor2_features, a matmul and
-  // attn_tile.softmax_features): additive updates with a gate per head or
-  // per token, or none.
-  return term.update == UpdateRule::additive &&
-         linear.gate != GateKind::per_key;
-}
-
 /// phi(x) of a [C, Dk] tile of queries (`side` 0) or keys (1) of query
 /// head h: [C, F], x itself for the identity, rounded to x's element type
 /// as a matmul operand is.
@@ -184,7 +164,8 @@ static Value loadChunkGates(TileBuilder &t, const LinearSpec &linear,
 namespace {
 /// The chunked algorithm of linear attention as a tile program, for the
 /// chunks [t0, t0 + C) of head h of sequence bi, and the value columns
-/// [v0, v0 + W) (hasLinearTileProgram):
+/// [v0, v0 + W), for every feature map, gate, update rule and
+/// normalization:
 ///  1. Q, K, V of the chunk (zero past the end), the features phi(q) and
 ///     phi(k), and p, the prefix sums of the chunk's log gates.
 ///  2. A = (phi(Q) phi(K)^T) o D with the causal decay mask
@@ -858,8 +839,7 @@ void mlir::attn::emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
 void mlir::attn::emitLinearTermProgram(Emitter &e, const LinearTerm &term,
                                        const Kernel &kernel, Value bi, Value h,
                                        const LinearChunkOutput &output) {
-  assert(hasLinearTileProgram(term) && term.causal &&
-         (!term.lag || term.update == UpdateRule::additive) &&
+  assert(term.causal && (!term.lag || term.update == UpdateRule::additive) &&
          "no tile program for this linear term");
   LinearTileProgram(e, term, kernel, bi, h, e.idx(0), term.shape.valueDim,
                     TileLayouts{}, /*segments=*/nullptr, &output)
@@ -911,8 +891,6 @@ int64_t mlir::attn::getTensorCoreValueColumns(LinearAttentionOp op,
 bool mlir::attn::canRunLinearOnTensorCores(LinearAttentionOp op,
                                            const Kernel &kernel,
                                            StringRef chip) {
-  if (!hasLinearTileProgram(op))
-    return false;
   LinearSpec linear = getLinearSpec(op);
   HeadShape shape = getHeadShape(op);
   auto element = [&](KernelArgRole role) {

@@ -69,16 +69,6 @@ struct LinearTerm {
 using LinearChunkOutput =
     std::function<void(Value q0, Value rows, Value denominators)>;
 
-/// Whether the chunked tile program covers `op` yet: an elementwise feature
-/// map (identity, relu, elu_plus_one or a region), causal or not, for both
-/// update rules and every gate kind and normalization the verifier allows,
-/// with optional initial and final states; taylor2 and hedgehog
-/// (attn_tile.taylor2_features, attn_tile.softmax_features) with additive
-/// updates and no gate per key feature. The rest keeps the chunked loops of
-/// emitChunkedLoops.
-bool hasLinearTileProgram(LinearAttentionOp op);
-bool hasLinearTileProgram(const LinearTerm &term);
-
 /// The chunk-parallel form of a causal program with additive updates
 /// (canSplitIntoSegments): the chunks of each sequence are cut into `count`
 /// segments of equal length (the last shorter), and two kinds of block

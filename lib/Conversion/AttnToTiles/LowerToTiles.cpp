@@ -807,7 +807,7 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
                              const BufferAllocator &allocate,
                              const BufferAllocator &allocateShared) {
   Emitter e(b, op.getLoc(), allocate, allocateShared);
-  if (steps.target == KernelTarget::CPU && hasLinearTileProgram(op)) {
+  if (steps.target == KernelTarget::CPU) {
     int64_t valueDim = getHeadShape(op).valueDim;
     forEachHead(e, steps.target, e.dim(kernel.get(KernelArgRole::Query), 0),
                 getHeadShape(op).heads, [&](Value bi, Value h) {
@@ -869,7 +869,7 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
                              const BufferAllocator &allocate,
                              const BufferAllocator &allocateShared) {
   Emitter e(b, op.getLoc(), allocate, allocateShared);
-  if (steps.target == KernelTarget::CPU && hasHybridTileProgram(op))
+  if (steps.target == KernelTarget::CPU)
     return emitHybridTileProgram(e, op, kernel, options.blockKeys);
   FloatMath &f = e.f;
   MLIRContext *context = op.getContext();

@@ -18,6 +18,16 @@
 // RUN: attn-run %s --op 9 --check --sizes b=2,n=100 | FileCheck %s
 // RUN: attn-run %s --op 10 --check --sizes b=2,n=45 | FileCheck %s
 // RUN: attn-run %s --op 11 --check --sizes b=2,n=45 | FileCheck %s
+// taylor2 and hedgehog with a gate per key feature ([B, H, T, F]: the
+// decayed scores over F = 21 and F = 8 features) and with the delta rule
+// (the UT transform over the features), on the same tile program as the
+// elementwise maps; 100 tokens run the chunk-parallel form for the
+// additive ones.
+// RUN: attn-run %s --op 12 --check --sizes b=2,n=100 | FileCheck %s
+// RUN: attn-run %s --op 12 --check --sizes b=1,n=1 | FileCheck %s
+// RUN: attn-run %s --op 13 --check --sizes b=2,n=45 | FileCheck %s
+// RUN: attn-run %s --op 14 --check --sizes b=2,n=45 | FileCheck %s
+// RUN: attn-run %s --op 15 --check --sizes b=2,n=100 | FileCheck %s
 
 // CHECK: max_rel_err=
 // CHECK-SAME: tol=1.0e-04
@@ -186,3 +196,62 @@ func.func @hedgehog_per_head(%q: tensor<?x2x?x4xf32>, %k: tensor<?x2x?x4xf32>,
   return %o : tensor<?x2x?x8xf32>
 }
 
+// taylor2 (F = 1 + 4 + 16), GQA, a gate per key feature, a denominator,
+// initial and final states.
+func.func @taylor2_per_key(%q: tensor<?x4x?x4xf32>, %k: tensor<?x2x?x4xf32>,
+                           %v: tensor<?x2x?x6xf32>, %g: tensor<?x4x?x21xf32>,
+                           %s0: tensor<?x4x21x7xf32>)
+    -> (tensor<?x4x?x6xf32>, tensor<?x4x21x7xf32>) {
+  %o, %s = attn.linear_attention %q, %k, %v gate(%g : tensor<?x4x?x21xf32>)
+      initial_state(%s0 : tensor<?x4x21x7xf32>)
+      {causal, gate = #attn.gate<per_key>,
+       normalization = #attn.linear_normalization<denominator>,
+       feature_map = #attn.feature_map<taylor2>, chunk_size = 16}
+      : tensor<?x4x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x6xf32>
+      -> tensor<?x4x?x6xf32>, tensor<?x4x21x7xf32>
+  return %o, %s : tensor<?x4x?x6xf32>, tensor<?x4x21x7xf32>
+}
+
+// hedgehog (F = 2 x 4), a gate per key feature, rms_norm, bf16 storage.
+func.func @hedgehog_per_key(%q: tensor<?x3x?x8xbf16>, %k: tensor<?x3x?x8xbf16>,
+                            %v: tensor<?x3x?x5xbf16>, %w: tensor<2x3x8x4xf32>,
+                            %g: tensor<?x3x?x8xf32>)
+    -> tensor<?x3x?x5xbf16> {
+  %o = attn.linear_attention %q, %k, %v gate(%g : tensor<?x3x?x8xf32>)
+      feature_weights(%w : tensor<2x3x8x4xf32>)
+      {causal, gate = #attn.gate<per_key>, chunk_size = 16,
+       feature_map = #attn.feature_map<hedgehog>,
+       normalization = #attn.linear_normalization<rms_norm>}
+      : tensor<?x3x?x8xbf16>, tensor<?x3x?x8xbf16>, tensor<?x3x?x5xbf16>
+      -> tensor<?x3x?x5xbf16>
+  return %o : tensor<?x3x?x5xbf16>
+}
+
+// taylor2 with the delta rule, a gate per token, initial and final states.
+func.func @taylor2_delta(%q: tensor<?x2x?x4xf32>, %k: tensor<?x2x?x4xf32>,
+                         %v: tensor<?x2x?x6xf32>, %g: tensor<?x2x?xf32>,
+                         %beta: tensor<?x2x?xf32>, %s0: tensor<?x2x21x6xf32>)
+    -> (tensor<?x2x?x6xf32>, tensor<?x2x21x6xf32>) {
+  %o, %s = attn.linear_attention %q, %k, %v gate(%g : tensor<?x2x?xf32>)
+      beta(%beta : tensor<?x2x?xf32>) initial_state(%s0 : tensor<?x2x21x6xf32>)
+      {causal, gate = #attn.gate<per_token>, update = #attn.update<delta>,
+       feature_map = #attn.feature_map<taylor2>, chunk_size = 16}
+      : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x6xf32>
+      -> tensor<?x2x?x6xf32>, tensor<?x2x21x6xf32>
+  return %o, %s : tensor<?x2x?x6xf32>, tensor<?x2x21x6xf32>
+}
+
+// hedgehog with the delta rule, a gate per head, rms_norm.
+func.func @hedgehog_delta(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
+                          %v: tensor<?x2x?x5xf32>, %w: tensor<2x2x8x4xf32>,
+                          %g: tensor<2xf32>, %beta: tensor<?x2x?xf32>)
+    -> tensor<?x2x?x5xf32> {
+  %o = attn.linear_attention %q, %k, %v gate(%g : tensor<2xf32>)
+      beta(%beta : tensor<?x2x?xf32>) feature_weights(%w : tensor<2x2x8x4xf32>)
+      {causal, gate = #attn.gate<per_head>, update = #attn.update<delta>,
+       feature_map = #attn.feature_map<hedgehog>,
+       normalization = #attn.linear_normalization<rms_norm>, chunk_size = 16}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x5xf32>
+      -> tensor<?x2x?x5xf32>
+  return %o : tensor<?x2x?x5xf32>
+}
