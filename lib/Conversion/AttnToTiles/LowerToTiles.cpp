@@ -245,11 +245,6 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   spec.keys = getKeyBlockPlan(op, kernel, spec.numQueries, spec.numKeys);
   if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
     tiles = {(*blockSize)[0], (*blockSize)[1]};
-  if (options.target == KernelTarget::CPU) {
-    emitAttentionTileProgram(e, op, kernel, spec.keys, tiles.blockQueries,
-                             tiles.blockKeys);
-    return;
-  }
   spec.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
     return emitAttentionScore(e, op, kernel, bi, h, kh, i, j);
   };
@@ -288,39 +283,27 @@ static Value dotRowsState(Emitter &e, Value x, Value row, Value state,
   });
 }
 
-/// Runs `body(bi, h)` for every sequence bi and head h: loops on the CPU;
-/// on the GPU one block per pair (x: head, y: sequence).
-static void forEachHead(Emitter &e, KernelTarget target, Value batches,
-                        int64_t heads,
-                        function_ref<void(Value bi, Value h)> body) {
-  if (target == KernelTarget::GPU) {
-    body(gpu::BlockIdOp::create(e.b, e.loc, gpu::Dimension::y),
-         gpu::BlockIdOp::create(e.b, e.loc, gpu::Dimension::x));
-    return;
-  }
-  e.loop(e.idx(0), batches,
-         [&](Value bi) { e.loop(heads, [&](Value h) { body(bi, h); }); });
+/// Runs `body(bi, h)` for the sequence bi and head h of this GPU block, one
+/// block per pair (x: head, y: sequence).
+static void forBlockHead(Emitter &e,
+                         function_ref<void(Value bi, Value h)> body) {
+  body(gpu::BlockIdOp::create(e.b, e.loc, gpu::Dimension::y),
+       gpu::BlockIdOp::create(e.b, e.loc, gpu::Dimension::x));
 }
 
 /// The threads that run one head's chunked loop together. The loop is a
 /// sequence of steps whose iterations are independent (rows of a chunk,
-/// features of the state, columns of the UT transform); on the GPU the
-/// threads of the block share each step's iterations and meet at a barrier
-/// before the next step reads what they wrote. On the CPU there is one
-/// thread and the steps run in order.
+/// features of the state, columns of the UT transform); the threads of the
+/// block share each step's iterations and meet at a barrier before the next
+/// step reads what they wrote.
 struct BlockSteps {
-  KernelTarget target;
   int64_t threads;
 
-  /// Runs `body(iv)` for every iv in [lb, ub): on the GPU, thread t takes
-  /// iterations t, t + threads, ..., then the block waits at a barrier.
-  /// The bounds must be the same on every thread.
+  /// Runs `body(iv)` for every iv in [lb, ub): thread t takes iterations t,
+  /// t + threads, ..., then the block waits at a barrier. The bounds must be
+  /// the same on every thread.
   void forEach(Emitter &e, Value lb, Value ub, function_ref<void(Value)> body,
                StringRef stage = {}) const {
-    if (target == KernelTarget::CPU) {
-      e.loop(lb, ub, body, stage);
-      return;
-    }
     Value thread = gpu::ThreadIdOp::create(e.b, e.loc, gpu::Dimension::x);
     auto loop =
         scf::ForOp::create(e.b, e.loc, e.addi(lb, thread), ub, e.idx(threads));
@@ -446,310 +429,305 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
     });
   };
 
-  forEachHead(
-      e, steps.target, spec.batches, spec.shape.heads, [&](Value bi, Value h) {
-        Value kh = e.divui(h, spec.shape.keyGroup);
-        Value vh = e.divui(h, spec.shape.valueGroup);
+  forBlockHead(e, [&](Value bi, Value h) {
+    Value kh = e.divui(h, spec.shape.keyGroup);
+    Value vh = e.divui(h, spec.shape.valueGroup);
+    steps.forEach(e, F, [&](Value fi) {
+      e.loop(columns, [&](Value c) {
+        e.store(spec.initialState ? e.load(spec.initialState, {bi, h, fi, c})
+                                  : f.c(0),
+                state, {fi, c});
+      });
+    });
+
+    // 1. Features of the chunk: queries [t0, t0 + rows), keys
+    // [k0, k0 + keys).
+    auto loadQueries = [&](Value t0, Value rows) {
+      steps.forEach(e, zero, rows, [&](Value r) {
+        emitFeatures(e, lin, spec.query, bi, h, e.addi(t0, r), h,
+                     /*side=*/0, spec.featureWeights, spec.queryScale,
+                     featureRow, scratch);
+        copyFeatures(queryFeatures, r);
+      });
+    };
+    auto loadKeys = [&](Value k0, Value keys) {
+      steps.forEach(e, zero, keys, [&](Value r) {
+        Value j = e.addi(k0, r);
+        emitFeatures(e, lin, spec.key, bi, kh, j, h, /*side=*/1,
+                     spec.featureWeights, one, featureRow, scratch);
+        copyFeatures(keyFeatures, r);
+        e.loop(valueDim, [&](Value c) {
+          e.store(e.load(spec.value, {bi, vh, j, c}), values, {r, c});
+        });
+        if (columns > valueDim)
+          e.store(one, values, {r, e.idx(valueDim)});
+      });
+    };
+
+    if (!spec.causal) {
+      // 4. Non-causal: S += K^T V over all chunks, then Q S.
+      e.loop(zero, numChunks, [&](Value ci) {
+        Value t0, t1;
+        std::tie(t0, t1) = chunkBounds(ci);
+        Value rows = e.subi(t1, t0);
+        loadKeys(t0, rows);
         steps.forEach(e, F, [&](Value fi) {
           e.loop(columns, [&](Value c) {
-            e.store(spec.initialState
-                        ? e.load(spec.initialState, {bi, h, fi, c})
-                        : f.c(0),
-                    state, {fi, c});
+            Value kv = e.sum(zero, rows, [&](Value r) {
+              return f.mul(e.load(keyFeatures, {r, fi}),
+                           e.load(values, {r, c}));
+            });
+            e.store(f.add(e.load(state, {fi, c}), kv), state, {fi, c});
           });
         });
-
-        // 1. Features of the chunk: queries [t0, t0 + rows), keys
-        // [k0, k0 + keys).
-        auto loadQueries = [&](Value t0, Value rows) {
-          steps.forEach(e, zero, rows, [&](Value r) {
-            emitFeatures(e, lin, spec.query, bi, h, e.addi(t0, r), h,
-                         /*side=*/0, spec.featureWeights, spec.queryScale,
-                         featureRow, scratch);
-            copyFeatures(queryFeatures, r);
+      });
+      e.loop(zero, numChunks, [&](Value ci) {
+        Value t0, t1;
+        std::tie(t0, t1) = chunkBounds(ci);
+        Value rows = e.subi(t1, t0);
+        loadQueries(t0, rows);
+        steps.forEach(e, zero, rows, [&](Value r) {
+          e.loop(columns, [&](Value c) {
+            e.store(dotRowsState(e, queryFeatures, r, state, c, F), numerator,
+                    {c});
           });
-        };
-        auto loadKeys = [&](Value k0, Value keys) {
-          steps.forEach(e, zero, keys, [&](Value r) {
-            Value j = e.addi(k0, r);
-            emitFeatures(e, lin, spec.key, bi, kh, j, h, /*side=*/1,
-                         spec.featureWeights, one, featureRow, scratch);
-            copyFeatures(keyFeatures, r);
-            e.loop(valueDim, [&](Value c) {
-              e.store(e.load(spec.value, {bi, vh, j, c}), values, {r, c});
-            });
-            if (columns > valueDim)
-              e.store(one, values, {r, e.idx(valueDim)});
-          });
-        };
+          spec.finishRow(bi, h, e.addi(t0, r), numerator);
+        });
+      });
+    } else {
+      e.loop(zero, numChunks, [&](Value ci) {
+        Value t0, t1;
+        std::tie(t0, t1) = chunkBounds(ci);
+        Value rows = e.subi(t1, t0);
+        Value lagValue = e.idx(lag);
+        Value k0 = arith::MaxSIOp::create(b, e.loc, e.subi(t0, lagValue), zero);
+        Value k1 = arith::MaxSIOp::create(b, e.loc, e.subi(t1, lagValue), zero);
+        Value keys = e.subi(k1, k0);
+        // Prefix position u of sequence position x is x - base.
+        Value base = e.subi(t0, e.idx(lag + 1));
+        loadQueries(t0, rows);
+        loadKeys(k0, keys);
 
-        if (!spec.causal) {
-          // 4. Non-causal: S += K^T V over all chunks, then Q S.
-          e.loop(zero, numChunks, [&](Value ci) {
-            Value t0, t1;
-            std::tie(t0, t1) = chunkBounds(ci);
-            Value rows = e.subi(t1, t0);
-            loadKeys(t0, rows);
-            steps.forEach(e, F, [&](Value fi) {
-              e.loop(columns, [&](Value c) {
-                Value kv = e.sum(zero, rows, [&](Value r) {
-                  return f.mul(e.load(keyFeatures, {r, fi}),
-                               e.load(values, {r, c}));
-                });
-                e.store(f.add(e.load(state, {fi, c}), kv), state, {fi, c});
-              });
-            });
-          });
-          e.loop(zero, numChunks, [&](Value ci) {
-            Value t0, t1;
-            std::tie(t0, t1) = chunkBounds(ci);
-            Value rows = e.subi(t1, t0);
-            loadQueries(t0, rows);
-            steps.forEach(e, zero, rows, [&](Value r) {
-              e.loop(columns, [&](Value c) {
-                e.store(dotRowsState(e, queryFeatures, r, state, c, F),
-                        numerator, {c});
-              });
-              spec.finishRow(bi, h, e.addi(t0, r), numerator);
-            });
-          });
-        } else {
-          e.loop(zero, numChunks, [&](Value ci) {
-            Value t0, t1;
-            std::tie(t0, t1) = chunkBounds(ci);
-            Value rows = e.subi(t1, t0);
-            Value lagValue = e.idx(lag);
-            Value k0 =
-                arith::MaxSIOp::create(b, e.loc, e.subi(t0, lagValue), zero);
-            Value k1 =
-                arith::MaxSIOp::create(b, e.loc, e.subi(t1, lagValue), zero);
-            Value keys = e.subi(k1, k0);
-            // Prefix position u of sequence position x is x - base.
-            Value base = e.subi(t0, e.idx(lag + 1));
-            loadQueries(t0, rows);
-            loadKeys(k0, keys);
-
-            // 2. Log-gate prefix sums over [base, t1), one feature each.
-            if (gated) {
-              Value span = e.addi(rows, e.idx(lag + 1));
-              steps.forEach(e, gateWidth, [&](Value fi) {
-                e.store(f.c(0), prefix, {zero, fi});
-                e.loop(e.idx(1), span, [&](Value u) {
-                  Value x = e.addi(base, u);
-                  Value valid = e.cmpi(arith::CmpIPredicate::sge, x, zero);
-                  Value at = arith::MaxSIOp::create(b, e.loc, x, zero);
-                  Value g = logGate(e, lin.gate, spec.gates, bi, h, at, fi);
-                  Value previous = e.load(prefix, {e.subi(u, e.idx(1)), fi});
-                  e.store(f.add(previous, f.select(valid, g, f.c(0))), prefix,
-                          {u, fi});
-                });
-              });
-            }
-            Value chunkStart = lagValue;             // u of t0 - 1
-            Value chunkEnd = e.addi(rows, lagValue); // u of t1 - 1
-            auto keyPosition = [&](Value s) {        // u of key row s
-              return e.subi(e.addi(k0, s), base);
-            };
-
-            if (!spec.delta) {
-              // 3a. Outputs, one row per thread: inter-chunk part from S,
-              // intra-chunk part from the decay-masked causal matrix.
-              steps.forEach(
-                  e, zero, rows,
-                  [&](Value r) {
-                    Value i = e.addi(t0, r);
-                    Value ui = e.addi(r, e.idx(lag + 1));
-                    // Keys k0 + s <= i - lag.
-                    Value visible = arith::MinSIOp::create(
-                        b, e.loc,
-                        arith::MaxSIOp::create(
-                            b, e.loc,
-                            e.subi(e.addi(e.subi(i, lagValue), e.idx(1)), k0),
-                            zero),
-                        keys);
-                    e.loop(zero, visible, [&](Value s) {
-                      Value uj = keyPosition(s);
-                      e.store(e.sum(F,
-                                    [&](Value fi) {
-                                      return f.mul(
-                                          f.mul(e.load(queryFeatures, {r, fi}),
-                                                e.load(keyFeatures, {s, fi})),
-                                          decay(ui, uj, fi));
-                                    }),
-                              weightsRow, {s});
-                    });
-                    // phi(q_i) D(t0-1 -> i), once for every column.
-                    e.loop(F, [&](Value fi) {
-                      e.store(f.mul(e.load(queryFeatures, {r, fi}),
-                                    decay(ui, chunkStart, fi)),
-                              featureRow, {fi});
-                    });
-                    e.loop(columns, [&](Value c) {
-                      Value inter = emitFor(
-                          b, e.loc, zero, e.idx(F), {f.c(0)},
-                          [&](Value fi, ValueRange acc) {
-                            Value term = f.mul(e.load(featureRow, {fi}),
-                                               e.load(state, {fi, c}));
-                            return Values{f.add(acc[0], term)};
-                          },
-                          "inter_chunk")[0];
-                      Value intra = emitFor(
-                          b, e.loc, zero, visible, {f.c(0)},
-                          [&](Value s, ValueRange acc) {
-                            return Values{
-                                f.add(acc[0], f.mul(e.load(weightsRow, {s}),
-                                                    e.load(values, {s, c})))};
-                          },
-                          "intra_chunk")[0];
-                      e.store(f.add(inter, intra), numerator, {c});
-                    });
-                    spec.finishRow(bi, h, i, numerator);
-                  },
-                  "chunk_outputs");
-              // State update, one feature per thread:
-              // S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
-              steps.forEach(
-                  e, F,
-                  [&](Value fi) {
-                    Value carried = decay(chunkEnd, chunkStart, fi);
-                    // D_s phi(k_s)[fi], once for every column.
-                    e.loop(zero, keys, [&](Value s) {
-                      e.store(f.mul(decay(chunkEnd, keyPosition(s), fi),
-                                    e.load(keyFeatures, {s, fi})),
-                              weightsRow, {s});
-                    });
-                    e.loop(columns, [&](Value c) {
-                      Value added = e.sum(zero, keys, [&](Value s) {
-                        return f.mul(e.load(weightsRow, {s}),
-                                     e.load(values, {s, c}));
-                      });
-                      e.store(
-                          f.add(f.mul(carried, e.load(state, {fi, c})), added),
-                          state, {fi, c});
-                    });
-                  },
-                  "state_update");
-              return;
-            }
-
-            // 3b. Delta rule, WY/UT form (lag 0, so key row s is query row s).
-            auto gammaLog = [&](Value r) { // log gamma of row r (0 ungated)
-              return gated ? loadGated(e.addi(r, e.idx(1)), zero) : f.c(0);
-            };
-            auto betaOf = [&](Value r) {
-              return e.load(spec.beta, {bi, h, e.addi(t0, r)});
-            };
-            // The chunk's K K^T and Q K^T (lower triangles), computed once.
-            steps.forEach(e, zero, rows, [&](Value r) {
-              e.loop(zero, e.addi(r, e.idx(1)), [&](Value p) {
-                e.store(dotRows(keyFeatures, r, keyFeatures, p), keyGram,
-                        {r, p});
-                e.store(dotRows(queryFeatures, r, keyFeatures, p), queryKey,
-                        {r, p});
-              });
-            });
-            // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p;
-            // column m of T depends on column m alone, one column per thread.
-            steps.forEach(
-                e, zero, rows,
-                [&](Value m) {
-                  e.store(one, inverse, {m, m});
-                  e.loop(e.addi(m, e.idx(1)), rows, [&](Value r) {
-                    Value sum = e.sum(m, r, [&](Value p) {
-                      Value l = f.mul(betaOf(r), e.load(keyGram, {r, p}));
-                      return f.mul(l, e.load(inverse, {p, m}));
-                    });
-                    e.store(f.sub(f.c(0), sum), inverse, {r, m});
-                  });
-                },
-                "ut_transform");
-            // W = T diag(beta) K, and W S_0, one row per thread.
-            steps.forEach(e, zero, rows, [&](Value r) {
-              e.loop(F, [&](Value fi) {
-                Value w = e.sum(zero, e.addi(r, e.idx(1)), [&](Value m) {
-                  return f.mul(f.mul(e.load(inverse, {r, m}), betaOf(m)),
-                               e.load(keyFeatures, {m, fi}));
-                });
-                e.store(w, wy, {r, fi});
-              });
-              e.loop(columns, [&](Value c) {
-                e.store(e.sum(F,
-                              [&](Value fi) {
-                                return f.mul(e.load(wy, {r, fi}),
-                                             e.load(state, {fi, c}));
-                              }),
-                        wyState, {r, c});
-              });
-            });
-            // Outputs: gamma_r (q S_0 - sum_{j<=r} A_rj (W S_0)_j)
-            //        + sum_{m<=r} (A T)_rm beta_m (gamma_r / gamma_m) v_m.
-            steps.forEach(e, zero, rows, [&](Value r) {
-              Value upto = e.addi(r, e.idx(1));
-              // weightsRow[m] = (A T)[r][m] beta_m gamma_r / gamma_m.
-              e.loop(zero, upto, [&](Value m) {
-                Value at = e.sum(m, upto, [&](Value j) {
-                  Value a = e.load(queryKey, {r, j});
-                  return f.mul(a, e.load(inverse, {j, m}));
-                });
-                Value ratio = f.exp(f.sub(gammaLog(r), gammaLog(m)));
-                e.store(f.mul(f.mul(at, betaOf(m)), ratio), weightsRow, {m});
-              });
-              Value gamma = f.exp(gammaLog(r));
-              e.loop(columns, [&](Value c) {
-                Value fromState = e.sum(F, [&](Value fi) {
-                  return f.mul(e.load(queryFeatures, {r, fi}),
-                               e.load(state, {fi, c}));
-                });
-                Value corrected = e.sum(zero, upto, [&](Value j) {
-                  Value a = e.load(queryKey, {r, j});
-                  return f.mul(a, e.load(wyState, {j, c}));
-                });
-                Value fresh = e.sum(zero, upto, [&](Value m) {
-                  return f.mul(e.load(weightsRow, {m}), e.load(values, {m, c}));
-                });
-                e.store(f.add(f.mul(gamma, f.sub(fromState, corrected)), fresh),
-                        numerator, {c});
-              });
-              spec.finishRow(bi, h, e.addi(t0, r), numerator);
-            });
-            // State: gamma_C (S_0 - K^T W S_0)
-            //      + sum_m (T^T K)_m beta_m (gamma_C / gamma_m) v_m^T.
-            Value last = e.subi(rows, e.idx(1));
-            steps.forEach(e, zero, rows, [&](Value m) {
-              e.loop(F, [&](Value fi) {
-                Value mix = e.sum(m, rows, [&](Value j) {
-                  return f.mul(e.load(inverse, {j, m}),
-                               e.load(keyFeatures, {j, fi}));
-                });
-                Value ratio = f.exp(f.sub(gammaLog(last), gammaLog(m)));
-                e.store(f.mul(f.mul(mix, betaOf(m)), ratio), keyMix, {m, fi});
-              });
-            });
-            Value gammaLast = f.exp(gammaLog(last));
-            steps.forEach(e, F, [&](Value fi) {
-              e.loop(columns, [&](Value c) {
-                Value removed = e.sum(zero, rows, [&](Value j) {
-                  return f.mul(e.load(keyFeatures, {j, fi}),
-                               e.load(wyState, {j, c}));
-                });
-                Value added = e.sum(zero, rows, [&](Value m) {
-                  return f.mul(e.load(keyMix, {m, fi}), e.load(values, {m, c}));
-                });
-                Value kept =
-                    f.mul(gammaLast, f.sub(e.load(state, {fi, c}), removed));
-                e.store(f.add(kept, added), state, {fi, c});
-              });
+        // 2. Log-gate prefix sums over [base, t1), one feature each.
+        if (gated) {
+          Value span = e.addi(rows, e.idx(lag + 1));
+          steps.forEach(e, gateWidth, [&](Value fi) {
+            e.store(f.c(0), prefix, {zero, fi});
+            e.loop(e.idx(1), span, [&](Value u) {
+              Value x = e.addi(base, u);
+              Value valid = e.cmpi(arith::CmpIPredicate::sge, x, zero);
+              Value at = arith::MaxSIOp::create(b, e.loc, x, zero);
+              Value g = logGate(e, lin.gate, spec.gates, bi, h, at, fi);
+              Value previous = e.load(prefix, {e.subi(u, e.idx(1)), fi});
+              e.store(f.add(previous, f.select(valid, g, f.c(0))), prefix,
+                      {u, fi});
             });
           });
         }
+        Value chunkStart = lagValue;             // u of t0 - 1
+        Value chunkEnd = e.addi(rows, lagValue); // u of t1 - 1
+        auto keyPosition = [&](Value s) {        // u of key row s
+          return e.subi(e.addi(k0, s), base);
+        };
 
-        if (spec.finalState)
-          steps.forEach(e, F, [&](Value fi) {
-            e.loop(columns, [&](Value c) {
-              e.store(e.load(state, {fi, c}), spec.finalState, {bi, h, fi, c});
-            });
+        if (!spec.delta) {
+          // 3a. Outputs, one row per thread: inter-chunk part from S,
+          // intra-chunk part from the decay-masked causal matrix.
+          steps.forEach(
+              e, zero, rows,
+              [&](Value r) {
+                Value i = e.addi(t0, r);
+                Value ui = e.addi(r, e.idx(lag + 1));
+                // Keys k0 + s <= i - lag.
+                Value visible = arith::MinSIOp::create(
+                    b, e.loc,
+                    arith::MaxSIOp::create(
+                        b, e.loc,
+                        e.subi(e.addi(e.subi(i, lagValue), e.idx(1)), k0),
+                        zero),
+                    keys);
+                e.loop(zero, visible, [&](Value s) {
+                  Value uj = keyPosition(s);
+                  e.store(e.sum(F,
+                                [&](Value fi) {
+                                  return f.mul(
+                                      f.mul(e.load(queryFeatures, {r, fi}),
+                                            e.load(keyFeatures, {s, fi})),
+                                      decay(ui, uj, fi));
+                                }),
+                          weightsRow, {s});
+                });
+                // phi(q_i) D(t0-1 -> i), once for every column.
+                e.loop(F, [&](Value fi) {
+                  e.store(f.mul(e.load(queryFeatures, {r, fi}),
+                                decay(ui, chunkStart, fi)),
+                          featureRow, {fi});
+                });
+                e.loop(columns, [&](Value c) {
+                  Value inter = emitFor(
+                      b, e.loc, zero, e.idx(F), {f.c(0)},
+                      [&](Value fi, ValueRange acc) {
+                        Value term = f.mul(e.load(featureRow, {fi}),
+                                           e.load(state, {fi, c}));
+                        return Values{f.add(acc[0], term)};
+                      },
+                      "inter_chunk")[0];
+                  Value intra = emitFor(
+                      b, e.loc, zero, visible, {f.c(0)},
+                      [&](Value s, ValueRange acc) {
+                        return Values{
+                            f.add(acc[0], f.mul(e.load(weightsRow, {s}),
+                                                e.load(values, {s, c})))};
+                      },
+                      "intra_chunk")[0];
+                  e.store(f.add(inter, intra), numerator, {c});
+                });
+                spec.finishRow(bi, h, i, numerator);
+              },
+              "chunk_outputs");
+          // State update, one feature per thread:
+          // S <- D_C S + sum_s D_s phi(k_s) [v_s, 1]^T.
+          steps.forEach(
+              e, F,
+              [&](Value fi) {
+                Value carried = decay(chunkEnd, chunkStart, fi);
+                // D_s phi(k_s)[fi], once for every column.
+                e.loop(zero, keys, [&](Value s) {
+                  e.store(f.mul(decay(chunkEnd, keyPosition(s), fi),
+                                e.load(keyFeatures, {s, fi})),
+                          weightsRow, {s});
+                });
+                e.loop(columns, [&](Value c) {
+                  Value added = e.sum(zero, keys, [&](Value s) {
+                    return f.mul(e.load(weightsRow, {s}),
+                                 e.load(values, {s, c}));
+                  });
+                  e.store(f.add(f.mul(carried, e.load(state, {fi, c})), added),
+                          state, {fi, c});
+                });
+              },
+              "state_update");
+          return;
+        }
+
+        // 3b. Delta rule, WY/UT form (lag 0, so key row s is query row s).
+        auto gammaLog = [&](Value r) { // log gamma of row r (0 ungated)
+          return gated ? loadGated(e.addi(r, e.idx(1)), zero) : f.c(0);
+        };
+        auto betaOf = [&](Value r) {
+          return e.load(spec.beta, {bi, h, e.addi(t0, r)});
+        };
+        // The chunk's K K^T and Q K^T (lower triangles), computed once.
+        steps.forEach(e, zero, rows, [&](Value r) {
+          e.loop(zero, e.addi(r, e.idx(1)), [&](Value p) {
+            e.store(dotRows(keyFeatures, r, keyFeatures, p), keyGram, {r, p});
+            e.store(dotRows(queryFeatures, r, keyFeatures, p), queryKey,
+                    {r, p});
           });
+        });
+        // T = (I + L)^-1 by forward substitution, L[r][p] = beta_r k_r.k_p;
+        // column m of T depends on column m alone, one column per thread.
+        steps.forEach(
+            e, zero, rows,
+            [&](Value m) {
+              e.store(one, inverse, {m, m});
+              e.loop(e.addi(m, e.idx(1)), rows, [&](Value r) {
+                Value sum = e.sum(m, r, [&](Value p) {
+                  Value l = f.mul(betaOf(r), e.load(keyGram, {r, p}));
+                  return f.mul(l, e.load(inverse, {p, m}));
+                });
+                e.store(f.sub(f.c(0), sum), inverse, {r, m});
+              });
+            },
+            "ut_transform");
+        // W = T diag(beta) K, and W S_0, one row per thread.
+        steps.forEach(e, zero, rows, [&](Value r) {
+          e.loop(F, [&](Value fi) {
+            Value w = e.sum(zero, e.addi(r, e.idx(1)), [&](Value m) {
+              return f.mul(f.mul(e.load(inverse, {r, m}), betaOf(m)),
+                           e.load(keyFeatures, {m, fi}));
+            });
+            e.store(w, wy, {r, fi});
+          });
+          e.loop(columns, [&](Value c) {
+            e.store(
+                e.sum(
+                    F,
+                    [&](Value fi) {
+                      return f.mul(e.load(wy, {r, fi}), e.load(state, {fi, c}));
+                    }),
+                wyState, {r, c});
+          });
+        });
+        // Outputs: gamma_r (q S_0 - sum_{j<=r} A_rj (W S_0)_j)
+        //        + sum_{m<=r} (A T)_rm beta_m (gamma_r / gamma_m) v_m.
+        steps.forEach(e, zero, rows, [&](Value r) {
+          Value upto = e.addi(r, e.idx(1));
+          // weightsRow[m] = (A T)[r][m] beta_m gamma_r / gamma_m.
+          e.loop(zero, upto, [&](Value m) {
+            Value at = e.sum(m, upto, [&](Value j) {
+              Value a = e.load(queryKey, {r, j});
+              return f.mul(a, e.load(inverse, {j, m}));
+            });
+            Value ratio = f.exp(f.sub(gammaLog(r), gammaLog(m)));
+            e.store(f.mul(f.mul(at, betaOf(m)), ratio), weightsRow, {m});
+          });
+          Value gamma = f.exp(gammaLog(r));
+          e.loop(columns, [&](Value c) {
+            Value fromState = e.sum(F, [&](Value fi) {
+              return f.mul(e.load(queryFeatures, {r, fi}),
+                           e.load(state, {fi, c}));
+            });
+            Value corrected = e.sum(zero, upto, [&](Value j) {
+              Value a = e.load(queryKey, {r, j});
+              return f.mul(a, e.load(wyState, {j, c}));
+            });
+            Value fresh = e.sum(zero, upto, [&](Value m) {
+              return f.mul(e.load(weightsRow, {m}), e.load(values, {m, c}));
+            });
+            e.store(f.add(f.mul(gamma, f.sub(fromState, corrected)), fresh),
+                    numerator, {c});
+          });
+          spec.finishRow(bi, h, e.addi(t0, r), numerator);
+        });
+        // State: gamma_C (S_0 - K^T W S_0)
+        //      + sum_m (T^T K)_m beta_m (gamma_C / gamma_m) v_m^T.
+        Value last = e.subi(rows, e.idx(1));
+        steps.forEach(e, zero, rows, [&](Value m) {
+          e.loop(F, [&](Value fi) {
+            Value mix = e.sum(m, rows, [&](Value j) {
+              return f.mul(e.load(inverse, {j, m}),
+                           e.load(keyFeatures, {j, fi}));
+            });
+            Value ratio = f.exp(f.sub(gammaLog(last), gammaLog(m)));
+            e.store(f.mul(f.mul(mix, betaOf(m)), ratio), keyMix, {m, fi});
+          });
+        });
+        Value gammaLast = f.exp(gammaLog(last));
+        steps.forEach(e, F, [&](Value fi) {
+          e.loop(columns, [&](Value c) {
+            Value removed = e.sum(zero, rows, [&](Value j) {
+              return f.mul(e.load(keyFeatures, {j, fi}),
+                           e.load(wyState, {j, c}));
+            });
+            Value added = e.sum(zero, rows, [&](Value m) {
+              return f.mul(e.load(keyMix, {m, fi}), e.load(values, {m, c}));
+            });
+            Value kept =
+                f.mul(gammaLast, f.sub(e.load(state, {fi, c}), removed));
+            e.store(f.add(kept, added), state, {fi, c});
+          });
+        });
       });
+    }
+
+    if (spec.finalState)
+      steps.forEach(e, F, [&](Value fi) {
+        e.loop(columns, [&](Value c) {
+          e.store(e.load(state, {fi, c}), spec.finalState, {bi, h, fi, c});
+        });
+      });
+  });
   for (Value buffer : sharedBuffers)
     e.free(buffer);
   for (Value buffer : privateBuffers)
@@ -807,18 +785,6 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
                              const BufferAllocator &allocate,
                              const BufferAllocator &allocateShared) {
   Emitter e(b, op.getLoc(), allocate, allocateShared);
-  if (steps.target == KernelTarget::CPU) {
-    int64_t valueDim = getHeadShape(op).valueDim;
-    forEachHead(e, steps.target, e.dim(kernel.get(KernelArgRole::Query), 0),
-                getHeadShape(op).heads, [&](Value bi, Value h) {
-                  if (canSplitIntoSegments(op))
-                    emitCPUSegments(e, op, kernel, bi, h);
-                  else
-                    emitLinearTileProgram(e, op, kernel, bi, h, e.idx(0),
-                                          valueDim, TileLayouts{});
-                });
-    return;
-  }
   ChunkSpec spec;
   spec.linear = getLinearSpec(op);
   spec.shape = getHeadShape(op);
@@ -869,8 +835,6 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
                              const BufferAllocator &allocate,
                              const BufferAllocator &allocateShared) {
   Emitter e(b, op.getLoc(), allocate, allocateShared);
-  if (steps.target == KernelTarget::CPU)
-    return emitHybridTileProgram(e, op, kernel, options.blockKeys);
   FloatMath &f = e.f;
   MLIRContext *context = op.getContext();
   bool shared = op.getCombine() == HybridCombine::shared_denominator;
@@ -1178,6 +1142,42 @@ struct GridSegments {
 };
 } // namespace
 
+/// The CPU kernel of `specOp`: its tile program over every sequence and
+/// head (attn-tile-to-loops lowers it), the program the GPU's tensor-core
+/// kernels run.
+static void buildCPUTileProgram(OpBuilder &b, Operation *specOp,
+                                const Kernel &kernel,
+                                const TiledOptions &options) {
+  Emitter e(b, specOp->getLoc());
+  Value query = kernel.get(KernelArgRole::Query);
+  llvm::TypeSwitch<Operation *>(specOp)
+      .Case([&](AttentionOp op) {
+        TileSizes tiles{options.blockQueries, options.blockKeys};
+        if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
+          tiles = {(*blockSize)[0], (*blockSize)[1]};
+        KeyBlockPlan keys =
+            getKeyBlockPlan(op, kernel, e.dim(query, 2),
+                            e.dim(kernel.get(KernelArgRole::Key), 2));
+        emitAttentionTileProgram(e, op, kernel, keys, tiles.blockQueries,
+                                 tiles.blockKeys);
+      })
+      .Case([&](LinearAttentionOp op) {
+        HeadShape shape = getHeadShape(op);
+        e.loop(e.idx(0), e.dim(query, 0), [&](Value bi) {
+          e.loop(shape.heads, [&](Value h) {
+            if (canSplitIntoSegments(op))
+              emitCPUSegments(e, op, kernel, bi, h);
+            else
+              emitLinearTileProgram(e, op, kernel, bi, h, e.idx(0),
+                                    shape.valueDim, TileLayouts{});
+          });
+        });
+      })
+      .Case([&](HybridOp op) {
+        emitHybridTileProgram(e, op, kernel, options.blockKeys);
+      });
+}
+
 LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
                                            const Kernel &kernel,
                                            const TiledOptions &options,
@@ -1238,28 +1238,29 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
     }
     return success();
   }
+  if (options.target == KernelTarget::CPU) {
+    buildCPUTileProgram(b, specOp, kernel, options);
+    return success();
+  }
+  // The GPU's SIMT kernels: the loops of this file.
   GPULaunch geometry;
-  BufferAllocator allocate, allocateShared;
+  BufferAllocator allocate = allocatePrivate, allocateShared;
   auto words = std::make_shared<int64_t>(0);
-  BlockSteps steps{KernelTarget::CPU, 1};
-  if (options.target == KernelTarget::GPU) {
-    allocate = allocatePrivate;
-    if (isa<AttentionOp>(specOp)) {
-      geometry = {GridOrder::QueryBlocksHeadsBatch, options.gpuThreads, 0,
-                  /*blockQueries=*/options.gpuThreads, /*sharedBytes=*/0};
-    } else {
-      Value workspace = kernel.get(KernelArgRole::Workspace);
-      if (!workspace)
-        return specOp->emitError()
-               << "the GPU kernel of this op needs a workspace argument";
-      int64_t chunk = isa<HybridOp>(specOp)
-                          ? cast<HybridOp>(specOp).getChunkSize()
-                          : cast<LinearAttentionOp>(specOp).getChunkSize();
-      steps = {KernelTarget::GPU,
-               chunkedLoopThreads(chunk, getLinearSpec(specOp).featureDim)};
-      geometry = {GridOrder::HeadsBatch, steps.threads, 0};
-      allocateShared = workspaceAllocator(workspace, words);
-    }
+  BlockSteps steps{1};
+  if (isa<AttentionOp>(specOp)) {
+    geometry = {GridOrder::QueryBlocksHeadsBatch, options.gpuThreads, 0,
+                /*blockQueries=*/options.gpuThreads, /*sharedBytes=*/0};
+  } else {
+    Value workspace = kernel.get(KernelArgRole::Workspace);
+    if (!workspace)
+      return specOp->emitError()
+             << "the GPU kernel of this op needs a workspace argument";
+    int64_t chunk = isa<HybridOp>(specOp)
+                        ? cast<HybridOp>(specOp).getChunkSize()
+                        : cast<LinearAttentionOp>(specOp).getChunkSize();
+    steps = {chunkedLoopThreads(chunk, getLinearSpec(specOp).featureDim)};
+    geometry = {GridOrder::HeadsBatch, steps.threads, 0};
+    allocateShared = workspaceAllocator(workspace, words);
   }
   llvm::TypeSwitch<Operation *>(specOp)
       .Case([&](AttentionOp spec) {
