@@ -39,9 +39,9 @@ static Value mapTiles(PatternRewriter &rewriter, Location loc, TileType type,
 }
 
 /// exp(x - z) as exp2((x - z) log2(e)): on the GPU one ex2.approx after a
-/// subtraction and a multiplication, as the tensor-core emitter computes it
-/// (math.exp becomes libdevice's accurate expf, four times the
-/// instructions); the CPU computes the same expression.
+/// subtraction and a multiplication (math.exp becomes libdevice's accurate
+/// expf, four times the instructions); the CPU computes the same
+/// expression.
 static Value shiftedExp(Emitter &e, Value x, Value z) {
   return math::Exp2Op::create(e.b, e.loc,
                               e.f.mul(e.f.sub(x, z), e.f.c(M_LOG2E)));

@@ -353,43 +353,40 @@ mlir::attn::emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
   Values state(init.begin(), init.end());
   size_t numState = state.size();
   // One loop over tiles: `tileAt(iv)` gives the tile [k0, k1) of iteration
-  // iv. With a fetch and `fetchAt` (the bounds to fetch iteration iv's tile
-  // with: rows at or past the second are zero, so nothing is read past the
-  // loop's last tile), the loop carries the fetched values after the state:
-  // each iteration fetches the next one's before it runs the body on its
-  // own. Consecutive iterations then hold consecutive tiles, which a GPU
-  // strategy's double buffer needs (it alternates by tile index). Without
-  // `fetchAt` each iteration fetches its own tile first.
-  auto visit = [&](Value lo, Value hi,
-                   function_ref<std::pair<Value, Value>(Value)> tileAt,
-                   function_ref<std::pair<Value, Value>(Value)> fetchAt,
-                   function_ref<Values(Value, Value, ValueRange)> run,
-                   StringRef name) {
-    bool ahead = fetch && fetchAt;
-    Values carried = state;
-    if (ahead) {
-      auto [k0, k1] = fetchAt(lo);
-      llvm::append_range(carried, fetch(k0, k1));
-    }
-    Values result = emitFor(
-        b, loc, lo, hi, carried,
-        [&](Value iv, ValueRange loopCarried) -> Values {
-          Values next;
-          if (ahead) {
-            auto [k0, k1] = fetchAt(e.addi(iv, e.idx(1)));
-            next = fetch(k0, k1);
-          }
-          auto [k0, k1] = tileAt(iv);
-          Values own(loopCarried.begin(), loopCarried.end());
-          if (fetch && !ahead)
-            llvm::append_range(own, fetch(k0, k1));
-          Values yielded = run(k0, k1, own);
-          llvm::append_range(yielded, next);
-          return yielded;
-        },
-        name);
-    state.assign(result.begin(), result.begin() + numState);
-  };
+  // iv. With a fetch and `consecutive` tiles (whose double buffer a GPU
+  // strategy alternates by tile index), the loop carries the fetched values
+  // after the state: each iteration fetches the next one's before it runs
+  // the body on its own; past the loop's last tile, tileAt's k1 <= k0 reads
+  // nothing. Otherwise each iteration fetches its own tile first.
+  auto visit =
+      [&](Value lo, Value hi,
+          function_ref<std::pair<Value, Value>(Value)> tileAt, bool consecutive,
+          function_ref<Values(Value, Value, ValueRange)> run, StringRef name) {
+        bool ahead = fetch && consecutive;
+        Values carried = state;
+        if (ahead) {
+          auto [k0, k1] = tileAt(lo);
+          llvm::append_range(carried, fetch(k0, k1));
+        }
+        Values result = emitFor(
+            b, loc, lo, hi, carried,
+            [&](Value iv, ValueRange loopCarried) -> Values {
+              Values next;
+              if (ahead) {
+                auto [k0, k1] = tileAt(e.addi(iv, e.idx(1)));
+                next = fetch(k0, k1);
+              }
+              auto [k0, k1] = tileAt(iv);
+              Values own(loopCarried.begin(), loopCarried.end());
+              if (fetch && !ahead)
+                llvm::append_range(own, fetch(k0, k1));
+              Values yielded = run(k0, k1, own);
+              llvm::append_range(yielded, next);
+              return yielded;
+            },
+            name);
+        state.assign(result.begin(), result.begin() + numState);
+      };
 
   // With a run-time block mask, visit exactly the listed key blocks:
   // partial ones with the mask, full ones not.
@@ -406,10 +403,8 @@ mlir::attn::emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
                                           numKeys);
         return std::make_pair(k0, k1);
       };
-      // Listed blocks need not be consecutive: each is fetched in its own
-      // iteration.
       visit(
-          zero, count, blockAt, /*fetchAt=*/{},
+          zero, count, blockAt, /*consecutive=*/false,
           [&](Value k0, Value k1, ValueRange carried) {
             return body(k0, k1, masked, carried);
           },
@@ -446,7 +441,7 @@ mlir::attn::emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
       return std::make_pair(k0, k1);
     };
     visit(
-        firstBlock, lastBlock, tileAt, tileAt,
+        firstBlock, lastBlock, tileAt, /*consecutive=*/true,
         [&](Value k0, Value k1, ValueRange carried) -> Values {
           // Blocks every query sees run without mask code. Without a mask
           // every block is such a block; with a mask_mod none is.

@@ -270,14 +270,14 @@ LogicalResult mlir::attn::requireTensorCores(AttentionOp op,
 }
 
 /// Whether each score of `op` is the scaled dot product or -inf: no
-/// score_mod, no mask region, no block mask, and no named mask but causal,
-/// whose partial tiles compare two indices. Anything more per element (a
+/// score_mod, no mask region, and no named mask but causal, whose partial
+/// tiles compare two indices. Anything more per element (a
 /// region, a mask reading segment ids) needs the registers that 128 rows
 /// take: ptxas spills such kernels (alibi, document and mask_mod examples).
 static bool hasPlainScores(AttentionOp op) {
   MaskAttrInterface mask = op.getMaskAttr();
   return op.getScoreMod().empty() && op.getMaskMod().empty() &&
-         !op.getBlockSize() && (!mask || isa<CausalAttr>(mask));
+         (!mask || isa<CausalAttr>(mask));
 }
 
 TensorCoreAttentionTiles

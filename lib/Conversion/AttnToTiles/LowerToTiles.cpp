@@ -64,6 +64,14 @@ struct TileSizes {
   int64_t blockQueries, blockKeys;
 };
 
+/// The tiles of `op`'s kernel: the options', or its block mask's blocks.
+static TileSizes getAttentionTileSizes(AttentionOp op,
+                                       const TiledOptions &options) {
+  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
+    return {(*blockSize)[0], (*blockSize)[1]};
+  return {options.blockQueries, options.blockKeys};
+}
+
 //===----------------------------------------------------------------------===//
 // attn.attention
 //===----------------------------------------------------------------------===//
@@ -77,7 +85,7 @@ struct FlashSpec {
   /// The key blocks each query block visits (a block mask's tiles have its
   /// sizes).
   KeyBlockPlan keys;
-  Value value, numQueries, numKeys, batches;
+  Value value, numQueries, numKeys;
   /// s_ij for query i and key j of head h (kh = the key head).
   std::function<Value(Value bi, Value h, Value kh, Value i, Value j)> score;
   /// Whether key j is kept for query i (named mask and mask region).
@@ -228,7 +236,7 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
                                 const TiledOptions &options,
                                 const BufferAllocator &allocate) {
   Emitter e(b, op.getLoc(), allocate);
-  TileSizes tiles{options.blockQueries, options.blockKeys};
+  TileSizes tiles = getAttentionTileSizes(op, options);
   Value query = kernel.get(KernelArgRole::Query);
   Value key = kernel.get(KernelArgRole::Key);
   Value output = kernel.get(KernelArgRole::Output);
@@ -239,12 +247,9 @@ static void buildAttentionTiled(OpBuilder &b, AttentionOp op,
   spec.shape = getHeadShape(op);
   spec.softmax = normalization == Normalization::softmax;
   spec.value = kernel.get(KernelArgRole::Value);
-  spec.batches = e.dim(query, 0);
   spec.numQueries = e.dim(query, 2);
   spec.numKeys = e.dim(key, 2);
   spec.keys = getKeyBlockPlan(op, kernel, spec.numQueries, spec.numKeys);
-  if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
-    tiles = {(*blockSize)[0], (*blockSize)[1]};
   spec.score = [&](Value bi, Value h, Value kh, Value i, Value j) {
     return emitAttentionScore(e, op, kernel, bi, h, kh, i, j);
   };
@@ -343,7 +348,7 @@ struct ChunkSpec {
   bool causal, delta;
   Value query, key, value, gates, beta, featureWeights;
   Value initialState, finalState;
-  Value batches, length, queryScale;
+  Value length, queryScale;
   BlockSteps steps;
   /// Consumes the numerator [columns] of query i. Rows are finished in
   /// parallel, each by one thread, so it may only write row i's outputs.
@@ -803,7 +808,6 @@ static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
   spec.featureWeights = kernel.get(KernelArgRole::FeatureWeights);
   spec.initialState = kernel.get(KernelArgRole::InitialState);
   spec.finalState = kernel.get(KernelArgRole::FinalState);
-  spec.batches = e.dim(spec.query, 0);
   spec.length = e.dim(spec.query, 2);
   spec.queryScale = e.f.c(op.getEffectiveScale());
   spec.steps = steps;
@@ -848,7 +852,7 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   Value output = kernel.get(KernelArgRole::Output);
   HeadShape shape = getHeadShape(op);
   int64_t valueDim = shape.valueDim;
-  Value batches = e.dim(query, 0), length = e.dim(query, 2);
+  Value length = e.dim(query, 2);
 
   FlashSpec flash;
   flash.shape = shape;
@@ -857,7 +861,6 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
       SlidingWindowAttr::get(context, op.getWindow() - 1,
                              /*right=*/0, DiagonalAlignment::bottom_right);
   flash.value = kernel.get(KernelArgRole::Value);
-  flash.batches = batches;
   flash.numQueries = length;
   flash.numKeys = e.dim(key, 2);
   flash.keys.numQueries = flash.numQueries;
@@ -891,7 +894,6 @@ static void buildHybridTiled(OpBuilder &b, HybridOp op, const Kernel &kernel,
   chunked.value = flash.value;
   chunked.gates = kernel.get(KernelArgRole::Gate);
   chunked.featureWeights = kernel.get(KernelArgRole::FeatureWeights);
-  chunked.batches = batches;
   chunked.length = length;
   chunked.queryScale = f.c(op.getEffectiveLinearScale());
   chunked.steps = steps;
@@ -1152,9 +1154,7 @@ static void buildCPUTileProgram(OpBuilder &b, Operation *specOp,
   Value query = kernel.get(KernelArgRole::Query);
   llvm::TypeSwitch<Operation *>(specOp)
       .Case([&](AttentionOp op) {
-        TileSizes tiles{options.blockQueries, options.blockKeys};
-        if (std::optional<ArrayRef<int64_t>> blockSize = op.getBlockSize())
-          tiles = {(*blockSize)[0], (*blockSize)[1]};
+        TileSizes tiles = getAttentionTileSizes(op, options);
         KeyBlockPlan keys =
             getKeyBlockPlan(op, kernel, e.dim(query, 2),
                             e.dim(kernel.get(KernelArgRole::Key), 2));
