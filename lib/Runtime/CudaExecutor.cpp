@@ -35,6 +35,9 @@ mlir::attn::runtime::describeDeviceKernel(const GPUKernelInfo &kernel) {
   device.launch.valueSplits = perRow ? 1 : kernel.launch.valueSplits;
   device.launch.segmentWords = perRow ? 0 : kernel.launch.segmentWords;
   device.launch.chunk = perRow ? 0 : kernel.launch.chunk;
+  device.launch.transformGroupChunks =
+      perRow ? 0 : kernel.launch.transformGroupChunks;
+  device.launch.chainsPerSplit = perRow ? 1 : kernel.launch.chainsPerSplit;
   device.workspaceWords = kernel.launch.workspaceWords;
   return device;
 }

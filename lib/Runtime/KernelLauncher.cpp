@@ -304,14 +304,40 @@ KernelParams::KernelParams(llvm::ArrayRef<DeviceTensor> args) {
 // Launch geometry
 //===----------------------------------------------------------------------===//
 
+/// The delta rule's part of the workspace at these sizes.
+static DeltaWorkspace getDeltaWorkspace(const KernelManifestLaunch &launch,
+                                        int64_t numQueries) {
+  if (launch.transformGroupChunks <= 0 || launch.chunk <= 0)
+    return {};
+  int64_t chunks =
+      (std::max<int64_t>(numQueries, 0) + launch.chunk - 1) / launch.chunk;
+  return {launch.transformGroupChunks, chunks, launch.chunk,
+          std::max<int64_t>(launch.chainsPerSplit, 1)};
+}
+
 int64_t
 mlir::attn::runtime::getLaunchSegments(const KernelManifestLaunch &launch,
                                        int64_t batch, int64_t numQueries) {
   if (launch.segmentWords <= 0 ||
       launch.order != KernelManifestLaunch::GridOrder::HeadsBatch)
     return 1;
-  return chooseChunkSegments(launch.heads * batch * launch.valueSplits,
-                             numQueries, launch.chunk);
+  // The delta rule's output blocks start as its chain reaches their
+  // segment, so it takes twice the segments: the last is shorter.
+  DeltaWorkspace delta = getDeltaWorkspace(launch, numQueries);
+  int64_t segments =
+      chooseChunkSegments(launch.heads * batch * launch.valueSplits, numQueries,
+                          launch.chunk, delta.groupChunks > 0 ? 512 : 256);
+  // The delta rule's form stores an inverse per chunk: where its workspace
+  // would pass 32-bit element offsets, the whole sequence runs as one
+  // segment (which needs no workspace) instead.
+  if (segments > 1 && delta.groupChunks > 0) {
+    int64_t words = getSegmentedWorkspaceWords(
+        launch.segmentWords, launch.valueSplits, segments, delta);
+    if (double(words) * double(batch) * double(launch.heads) >=
+        double(std::numeric_limits<int32_t>::max()))
+      return 1;
+  }
+  return segments;
 }
 
 int64_t
@@ -322,7 +348,8 @@ mlir::attn::runtime::getLaunchWorkspaceWords(const KernelManifestLaunch &launch,
     return words;
   return getSegmentedWorkspaceWords(
       launch.segmentWords, launch.valueSplits,
-      getLaunchSegments(launch, batch, numQueries));
+      getLaunchSegments(launch, batch, numQueries),
+      getDeltaWorkspace(launch, numQueries));
 }
 
 llvm::Expected<LaunchGeometry>
@@ -366,9 +393,20 @@ mlir::attn::runtime::computeGrid(const KernelManifestLaunch &launch,
     extents[0] = launch.heads;
     extents[1] = batch;
     // A chunk-parallel kernel: boundary blocks for all segments but the
-    // last, then output blocks for every segment.
-    extents[2] = launch.valueSplits *
-                 (2 * getLaunchSegments(launch, batch, numQueries) - 1);
+    // last, then output blocks for every segment; the delta rule's form:
+    // with more than one segment, a transform block per group of chunks, a
+    // chain block per value split, then the output blocks.
+    if (int64_t segments = getLaunchSegments(launch, batch, numQueries);
+        launch.transformGroupChunks <= 0)
+      extents[2] = launch.valueSplits * (2 * segments - 1);
+    else if (segments == 1)
+      extents[2] = launch.valueSplits;
+    else
+      extents[2] = (getDeltaWorkspace(launch, numQueries).chunks +
+                    launch.transformGroupChunks - 1) /
+                       launch.transformGroupChunks +
+                   launch.valueSplits *
+                       (segments + std::max<int64_t>(launch.chainsPerSplit, 1));
     meanings[0] = "heads";
     meanings[1] = "batch";
     meanings[2] = launch.segmentWords > 0 ? "value splits x segment blocks"

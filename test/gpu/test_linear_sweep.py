@@ -39,6 +39,9 @@ working on the other kernels:
            (128, 256), f16, states, GQA, strong gates; checked against the
            float64 recurrence S_t = a_t S_{t-1} + beta_t k_t (v_t -
            a_t S_{t-1}^T k_t)^T, o_t = scale S_t^T q_t, step by step.
+  delta_segments  the delta rule's chunk-parallel form: few (sequence,
+           head) pairs and N from 1500 to 4097, every gate kind it takes,
+           states, GQA, f16 with strong gates, Dk = 64, rms_norm.
 
 Each case asserts max|got - ref| / max|ref| <= 2e-2 (bf16) or 1e-2 (f16)
 for the output and the final state, and finite outputs.
@@ -151,6 +154,21 @@ def cases():
                  heads=1, kv_heads=1, batch=1),
             Case("segments", n=4097, gate="per_head", state=True, heads=1,
                  kv_heads=1, batch=2)]
+    # The delta rule's chunk-parallel form (ChunkSegments' delta
+    # transforms): transform blocks, a chain block per value split and
+    # output blocks side by side.
+    for gate in ("none", "per_head", "per_token"):
+        for n in (1500, 4097):
+            out.append(Case("delta_segments", n=n, gate=gate, heads=2,
+                            kv_heads=2, batch=1, rule="delta"))
+    out += [Case("delta_segments", n=2500, state=True, heads=2, kv_heads=2,
+                 batch=1, rule="delta"),
+            Case("delta_segments", "f16", n=3000, strength="strong",
+                 heads=4, kv_heads=1, batch=1, rule="delta"),
+            Case("delta_segments", n=4097, dk=64, dv=128, gate="per_head",
+                 heads=1, kv_heads=1, batch=2, rule="delta"),
+            Case("delta_segments", n=3001, dv=64, norm="rms_norm", heads=2,
+                 kv_heads=2, batch=1, rule="delta")]
     out += [Case("delta", "f16", rule="delta"),
             Case("delta", n=129, state=True, rule="delta"),
             Case("delta", kv_heads=4, batch=3, rule="delta"),

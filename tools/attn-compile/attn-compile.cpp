@@ -152,7 +152,16 @@ static void writeManifest(llvm::raw_ostream &os,
               } else {
                 json.value(kernel.heads);
                 json.value("B");
-                if (kernel.launch.segmentWords > 0)
+                if (kernel.launch.transformGroupChunks > 0)
+                  json.value(llvm::formatv("segments(B, Nq) == 1 ? {0} : "
+                                           "ceil(ceil(Nq / {1}) / {2}) + {0} * "
+                                           "(segments(B, Nq) + {3})",
+                                           kernel.launch.valueSplits,
+                                           kernel.launch.chunk,
+                                           kernel.launch.transformGroupChunks,
+                                           kernel.launch.chainsPerSplit)
+                                 .str());
+                else if (kernel.launch.segmentWords > 0)
                   json.value(llvm::formatv("{0} * (2 segments(B, Nq) - 1)",
                                            kernel.launch.valueSplits)
                                  .str());
@@ -178,6 +187,10 @@ static void writeManifest(llvm::raw_ostream &os,
             // getSegmentedWorkspaceWords give the grid and workspace).
             json.attribute("segment_words", kernel.launch.segmentWords);
             json.attribute("chunk", kernel.launch.chunk);
+            // The delta rule's form: chunks per transform block.
+            json.attribute("transform_group_chunks",
+                           kernel.launch.transformGroupChunks);
+            json.attribute("chains_per_split", kernel.launch.chainsPerSplit);
           });
           json.attributeArray("params", [&] {
             for (const KernelArg &arg : kernel.signature.args) {

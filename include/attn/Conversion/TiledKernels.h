@@ -58,19 +58,41 @@ struct GPULaunch {
   int64_t segmentWords = 0;
   /// Tokens per chunk (a kernel with a chunk-parallel form).
   int64_t chunk = 0;
+  /// The delta rule's chunk-parallel form (ChunkSegments::DeltaTransforms):
+  /// chunks per transform block; 0 for other kernels. With S > 1 segments
+  /// the grid's z axis is then ceil(chunks / transformGroupChunks)
+  /// transform blocks, valueSplits chain blocks and valueSplits S output
+  /// blocks; with one segment, valueSplits output blocks.
+  int64_t transformGroupChunks = 0;
+  /// The delta rule's chain blocks per value split (each runs a part of
+  /// its columns); the z axis then holds valueSplits chainsPerSplit of
+  /// them.
+  int64_t chainsPerSplit = 1;
 };
 
 /// The segments a chunk-parallel kernel cuts each sequence of `numQueries`
-/// tokens into, when one segment would make `blocks` blocks: enough for
-/// about 256 blocks (two per SM of a 132-SM H100 or H200), each segment at
-/// least 8 chunks; 1 when the blocks are that many already.
-int64_t chooseChunkSegments(int64_t blocks, int64_t numQueries, int64_t chunk);
+/// tokens into, when one segment would make `blocks` blocks: 1 when that
+/// is 256 blocks or more (two per SM of a 132-SM H100 or H200), else enough
+/// for about `targetBlocks` blocks, each segment at least 8 chunks.
+int64_t chooseChunkSegments(int64_t blocks, int64_t numQueries, int64_t chunk,
+                            int64_t targetBlocks = 256);
+
+/// The delta rule's part of a chunk-parallel kernel's workspace: chunks per
+/// transform block (0: an additive kernel, no part), chunks per sequence
+/// and tokens per chunk.
+struct DeltaWorkspace {
+  int64_t groupChunks = 0, chunks = 0, chunk = 0, chainsPerSplit = 1;
+};
 
 /// The f32 words per (sequence, head) of the workspace of a chunk-parallel
 /// kernel run with `segments` segments: the segment boundaries, then one
-/// flag per (value split, boundary). 0 for one segment.
+/// flag per (value split, boundary) (per chain block and boundary for the
+/// delta rule); for the delta rule then one flag per
+/// transform block and, from the next multiple of 4 words, a [C, C] UT
+/// inverse per chunk. 0 for one segment.
 int64_t getSegmentedWorkspaceWords(int64_t segmentWords, int64_t valueSplits,
-                                   int64_t segments);
+                                   int64_t segments,
+                                   const DeltaWorkspace &delta = {});
 
 struct TiledOptions {
   /// Queries and keys per tile (a block mask imposes its own block size).

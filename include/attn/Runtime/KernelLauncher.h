@@ -192,6 +192,11 @@ struct KernelManifestLaunch {
   /// for other kernels.
   int64_t segmentWords = 0;
   int64_t chunk = 0;
+  /// The delta rule's chunk-parallel form (GPULaunch::transformGroupChunks):
+  /// chunks per transform block; 0 for other kernels.
+  int64_t transformGroupChunks = 0;
+  /// Its chain blocks per value split (GPULaunch::chainsPerSplit).
+  int64_t chainsPerSplit = 1;
 };
 
 /// The segments each sequence is cut into for `batch` sequences of

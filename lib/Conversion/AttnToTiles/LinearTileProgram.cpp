@@ -222,6 +222,24 @@ private:
   double scale;
   Type valueElement;
   const ChunkSegments *segments;
+  /// Whether storedInverse reads the inverses the transform blocks stored
+  /// (the delta rule's chunk-parallel form, more than one segment), and
+  /// the first chunk of the chunk loop being built (it waits for the
+  /// transforms there too).
+  bool storedInverses = false;
+  Value loopBegin;
+  /// Whether the output blocks of the delta rule's chunk-parallel form read
+  /// the stored inverses (else each chunk solves its own, as with one
+  /// segment). Not with a gate per token: reading them, the output loop
+  /// needs more registers than solving (ptxas for sm_90a at 64 value
+  /// columns: 28 bytes spilled, against none).
+  bool outputsReadStoredInverses() const {
+    return linear.gate != GateKind::per_token;
+  }
+  /// Whether the chain block fetches each chunk's inputs one chunk ahead.
+  /// Not with a gate per token: beside output blocks that solve, ptxas
+  /// then spills 116 bytes of the kernel for sm_90a (none in-iteration).
+  bool chainFetchesAhead() const { return linear.gate != GateKind::per_token; }
   /// Where each chunk's output rows go; null: to the op's output.
   const LinearChunkOutput *output;
 
@@ -232,6 +250,9 @@ private:
     /// unless the queries lag).
     Value t0, beta, qf, kf, logs, queryLogs, scores, decayedQueries, rowLogs,
         keys;
+    /// The delta rule's UT inverse when it was read from memory (else
+    /// solved in deltaValues).
+    Value inverse;
     /// The states as right matmul operands (stateOperand).
     DenseMap<Value, Value> stateOperands;
   };
@@ -249,6 +270,11 @@ private:
   /// The [C, Dk] rows of Q or K, or the [C, W] value columns of V, of
   /// `head` from t0 (zero past the end).
   Value loadRows(KernelArgRole role, Value head, Value t0);
+  /// The delta rule's beta of the chunk at t0 ([C]).
+  Value loadBeta(Value t0);
+  /// Q's features aside, what a delta chunk needs before its values:
+  /// phi(K), beta and the log decays.
+  Chunk loadDeltaKeys(Value t0);
   /// Whether the loop fetches the next chunk's inputs ahead. Measured on
   /// the H200 (bench/NOTES.md): ahead of a simple-GLA chunk it gains 3-17%;
   /// the delta rule's and GLA's chunks hold more shared tiles, and the
@@ -259,7 +285,7 @@ private:
            linear.gate != GateKind::per_key;
   }
   SmallVector<Value> buildChunk(Value t0, ValueRange states, ValueRange inputs,
-                                Value perKeyGates);
+                                Value perKeyGates, Value inverse);
   Value scores(Chunk &c);
   /// body(inputs) at each element (i, j) of a [C, C] chunk tile, times the
   /// decay mask of `logs` (attn_tile.decay_mask), or, without logs, where
@@ -270,6 +296,13 @@ private:
   Value maskedMap(ArrayRef<Value> inputs, int64_t diagonal, Value rowLogs,
                   Value columnLogs,
                   function_ref<Value(FloatMath &, ValueRange)> body);
+  /// The UT inverse (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1 of
+  /// the chunk, solved (a shared f32 tile on the GPU).
+  Value solveInverse(Chunk &c);
+  /// The inverse of the chunk at t0 as the transform blocks stored it (the
+  /// delta rule's chunk-parallel form), or null when the chunk solves its
+  /// own. Read before the chunk's other inputs, so it lands with them.
+  Value storedInverse(Value t0);
   Value deltaValues(Chunk &c, Value v, Value state);
   Value stateOperand(Chunk &c, Value s);
   std::pair<Value, Value> numeratorAndState(Chunk &c, Value vals, Value s);
@@ -279,6 +312,8 @@ private:
   void storeFinalStates(ArrayRef<Value> finalStates);
   void buildCausal(Value begin, Value end);
   void publishSegmentBoundary(Value begin, Value end);
+  void publishChunkTransforms(Value numChunks);
+  void publishDeltaBoundaries(Value perSegment);
   Value segmentStartState();
   tile::TileType stateType() {
     return t.tileOf({linear.featureDim, width}, t.f32(), acc());
@@ -374,9 +409,8 @@ Value LinearTileProgram::maskedMap(
 /// products of the chunk and no [C, F] accumulator. The decay scales the
 /// rows of the [C, W] product, not phi(K) before it: a [C, F] map of
 /// exponentials (and, on the GPU, a shared tile) fewer per chunk.
-Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
-  const TileLayouts &layouts = t.layouts;
-  Value betaRows = t.withLayout(c.beta, layouts.rows());
+Value LinearTileProgram::solveInverse(Chunk &c) {
+  Value betaRows = t.withLayout(c.beta, t.layouts.rows());
   Value gram = tile::MatmulOp::create(b, loc, c.kf, c.kf, t.zeros(squareType()),
                                       /*transpose_lhs=*/false,
                                       /*transpose_rhs=*/true);
@@ -385,8 +419,40 @@ Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
                 [&](FloatMath &f, ValueRange x) { return f.mul(x[0], x[1]); });
   // The solve runs where the strategy keeps the tile in memory, and the
   // product with it reads it from there.
-  Value inverse =
-      tile::UTSolveOp::create(b, loc, t.withLayout(lower, layouts.loaded));
+  return tile::UTSolveOp::create(b, loc, t.withLayout(lower, t.layouts.loaded));
+}
+
+Value LinearTileProgram::storedInverse(Value t0) {
+  if (!storedInverses)
+    return Value();
+  const ChunkSegments::DeltaTransforms &delta = *segments->delta;
+  Value ci = e.divui(t0, chunk);
+  // A group's transforms are waited for once, at its first chunk or where
+  // the loop starts.
+  Value groupStart = e.cmpi(
+      arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, loc, ci, e.idx(delta.groupChunks)), zero);
+  Value first = arith::OrIOp::create(
+      b, loc, groupStart, e.cmpi(arith::CmpIPredicate::eq, ci, loopBegin));
+  // A chunk fetched ahead past the last has no transform (nor flag).
+  Value rows = e.dim(delta.inverses, 0);
+  first = arith::AndIOp::create(b, loc, first,
+                                e.cmpi(arith::CmpIPredicate::ult, t0, rows));
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, first,
+                                /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    delta.awaitTransforms(e.divui(ci, delta.groupChunks));
+  }
+  return t.load(t.tileOf({chunk, chunk}, t.f32(), t.layouts.loaded),
+                delta.inverses, {t0, zero}, rows);
+}
+
+Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
+  const TileLayouts &layouts = t.layouts;
+  Value betaRows = t.withLayout(c.beta, layouts.rows());
+  Value inverse = c.inverse ? c.inverse : solveInverse(c);
   tile::TileType valuesType = t.tileOf({chunk, width}, t.f32(), acc());
   Value keyStates = tile::MatmulOp::create(b, loc, c.kf, stateOperand(c, state),
                                            t.zeros(valuesType), false, false);
@@ -412,7 +478,7 @@ Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
 
 /// S as the right operand of the chunk's products, converted once per chunk.
 Value LinearTileProgram::stateOperand(Chunk &c, Value s) {
-  Type operandElement = cast<tile::TileType>(c.qf.getType()).getElementType();
+  Type operandElement = cast<tile::TileType>(c.kf.getType()).getElementType();
   Value &operand = c.stateOperands[s];
   if (!operand)
     operand = t.rhsOperand(s, operandElement);
@@ -535,17 +601,38 @@ SmallVector<Value> LinearTileProgram::loadInputs(Value t0) {
     inputs.push_back(loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate),
                                     bi, h, t0, n, chunk + lag));
   if (term.update == UpdateRule::delta)
-    inputs.push_back(t.load(t.tileOf({chunk}, t.f32(), t.layouts.vectors),
-                            kernel.get(KernelArgRole::Beta), {bi, h, t0}, n));
+    inputs.push_back(loadBeta(t0));
   return inputs;
+}
+
+Value LinearTileProgram::loadBeta(Value t0) {
+  return t.load(t.tileOf({chunk}, t.f32(), t.layouts.vectors),
+                kernel.get(KernelArgRole::Beta), {bi, h, t0}, n);
+}
+
+LinearTileProgram::Chunk LinearTileProgram::loadDeltaKeys(Value t0) {
+  Chunk c;
+  c.t0 = t0;
+  c.kf = emitTileFeatures(t, linear, loadRows(KernelArgRole::Key, kh, t0),
+                          /*side=*/1, h);
+  c.beta = loadBeta(t0);
+  Value gate = kernel.get(KernelArgRole::Gate);
+  Value gates = linear.gate == GateKind::per_token
+                    ? loadChunkGates(t, linear, gate, bi, h, t0, n, chunk)
+                    : Value();
+  c.logs = emitChunkLogDecay(t, e, linear, gate, gates, h, t0, n, chunk);
+  c.keys = t.withElementType(c.kf, valueElement);
+  return c;
 }
 
 SmallVector<Value> LinearTileProgram::buildChunk(Value t0, ValueRange carried,
                                                  ValueRange inputs,
-                                                 Value perKeyGates) {
+                                                 Value perKeyGates,
+                                                 Value inverse) {
   const TileLayouts &layouts = t.layouts;
   Chunk c;
   c.t0 = t0;
+  c.inverse = inverse;
   // 1.
   Value q = inputs[0], k = inputs[1], v = inputs[2];
   Value gates = linear.gate == GateKind::per_token ? inputs[3] : perKeyGates;
@@ -669,6 +756,116 @@ void LinearTileProgram::publishSegmentBoundary(Value begin, Value end) {
   segments->publish(segments->index);
 }
 
+/// A transform block of the delta rule's chunk-parallel form: the UT
+/// inverse of each chunk of its group, stored for the chain and output
+/// blocks.
+void LinearTileProgram::publishChunkTransforms(Value numChunks) {
+  const ChunkSegments::DeltaTransforms &delta = *segments->delta;
+  Value groupChunks = e.idx(delta.groupChunks);
+  Value begin = arith::MinUIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, delta.group, groupChunks),
+      numChunks);
+  Value end =
+      arith::MinUIOp::create(b, loc, e.addi(begin, groupChunks), numChunks);
+  emitFor(
+      b, loc, begin, end, {},
+      [&](Value ci, ValueRange) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        Chunk c = loadDeltaKeys(t0);
+        tile::StoreOp::create(b, loc, solveInverse(c), delta.inverses,
+                              ValueRange{t0, zero}, Value());
+        return {};
+      },
+      "chunk_transforms");
+  delta.publishTransforms(delta.group);
+}
+
+/// The chain block of the delta rule's chunk-parallel form: the state
+/// through the chunks of every segment but the last, from the stored
+/// inverses (U, then the state update: no scores and no output), stored and
+/// published where each segment ends. It is the critical path of the form,
+/// so the loop fetches each chunk's inputs (inverse, K, V, beta, gates)
+/// one chunk ahead where registers allow (chainFetchesAhead).
+void LinearTileProgram::publishDeltaBoundaries(Value perSegment) {
+  Value numChunks = e.dim(kernel.get(KernelArgRole::Query), 2);
+  numChunks = arith::CeilDivUIOp::create(b, loc, numChunks, e.idx(chunk));
+  Value boundaries = e.subi(segments->count, e.idx(1));
+  Value chainEnd = arith::MinUIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, boundaries, perSegment), numChunks);
+  Value gate = kernel.get(KernelArgRole::Gate);
+  auto inputsAt = [&](Value t0) {
+    SmallVector<Value> inputs = {
+        storedInverse(t0), loadRows(KernelArgRole::Key, kh, t0),
+        loadRows(KernelArgRole::Value, vh, t0), loadBeta(t0)};
+    if (linear.gate == GateKind::per_token)
+      inputs.push_back(loadChunkGates(t, linear, gate, bi, h, t0, n, chunk));
+    return inputs;
+  };
+  auto publishAt = [&](Value segment, Value state) {
+    tile::StoreOp::create(b, loc, state, segments->boundaries,
+                          ValueRange{segment, zero, v0}, Value());
+    segments->publish(segment);
+  };
+  loopBegin = zero;
+  bool ahead = chainFetchesAhead();
+  SmallVector<Value> carried = {initialStates(/*denominator=*/false)[0]};
+  if (ahead)
+    llvm::append_range(carried, inputsAt(zero));
+  SmallVector<Value> results = emitFor(
+      b, loc, zero, chainEnd, carried,
+      [&](Value ci, ValueRange iterArgs) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        SmallVector<Value> next, inputs;
+        if (ahead) {
+          next = inputsAt(e.addi(t0, e.idx(chunk)));
+          inputs = llvm::to_vector(iterArgs.drop_front());
+        } else {
+          inputs = inputsAt(t0);
+        }
+        Chunk c;
+        c.t0 = t0;
+        c.inverse = inputs[0];
+        c.kf = emitTileFeatures(t, linear, inputs[1], /*side=*/1, h);
+        c.beta = inputs[3];
+        c.logs = emitChunkLogDecay(
+            t, e, linear, gate,
+            linear.gate == GateKind::per_token ? inputs[4] : Value(), h, t0, n,
+            chunk);
+        c.keys = t.withElementType(c.kf, valueElement);
+        Value u = deltaValues(c, inputs[2], iterArgs[0]);
+        Value state =
+            tile::StateUpdateOp::create(b, loc, iterArgs[0], c.keys, u, c.logs);
+        // Where a segment ends.
+        Value done = e.addi(ci, e.idx(1));
+        Value ends =
+            e.cmpi(arith::CmpIPredicate::eq,
+                   arith::RemUIOp::create(b, loc, done, perSegment), zero);
+        auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, ends,
+                                      /*withElseRegion=*/false);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          publishAt(e.subi(arith::DivUIOp::create(b, loc, done, perSegment),
+                           e.idx(1)),
+                    state);
+        }
+        SmallVector<Value> yielded = {state};
+        llvm::append_range(yielded, next);
+        return yielded;
+      },
+      "chain_chunks");
+  // Segments that end past the sequence (the last ones may be empty) end
+  // where it does.
+  emitFor(
+      b, loc, arith::DivUIOp::create(b, loc, chainEnd, perSegment), boundaries,
+      {},
+      [&](Value segment, ValueRange) -> SmallVector<Value> {
+        publishAt(segment, results[0]);
+        return {};
+      },
+      "chain_tail");
+}
+
 /// The state where this block's segment starts: the op's initial state for
 /// the first segment (read there only), else the boundary before it, once
 /// published.
@@ -707,16 +904,61 @@ void LinearTileProgram::build() {
       numChunks);
   Value end =
       arith::MinUIOp::create(b, loc, e.addi(begin, perSegment), numChunks);
-  // The two kinds of block are two branches: nothing of one is alive in
-  // the other (ptxas spills the output loop when the boundary's loop comes
-  // before it in one block).
-  auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, segments->boundaryBlock,
-                                /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-  publishSegmentBoundary(begin, end);
-  b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-  buildCausal(begin, end);
+  // The kinds of block are branches: nothing of one is alive in another
+  // (ptxas spills the output loop when the boundary's loop comes before it
+  // in one block).
+  auto branch = [&](Value condition, function_ref<void()> then,
+                    function_ref<void()> otherwise) {
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, condition,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    then();
+    b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+    otherwise();
+  };
+  if (!segments->delta)
+    return branch(
+        segments->boundaryBlock, [&] { publishSegmentBoundary(begin, end); },
+        [&] { buildCausal(begin, end); });
+  // The delta rule: with more than one segment, the three kinds of block
+  // (with one, every block is an output block of the one segment).
+  auto kinds = [&](bool outputsRead) {
+    branch(
+        segments->delta->transformBlock,
+        [&] { publishChunkTransforms(numChunks); },
+        [&] {
+          branch(
+              segments->boundaryBlock,
+              [&] {
+                // A chain block runs its part of the split's columns.
+                int64_t parts = segments->delta->chainsPerSplit;
+                int64_t columns = width / parts;
+                Value column =
+                    parts == 1
+                        ? v0
+                        : e.addi(v0, arith::MulIOp::create(
+                                         b, loc, segments->delta->chainPart,
+                                         e.idx(columns)));
+                LinearTileProgram chain(e, term, kernel, bi, h, column, columns,
+                                        t.layouts, segments, output);
+                chain.storedInverses = true;
+                chain.publishDeltaBoundaries(perSegment);
+              },
+              [&] {
+                storedInverses = outputsRead;
+                buildCausal(begin, end);
+                storedInverses = false;
+              });
+        });
+  };
+  if (!outputsReadStoredInverses())
+    return kinds(false);
+  // Output blocks that read the inverses need them stored: one segment,
+  // which has none, is the whole chunk loop solving each chunk's.
+  branch(
+      e.cmpi(arith::CmpIPredicate::eq, segments->count, e.idx(1)),
+      [&] { buildCausal(begin, end); }, [&] { kinds(true); });
 }
 
 /// The chunk loop over the chunks [begin, end) of a sequence; with
@@ -728,6 +970,7 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
                                        : initialStates(term.denominatorState);
   size_t numStates = states.size();
   bool ahead = prefetchesInputs();
+  loopBegin = begin;
   SmallVector<Value> carried = states;
   if (ahead)
     llvm::append_range(carried, loadInputs(arith::MulIOp::create(
@@ -743,6 +986,7 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
                 ? loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate), bi,
                                  h, t0, n, chunk + lag)
                 : Value();
+        Value inverse = storedInverse(t0);
         SmallVector<Value> inputs, next;
         if (ahead) {
           next = loadInputs(
@@ -751,8 +995,8 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
         } else {
           inputs = loadInputs(t0);
         }
-        SmallVector<Value> yielded =
-            buildChunk(t0, iterArgs.take_front(numStates), inputs, perKeyGates);
+        SmallVector<Value> yielded = buildChunk(
+            t0, iterArgs.take_front(numStates), inputs, perKeyGates, inverse);
         llvm::append_range(yielded, next);
         return yielded;
       },
@@ -846,12 +1090,9 @@ void mlir::attn::emitLinearTermProgram(Emitter &e, const LinearTerm &term,
       .build();
 }
 
-/// The delta rule's state after a segment is not its local state plus a
-/// decay of the state before (it is a product of the chunks' transforms
-/// with the state before): it has no chunk-parallel form here yet. The
-/// denominators' state is not split either.
+/// The denominators' state is not split.
 bool mlir::attn::canSplitIntoSegments(LinearAttentionOp op) {
-  return op.getCausal() && op.getUpdate() == UpdateRule::additive &&
+  return op.getCausal() &&
          op.getNormalization() != LinearNormalization::denominator;
 }
 

@@ -13,6 +13,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Tile/IR/TileOps.h"
 #include <functional>
+#include <optional>
 
 namespace mlir::attn {
 
@@ -69,6 +70,10 @@ struct LinearTerm {
 using LinearChunkOutput =
     std::function<void(Value q0, Value rows, Value denominators)>;
 
+/// Chunks per transform block of the delta rule's chunk-parallel form
+/// (ChunkSegments) on the GPU.
+inline constexpr int64_t kDeltaTransformGroupChunks = 8;
+
 /// The chunk-parallel form of a causal program with additive updates
 /// (canSplitIntoSegments): the chunks of each sequence are cut into `count`
 /// segments of equal length (the last shorter), and two kinds of block
@@ -85,19 +90,55 @@ using LinearChunkOutput =
 ///    writes the final state.
 /// The boundaries thus form a chain, one combine each, while the chunk
 /// loops of every segment run in parallel.
+///
+/// The delta rule's state after a segment is a product of its chunks'
+/// transforms with the state before, not a decay plus a local state, so
+/// its boundaries come from a chain of another kind (`delta` set), with
+/// three kinds of block:
+///  - a transform block (`delta->transformBlock`) solves the UT inverses
+///    of the chunks [group G, (group + 1) G) (G = `delta->groupChunks`,
+///    `delta->group`), the part of a chunk that needs no state, stores
+///    each at `delta->inverses[chunk]` and calls
+///    `delta->publishTransforms(group)`;
+///  - the chain block of each value split (`boundaryBlock`) runs the state
+///    through the chunks of every segment but the last with the stored
+///    inverses (`delta->awaitTransforms(group)` before a group's first
+///    chunk): two products and the state update a chunk, no solve and no
+///    output; it stores the state where each segment ends at
+///    `boundaries[segment, 0, v0]` and calls `publish(segment)`;
+///  - output blocks as above, their delta values from the stored inverses.
+/// A transform block waits for nothing, a chain block only for transform
+/// blocks, an output block for both.
 struct ChunkSegments {
   Value index, count;
-  /// i1: whether this block computes a boundary (else it writes outputs).
+  /// i1: whether this block computes boundaries (else it writes outputs).
   Value boundaryBlock;
   /// [count - 1, F, Dv] f32: the state where each segment but the last
   /// ends.
   Value boundaries;
   /// Emitted at the builder's insertion point.
   std::function<void(Value segment)> publish, await;
+
+  struct DeltaTransforms {
+    Value transformBlock, group;
+    int64_t groupChunks = kDeltaTransformGroupChunks;
+    /// [chunks C, C] f32: the inverse (I + L)^-1 of each chunk, chunk c's
+    /// at rows [c C, c C + C).
+    Value inverses;
+    /// The chain blocks of one value split: each runs width /
+    /// chainsPerSplit of its columns, `chainPart` the part of this block
+    /// (a chain block's publish raises its part's flag; an output block's
+    /// await waits for every part's).
+    int64_t chainsPerSplit = 1;
+    Value chainPart;
+    std::function<void(Value group)> publishTransforms, awaitTransforms;
+  };
+  /// The delta rule's form; empty for additive updates.
+  std::optional<DeltaTransforms> delta;
 };
 
 /// Whether the program of `op` has a chunk-parallel form (ChunkSegments):
-/// causal, additive updates, no `denominator` normalization.
+/// causal, no `denominator` normalization.
 bool canSplitIntoSegments(LinearAttentionOp op);
 
 /// Emits the linear tile program of `op` for head h of sequence bi and the

@@ -46,6 +46,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 #include <functional>
 #include <tuple>
 
@@ -745,9 +746,10 @@ static void emitChunkedLoops(Emitter &e, const ChunkSpec &spec) {
 
 /// The chunk-parallel form of the linear tile program on the CPU, for head
 /// h of sequence bi: the blocks a GPU would run side by side (ChunkSegments)
-/// run one after the other, the boundary blocks first, so every boundary
-/// is there before it is read. A sequence of 2c or more chunks takes
-/// min(c, 4) segments, so that CI checks the form the GPU runs on long
+/// run one after the other in the GPU's order (the delta rule's transform
+/// blocks, then the boundary or chain blocks, then the output blocks), so
+/// everything is there before it is read. A sequence of 2c or more chunks
+/// takes min(c, 4) segments, so that CI checks the form the GPU runs on long
 /// sequences on short ones.
 static void emitCPUSegments(Emitter &e, LinearAttentionOp op,
                             const Kernel &kernel, Value bi, Value h) {
@@ -768,21 +770,55 @@ static void emitCPUSegments(Emitter &e, LinearAttentionOp op,
                       b.getF32Type()),
       ValueRange{numBoundaries});
   auto nothing = [](Value) {};
+  // Before the output blocks: the boundary blocks, or the delta rule's
+  // transform blocks (one per group of chunks) and its chain block, when
+  // there is more than one segment.
+  bool delta = op.getUpdate() == UpdateRule::delta;
+  Value transforms, chains = numBoundaries, inverses;
+  ChunkSegments::DeltaTransforms transformSpec;
+  if (delta) {
+    int64_t chunk = op.getChunkSize();
+    inverses = memref::AllocOp::create(
+        b, loc, MemRefType::get({ShapedType::kDynamic, chunk}, b.getF32Type()),
+        ValueRange{arith::MulIOp::create(b, loc, numChunks, e.idx(chunk))});
+    transformSpec.inverses = inverses;
+    // Groups of 2 chunks: short sequences have several.
+    transformSpec.groupChunks = 2;
+    transformSpec.publishTransforms = transformSpec.awaitTransforms = nothing;
+    Value split = e.cmpi(arith::CmpIPredicate::ugt, count, e.idx(1));
+    Value groups = arith::CeilDivUIOp::create(b, loc, numChunks,
+                                              e.idx(transformSpec.groupChunks));
+    transforms = arith::SelectOp::create(b, loc, split, groups, e.idx(0));
+    chains = arith::SelectOp::create(b, loc, split, e.idx(1), e.idx(0));
+  }
+  Value before = delta ? e.addi(transforms, chains) : chains;
   emitFor(
-      b, loc, e.idx(0), e.addi(count, numBoundaries), {},
+      b, loc, e.idx(0), e.addi(count, before), {},
       [&](Value block, ValueRange) -> SmallVector<Value> {
-        Value boundaryBlock =
-            e.cmpi(arith::CmpIPredicate::ult, block, numBoundaries);
-        Value index = arith::SelectOp::create(b, loc, boundaryBlock, block,
-                                              e.subi(block, numBoundaries));
+        Value boundaryBlock = e.cmpi(arith::CmpIPredicate::ult, block, before);
+        if (delta)
+          boundaryBlock = arith::AndIOp::create(
+              b, loc, e.cmpi(arith::CmpIPredicate::uge, block, transforms),
+              boundaryBlock);
+        Value index = arith::SelectOp::create(
+            b, loc, boundaryBlock, delta ? e.subi(block, transforms) : block,
+            e.subi(block, before));
         ChunkSegments segments{index,      count,   boundaryBlock,
                                boundaries, nothing, nothing};
+        if (delta) {
+          segments.delta = transformSpec;
+          segments.delta->transformBlock =
+              e.cmpi(arith::CmpIPredicate::ult, block, transforms);
+          segments.delta->group = block;
+        }
         emitLinearTileProgram(e, op, kernel, bi, h, e.idx(0), shape.valueDim,
                               TileLayouts{}, &segments);
         return {};
       },
       "segment_blocks");
   memref::DeallocOp::create(b, loc, boundaries);
+  if (inverses)
+    memref::DeallocOp::create(b, loc, inverses);
 }
 
 static void buildLinearTiled(OpBuilder &b, LinearAttentionOp op,
@@ -989,11 +1025,11 @@ static BufferAllocator workspaceAllocator(Value workspace,
 }
 
 int64_t mlir::attn::chooseChunkSegments(int64_t blocks, int64_t numQueries,
-                                        int64_t chunk) {
-  constexpr int64_t kTargetBlocks = 256, kMinChunksPerSegment = 8;
-  if (blocks <= 0 || blocks >= kTargetBlocks || chunk <= 0)
+                                        int64_t chunk, int64_t targetBlocks) {
+  constexpr int64_t kEnoughBlocks = 256, kMinChunksPerSegment = 8;
+  if (blocks <= 0 || blocks >= kEnoughBlocks || chunk <= 0)
     return 1;
-  int64_t wanted = (kTargetBlocks + blocks - 1) / blocks;
+  int64_t wanted = (targetBlocks + blocks - 1) / blocks;
   int64_t numChunks = numQueries / chunk + (numQueries % chunk != 0);
   return std::max<int64_t>(1,
                            std::min(wanted, numChunks / kMinChunksPerSegment));
@@ -1001,10 +1037,18 @@ int64_t mlir::attn::chooseChunkSegments(int64_t blocks, int64_t numQueries,
 
 int64_t mlir::attn::getSegmentedWorkspaceWords(int64_t segmentWords,
                                                int64_t valueSplits,
-                                               int64_t segments) {
+                                               int64_t segments,
+                                               const DeltaWorkspace &delta) {
   if (segments <= 1)
     return 0;
-  return (segments - 1) * (segmentWords + valueSplits);
+  if (delta.groupChunks <= 0)
+    return (segments - 1) * (segmentWords + valueSplits);
+  int64_t words =
+      (segments - 1) * (segmentWords + valueSplits * delta.chainsPerSplit);
+  // The transform flags, then the inverses from a 16-byte boundary.
+  int64_t groups = (delta.chunks + delta.groupChunks - 1) / delta.groupChunks;
+  return llvm::alignTo(words + groups, 4) +
+         delta.chunks * delta.chunk * delta.chunk;
 }
 
 namespace {
@@ -1024,27 +1068,82 @@ struct GridSegments {
   Value count, flags;
   /// This block's work: head, sequence, value split, segment and kind.
   Value h, bi, split, index, boundaryBlock;
+  /// The delta rule's form (`delta`, groups of `groupChunks` chunks): the
+  /// transform blocks come first along z, then `parts` chain blocks per
+  /// value split (`part`: which), then the output blocks; none of the
+  /// first two with one segment. `transformFlags` and `inverses` are word
+  /// offsets.
+  bool delta = false;
+  int64_t parts = 1;
+  Value transformBlock, group, part, transformFlags, inverses, numChunks;
 
   GridSegments(Emitter &e, Value workspace, int64_t splits,
-               int64_t segmentWords)
-      : e(e), workspace(workspace) {
+               int64_t segmentWords, int64_t groupChunks = 0, int64_t chunk = 0,
+               Value numQueries = {}, int64_t chainsPerSplit = 1)
+      : e(e), workspace(workspace), delta(groupChunks > 0),
+        parts(chainsPerSplit) {
     OpBuilder &b = e.b;
     Location loc = e.loc;
     h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
     bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
     Value z = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
     Value sizeZ = gpu::GridDimOp::create(b, loc, gpu::Dimension::z);
-    // sizeZ = splits (2 count - 1).
-    count = e.divui(e.addi(e.divui(sizeZ, splits), e.idx(1)), 2);
+    Value before = e.idx(0), transforms = e.idx(0);
+    if (delta) {
+      // sizeZ = splits with one segment, else
+      // groups + splits parts + splits count.
+      numChunks = arith::CeilDivUIOp::create(b, loc, numQueries, e.idx(chunk));
+      Value groups =
+          arith::CeilDivUIOp::create(b, loc, numChunks, e.idx(groupChunks));
+      Value split = e.cmpi(arith::CmpIPredicate::ne, sizeZ, e.idx(splits));
+      transforms = arith::SelectOp::create(b, loc, split, groups, e.idx(0));
+      before = e.addi(transforms,
+                      arith::SelectOp::create(b, loc, split,
+                                              e.idx(splits * parts), e.idx(0)));
+      count = e.divui(e.subi(sizeZ, before), splits);
+      transformBlock = e.cmpi(arith::CmpIPredicate::ult, z, transforms);
+      group = z;
+    } else {
+      // sizeZ = splits (2 count - 1).
+      count = e.divui(e.addi(e.divui(sizeZ, splits), e.idx(1)), 2);
+      before =
+          arith::MulIOp::create(b, loc, e.subi(count, e.idx(1)), e.idx(splits));
+    }
     Value boundaries = e.subi(count, e.idx(1));
     flags = arith::MulIOp::create(b, loc, boundaries, e.idx(segmentWords));
-    Value boundarySlices =
-        arith::MulIOp::create(b, loc, boundaries, e.idx(splits));
-    boundaryBlock = e.cmpi(arith::CmpIPredicate::ult, z, boundarySlices);
-    Value slice = arith::SelectOp::create(b, loc, boundaryBlock, z,
-                                          e.subi(z, boundarySlices));
-    split = arith::RemUIOp::create(b, loc, slice, e.idx(splits));
-    index = e.divui(slice, splits);
+    if (delta) {
+      transformFlags =
+          e.addi(flags, arith::MulIOp::create(b, loc, boundaries,
+                                              e.idx(splits * parts)));
+      Value groups =
+          arith::CeilDivUIOp::create(b, loc, numChunks, e.idx(groupChunks));
+      // Rounded up to 4 words: each inverse's rows start 16-byte aligned.
+      Value end = e.addi(transformFlags, groups);
+      inverses = arith::MulIOp::create(
+          b, loc, arith::CeilDivUIOp::create(b, loc, end, e.idx(4)), e.idx(4));
+    }
+    boundaryBlock = e.cmpi(arith::CmpIPredicate::ult, z, before);
+    if (delta)
+      boundaryBlock = arith::AndIOp::create(
+          b, loc, e.cmpi(arith::CmpIPredicate::uge, z, transforms),
+          boundaryBlock);
+    // A boundary or chain block's slice is its split (and boundary), an
+    // output block's its split and segment.
+    if (!delta) {
+      Value slice =
+          arith::SelectOp::create(b, loc, boundaryBlock, z, e.subi(z, before));
+      split = arith::RemUIOp::create(b, loc, slice, e.idx(splits));
+      index = e.divui(slice, splits);
+      return;
+    }
+    // A chain block's slice is its split and part.
+    Value chain = e.subi(z, transforms), output = e.subi(z, before);
+    split = arith::SelectOp::create(
+        b, loc, boundaryBlock, e.divui(chain, parts),
+        arith::RemUIOp::create(b, loc, output, e.idx(splits)));
+    part = arith::RemUIOp::create(b, loc, chain, e.idx(parts));
+    index = arith::SelectOp::create(b, loc, boundaryBlock, e.idx(0),
+                                    e.divui(output, splits));
   }
 
   /// Runs `body` on thread 0 of the block only.
@@ -1066,19 +1165,34 @@ struct GridSegments {
                                        e.f.c(value), workspace,
                                        ValueRange{bi, h, word});
   }
-  Value flag(Value segment) {
-    return e.addi(flags, e.addi(arith::MulIOp::create(e.b, e.loc, split,
+  /// The flag of boundary `segment` of this block's split (and, for the
+  /// delta rule, of chain part `chainPart`).
+  Value flag(Value segment, Value chainPart = {}) {
+    Value chain = split;
+    if (delta)
+      chain = e.addi(arith::MulIOp::create(e.b, e.loc, split, e.idx(parts)),
+                     chainPart);
+    return e.addi(flags, e.addi(arith::MulIOp::create(e.b, e.loc, chain,
                                                       e.subi(count, e.idx(1))),
                                 segment));
   }
   /// The boundaries of this block's (sequence, head), [count - 1, F, Dv].
   Value boundaries(int64_t features, int64_t valueDim) {
+    return view(e.idx(0), e.subi(count, e.idx(1)), features, valueDim);
+  }
+  /// The delta rule's inverses, [chunks C, C].
+  Value inverseTiles(int64_t chunk) {
+    Value tiles = view(inverses, numChunks, chunk, chunk);
+    return memref::CollapseShapeOp::create(
+        e.b, e.loc, tiles, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  }
+  /// [rows, d1, d2] f32 from word `start` of this block's (sequence, head).
+  Value view(Value start, Value rows, int64_t d1, int64_t d2) {
     OpBuilder &b = e.b;
     Location loc = e.loc;
-    int64_t words = features * valueDim;
-    Value size =
-        arith::MulIOp::create(b, loc, e.subi(count, e.idx(1)), e.idx(words));
-    SmallVector<OpFoldResult> offsets = {bi, h, b.getIndexAttr(0)};
+    int64_t words = d1 * d2;
+    Value size = arith::MulIOp::create(b, loc, rows, e.idx(words));
+    SmallVector<OpFoldResult> offsets = {bi, h, start};
     SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
                                        size};
     SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
@@ -1089,16 +1203,15 @@ struct GridSegments {
                                            sizes, strides);
     // The workspace is contiguous (the runtime allocates it): the view's
     // strides are static, so the tile loads and stores fold them.
-    auto type = MemRefType::get(
-        {ShapedType::kDynamic, features, valueDim}, b.getF32Type(),
-        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                               {words, valueDim, 1}));
+    auto type = MemRefType::get({ShapedType::kDynamic, d1, d2}, b.getF32Type(),
+                                StridedLayoutAttr::get(b.getContext(),
+                                                       ShapedType::kDynamic,
+                                                       {words, d2, 1}));
     auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, flat);
     return memref::ReinterpretCastOp::create(
         b, loc, type, flat, OpFoldResult(metadata.getOffset()),
-        {e.subi(count, e.idx(1)), b.getIndexAttr(features),
-         b.getIndexAttr(valueDim)},
-        {b.getIndexAttr(words), b.getIndexAttr(valueDim), b.getIndexAttr(1)});
+        {rows, b.getIndexAttr(d1), b.getIndexAttr(d2)},
+        {b.getIndexAttr(words), b.getIndexAttr(d2), b.getIndexAttr(1)});
   }
   /// A fence that orders this thread's memory operations, and those it has
   /// observed, for the whole GPU.
@@ -1109,18 +1222,29 @@ struct GridSegments {
   /// block meets, then thread 0 fences (cumulatively: the other threads'
   /// stores came before the barrier) and raises the flag, as cooperative
   /// groups' grid barrier does.
-  void publish(Value segment) {
+  void publish(Value segment) { raise(flag(segment, part)); }
+  void publishTransforms(Value group) { raise(e.addi(transformFlags, group)); }
+  void raise(Value word) {
     fence();
     gpu::BarrierOp::create(e.b, e.loc);
     onFirstThread([&] {
       fence();
-      atomicAdd(flag(segment), 1.0);
+      atomicAdd(word, 1.0);
     });
   }
   /// Before any thread reads boundary `segment`: thread 0 waits for its
   /// flag (an atomic read, which no cache keeps stale) and fences, then the
   /// block meets.
   void await(Value segment) {
+    if (!delta)
+      return awaitRaised(flag(segment));
+    for (int64_t p = 0; p < parts; ++p)
+      awaitRaised(flag(segment, e.idx(p)));
+  }
+  void awaitTransforms(Value group) {
+    awaitRaised(e.addi(transformFlags, group));
+  }
+  void awaitRaised(Value word) {
     OpBuilder &b = e.b;
     Location loc = e.loc;
     onFirstThread([&] {
@@ -1128,7 +1252,7 @@ struct GridSegments {
       {
         OpBuilder::InsertionGuard guard(b);
         b.createBlock(&loop.getBefore());
-        Value raised = atomicAdd(flag(segment), 0.0);
+        Value raised = atomicAdd(word, 0.0);
         scf::ConditionOp::create(
             b, loc,
             arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, raised,
@@ -1197,18 +1321,39 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
     int64_t splits = shape.valueDim / columns;
     TileLayouts layouts =
         TileLayouts::mmaSync(b.getContext(), kTensorCoreChunkWarps);
-    int64_t segmentWords = 0;
+    int64_t segmentWords = 0, groupChunks = 0, chainsPerSplit = 1;
     if (canSplitIntoSegments(linear)) {
       int64_t features = getLinearSpec(linear).featureDim;
       segmentWords = features * shape.valueDim;
+      bool delta = linear.getUpdate() == UpdateRule::delta;
+      groupChunks = delta ? kDeltaTransformGroupChunks : 0;
+      // The chain blocks are the delta form's critical path: two per
+      // split of 64 columns run 32 each (half the products a chunk).
+      chainsPerSplit = delta && columns == 64 ? 2 : 1;
       GridSegments grid(e, kernel.get(KernelArgRole::Workspace), splits,
-                        segmentWords);
+                        segmentWords, groupChunks, linear.getChunkSize(),
+                        e.dim(kernel.get(KernelArgRole::Query), 2),
+                        chainsPerSplit);
       ChunkSegments segments{grid.index,
                              grid.count,
                              grid.boundaryBlock,
                              grid.boundaries(features, shape.valueDim),
                              [&](Value s) { grid.publish(s); },
                              [&](Value s) { grid.await(s); }};
+      if (delta) {
+        ChunkSegments::DeltaTransforms transforms;
+        transforms.transformBlock = grid.transformBlock;
+        transforms.group = grid.group;
+        transforms.groupChunks = groupChunks;
+        transforms.inverses = grid.inverseTiles(linear.getChunkSize());
+        transforms.publishTransforms = [&](Value g) {
+          grid.publishTransforms(g);
+        };
+        transforms.awaitTransforms = [&](Value g) { grid.awaitTransforms(g); };
+        transforms.chainsPerSplit = chainsPerSplit;
+        transforms.chainPart = grid.part;
+        segments.delta = transforms;
+      }
       Value v0 = arith::MulIOp::create(b, e.loc, grid.split, e.idx(columns));
       emitLinearTileProgram(e, linear, kernel, grid.bi, grid.h, v0, columns,
                             layouts, &segments);
@@ -1234,6 +1379,8 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
                  /*alignedRows=*/true};
       launch->valueSplits = splits;
       launch->segmentWords = segmentWords;
+      launch->transformGroupChunks = groupChunks;
+      launch->chainsPerSplit = chainsPerSplit;
       launch->chunk = linear.getChunkSize();
     }
     return success();

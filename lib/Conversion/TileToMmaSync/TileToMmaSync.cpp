@@ -314,7 +314,7 @@ static void forEachRun(OpBuilder &b, Operation *op, ThreadIds &ids,
 /// regions; rows padded as sharedMemRefType pads them).
 static llvm::Align getRunAlignment(Value memory, int64_t width) {
   auto type = cast<MemRefType>(memory.getType());
-  int64_t bytes = type.getElementTypeBitWidth() / 8;
+  int64_t bytes = type.getElementType().getIntOrFloatBitWidth() / 8;
   uint64_t align = std::gcd(16, width * bytes);
   if (type.getRank() == 2)
     align = std::gcd(align, uint64_t(type.getDimSize(1) * bytes));
@@ -766,11 +766,20 @@ struct StoreLowering : MmaSyncLowering<StoreOp> {
     if (failed(checkLayouts(rewriter, op)))
       return failure();
     TileType type = op.getTile().getType();
-    if (isShared(type))
-      return rewriter.notifyMatchFailure(op, "stores from shared tiles are "
-                                             "not used");
     Location loc = op.getLoc();
     ThreadIds ids(rewriter, loc);
+    if (isShared(type)) {
+      if (type.getRank() != 2 ||
+          op.getDest().getType().getElementType() != type.getElementType() ||
+          type.getColumns() %
+              (128 / type.getElementType().getIntOrFloatBitWidth()))
+        return rewriter.notifyMatchFailure(
+            op, "a shared tile stores whole 16-byte chunks of its own type");
+      storeShared(rewriter, op, ids, adaptor.getTile(), adaptor.getDest(),
+                  adaptor.getIndices(), adaptor.getRowsBelow());
+      rewriter.eraseOp(op);
+      return success();
+    }
     MmaTileGeometry g(type);
     SmallVector<Value> elements = unpack(rewriter, loc, adaptor.getTile());
     SmallVector<Value> base(adaptor.getIndices());
@@ -803,6 +812,42 @@ struct StoreLowering : MmaSyncLowering<StoreOp> {
     }
     rewriter.eraseOp(op);
     return success();
+  }
+
+  /// A shared tile: the block copies it out by 16-byte runs of a row, those
+  /// of rows from `bound` on left out, once its writers are done.
+  static void storeShared(OpBuilder &b, StoreOp op, ThreadIds &ids, Value tile,
+                          Value dest, ValueRange indices, Value bound) {
+    Location loc = op.getLoc();
+    TileType type = op.getTile().getType();
+    Type element = type.getElementType();
+    int64_t width = 128 / type.getElementType().getIntOrFloatBitWidth();
+    auto runType = VectorType::get({width}, element);
+    SmallVector<Value> base(indices);
+    int64_t rowDim = base.size() - 2;
+    Value rows = getUnitStrideRows(b, loc, dest, base);
+    gpu::BarrierOp::create(b, loc);
+    forEachRun(
+        b, op, ids, type.getRows(), type.getColumns(), width,
+        [&](OpBuilder &nb, Value r, Value c) {
+          Value row = arith::AddIOp::create(nb, loc, base[rowDim], r);
+          Value column = arith::AddIOp::create(nb, loc, base[rowDim + 1], c);
+          auto copy = [&](OpBuilder &ib, Location l) {
+            Value data = vector::LoadOp::create(
+                ib, l, runType, tile, ValueRange{r, c},
+                /*nontemporal=*/false, getRunAlignment(tile, width));
+            vector::StoreOp::create(ib, l, data, rows, ValueRange{row, column},
+                                    /*nontemporal=*/false, llvm::Align(16));
+          };
+          if (!bound)
+            return copy(nb, loc);
+          Value inside = arith::CmpIOp::create(
+              nb, loc, arith::CmpIPredicate::slt, row, bound);
+          scf::IfOp::create(nb, loc, inside, [&](OpBuilder &ib, Location l) {
+            copy(ib, l);
+            scf::YieldOp::create(ib, l);
+          });
+        });
   }
 
   /// isStagedStore: each thread writes its pairs of adjacent columns into

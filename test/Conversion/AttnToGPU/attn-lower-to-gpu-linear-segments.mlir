@@ -49,3 +49,65 @@ func.func @simple_gla(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, 
       : tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16> -> tensor<?x16x?x128xbf16>
   return %o : tensor<?x16x?x128xbf16>
 }
+
+// The delta rule's form (ChunkSegments' delta transforms). Along z: with
+// one segment (grid z = the value splits) every block is an output block;
+// else a transform block per 8 chunks, two chain blocks per value split
+// (32 of its 64 columns each), then the output blocks. The workspace holds
+// the boundaries, a flag per chain block and boundary, a flag per
+// transform block and, from a multiple of 4 words, a 64x64 UT inverse per
+// chunk ([chunks 64, 64]). Transform blocks store the inverses and raise
+// their flag; the chain block fetches each chunk's inverse (after its
+// group's flag) and inputs one chunk ahead, runs no solve, and stores and
+// raises each boundary; output blocks (ungated here) read the inverses too
+// and wait for both chain blocks of their split.
+
+// CHECK-LABEL: gpu.func @delta_0_gpu(
+// CHECK-SAME:    %[[DWS:arg5]]: memref<?x16x?xf32
+// CHECK: %[[DZ:.*]] = gpu.block_id  z
+// CHECK: %[[DZSIZE:.*]] = gpu.grid_dim  z
+// CHECK: %[[DCHUNKS:.*]] = arith.ceildivui %{{.*}}, %c64
+// CHECK: %[[GROUPS:.*]] = arith.ceildivui %[[DCHUNKS]], %c8
+// CHECK: %[[SPLIT:.*]] = arith.cmpi ne, %[[DZSIZE]], %c2
+// CHECK: %[[TRANSFORMS:.*]] = arith.select %[[SPLIT]], %[[GROUPS]], %c0
+// CHECK: %[[CHAINS:.*]] = arith.select %[[SPLIT]], %c4, %c0
+// CHECK: %[[IST:.*]] = arith.cmpi ult, %[[DZ]], %[[TRANSFORMS]]
+// CHECK: %[[TILES:.*]] = memref.reinterpret_cast %{{.*}} to offset: [%{{.*}}], sizes: [%[[DCHUNKS]], 64, 64], strides: [4096, 64, 1]
+// CHECK: %[[INVS:.*]] = memref.collapse_shape %[[TILES]] {{\[}}[0, 1], [2]]
+// CHECK: scf.if %{{.*}} {
+// CHECK:   attn_tile.ut_solve
+// CHECK: } {attn.stage = "chunks"}
+// CHECK: } else {
+// CHECK:   scf.if %[[IST]] {
+// CHECK:     scf.for
+// CHECK:       %[[INV:.*]] = attn_tile.ut_solve
+// CHECK:       attn_tile.store %[[INV]], %[[INVS]]
+// CHECK:     } {attn.stage = "chunk_transforms"}
+// CHECK:     llvm.fence syncscope("device") acq_rel
+// CHECK:     memref.atomic_rmw addf %{{.*}}, %[[DWS]]
+// CHECK:   } else {
+// CHECK:       scf.while
+// CHECK:         memref.atomic_rmw addf %{{.*}}, %[[DWS]]
+// CHECK:       attn_tile.load %[[INVS]][%c0{{.*}}, %c0{{.*}}] rows_below
+// CHECK:       scf.for {{.*}} -> (!attn_tile.tile<128x32xf32, {{.*}}>, !attn_tile.tile<64x64xf32, #attn_tile.shared>
+// CHECK:         scf.while
+// CHECK:         attn_tile.load %[[INVS]]
+// CHECK-NOT:     attn_tile.ut_solve
+// CHECK:         attn_tile.state_update
+// CHECK:         attn_tile.store {{.*}} : !attn_tile.tile<128x32xf32
+// CHECK:         memref.atomic_rmw addf %{{.*}}, %[[DWS]]
+// CHECK:       } {attn.stage = "chain_chunks"}
+// CHECK:       } {attn.stage = "chain_tail"}
+// CHECK:       scf.while
+// CHECK:       scf.while
+// CHECK:     scf.for
+// CHECK:       attn_tile.load %[[INVS]]
+// CHECK-NOT:   attn_tile.ut_solve
+// CHECK:       attn_tile.state_update
+// CHECK:     } {attn.stage = "chunks"}
+
+func.func @delta(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, %v: tensor<?x16x?x128xbf16>, %beta: tensor<?x16x?xbf16>) -> tensor<?x16x?x128xbf16> {
+  %o = attn.linear_attention %q, %k, %v beta(%beta : tensor<?x16x?xbf16>) {causal, chunk_size = 64, update = #attn.update<delta>}
+      : tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16> -> tensor<?x16x?x128xbf16>
+  return %o : tensor<?x16x?x128xbf16>
+}
