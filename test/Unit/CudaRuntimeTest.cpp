@@ -532,6 +532,41 @@ TEST(ComputeGridTest, ChunkSegments) {
   EXPECT_EQ(getLaunchWorkspaceWords(launch, 77, 2, 32768), 77);
 }
 
+TEST(ComputeGridTest, DeltaChunkSegments) {
+  // The delta rule's form (transform, chain and output blocks) at H = 16,
+  // two value splits of 64 columns (two chain blocks each), chunks of 64,
+  // transform blocks of 8 chunks.
+  KernelManifestLaunch launch = flashLaunch();
+  launch.order = KernelManifestLaunch::GridOrder::HeadsBatch;
+  launch.valueSplits = 2;
+  launch.segmentWords = 128 * 128;
+  launch.chunk = 64;
+  launch.transformGroupChunks = 8;
+  launch.chainsPerSplit = 2;
+  // 8 sequences: 256 blocks, one segment: only output blocks, no
+  // workspace.
+  EXPECT_EQ(getLaunchSegments(launch, 8, 8192), 1);
+  EXPECT_EQ(unwrap(computeGrid(launch, 8, 8192)).grid[2], 2u);
+  EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 8, 8192), 0);
+  // 2 sequences of 32K: 64 blocks, 8 segments (about 512 output blocks);
+  // 512 chunks make 64 transform blocks, then 4 chain and 16 output
+  // blocks.
+  EXPECT_EQ(getLaunchSegments(launch, 2, 32768), 8);
+  EXPECT_EQ(unwrap(computeGrid(launch, 2, 32768)).grid[2], 64u + 4 + 16);
+  // 7 boundaries, a flag per (chain block, boundary), a flag per transform
+  // block, rounded up to 4 words, then a 64 x 64 inverse per chunk.
+  int64_t header = 7 * (128 * 128 + 4) + 64;
+  EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 2, 32768),
+            (header + 3) / 4 * 4 + 512 * 64 * 64);
+  // 1000 tokens: 16 chunks, 2 segments, 2 transform blocks.
+  EXPECT_EQ(getLaunchSegments(launch, 1, 1000), 2);
+  EXPECT_EQ(unwrap(computeGrid(launch, 1, 1000)).grid[2], 2u + 4 + 4);
+  // Where the inverses would pass 32-bit element offsets, one segment.
+  EXPECT_EQ(getLaunchSegments(launch, 1, 1 << 22), 1);
+  EXPECT_EQ(unwrap(computeGrid(launch, 1, 1 << 22)).grid[2], 2u);
+  EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 1, 1 << 22), 0);
+}
+
 TEST(ComputeGridTest, InvalidManifestsAndSizes) {
   KernelManifestLaunch launch = flashLaunch();
   launch.blockQueries = 0;
