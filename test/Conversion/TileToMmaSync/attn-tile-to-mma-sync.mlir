@@ -364,5 +364,27 @@ gpu.module @kernels {
           -> memref<?x2x?x64xbf16, strided<[?, ?, ?, 1], offset: ?>>
     gpu.return
   }
+
+  // A shared tile stores by 16-byte runs of a row (the delta rule's UT
+  // inverses, f32): after a barrier (its writers are done), 64 x 64 f32 is
+  // 1024 runs of 4, 8 a thread of 128, each a vector load from the region
+  // and a vector store, those of rows from %n on left out.
+  // CHECK-LABEL: gpu.func @shared_store
+  // CHECK-NOT:      attn_tile.
+  // CHECK-COUNT-8:  vector.load %{{.*}} {alignment = 16 : i64} : memref<64x68xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+  // CHECK-NEXT:     vector.store %{{.*}} {alignment = 16 : i64} : memref<?x64xf32, strided<[?, 1], offset: ?>>, vector<4xf32>
+  // CHECK-NOT:      memref.store
+  // CHECK:          gpu.return
+  gpu.func @shared_store(%a: memref<?x64x64xf32>, %o: memref<?x64xf32>,
+                         %b: index, %t0: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %l = attn_tile.load %a[%b, %c0, %c0]
+        : memref<?x64x64xf32> -> !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    %t = attn_tile.ut_solve %l : !attn_tile.tile<64x64xf32, #attn_tile.shared>
+    attn_tile.store %t, %o[%t0, %c0] rows_below %n
+        : !attn_tile.tile<64x64xf32, #attn_tile.shared> -> memref<?x64xf32>
+    gpu.return
+  }
 }
 }
