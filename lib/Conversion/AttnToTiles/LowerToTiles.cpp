@@ -1062,6 +1062,15 @@ namespace {
 /// and come first in the grid's order, in which the GPU starts blocks (as
 /// CUB's single-pass scan also relies on). With one segment every block is
 /// an output block and the workspace is not touched.
+///
+/// The delta rule's form (ChunkSegments::DeltaTransforms) lays z out as
+/// ceil(chunks / groupChunks) transform blocks, value splits x parts chain
+/// blocks and value splits x segments output blocks (with one segment, the
+/// output blocks only), and the workspace as the boundaries, a flag per
+/// (chain block, boundary), a flag per transform block and, from the next
+/// multiple of 4 words, the inverses (getSegmentedWorkspaceWords). Chain
+/// blocks wait only for transform blocks, output blocks for both; each
+/// kind comes after those it waits for.
 struct GridSegments {
   Emitter &e;
   Value workspace;
