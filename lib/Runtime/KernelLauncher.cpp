@@ -402,9 +402,7 @@ mlir::attn::runtime::computeGrid(const KernelManifestLaunch &launch,
     else if (segments == 1)
       extents[2] = launch.valueSplits;
     else
-      extents[2] = (getDeltaWorkspace(launch, numQueries).chunks +
-                    launch.transformGroupChunks - 1) /
-                       launch.transformGroupChunks +
+      extents[2] = getDeltaWorkspace(launch, numQueries).groups() +
                    launch.valueSplits *
                        (segments + std::max<int64_t>(launch.chainsPerSplit, 1));
     meanings[0] = "heads";

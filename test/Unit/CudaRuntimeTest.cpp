@@ -498,15 +498,21 @@ TEST(ComputeGridTest, HeadsBatch) {
   EXPECT_EQ(geometry.grid[2], 4u);
 }
 
-TEST(ComputeGridTest, ChunkSegments) {
-  // The tensor-core linear kernel at H = 16, two value splits, chunks of
-  // 64: its chunk-parallel form cuts a sequence into segments when the
-  // (sequence, head, split) blocks are fewer than 256.
+/// The tensor-core linear kernel with a chunk-parallel form at H = 16,
+/// F = Dv = 128: two value splits, chunks of 64.
+static KernelManifestLaunch segmentedLinearLaunch() {
   KernelManifestLaunch launch = flashLaunch();
   launch.order = KernelManifestLaunch::GridOrder::HeadsBatch;
   launch.valueSplits = 2;
   launch.segmentWords = 128 * 128;
   launch.chunk = 64;
+  return launch;
+}
+
+TEST(ComputeGridTest, ChunkSegments) {
+  // The chunk-parallel form cuts a sequence into segments when the
+  // (sequence, head, split) blocks are fewer than 256.
+  KernelManifestLaunch launch = segmentedLinearLaunch();
   // 8 sequences: 256 blocks already, one segment, no workspace.
   EXPECT_EQ(getLaunchSegments(launch, 8, 8192), 1);
   EXPECT_EQ(unwrap(computeGrid(launch, 8, 8192)).grid[2], 2u);
@@ -533,14 +539,9 @@ TEST(ComputeGridTest, ChunkSegments) {
 }
 
 TEST(ComputeGridTest, DeltaChunkSegments) {
-  // The delta rule's form (transform, chain and output blocks) at H = 16,
-  // two value splits of 64 columns (two chain blocks each), chunks of 64,
-  // transform blocks of 8 chunks.
-  KernelManifestLaunch launch = flashLaunch();
-  launch.order = KernelManifestLaunch::GridOrder::HeadsBatch;
-  launch.valueSplits = 2;
-  launch.segmentWords = 128 * 128;
-  launch.chunk = 64;
+  // The delta rule's form (transform, chain and output blocks): two chain
+  // blocks per 64-column split, transform blocks of 8 chunks.
+  KernelManifestLaunch launch = segmentedLinearLaunch();
   launch.transformGroupChunks = 8;
   launch.chainsPerSplit = 2;
   // 8 sequences: 256 blocks, one segment: only output blocks, no

@@ -82,6 +82,10 @@ int64_t chooseChunkSegments(int64_t blocks, int64_t numQueries, int64_t chunk,
 /// and tokens per chunk.
 struct DeltaWorkspace {
   int64_t groupChunks = 0, chunks = 0, chunk = 0, chainsPerSplit = 1;
+  /// The transform blocks, one per group of chunks.
+  int64_t groups() const {
+    return groupChunks > 0 ? (chunks + groupChunks - 1) / groupChunks : 0;
+  }
 };
 
 /// The f32 words per (sequence, head) of the workspace of a chunk-parallel

@@ -273,7 +273,9 @@ private:
   /// The delta rule's beta of the chunk at t0 ([C]).
   Value loadBeta(Value t0);
   /// Q's features aside, what a delta chunk needs before its values:
-  /// phi(K), beta and the log decays.
+  /// phi(K), beta and the log decays, from the chunk's K, beta and (with a
+  /// gate per token) gates as loaded, or loading them.
+  Chunk deltaKeys(Value t0, Value k, Value beta, Value gates);
   Chunk loadDeltaKeys(Value t0);
   /// Whether the loop fetches the next chunk's inputs ahead. Measured on
   /// the H200 (bench/NOTES.md): ahead of a simple-GLA chunk it gains 3-17%;
@@ -313,7 +315,7 @@ private:
   void buildCausal(Value begin, Value end);
   void publishSegmentBoundary(Value begin, Value end);
   void publishChunkTransforms(Value numChunks);
-  void publishDeltaBoundaries(Value perSegment);
+  void publishDeltaBoundaries(Value perSegment, Value numChunks);
   Value segmentStartState();
   tile::TileType stateType() {
     return t.tileOf({linear.featureDim, width}, t.f32(), acc());
@@ -610,19 +612,26 @@ Value LinearTileProgram::loadBeta(Value t0) {
                 kernel.get(KernelArgRole::Beta), {bi, h, t0}, n);
 }
 
-LinearTileProgram::Chunk LinearTileProgram::loadDeltaKeys(Value t0) {
+LinearTileProgram::Chunk LinearTileProgram::deltaKeys(Value t0, Value k,
+                                                      Value beta, Value gates) {
   Chunk c;
   c.t0 = t0;
-  c.kf = emitTileFeatures(t, linear, loadRows(KernelArgRole::Key, kh, t0),
-                          /*side=*/1, h);
-  c.beta = loadBeta(t0);
-  Value gate = kernel.get(KernelArgRole::Gate);
-  Value gates = linear.gate == GateKind::per_token
-                    ? loadChunkGates(t, linear, gate, bi, h, t0, n, chunk)
-                    : Value();
-  c.logs = emitChunkLogDecay(t, e, linear, gate, gates, h, t0, n, chunk);
+  c.kf = emitTileFeatures(t, linear, k, /*side=*/1, h);
+  c.beta = beta;
+  c.logs = emitChunkLogDecay(t, e, linear, kernel.get(KernelArgRole::Gate),
+                             gates, h, t0, n, chunk);
   c.keys = t.withElementType(c.kf, valueElement);
   return c;
+}
+
+LinearTileProgram::Chunk LinearTileProgram::loadDeltaKeys(Value t0) {
+  Value k = loadRows(KernelArgRole::Key, kh, t0);
+  Value beta = loadBeta(t0);
+  Value gates = linear.gate == GateKind::per_token
+                    ? loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate),
+                                     bi, h, t0, n, chunk)
+                    : Value();
+  return deltaKeys(t0, k, beta, gates);
 }
 
 SmallVector<Value> LinearTileProgram::buildChunk(Value t0, ValueRange carried,
@@ -786,9 +795,8 @@ void LinearTileProgram::publishChunkTransforms(Value numChunks) {
 /// published where each segment ends. It is the critical path of the form,
 /// so the loop fetches each chunk's inputs (inverse, K, V, beta, gates)
 /// one chunk ahead where registers allow (chainFetchesAhead).
-void LinearTileProgram::publishDeltaBoundaries(Value perSegment) {
-  Value numChunks = e.dim(kernel.get(KernelArgRole::Query), 2);
-  numChunks = arith::CeilDivUIOp::create(b, loc, numChunks, e.idx(chunk));
+void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
+                                               Value numChunks) {
   Value boundaries = e.subi(segments->count, e.idx(1));
   Value chainEnd = arith::MinUIOp::create(
       b, loc, arith::MulIOp::create(b, loc, boundaries, perSegment), numChunks);
@@ -822,16 +830,10 @@ void LinearTileProgram::publishDeltaBoundaries(Value perSegment) {
         } else {
           inputs = inputsAt(t0);
         }
-        Chunk c;
-        c.t0 = t0;
+        Chunk c =
+            deltaKeys(t0, inputs[1], inputs[3],
+                      linear.gate == GateKind::per_token ? inputs[4] : Value());
         c.inverse = inputs[0];
-        c.kf = emitTileFeatures(t, linear, inputs[1], /*side=*/1, h);
-        c.beta = inputs[3];
-        c.logs = emitChunkLogDecay(
-            t, e, linear, gate,
-            linear.gate == GateKind::per_token ? inputs[4] : Value(), h, t0, n,
-            chunk);
-        c.keys = t.withElementType(c.kf, valueElement);
         Value u = deltaValues(c, inputs[2], iterArgs[0]);
         Value state =
             tile::StateUpdateOp::create(b, loc, iterArgs[0], c.keys, u, c.logs);
@@ -943,7 +945,7 @@ void LinearTileProgram::build() {
                 LinearTileProgram chain(e, term, kernel, bi, h, column, columns,
                                         t.layouts, segments, output);
                 chain.storedInverses = true;
-                chain.publishDeltaBoundaries(perSegment);
+                chain.publishDeltaBoundaries(perSegment, numChunks);
               },
               [&] {
                 storedInverses = outputsRead;

@@ -1046,8 +1046,7 @@ int64_t mlir::attn::getSegmentedWorkspaceWords(int64_t segmentWords,
   int64_t words =
       (segments - 1) * (segmentWords + valueSplits * delta.chainsPerSplit);
   // The transform flags, then the inverses from a 16-byte boundary.
-  int64_t groups = (delta.chunks + delta.groupChunks - 1) / delta.groupChunks;
-  return llvm::alignTo(words + groups, 4) +
+  return llvm::alignTo(words + delta.groups(), 4) +
          delta.chunks * delta.chunk * delta.chunk;
 }
 
@@ -1097,12 +1096,12 @@ struct GridSegments {
     bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
     Value z = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
     Value sizeZ = gpu::GridDimOp::create(b, loc, gpu::Dimension::z);
-    Value before = e.idx(0), transforms = e.idx(0);
+    Value before = e.idx(0), transforms = e.idx(0), groups;
     if (delta) {
       // sizeZ = splits with one segment, else
       // groups + splits parts + splits count.
       numChunks = arith::CeilDivUIOp::create(b, loc, numQueries, e.idx(chunk));
-      Value groups =
+      groups =
           arith::CeilDivUIOp::create(b, loc, numChunks, e.idx(groupChunks));
       Value split = e.cmpi(arith::CmpIPredicate::ne, sizeZ, e.idx(splits));
       transforms = arith::SelectOp::create(b, loc, split, groups, e.idx(0));
@@ -1124,8 +1123,6 @@ struct GridSegments {
       transformFlags =
           e.addi(flags, arith::MulIOp::create(b, loc, boundaries,
                                               e.idx(splits * parts)));
-      Value groups =
-          arith::CeilDivUIOp::create(b, loc, numChunks, e.idx(groupChunks));
       // Rounded up to 4 words: each inverse's rows start 16-byte aligned.
       Value end = e.addi(transformFlags, groups);
       inverses = arith::MulIOp::create(
