@@ -81,6 +81,39 @@ def AttnTileToLoopsPass : Pass<"attn-tile-to-loops", "::mlir::ModuleOp"> {
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
 }
 
+def AttnTileToSimtPass : Pass<"attn-tile-to-simt", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower the tile programs of SIMT GPU kernels to loops shared by a block's threads";
+  let description = [{
+    The SIMT strategy of the tile level, for the kernels of a `gpu.module`
+    marked `attn_tile.simt`: GPU kernels without tensor cores (f32 inputs,
+    head dims the tensor-core kernels do not take, feature maps and
+    hybrids they do not run). It runs the CPU strategy's lowerings
+    (attn-tile-to-loops), with two changes:
+
+    1. Every tile lives in scratch memory: the block's dynamic shared
+       memory, or, where the function names one (`attn_tile.simt_workspace`
+       = its argument index), the workspace slice [b, h, :] of its
+       (sequence, head). Tiles whose live ranges do not overlap share
+       memory (first-fit, in program order); a tile an `scf.for` carries
+       is copied before the yield, as on the CPU, and lives across the
+       whole loop. Rows of 2-D shared tiles are padded to an odd number of
+       words, so a column's elements fall in distinct banks.
+    2. The independent iterations of each op (the elements of a tile, the
+       rows of a reduction, the columns of a scan or of the UT solve) are
+       shared by the block's threads (`known_block_size`), which meet at a
+       barrier after each op. So every op reads what the ops before it
+       wrote, and no tile's memory is written again while a thread still
+       reads it.
+
+    Tile programs for this strategy keep f32 matmul operands and load each
+    key tile or chunk in the iteration that reads it (TileLayouts::simt).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::gpu::GPUDialect"];
+}
+
 def AttnTileToMmaSyncPass
     : Pass<"attn-tile-to-mma-sync", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Lower attn_tile ops of GPU kernels to mma.sync, ldmatrix and shared memory";
@@ -171,22 +204,24 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
       (ceil(Nq / 64), heads, batch) and the Q, K and V tiles live in
       dynamic shared memory. The score and mask regions run on each
       thread's MMA accumulator fragments.
-    - any other `attn.attention` (or with `tensor-cores=false`): one thread
-      per query row; the grid is (ceil(Nq / threads), heads, batch). Each
-      thread runs the flash loop of its row over the key blocks its mask
-      can make visible.
+    - any other `attn.attention` (or with `tensor-cores=false`): the same
+      flash tile program for the SIMT strategy (`attn-tile-to-simt`), a
+      block of `threads` threads per query block; the grid is
+      (ceil(Nq / rows), heads, batch), the rows and keys of a tile the
+      largest (at most 32 each, and at most `block-keys` keys) whose tiles
+      fit in 96 KB of shared memory.
     - `attn.linear_attention` that the tensor-core chunk kernel takes
       (causal, bf16/f16, chunks of 64, Dk 64 or 128, ...): the linear tile
       program on the `mma.sync` strategy, one block of 4 warps per (head,
       sequence, 32 or 64 value columns), grid (heads, batch, Dv / columns);
       how many columns depends on `chip`.
-    - any other `attn.linear_attention`, `attn.hybrid`: one block per (head,
-      sequence), grid (heads, batch), carrying the chunked recurrence along
-      the sequence; its threads share each chunk step (rows, state
-      features, columns of the UT transform) and meet at a barrier between
-      steps. The state and chunk buffers live in a last argument
+    - any other `attn.linear_attention`, `attn.hybrid`: their tile
+      program for the SIMT strategy, one block of `threads` threads per
+      (head, sequence), grid (heads, batch), carrying the chunk loop along
+      the sequence. Tiles live in shared memory; where they do not all
+      fit, the largest live in a last argument
       `workspace : memref<? x heads x words x f32>` that the caller
-      allocates; a row's own features and numerator in its thread.
+      allocates.
     The module becomes a `gpu.container_module`; `attn-to-ptx` continues
     to PTX.
   }];
@@ -194,7 +229,7 @@ def AttnLowerToGPUPass : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     Option<"blockKeys", "block-keys", "int64_t", /*default=*/"64",
            "Keys per tile">,
     Option<"threads", "threads", "int64_t", /*default=*/"128",
-           "Threads (query rows) per block of a per-row kernel">,
+           "Threads per block of a SIMT kernel">,
     Option<"halfStorage", "half-storage", "std::string", /*default=*/"\"\"",
            "Store every 16-bit float tensor as this type ('bf16' or 'f16'); "
            "by default tensors keep the spec's element types">,

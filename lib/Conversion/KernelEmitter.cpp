@@ -342,11 +342,10 @@ KeyBlockPlan mlir::attn::getKeyBlockPlan(AttentionOp op, const Kernel &kernel,
   return plan;
 }
 
-SmallVector<Value>
-mlir::attn::emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
-                         int64_t blockKeys, Value bi, Value h, Value q0,
-                         Value q1, Value listBlock, ValueRange init,
-                         KeyTileBody body, KeyTileFetch fetch) {
+SmallVector<Value> mlir::attn::emitKeyTiles(
+    Emitter &e, const KeyBlockPlan &plan, int64_t blockKeys, Value bi, Value h,
+    Value q0, Value q1, Value listBlock, ValueRange init, KeyTileBody body,
+    KeyTileFetch fetch, bool fetchAhead) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Value zero = e.idx(0), numKeys = plan.numKeys;
@@ -362,7 +361,7 @@ mlir::attn::emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
       [&](Value lo, Value hi,
           function_ref<std::pair<Value, Value>(Value)> tileAt, bool consecutive,
           function_ref<Values(Value, Value, ValueRange)> run, StringRef name) {
-        bool ahead = fetch && consecutive;
+        bool ahead = fetch && fetchAhead && consecutive;
         Values carried = state;
         if (ahead) {
           auto [k0, k1] = tileAt(lo);

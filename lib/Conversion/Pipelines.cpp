@@ -106,7 +106,9 @@ void mlir::attn::buildGPUToNVVMPipeline(OpPassManager &pm, StringRef chip) {
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
-  // The tile programs' ops, on the mma.sync strategy.
+  // The tile programs' ops: the SIMT kernels', then the tensor-core
+  // kernels' on the mma.sync strategy.
+  kernels.addPass(createAttnTileToSimtPass());
   kernels.addPass(createAttnTileToMmaSyncPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
@@ -176,9 +178,8 @@ void mlir::attn::registerGPUTargets(DialectRegistry &registry) {
 
 void mlir::attn::registerKernelDialects(DialectRegistry &registry) {
   registry.insert<AttnDialect, tile::TileDialect, arith::ArithDialect,
-                  func::FuncDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect>();
+                  func::FuncDialect, math::MathDialect, memref::MemRefDialect,
+                  scf::SCFDialect, tensor::TensorDialect>();
   registerGPUTargets(registry);
 }
 
@@ -194,7 +195,7 @@ struct PTXPipelineOptions : public PassPipelineOptions<PTXPipelineOptions> {
   Option<int64_t> blockKeys{
       *this, "block-keys", llvm::cl::desc("Keys per tile"), llvm::cl::init(64)};
   Option<int64_t> threads{*this, "threads",
-                          llvm::cl::desc("Query rows per thread block"),
+                          llvm::cl::desc("Threads per block of a SIMT kernel"),
                           llvm::cl::init(128)};
   Option<bool> checkIndices{
       *this, "check-indices",

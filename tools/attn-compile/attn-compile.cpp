@@ -67,7 +67,7 @@ static cl::opt<bool>
     tensorCores("tensor-cores",
                 cl::desc("run bf16/f16 attention on tensor cores where its "
                          "head dims allow (default); --tensor-cores=false "
-                         "runs one thread per query row"),
+                         "runs the SIMT kernel"),
                 cl::init(true));
 static cl::opt<bool> cubin("cubin",
                            cl::desc("also write OUT.cubin through ptxas"));

@@ -111,7 +111,7 @@ static cl::opt<bool>
     tensorCores("tensor-cores",
                 cl::desc("cuda: run bf16/f16 attention on tensor cores where "
                          "its head dims allow (default); "
-                         "--tensor-cores=false runs one thread per query row"),
+                         "--tensor-cores=false runs the SIMT kernel"),
                 cl::init(true));
 static cl::opt<bool> checkIndices(
     "check-indices",

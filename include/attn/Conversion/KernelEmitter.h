@@ -23,28 +23,13 @@ namespace mlir::attn {
 
 using Values = SmallVector<Value>;
 
-/// Places a scratch buffer of f32 of the given static shape; see
-/// Emitter::buffer.
-using BufferAllocator =
-    std::function<Value(OpBuilder &, Location, ArrayRef<int64_t>)>;
-
 /// Shared state of one kernel body: builder, location, f32 helpers, sizes.
 struct Emitter {
   OpBuilder &b;
   Location loc;
   FloatMath f;
-  /// Where buffer() places scratch buffers: null allocates them on the heap
-  /// and free() releases them (CPU kernels); a GPU kernel places them in its
-  /// threads' local memory, and free() does nothing.
-  BufferAllocator allocate;
-  /// Where sharedBuffer() places buffers that every thread of a GPU block
-  /// reads (its slice of the workspace); null allocates them on the heap.
-  BufferAllocator allocateShared;
 
-  Emitter(OpBuilder &b, Location loc, BufferAllocator allocate = {},
-          BufferAllocator allocateShared = {})
-      : b(b), loc(loc), f{b, loc}, allocate(std::move(allocate)),
-        allocateShared(std::move(allocateShared)) {}
+  Emitter(OpBuilder &b, Location loc) : b(b), loc(loc), f{b, loc} {}
 
   Value idx(int64_t v) { return f.index(v); }
   Value dim(Value memref, int64_t d) {
@@ -59,17 +44,13 @@ struct Emitter {
     return arith::CmpIOp::create(b, loc, p, x, y);
   }
   Value negInf() { return f.c(-std::numeric_limits<double>::infinity()); }
-  /// A buffer of f32 private to the running thread.
-  Value buffer(ArrayRef<int64_t> shape) { return place(allocate, shape); }
-  /// A buffer of f32 shared by the threads of a GPU block.
-  Value sharedBuffer(ArrayRef<int64_t> shape) {
-    return place(allocateShared, shape);
+  /// A scratch buffer of f32 on the heap (the reference kernels'); free()
+  /// releases it.
+  Value buffer(ArrayRef<int64_t> shape) {
+    return memref::AllocOp::create(b, loc,
+                                   MemRefType::get(shape, b.getF32Type()));
   }
-  /// Releases a buffer the heap holds; others need no release.
-  void free(Value memref) {
-    if (memref.getDefiningOp<memref::AllocOp>())
-      memref::DeallocOp::create(b, loc, memref);
-  }
+  void free(Value memref) { memref::DeallocOp::create(b, loc, memref); }
   Value load(Value memref, ValueRange indices) {
     return loadF32(b, loc, memref, indices);
   }
@@ -112,14 +93,6 @@ struct Emitter {
     Value nonzero = f.cmp(arith::CmpFPredicate::UNE, y, zero);
     Value safe = f.select(nonzero, y, f.c(1));
     return f.select(nonzero, f.div(x, safe), zero);
-  }
-
-private:
-  Value place(const BufferAllocator &allocator, ArrayRef<int64_t> shape) {
-    if (allocator)
-      return allocator(b, loc, shape);
-    return memref::AllocOp::create(b, loc,
-                                   MemRefType::get(shape, b.getF32Type()));
   }
 };
 
@@ -186,11 +159,13 @@ using KeyTileFetch =
 /// next tile at the start of every iteration, carrying the fetched values (a
 /// GPU strategy double-buffers them: the next tile lands while this one is
 /// used); the fetch past a loop's last tile reads nothing. A block list's
-/// loops fetch each listed block in its own iteration.
+/// loops, and every loop without `fetchAhead`, fetch each tile in its own
+/// iteration.
 SmallVector<Value> emitKeyTiles(Emitter &e, const KeyBlockPlan &plan,
                                 int64_t blockKeys, Value bi, Value h, Value q0,
                                 Value q1, Value listBlock, ValueRange init,
-                                KeyTileBody body, KeyTileFetch fetch = {});
+                                KeyTileBody body, KeyTileFetch fetch = {},
+                                bool fetchAhead = true);
 
 /// scale * dot with the op's score_mod applied: the score s_ij of query i and
 /// key j of head h.

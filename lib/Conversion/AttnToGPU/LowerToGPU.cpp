@@ -8,18 +8,18 @@
 ///    mma.sync strategy (buildAttentionTileKernel), 4 warps per 64 or 128
 ///    query rows (x: query blocks, y: heads, z: sequences).
 ///  - any other attn.attention (f32 inputs, head dims not multiples of 16,
-///    or `tensor-cores=false`): one thread per query row (x: blocks of
-///    `threads` rows). Each thread runs the flash loop of its row over the
-///    key intervals its mask allows, with the running statistics, its
-///    accumulator and one key block of weights in local memory; the user's
-///    regions are inlined on the thread's values.
-///  - attn.linear_attention and attn.hybrid: one block per (sequence, head)
-///    (x: heads, y: sequences) carries the chunked recurrence along the
-///    sequence; its threads share each chunk's independent work (rows,
-///    state features, columns of the UT transform) between barriers. The
-///    state and chunk buffers live in the block's slice of a workspace
-///    argument [B, H, words], which the runtime allocates; a row's own
-///    features, weights and numerator in its thread's local memory.
+///    or `tensor-cores=false`): the same flash tile program for the SIMT
+///    strategy (attn-tile-to-simt), a block of `threads` threads per query
+///    block (x: query blocks), its tiles in shared memory.
+///  - attn.linear_attention with the tensor-core chunk kernel's types and
+///    shapes: its tile program on the mma.sync strategy, a block per (head,
+///    sequence, value columns), or the chunk-parallel form on few, long
+///    sequences.
+///  - any other attn.linear_attention, and attn.hybrid: their tile program
+///    for the SIMT strategy, one block per (sequence, head) (x: heads,
+///    y: sequences) carrying the chunk loop along the sequence; the tiles
+///    that do not fit in shared memory live in the block's slice of a
+///    workspace argument [B, H, words], which the runtime allocates.
 /// Nothing of size N x N is ever stored.
 //
 //===----------------------------------------------------------------------===//

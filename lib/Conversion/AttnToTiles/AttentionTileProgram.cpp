@@ -203,7 +203,8 @@ void mlir::attn::emitAttentionQueryBlock(
     return {max, sum, accumulator};
   };
   SmallVector<Value> state =
-      emitKeyTiles(e, keys, bk, bi, h, q0, q1, listBlock, init, keyTile, fetch);
+      emitKeyTiles(e, keys, bk, bi, h, q0, q1, listBlock, init, keyTile, fetch,
+                   /*fetchAhead=*/!layouts.simt);
   // 3.
   Value out = dividesBySum
                   ? Value(tile::FinalizeOp::create(b, loc, state[2], state[1]))

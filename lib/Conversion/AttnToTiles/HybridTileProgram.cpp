@@ -42,8 +42,9 @@ namespace {
 class HybridTileProgram {
 public:
   HybridTileProgram(Emitter &e, HybridOp op, const Kernel &kernel,
-                    int64_t blockKeys, Value bi, Value h)
-      : e(e), b(e.b), loc(e.loc), t{b, loc, kernel, TileLayouts{}}, op(op),
+                    int64_t blockKeys, Value bi, Value h,
+                    const TileLayouts &layouts)
+      : e(e), b(e.b), loc(e.loc), t{b, loc, kernel, layouts}, op(op),
         kernel(kernel), term(LinearTerm::of(op)), shape(getHeadShape(op)),
         blockKeys(blockKeys), bi(bi), h(h) {
     n = e.dim(kernel.get(KernelArgRole::Query), 2);
@@ -187,7 +188,8 @@ void HybridTileProgram::build() {
   }
   emitLinearTermProgram(
       e, term, kernel, bi, h,
-      [&](Value q0, Value linear, Value z) { combine(q0, n, linear, z); });
+      [&](Value q0, Value linear, Value z) { combine(q0, n, linear, z); },
+      t.layouts);
 }
 
 void mlir::attn::emitHybridTileProgram(Emitter &e, HybridOp op,
@@ -196,7 +198,14 @@ void mlir::attn::emitHybridTileProgram(Emitter &e, HybridOp op,
   Value batches = e.dim(kernel.get(KernelArgRole::Query), 0);
   e.loop(e.idx(0), batches, [&](Value bi) {
     e.loop(getHeadShape(op).heads, [&](Value h) {
-      HybridTileProgram(e, op, kernel, blockKeys, bi, h).build();
+      emitHybridTileProgram(e, op, kernel, blockKeys, bi, h, TileLayouts{});
     });
   });
+}
+
+void mlir::attn::emitHybridTileProgram(Emitter &e, HybridOp op,
+                                       const Kernel &kernel, int64_t blockKeys,
+                                       Value bi, Value h,
+                                       const TileLayouts &layouts) {
+  HybridTileProgram(e, op, kernel, blockKeys, bi, h, layouts).build();
 }

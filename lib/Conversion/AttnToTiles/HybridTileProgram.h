@@ -9,6 +9,7 @@
 #ifndef ATTN_LIB_CONVERSION_ATTNTOTILES_HYBRIDTILEPROGRAM_H
 #define ATTN_LIB_CONVERSION_ATTNTOTILES_HYBRIDTILEPROGRAM_H
 
+#include "LinearTileProgram.h"
 #include "attn/Conversion/KernelEmitter.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
@@ -19,6 +20,12 @@ namespace mlir::attn {
 /// loop over their window's key tiles of `blockKeys` keys.
 void emitHybridTileProgram(Emitter &e, HybridOp op, const Kernel &kernel,
                            int64_t blockKeys);
+
+/// The same program for head h of sequence bi only, its tiles placed by
+/// `layouts` (the CPU's, or the SIMT strategy's).
+void emitHybridTileProgram(Emitter &e, HybridOp op, const Kernel &kernel,
+                           int64_t blockKeys, Value bi, Value h,
+                           const TileLayouts &layouts);
 
 } // namespace mlir::attn
 

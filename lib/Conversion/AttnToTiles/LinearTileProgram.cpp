@@ -196,8 +196,11 @@ public:
         kernel(kernel), linear(term.linear), shape(term.shape), bi(bi), h(h),
         v0(v0), width(width), chunk(term.chunk), lag(term.lag),
         scale(term.scale), segments(segments), output(output) {
-    valueElement = cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
-                       .getElementType();
+    valueElement =
+        layouts.simt
+            ? b.getF32Type()
+            : cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
+                  .getElementType();
     zero = e.idx(0);
     n = e.dim(kernel.get(KernelArgRole::Query), 2);
     kh = e.divui(h, shape.keyGroup);
@@ -283,7 +286,7 @@ private:
   /// second copy of the inputs leaves one block per SM instead of two,
   /// 1.5x slower at 2K and 8K tokens per sequence.
   bool prefetchesInputs() {
-    return term.update == UpdateRule::additive &&
+    return !t.layouts.simt && term.update == UpdateRule::additive &&
            linear.gate != GateKind::per_key;
   }
   SmallVector<Value> buildChunk(Value t0, ValueRange states, ValueRange inputs,
@@ -587,7 +590,9 @@ Value LinearTileProgram::normalize(Value numerator,
 
 Value LinearTileProgram::loadRows(KernelArgRole role, Value head, Value t0) {
   Value memory = kernel.get(role);
-  Type element = cast<MemRefType>(memory.getType()).getElementType();
+  Type element = t.layouts.simt
+                     ? t.f32()
+                     : cast<MemRefType>(memory.getType()).getElementType();
   bool values = role == KernelArgRole::Value;
   return t.load(t.tileOf({chunk, values ? width : shape.keyDim}, element,
                          t.layouts.loaded),
@@ -1084,11 +1089,12 @@ void mlir::attn::emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
 
 void mlir::attn::emitLinearTermProgram(Emitter &e, const LinearTerm &term,
                                        const Kernel &kernel, Value bi, Value h,
-                                       const LinearChunkOutput &output) {
+                                       const LinearChunkOutput &output,
+                                       const TileLayouts &layouts) {
   assert(term.causal && (!term.lag || term.update == UpdateRule::additive) &&
          "no tile program for this linear term");
   LinearTileProgram(e, term, kernel, bi, h, e.idx(0), term.shape.valueDim,
-                    TileLayouts{}, /*segments=*/nullptr, &output)
+                    layouts, /*segments=*/nullptr, &output)
       .build();
 }
 

@@ -23,6 +23,18 @@ namespace mlir::attn {
 /// and matmul results stay in #attn_tile.mma registers.
 struct TileLayouts {
   Attribute loaded, vectors, accumulator;
+  /// The SIMT strategy (attn-tile-to-simt): no layouts, and two choices of
+  /// its own. With no tensor cores to feed, matmul operands stay f32 (its
+  /// tiles may live in the f32 workspace). With no asynchronous copies,
+  /// loops load each tile in the iteration that reads it instead of
+  /// carrying the next one, which would cost it a copy and its memory.
+  bool simt = false;
+
+  static TileLayouts simtStrategy() {
+    TileLayouts layouts;
+    layouts.simt = true;
+    return layouts;
+  }
 
   static TileLayouts mmaSync(MLIRContext *context, int64_t warps) {
     auto shared = tile::SharedLayoutAttr::get(context);
@@ -149,14 +161,16 @@ void emitLinearTileProgram(Emitter &e, LinearAttentionOp op,
                            int64_t width, const TileLayouts &layouts,
                            const ChunkSegments *segments = nullptr);
 
-/// Emits the chunked tile program of `term` for head h of sequence bi on
-/// the CPU strategy (all value columns, no segments), handing each chunk's
-/// rows to `output`. Under a lag L > 0 the chunk loop runs over the key
-/// chunks [k0, k0 + C) and their queries [k0 + L, k0 + L + C); the queries
-/// before L (which read no key of the term) get no call.
+/// Emits the chunked tile program of `term` for head h of sequence bi
+/// (all value columns, no segments; the CPU's or the SIMT strategy's
+/// `layouts`), handing each chunk's rows to `output`. Under a lag L > 0
+/// the chunk loop runs over the key chunks [k0, k0 + C) and their queries
+/// [k0 + L, k0 + L + C); the queries before L (which read no key of the
+/// term) get no call.
 void emitLinearTermProgram(Emitter &e, const LinearTerm &term,
                            const Kernel &kernel, Value bi, Value h,
-                           const LinearChunkOutput &output);
+                           const LinearChunkOutput &output,
+                           const TileLayouts &layouts);
 
 /// Warps of the tensor-core linear kernel: 16 chunk rows and F / 4 state
 /// rows each.

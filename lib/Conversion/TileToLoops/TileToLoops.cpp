@@ -24,6 +24,7 @@
 #include "attn/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -58,6 +59,9 @@ namespace {
 struct LoopBuilder {
   OpBuilder &b;
   Location loc;
+  /// The threads of a GPU block that share each op's independent
+  /// iterations (the SIMT strategy); 0 where one thread runs them all.
+  int64_t threads = 0;
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value f32(double v) {
@@ -93,9 +97,36 @@ struct LoopBuilder {
   void loop(int64_t ub, function_ref<void(Value)> body) {
     loop(idx(0), idx(ub), body);
   }
-  /// Runs `body(indices)` for every element of a tile of `shape`.
+  /// Runs `body(iv)` for every iv in [0, ub), whose iterations are
+  /// independent. With `threads`, thread t of the block takes iterations
+  /// t, t + threads, ..., and the block then meets at a barrier, so what
+  /// the iterations wrote is seen by every thread, and read by none, once
+  /// the next op starts.
+  void parallel(int64_t ub, function_ref<void(Value)> body) {
+    if (!threads)
+      return loop(ub, body);
+    Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    auto forOp = scf::ForOp::create(b, loc, thread, idx(ub), idx(threads));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(forOp.getBody()->getTerminator());
+      body(forOp.getInductionVar());
+    }
+    gpu::BarrierOp::create(b, loc);
+  }
+  /// Runs `body(indices)` for every element of a tile of `shape`, the
+  /// elements independent (`parallel` over them all).
   void forEachElement(ArrayRef<int64_t> shape,
                       function_ref<void(ValueRange)> body) {
+    if (threads) {
+      int64_t columns = shape.size() == 1 ? 1 : shape[1];
+      return parallel(shape[0] * columns, [&](Value flat) {
+        if (shape.size() == 1)
+          return body({flat});
+        body({arith::DivUIOp::create(b, loc, flat, idx(columns)),
+              arith::RemUIOp::create(b, loc, flat, idx(columns))});
+      });
+    }
     loop(shape[0], [&](Value r) {
       if (shape.size() == 1)
         return body({r});
@@ -117,13 +148,12 @@ struct LoopBuilder {
 /// A buffer for the result of `op` of `type`: allocated at the start of the
 /// enclosing function and freed before each of its returns, so a loop that
 /// runs `op` many times reuses one buffer.
-static Value allocateBuffer(ConversionPatternRewriter &rewriter, Operation *op,
-                            Type type) {
-  auto memref = cast<MemRefType>(type);
+static Value allocateOnHeap(OpBuilder &rewriter, Operation *op,
+                            MemRefType type) {
   auto function = op->getParentOfType<FunctionOpInterface>();
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPointToStart(&function.getFunctionBody().front());
-  Value buffer = memref::AllocOp::create(rewriter, op->getLoc(), memref);
+  Value buffer = memref::AllocOp::create(rewriter, op->getLoc(), type);
   for (Block &block : function.getFunctionBody()) {
     Operation *terminator = block.getTerminator();
     if (!terminator || !terminator->hasTrait<OpTrait::ReturnLike>())
@@ -151,12 +181,23 @@ static Value memoryRow(ArrayRef<Value> indices, int64_t tileRank) {
 }
 
 template <typename OpTy> struct TileOpLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
+  TileOpLowering(const TypeConverter &converter, MLIRContext *context,
+                 const TileLoopOptions &options)
+      : OpConversionPattern<OpTy>(converter, context), options(options) {}
 
-  /// The converted result buffer type.
-  Type bufferType(OpTy op) const {
-    return this->getTypeConverter()->convertType(op.getType());
+  /// The buffer of `op`'s tile result.
+  Value allocateBuffer(ConversionPatternRewriter &rewriter, OpTy op) const {
+    auto type = cast<MemRefType>(
+        this->getTypeConverter()->convertType(op->getResult(0).getType()));
+    if (options.allocate)
+      return options.allocate(rewriter, op, type);
+    return allocateOnHeap(rewriter, op, type);
   }
+  LoopBuilder loops(OpBuilder &b, Location loc) const {
+    return {b, loc, options.threads};
+  }
+
+  TileLoopOptions options;
 };
 
 //===----------------------------------------------------------------------===//
@@ -168,8 +209,8 @@ struct SplatLowering : TileOpLowering<SplatOp> {
   LogicalResult
   matchAndRewrite(SplatOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
       lb.store(adaptor.getValue(), buffer, at);
     });
@@ -184,8 +225,8 @@ struct LoadLowering : TileOpLowering<LoadOp> {
   matchAndRewrite(LoadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     TileType type = op.getType();
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Type element = type.getElementType();
     lb.forEachElement(type.getShape(), [&](ValueRange at) {
       SmallVector<Value> indices = memoryIndices(lb, adaptor.getIndices(), at);
@@ -217,13 +258,13 @@ struct LoadLowering : TileOpLowering<LoadOp> {
   }
 };
 
-struct StoreLowering : OpConversionPattern<StoreOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct StoreLowering : TileOpLowering<StoreOp> {
+  using TileOpLowering::TileOpLowering;
   LogicalResult
   matchAndRewrite(StoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     TileType type = op.getTile().getType();
-    LoopBuilder lb{rewriter, op.getLoc()};
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Type element = op.getDest().getType().getElementType();
     lb.forEachElement(type.getShape(), [&](ValueRange at) {
       SmallVector<Value> indices = memoryIndices(lb, adaptor.getIndices(), at);
@@ -250,8 +291,8 @@ struct StoreLowering : OpConversionPattern<StoreOp> {
 };
 
 /// One thread holds every element, so a layout change changes nothing.
-struct ConvertLayoutLowering : OpConversionPattern<ConvertLayoutOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct ConvertLayoutLowering : TileOpLowering<ConvertLayoutOp> {
+  using TileOpLowering::TileOpLowering;
   LogicalResult
   matchAndRewrite(ConvertLayoutOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -265,8 +306,8 @@ struct MatmulLowering : TileOpLowering<MatmulOp> {
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     TileType lhs = op.getLhs().getType();
     int64_t depth =
         op.getTransposeLhs() ? lhs.getShape()[0] : lhs.getShape()[1];
@@ -298,8 +339,8 @@ struct MapLowering : TileOpLowering<MapOp> {
   LogicalResult
   matchAndRewrite(MapOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Block &body = op.getBody().front();
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
       SmallVector<Value> arguments(at.begin(), at.end());
@@ -326,11 +367,11 @@ struct ReduceLowering : TileOpLowering<ReduceOp> {
   LogicalResult
   matchAndRewrite(ReduceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     bool max = op.getKind() == ReductionKind::max;
     int64_t columns = op.getSource().getType().getShape()[1];
-    lb.loop(op.getType().getShape()[0], [&](Value r) {
+    lb.parallel(op.getType().getShape()[0], [&](Value r) {
       Value init = lb.f32(max ? -INFINITY : 0.0);
       auto forOp =
           scf::ForOp::create(rewriter, op.getLoc(), lb.idx(0), lb.idx(columns),
@@ -358,12 +399,12 @@ struct Taylor2FeaturesLowering : TileOpLowering<Taylor2FeaturesOp> {
   LogicalResult
   matchAndRewrite(Taylor2FeaturesOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Type element = op.getType().getElementType();
     int64_t d = op.getSource().getType().getColumns();
     Value x = adaptor.getSource();
-    lb.loop(op.getType().getRows(), [&](Value r) {
+    lb.parallel(op.getType().getRows(), [&](Value r) {
       lb.store(lb.convert(lb.f32(1), element), buffer, {r, lb.idx(0)});
       lb.loop(d, [&](Value a) {
         Value xa = lb.loadF32(x, {r, a});
@@ -392,12 +433,12 @@ struct SoftmaxFeaturesLowering : TileOpLowering<SoftmaxFeaturesOp> {
   matchAndRewrite(SoftmaxFeaturesOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, loc};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, loc);
     FloatMath f{rewriter, loc};
     int64_t width = op.getSource().getType().getColumns();
     Value y = adaptor.getSource();
-    lb.loop(op.getType().getRows(), [&](Value r) {
+    lb.parallel(op.getType().getRows(), [&](Value r) {
       for (int sign : {1, -1}) {
         Value offset = lb.idx(sign == 1 ? 0 : width);
         auto signed_ = [&](Value m) {
@@ -436,8 +477,8 @@ struct CumsumLowering : TileOpLowering<CumsumOp> {
   LogicalResult
   matchAndRewrite(CumsumOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     TileType type = op.getType();
     auto scanColumn = [&](std::optional<Value> column) {
       auto at = [&](Value r) {
@@ -455,9 +496,9 @@ struct CumsumLowering : TileOpLowering<CumsumOp> {
       scf::YieldOp::create(rewriter, op.getLoc(), next);
     };
     if (type.getRank() == 1)
-      scanColumn(std::nullopt);
+      lb.parallel(1, [&](Value) { scanColumn(std::nullopt); });
     else
-      lb.loop(type.getColumns(), [&](Value c) { scanColumn(c); });
+      lb.parallel(type.getColumns(), [&](Value c) { scanColumn(c); });
     rewriter.replaceOp(op, buffer);
     return success();
   }
@@ -468,8 +509,8 @@ struct ExtractRowsLowering : TileOpLowering<ExtractRowsOp> {
   LogicalResult
   matchAndRewrite(ExtractRowsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
       SmallVector<Value> from(at);
       from[0] = lb.addi(at[0], lb.idx(op.getOffset()));
@@ -485,8 +526,8 @@ struct DecayMaskLowering : TileOpLowering<DecayMaskOp> {
   LogicalResult
   matchAndRewrite(DecayMaskOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Location loc = op.getLoc();
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
       Value i = at[0], j = at[1];
@@ -509,15 +550,16 @@ struct DecayMaskLowering : TileOpLowering<DecayMaskOp> {
   }
 };
 
-/// T = (I + L)^-1 by forward substitution, row by row:
-/// T[i][m] = -sum_{p in [m, i)} A[i][p] T[p][m] for m < i.
+/// T = (I + L)^-1 by forward substitution, each column m on its own (it
+/// reads only itself): T[i][m] = -sum_{p in [m, i)} A[i][p] T[p][m] for
+/// i > m, rows in order.
 struct UTSolveLowering : TileOpLowering<UTSolveOp> {
   using TileOpLowering::TileOpLowering;
   LogicalResult
   matchAndRewrite(UTSolveOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Location loc = op.getLoc();
     int64_t n = op.getType().getRows();
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
@@ -527,8 +569,8 @@ struct UTSolveLowering : TileOpLowering<UTSolveOp> {
                                        lb.f32(0.0)),
                buffer, at);
     });
-    lb.loop(lb.idx(1), lb.idx(n), [&](Value i) {
-      lb.loop(lb.idx(0), i, [&](Value m) {
+    lb.parallel(n, [&](Value m) {
+      lb.loop(lb.addi(m, lb.idx(1)), lb.idx(n), [&](Value i) {
         Value sum = lb.sum(m, i, lb.f32(0.0), [&](Value p) {
           return lb.mulf(lb.load(adaptor.getSource(), {i, p}),
                          lb.load(buffer, {p, m}));
@@ -555,8 +597,8 @@ struct DecayStateLowering : TileOpLowering<DecayStateOp> {
   LogicalResult
   matchAndRewrite(DecayStateOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Value last = lb.idx(op.getLogDecay().getType().getRows() - 1);
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
       Value decay = math::ExpOp::create(
@@ -576,8 +618,8 @@ struct StateUpdateLowering : TileOpLowering<StateUpdateOp> {
   LogicalResult
   matchAndRewrite(StateUpdateOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Location loc = op.getLoc();
     int64_t tokens = op.getKeys().getType().getRows();
     Value logs = adaptor.getLogDecay();
@@ -613,8 +655,8 @@ struct DecayedScoresLowering : TileOpLowering<DecayedScoresOp> {
   LogicalResult
   matchAndRewrite(DecayedScoresOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value buffer = allocateBuffer(rewriter, op, bufferType(op));
-    LoopBuilder lb{rewriter, op.getLoc()};
+    Value buffer = allocateBuffer(rewriter, op);
+    LoopBuilder lb = loops(rewriter, op.getLoc());
     Location loc = op.getLoc();
     int64_t features = op.getQueries().getType().getColumns();
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
@@ -646,14 +688,15 @@ struct DecayedScoresLowering : TileOpLowering<DecayedScoresOp> {
 } // namespace
 
 void mlir::attn::populateTileToLoopsPatterns(const TypeConverter &converter,
-                                             RewritePatternSet &patterns) {
+                                             RewritePatternSet &patterns,
+                                             const TileLoopOptions &options) {
   patterns
       .add<SplatLowering, LoadLowering, StoreLowering, ConvertLayoutLowering,
            MatmulLowering, MapLowering, ReduceLowering, CumsumLowering,
            ExtractRowsLowering, DecayMaskLowering, UTSolveLowering,
            StateUpdateLowering, DecayStateLowering, DecayedScoresLowering,
            Taylor2FeaturesLowering, SoftmaxFeaturesLowering>(
-          converter, patterns.getContext());
+          converter, patterns.getContext(), options);
 }
 
 //===----------------------------------------------------------------------===//
@@ -662,7 +705,7 @@ void mlir::attn::populateTileToLoopsPatterns(const TypeConverter &converter,
 
 /// Step 2 of the file comment: copies each tile an scf.for carries right
 /// before its yield.
-static void copyCarriedTiles(Operation *root) {
+void mlir::attn::copyCarriedTiles(Operation *root) {
   root->walk([](scf::YieldOp yield) {
     if (!isa<scf::ForOp>(yield->getParentOp()))
       return;

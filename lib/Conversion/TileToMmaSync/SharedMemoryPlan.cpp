@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "SharedMemoryPlan.h"
+#include "attn/Conversion/TileMemoryPlan.h"
 #include "attn/Conversion/TileToMmaSync.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -89,7 +90,7 @@ namespace {
 struct SharedInterval {
   Operation *op;
   StringRef attribute;
-  int64_t start, end, bytes, offset = 0;
+  MemoryRegion region;
 };
 
 /// A shared tile an scf.for carries: the load before the loop that gives
@@ -137,18 +138,8 @@ findCarriedLoads(FunctionOpInterface function) {
 static SmallVector<SharedInterval>
 getSharedIntervals(FunctionOpInterface function,
                    ArrayRef<CarriedLoad> carried) {
-  DenseMap<Operation *, int64_t> first, last;
-  int64_t next = 0;
-  function.walk<WalkOrder::PreOrder>(
-      [&](Operation *op) { first[op] = next++; });
-  // The end of an op is the largest number among the ops it holds.
-  function.walk<WalkOrder::PostOrder>([&](Operation *op) {
-    int64_t end = first[op];
-    for (Region &region : op->getRegions())
-      for (Operation &inner : region.getOps())
-        end = std::max(end, last[&inner]);
-    last[op] = end;
-  });
+  ProgramOrder order(function);
+  DenseMap<Operation *, int64_t> &first = order.first, &last = order.last;
   // A carried tile's ring lives from its first load to its loop's end; the
   // next load takes the same offset (assignSharedOffsets).
   DenseMap<Operation *, CarriedLoad> ringOf;
@@ -163,9 +154,10 @@ getSharedIntervals(FunctionOpInterface function,
     if (auto ring = ringOf.find(op); ring != ringOf.end()) {
       CarriedLoad load = ring->second;
       if (op == load.first.getOperation())
-        intervals.push_back({op, kSharedOffset, first[op],
-                             last[load.loop.getOperation()],
-                             2 * sharedBytes(load.first.getType())});
+        intervals.push_back(
+            {op, kSharedOffset,
+             MemoryRegion{first[op], last[load.loop.getOperation()],
+                          2 * sharedBytes(load.first.getType())}});
       return;
     }
     for (Value result : op->getResults()) {
@@ -173,45 +165,31 @@ getSharedIntervals(FunctionOpInterface function,
       if (!tile || !isShared(tile))
         continue;
       int64_t end = first[op];
-      for (Operation *user : result.getUsers()) {
-        Operation *holder = op->getBlock()->findAncestorOpInBlock(*user);
-        end = std::max(end, holder ? last[holder] : last[user]);
-      }
+      for (Operation *user : result.getUsers())
+        end = std::max(end, order.endOfRead(op->getBlock(), user));
       intervals.push_back(
-          {op, kSharedOffset, first[op], end, sharedBytes(tile)});
+          {op, kSharedOffset, MemoryRegion{first[op], end, sharedBytes(tile)}});
     }
     int64_t scratch = 0;
     for (TileType type : getScratchTiles(op))
       scratch += sharedBytes(type);
     if (scratch)
-      intervals.push_back({op, kScratchOffset, first[op], first[op], scratch});
+      intervals.push_back(
+          {op, kScratchOffset, MemoryRegion{first[op], first[op], scratch}});
   });
   return intervals;
 }
 
-/// Places the shared tiles of `function` first-fit by start: a tile takes
-/// the lowest offset free of the regions of the tiles alive with it. Every
-/// writer of a shared tile begins with a barrier, so the readers of a dead
-/// tile are done before its region is written again. Returns the bytes in
-/// all.
+/// Places the shared tiles of `function` first-fit by start (they come in
+/// pre-order). Every writer of a shared tile begins with a barrier, so the
+/// readers of a dead tile are done before its region is written again.
+/// Returns the bytes in all.
 static int64_t placeSharedTiles(SmallVectorImpl<SharedInterval> &intervals) {
-  int64_t total = 0;
-  for (size_t i = 0; i < intervals.size(); ++i) {
-    SmallVector<std::pair<int64_t, int64_t>> taken;
-    for (size_t j = 0; j < i; ++j)
-      if (intervals[j].end >= intervals[i].start)
-        taken.push_back(
-            {intervals[j].offset, intervals[j].offset + intervals[j].bytes});
-    llvm::sort(taken);
-    int64_t offset = 0;
-    for (auto [begin, end] : taken) {
-      if (offset + intervals[i].bytes <= begin)
-        break;
-      offset = std::max(offset, end);
-    }
-    intervals[i].offset = offset;
-    total = std::max(total, offset + intervals[i].bytes);
-  }
+  SmallVector<MemoryRegion> regions = llvm::map_to_vector(
+      intervals, [](const SharedInterval &i) { return i.region; });
+  int64_t total = placeMemoryRegions(regions);
+  for (auto [interval, region] : llvm::zip(intervals, regions))
+    interval.region.offset = region.offset;
   return total;
 }
 
@@ -236,7 +214,7 @@ mlir::attn::mma_sync::assignSharedOffsets(FunctionOpInterface function) {
   auto i64 = IntegerType::get(function.getContext(), 64);
   for (const SharedInterval &interval : intervals)
     interval.op->setAttr(interval.attribute,
-                         IntegerAttr::get(i64, interval.offset));
+                         IntegerAttr::get(i64, interval.region.offset));
   for (const CarriedLoad &load : *carried) {
     load.next->setAttr(kSharedOffset, load.first->getAttr(kSharedOffset));
     load.first->setAttr(kRing, UnitAttr::get(function.getContext()));

@@ -31,10 +31,16 @@
 // CHECK:         {attn.stage = "key_blocks"}
 // CHECK:         gpu.return
 
-// Without tensor cores the same op runs one thread per row.
+// Without tensor cores the same tile program goes to the SIMT strategy:
+// f32 tiles, no layouts, each key tile loaded in its own iteration.
 // SIMT-LABEL:  gpu.func @softcap_0_gpu(
+// SIMT-SAME:     attn_tile.simt
 // SIMT-NOT:      nvvm.mma.sync
-// SIMT:          memref.alloca() : memref<64xf32>
+// SIMT:          attn_tile.load {{.*}} -> !attn_tile.tile<32x32xf32>
+// SIMT:          scf.for
+// SIMT:            attn_tile.load {{.*}} -> !attn_tile.tile<32x32xf32>
+// SIMT:            attn_tile.load {{.*}} -> !attn_tile.tile<32x16xf32>
+// SIMT:            attn_tile.online_softmax
 // SIMT:          gpu.return
 
 // The PTX has the tensor-core instructions and the launch bounds.

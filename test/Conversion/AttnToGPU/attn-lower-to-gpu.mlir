@@ -1,24 +1,29 @@
 // RUN: attn-opt %s --attn-lower-to-gpu="half-storage=f16 threads=64" | FileCheck %s
 // RUN: attn-opt %s --attn-to-ptx="chip=sm_80 half-storage=f16" | FileCheck %s --check-prefix=PTX
 
-// Attention: one thread per query row; the grid is (query blocks, heads,
-// batch); the row's statistics, accumulator and weights are thread-local
-// (memref.alloca), and inputs are stored as f16.
+// Attention with a value head dim (8) the tensor-core kernel does not
+// take: the flash tile program on the SIMT strategy, one block
+// of `threads` threads per query block of 32 rows (the largest tiles whose
+// program fits the shared memory budget), the grid (query blocks, heads,
+// batch). Its tiles are f32 and each key tile is loaded in its own
+// iteration.
 // CHECK-LABEL: gpu.module @attn_kernels
 // CHECK:       gpu.func @causal_0_gpu(
 // CHECK-SAME:    memref<?x4x?x16xf16, strided<[?, ?, ?, ?], offset: ?>>
 // CHECK-SAME:    memref<?x4x?x8xf16, strided<[?, ?, ?, ?], offset: ?>>) kernel
-// CHECK-DAG:     memref.alloca() : memref<1x8xf32>
-// CHECK-DAG:     memref.alloca() : memref<64xf32>
+// CHECK-SAME:    attn_tile.simt
+// CHECK-SAME:    known_block_size = array<i32: 64, 1, 1>
 // CHECK-DAG:     %[[B:.*]] = gpu.block_id z
 // CHECK-DAG:     %[[H:.*]] = gpu.block_id y
 // CHECK-DAG:     %[[X:.*]] = gpu.block_id x
-// CHECK-DAG:     %[[T:.*]] = gpu.thread_id x
-// CHECK:         %[[BASE:.*]] = arith.muli %[[X]], %c64
-// CHECK:         %[[ROW:.*]] = arith.addi %[[BASE]], %[[T]]
-// CHECK:         arith.cmpi ult, %[[ROW]]
+// CHECK:         %[[Q0:.*]] = arith.muli %[[X]], %c32
+// CHECK:         attn_tile.load %{{.*}}[%[[B]], %[[H]], %[[Q0]], %{{.*}}] rows_below %{{.*}} -> !attn_tile.tile<32x16xf32>
+// CHECK:         scf.for
+// CHECK:           attn_tile.load {{.*}} -> !attn_tile.tile<32x16xf32>
+// CHECK:           attn_tile.load {{.*}} -> !attn_tile.tile<32x8xf32>
+// CHECK:           attn_tile.online_softmax
 // CHECK:         {attn.stage = "key_blocks"}
-// CHECK-NOT:     memref.alloc(
+// CHECK:         attn_tile.finalize
 // CHECK:         gpu.return
 func.func @causal(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x2x?x16xbf16>,
                   %v: tensor<?x2x?x8xbf16>) -> tensor<?x4x?x8xbf16> {
@@ -29,28 +34,17 @@ func.func @causal(%q: tensor<?x4x?x16xbf16>, %k: tensor<?x2x?x16xbf16>,
 }
 
 // Linear attention: one block per (head, sequence) carries the chunked
-// recurrence. The state and chunk buffers are slices of the workspace
-// [B, H, words], whose size is fixed once the body is built; a row's own
-// features live in its thread. The block's 32 threads (one warp covers the
-// 16-row chunk and the 8 features) take the iterations of each step in
-// turn and meet at a barrier before the next step.
+// tile program (x: heads, y: sequences); its tiles fit in shared memory,
+// so the kernel takes no workspace.
 // CHECK:       gpu.func @linear_0_gpu(
-// CHECK-SAME:    %[[WS:[a-z0-9]+]]: memref<?x2x369xf32, strided<[?, ?, ?], offset: ?>>) kernel
-// CHECK-DAG:     %[[WB:.*]] = gpu.block_id y
-// CHECK-DAG:     %[[WH:.*]] = gpu.block_id x
-// CHECK:         memref.subview %[[WS]][%[[WB]], %[[WH]], 0] [1, 1, 32] [1, 1, 1]
-// CHECK:         memref.expand_shape {{.*}} output_shape [8, 4]
-// CHECK:         memref.alloca() : memref<8xf32>
-// CHECK:         %[[TID:.*]] = gpu.thread_id x
-// CHECK:         %[[FIRST:.*]] = arith.addi %{{.*}}, %[[TID]]
-// CHECK:         scf.for %{{.*}} = %[[FIRST]] to %c8 step %c32
-// CHECK:         gpu.barrier
-// CHECK:         {attn.stage = "inter_chunk"}
-// CHECK:         {attn.stage = "chunk_outputs"}
-// CHECK-NEXT:    gpu.barrier
-// CHECK:         {attn.stage = "state_update"}
-// CHECK-NEXT:    gpu.barrier
-// CHECK-NOT:     memref.alloc(
+// CHECK-SAME:    memref<?x2x?x4xf16, strided<[?, ?, ?, ?], offset: ?>>) kernel
+// CHECK-SAME:    attn_tile.simt
+// CHECK-DAG:     %[[LH:.*]] = gpu.block_id x
+// CHECK-DAG:     %[[LB:.*]] = gpu.block_id y
+// CHECK:         attn_tile.splat {{.*}} -> !attn_tile.tile<8x4xf32>
+// CHECK:         scf.for
+// CHECK:           attn_tile.load %{{.*}}[%[[LB]], %[[LH]], {{.*}} -> !attn_tile.tile<16x8xf32>
+// CHECK:           attn_tile.state_update
 // CHECK:         gpu.return
 func.func @linear(%q: tensor<?x2x?x8xf16>, %k: tensor<?x2x?x8xf16>,
                   %v: tensor<?x2x?x4xf16>) -> tensor<?x2x?x4xf16> {

@@ -67,10 +67,12 @@ func.func @decay_state(%s: memref<16x8xf32>, %p: memref<4x16xf32>,
 }
 
 // CHECK-LABEL: func @ut_solve
-// Identity first, then T[i][m] = -sum_{p in [m, i)} A[i][p] T[p][m].
+// Identity first, then column by column (a column reads only itself),
+// T[i][m] = -sum_{p in [m, i)} A[i][p] T[p][m] for the rows i > m.
 // CHECK: arith.cmpi eq
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to
-// CHECK:   scf.for %[[M:.*]] = %{{.*}} to %[[I]]
+// CHECK: scf.for %[[M:.*]] = %{{.*}} to
+// CHECK:   %[[BELOW:.*]] = arith.addi %[[M]]
+// CHECK:   scf.for %[[I:.*]] = %[[BELOW]] to
 // CHECK:     scf.for %[[P:.*]] = %[[M]] to %[[I]]
 // CHECK:     arith.negf
 func.func @ut_solve(%a: memref<8x8xf32>, %out: memref<8x8xf32>) {
