@@ -65,6 +65,48 @@ static TileSizes getAttentionTileSizes(AttentionOp op,
 // attn.linear_attention as a tile program (attn_tile)
 //===----------------------------------------------------------------------===//
 
+/// What block `z` of a chunk-parallel program's segment axis computes (the
+/// GPU's grid z, the CPU's loop over blocks; see GridSegments): the
+/// `transforms` transform blocks of the delta form come first, then the
+/// boundary blocks (the delta form's chain blocks: `parts` per value
+/// split) up to `before`, then the output blocks, `splits` value splits
+/// a segment.
+struct SegmentBlock {
+  /// i1: a boundary or chain block.
+  Value boundaryBlock;
+  /// Its value split, chain part (delta) and segment (0 for a chain
+  /// block, which runs them all).
+  Value split, part, index;
+
+  SegmentBlock(Emitter &e, Value z, Value transforms, Value before,
+               int64_t splits, int64_t parts, bool delta) {
+    OpBuilder &b = e.b;
+    Location loc = e.loc;
+    boundaryBlock = e.cmpi(arith::CmpIPredicate::ult, z, before);
+    if (delta)
+      boundaryBlock = arith::AndIOp::create(
+          b, loc, e.cmpi(arith::CmpIPredicate::uge, z, transforms),
+          boundaryBlock);
+    // A boundary block's slice is its split and boundary, an output
+    // block's its split and segment.
+    if (!delta) {
+      Value slice =
+          arith::SelectOp::create(b, loc, boundaryBlock, z, e.subi(z, before));
+      split = arith::RemUIOp::create(b, loc, slice, e.idx(splits));
+      index = e.divui(slice, splits);
+      return;
+    }
+    // A chain block's slice is its split and part.
+    Value chain = e.subi(z, transforms), output = e.subi(z, before);
+    split = arith::SelectOp::create(
+        b, loc, boundaryBlock, e.divui(chain, parts),
+        arith::RemUIOp::create(b, loc, output, e.idx(splits)));
+    part = arith::RemUIOp::create(b, loc, chain, e.idx(parts));
+    index = arith::SelectOp::create(b, loc, boundaryBlock, e.idx(0),
+                                    e.divui(output, splits));
+  }
+};
+
 /// The chunk-parallel form of the linear tile program on the CPU, for head
 /// h of sequence bi: the blocks a GPU would run side by side (ChunkSegments)
 /// run one after the other in the GPU's order (the delta rule's transform
@@ -116,16 +158,12 @@ static void emitCPUSegments(Emitter &e, LinearAttentionOp op,
   emitFor(
       b, loc, e.idx(0), e.addi(count, before), {},
       [&](Value block, ValueRange) -> SmallVector<Value> {
-        Value boundaryBlock = e.cmpi(arith::CmpIPredicate::ult, block, before);
-        if (delta)
-          boundaryBlock = arith::AndIOp::create(
-              b, loc, e.cmpi(arith::CmpIPredicate::uge, block, transforms),
-              boundaryBlock);
-        Value index = arith::SelectOp::create(
-            b, loc, boundaryBlock, delta ? e.subi(block, transforms) : block,
-            e.subi(block, before));
-        ChunkSegments segments{index,      count,   boundaryBlock,
-                               boundaries, nothing, nothing};
+        // One value split, one chain part.
+        SegmentBlock kind(e, block, transforms, before, /*splits=*/1,
+                          /*parts=*/1, delta);
+        ChunkSegments segments{kind.index,  count,   kind.boundaryBlock,
+                               boundaries,  nothing, nothing,
+                               std::nullopt};
         if (delta) {
           segments.delta = transformSpec;
           segments.delta->transformBlock =
@@ -255,28 +293,11 @@ struct GridSegments {
       inverses = arith::MulIOp::create(
           b, loc, arith::CeilDivUIOp::create(b, loc, end, e.idx(4)), e.idx(4));
     }
-    boundaryBlock = e.cmpi(arith::CmpIPredicate::ult, z, before);
-    if (delta)
-      boundaryBlock = arith::AndIOp::create(
-          b, loc, e.cmpi(arith::CmpIPredicate::uge, z, transforms),
-          boundaryBlock);
-    // A boundary or chain block's slice is its split (and boundary), an
-    // output block's its split and segment.
-    if (!delta) {
-      Value slice =
-          arith::SelectOp::create(b, loc, boundaryBlock, z, e.subi(z, before));
-      split = arith::RemUIOp::create(b, loc, slice, e.idx(splits));
-      index = e.divui(slice, splits);
-      return;
-    }
-    // A chain block's slice is its split and part.
-    Value chain = e.subi(z, transforms), output = e.subi(z, before);
-    split = arith::SelectOp::create(
-        b, loc, boundaryBlock, e.divui(chain, parts),
-        arith::RemUIOp::create(b, loc, output, e.idx(splits)));
-    part = arith::RemUIOp::create(b, loc, chain, e.idx(parts));
-    index = arith::SelectOp::create(b, loc, boundaryBlock, e.idx(0),
-                                    e.divui(output, splits));
+    SegmentBlock kind(e, z, transforms, before, splits, parts, delta);
+    boundaryBlock = kind.boundaryBlock;
+    split = kind.split;
+    part = kind.part;
+    index = kind.index;
   }
 
   /// Runs `body` on thread 0 of the block only.
@@ -599,7 +620,8 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
                              grid.boundaryBlock,
                              grid.boundaries(features, shape.valueDim),
                              [&](Value s) { grid.publish(s); },
-                             [&](Value s) { grid.await(s); }};
+                             [&](Value s) { grid.await(s); },
+                             std::nullopt};
       if (delta) {
         ChunkSegments::DeltaTransforms transforms;
         transforms.transformBlock = grid.transformBlock;
