@@ -52,9 +52,10 @@ static cl::opt<std::string>
                 cl::desc("store the spec's 16-bit float tensors as bf16 or "
                          "f16 (default: the spec's types)"),
                 cl::init(""));
-static cl::opt<int64_t> threads("rows-per-block",
-                                cl::desc("query rows per thread block of "
-                                         "attention kernels"),
+static cl::opt<int64_t> threads("simt-threads",
+                                cl::desc("threads per block of the SIMT "
+                                         "kernels (those without tensor "
+                                         "cores)"),
                                 cl::init(128));
 static cl::opt<int64_t> blockKeys("block-keys", cl::desc("keys per tile"),
                                   cl::init(64));

@@ -103,9 +103,9 @@ static cl::opt<std::string>
                          "bf16 or f16"),
                 cl::init(""));
 static cl::opt<int64_t>
-    gpuThreads("rows-per-block",
-               cl::desc("cuda: query rows per thread block of attention "
-                        "kernels"),
+    gpuThreads("simt-threads",
+               cl::desc("cuda: threads per block of the SIMT kernels (those "
+                        "without tensor cores)"),
                cl::init(128));
 static cl::opt<bool>
     tensorCores("tensor-cores",
@@ -122,7 +122,7 @@ static cl::opt<bool> checkIndices(
 static cl::opt<std::string> kernelImage(
     "kernel-image",
     cl::desc("cuda: load this PTX or cubin, written by attn-compile for the "
-             "same spec, --chip, --half-storage, --rows-per-block and "
+             "same spec, --chip, --half-storage, --simt-threads and "
              "--tensor-cores, instead "
              "of the PTX compiled in process"),
     cl::init(""));
@@ -676,7 +676,7 @@ int main(int argc, char **argv) {
         return fail("--kernel-image: " + kernelImage + " has no entry point " +
                     entry + "; compile it with attn-compile from " + specPath +
                     " with the same --chip, --half-storage and "
-                    "--rows-per-block");
+                    "--simt-threads");
       ptx = bytes.str();
     }
     for (auto [index, arg] : llvm::enumerate(signature.args)) {
