@@ -13,6 +13,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -94,6 +95,48 @@ Value mlir::attn::getUnitStrideRows(OpBuilder &b, Location loc, Value memory,
                                        b.getIndexAttr(1)};
   return memref::ReinterpretCastOp::create(
       b, loc, view, metadata.getBaseBuffer(), offset, sizes, strides);
+}
+
+Value mlir::attn::getWorkspaceView(OpBuilder &b, Location loc, Value workspace,
+                                   Value bi, Value h, OpFoldResult start,
+                                   OpFoldResult rows,
+                                   ArrayRef<int64_t> rowShape) {
+  int64_t rowWords = 1;
+  for (int64_t extent : rowShape)
+    rowWords *= extent;
+  std::optional<int64_t> staticRows = getConstantIntValue(rows);
+  OpFoldResult words =
+      staticRows ? OpFoldResult(b.getIndexAttr(*staticRows * rowWords))
+                 : OpFoldResult(arith::MulIOp::create(
+                       b, loc, cast<Value>(rows),
+                       arith::ConstantIndexOp::create(b, loc, rowWords)));
+  SmallVector<OpFoldResult> offsets = {bi, h, start};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                     words};
+  SmallVector<OpFoldResult> unit(3, b.getIndexAttr(1));
+  auto sourceType = cast<MemRefType>(workspace.getType());
+  MemRefType flatType = memref::SubViewOp::inferRankReducedResultType(
+      {staticRows ? *staticRows * rowWords : ShapedType::kDynamic}, sourceType,
+      offsets, sizes, unit);
+  Value flat = memref::SubViewOp::create(b, loc, flatType, workspace, offsets,
+                                         sizes, unit);
+  SmallVector<int64_t> shape = {staticRows.value_or(ShapedType::kDynamic)};
+  llvm::append_range(shape, rowShape);
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  auto type = MemRefType::get(
+      shape, b.getF32Type(),
+      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides));
+  SmallVector<OpFoldResult> viewSizes = {rows}, viewStrides;
+  for (int64_t extent : rowShape)
+    viewSizes.push_back(b.getIndexAttr(extent));
+  for (int64_t stride : strides)
+    viewStrides.push_back(b.getIndexAttr(stride));
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, flat);
+  return memref::ReinterpretCastOp::create(b, loc, type, flat,
+                                           OpFoldResult(metadata.getOffset()),
+                                           viewSizes, viewStrides);
 }
 
 Value mlir::attn::getDynamicSharedView(OpBuilder &b, Location loc,

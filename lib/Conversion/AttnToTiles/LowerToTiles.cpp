@@ -19,6 +19,7 @@
 #include "LinearTileProgram.h"
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/KernelEmitter.h"
+#include "attn/Conversion/MmaFragments.h"
 #include "attn/Conversion/TileToMmaSync.h"
 #include "attn/Conversion/TileToSimt.h"
 #include "attn/Conversion/TiledKernels.h"
@@ -342,30 +343,8 @@ struct GridSegments {
   }
   /// [rows, d1, d2] f32 from word `start` of this block's (sequence, head).
   Value view(Value start, Value rows, int64_t d1, int64_t d2) {
-    OpBuilder &b = e.b;
-    Location loc = e.loc;
-    int64_t words = d1 * d2;
-    Value size = arith::MulIOp::create(b, loc, rows, e.idx(words));
-    SmallVector<OpFoldResult> offsets = {bi, h, start};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
-                                       size};
-    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
-    auto sourceType = cast<MemRefType>(workspace.getType());
-    MemRefType flatType = memref::SubViewOp::inferRankReducedResultType(
-        {ShapedType::kDynamic}, sourceType, offsets, sizes, strides);
-    Value flat = memref::SubViewOp::create(b, loc, flatType, workspace, offsets,
-                                           sizes, strides);
-    // The workspace is contiguous (the runtime allocates it): the view's
-    // strides are static, so the tile loads and stores fold them.
-    auto type = MemRefType::get({ShapedType::kDynamic, d1, d2}, b.getF32Type(),
-                                StridedLayoutAttr::get(b.getContext(),
-                                                       ShapedType::kDynamic,
-                                                       {words, d2, 1}));
-    auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, flat);
-    return memref::ReinterpretCastOp::create(
-        b, loc, type, flat, OpFoldResult(metadata.getOffset()),
-        {rows, b.getIndexAttr(d1), b.getIndexAttr(d2)},
-        {b.getIndexAttr(words), b.getIndexAttr(d2), b.getIndexAttr(1)});
+    return getWorkspaceView(e.b, e.loc, workspace, bi, h, start, rows,
+                            {d1, d2});
   }
   /// A fence that orders this thread's memory operations, and those it has
   /// observed, for the whole GPU.

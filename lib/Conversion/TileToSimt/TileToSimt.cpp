@@ -153,30 +153,12 @@ static Value scratchView(OpBuilder &b, Location loc, MemRefType type,
     return memref::SubViewOp::create(b, loc, type, whole, offsets, sizes,
                                      strides);
   }
-  // The workspace is contiguous (the runtime allocates it): the view's
-  // strides are static.
-  int64_t words = type.getNumElements();
+  // The grid of a kernel with a workspace: x heads, y sequences.
   Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  SmallVector<OpFoldResult> offsets = {bi, h, b.getIndexAttr(offset / 4)};
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
-                                     b.getIndexAttr(words)};
-  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
-  auto sourceType = cast<MemRefType>(workspace.getType());
-  MemRefType flatType = memref::SubViewOp::inferRankReducedResultType(
-      {words}, sourceType, offsets, sizes, strides);
-  Value flat = memref::SubViewOp::create(b, loc, flatType, workspace, offsets,
-                                         sizes, strides);
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, flat);
-  SmallVector<OpFoldResult> viewSizes, viewStrides;
-  for (int64_t size : type.getShape())
-    viewSizes.push_back(b.getIndexAttr(size));
-  viewStrides.push_back(b.getIndexAttr(1));
-  if (type.getRank() == 2)
-    viewStrides.insert(viewStrides.begin(), b.getIndexAttr(type.getShape()[1]));
-  return memref::ReinterpretCastOp::create(b, loc, type, flat,
-                                           OpFoldResult(metadata.getOffset()),
-                                           viewSizes, viewStrides);
+  return getWorkspaceView(b, loc, workspace, bi, h, b.getIndexAttr(offset / 4),
+                          b.getIndexAttr(type.getShape()[0]),
+                          type.getShape().drop_front());
 }
 
 //===----------------------------------------------------------------------===//
