@@ -7,6 +7,7 @@
 
 #include "attn/Conversion/TileMemoryPlan.h"
 #include "llvm/ADT/STLExtras.h"
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -29,10 +30,16 @@ int64_t ProgramOrder::endOfRead(Block *home, Operation *user) const {
 }
 
 int64_t mlir::attn::placeMemoryRegions(MutableArrayRef<MemoryRegion> regions) {
+  SmallVector<size_t> order(regions.size());
+  std::iota(order.begin(), order.end(), 0);
+  llvm::sort(order, [&](size_t x, size_t y) {
+    return std::make_pair(regions[x].start, x) <
+           std::make_pair(regions[y].start, y);
+  });
   int64_t total = 0;
-  for (size_t i = 0; i < regions.size(); ++i) {
+  for (auto [placed, i] : llvm::enumerate(order)) {
     SmallVector<std::pair<int64_t, int64_t>> taken;
-    for (size_t j = 0; j < i; ++j)
+    for (size_t j : ArrayRef(order).take_front(placed))
       if (regions[j].end >= regions[i].start)
         taken.push_back(
             {regions[j].offset, regions[j].offset + regions[j].bytes});

@@ -58,4 +58,15 @@ TEST(TileMemoryPlanTest, TakesTheLowestFreeGap) {
   EXPECT_EQ(regions[3].offset, 64);
 }
 
+TEST(TileMemoryPlanTest, PlacesByStartWhateverTheOrderGiven) {
+  // The same regions as above, the last first: placed as if by start.
+  llvm::SmallVector<MemoryRegion> regions = {
+      {5, 10, 32}, {0, 10, 64}, {1, 4, 32}, {2, 10, 32}};
+  EXPECT_EQ(placeMemoryRegions(regions), 128);
+  EXPECT_EQ(regions[1].offset, 0);
+  EXPECT_EQ(regions[2].offset, 64);
+  EXPECT_EQ(regions[3].offset, 96);
+  EXPECT_EQ(regions[0].offset, 64);
+}
+
 } // namespace

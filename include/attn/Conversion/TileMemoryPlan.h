@@ -36,10 +36,11 @@ struct MemoryRegion {
   int64_t start, end, bytes, offset = 0;
 };
 
-/// Places `regions`, sorted by start, first-fit: each takes the lowest
-/// offset free of the regions in use with it (so two regions share memory
-/// only where one's last use comes before the other's first write). Sets
-/// their offsets; returns the bytes in all.
+/// Places `regions` first-fit, by start (ties in the order given): each
+/// takes the lowest offset free of the regions placed before it that are
+/// in use with it (so two regions share memory only where one's last use
+/// comes before the other's first write). Sets their offsets; returns the
+/// bytes in all.
 int64_t placeMemoryRegions(MutableArrayRef<MemoryRegion> regions);
 
 } // namespace mlir::attn

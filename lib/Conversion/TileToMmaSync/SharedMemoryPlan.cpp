@@ -180,10 +180,9 @@ getSharedIntervals(FunctionOpInterface function,
   return intervals;
 }
 
-/// Places the shared tiles of `function` first-fit by start (they come in
-/// pre-order). Every writer of a shared tile begins with a barrier, so the
-/// readers of a dead tile are done before its region is written again.
-/// Returns the bytes in all.
+/// Places the shared tiles of `function` first-fit by start. Every writer of a
+/// shared tile begins with a barrier, so the readers of a dead tile are done
+/// before its region is written again. Returns the bytes in all.
 static int64_t placeSharedTiles(SmallVectorImpl<SharedInterval> &intervals) {
   SmallVector<MemoryRegion> regions = llvm::map_to_vector(
       intervals, [](const SharedInterval &i) { return i.region; });

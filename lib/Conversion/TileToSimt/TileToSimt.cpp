@@ -39,7 +39,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Transforms/DialectConversion.h"
-#include <numeric>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNTILETOSIMTPASS
@@ -218,20 +217,10 @@ static ScratchPlan planScratch(Operation *function, ScratchPlaces places) {
   });
   ScratchPlan plan;
   for (int place : {0, 1}) {
-    // First-fit wants the regions by start (a carried copy starts where
-    // its loop does).
-    SmallVector<size_t> byStart(regions[place].size());
-    std::iota(byStart.begin(), byStart.end(), 0);
-    llvm::sort(byStart, [&](size_t x, size_t y) {
-      return std::make_pair(regions[place][x].start, x) <
-             std::make_pair(regions[place][y].start, y);
-    });
-    SmallVector<MemoryRegion> sorted = llvm::map_to_vector(
-        byStart, [&](size_t i) { return regions[place][i]; });
-    int64_t total = placeMemoryRegions(sorted);
-    (place ? plan.bytes.workspace : plan.bytes.shared) = total;
-    for (auto [i, region] : llvm::zip(byStart, sorted))
-      plan.offsets[ops[place][i]] = region.offset;
+    (place ? plan.bytes.workspace : plan.bytes.shared) =
+        placeMemoryRegions(regions[place]);
+    for (auto [op, region] : llvm::zip(ops[place], regions[place]))
+      plan.offsets[op] = region.offset;
   }
   return plan;
 }
