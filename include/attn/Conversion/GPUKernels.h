@@ -16,6 +16,10 @@
 #include "mlir/Pass/PassManager.h"
 #include <string>
 
+namespace mlir::gpu {
+class GPUFuncOp;
+} // namespace mlir::gpu
+
 namespace mlir::attn {
 
 /// The name of the gpu.module that holds the kernels.
@@ -89,6 +93,14 @@ TensorCoreAttentionTiles getTensorCoreAttentionTiles(AttentionOp op);
 /// y: heads, z: sequences). Fails on an op that canUseTensorCores rejects.
 LogicalResult buildAttentionTileKernel(OpBuilder &b, AttentionOp op,
                                        const Kernel &kernel, GPULaunch &launch);
+
+/// Fixes the blocks of kernel `function` at [threads, 1, 1]: its
+/// known_block_size, and the launch bound (`.maxntid`) ptxas plans its
+/// registers for; with `everyRegister`, `.maxnreg 255` too (every register
+/// a thread may have), for kernels ptxas would otherwise cap below what
+/// they need and make spill.
+void setKernelBlockSize(gpu::GPUFuncOp function, int64_t threads,
+                        bool everyRegister);
 
 /// Whether attn generates code for `chip`: sm_80 to sm_90a. The tensor-core
 /// kernels need sm_80's mma.sync, ldmatrix and cp.async, and the PTX ISA

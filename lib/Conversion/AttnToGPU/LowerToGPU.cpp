@@ -59,6 +59,18 @@ static MemRefType workspaceType(MLIRContext *context, int64_t heads,
                          Float32Type::get(context), layout);
 }
 
+void mlir::attn::setKernelBlockSize(gpu::GPUFuncOp function, int64_t threads,
+                                    bool everyRegister) {
+  Builder b(function.getContext());
+  DenseI32ArrayAttr blockSize =
+      b.getDenseI32ArrayAttr({int32_t(threads), 1, 1});
+  function.setKnownBlockSizeAttr(blockSize);
+  function->setAttr("nvvm.maxntid", blockSize);
+  if (everyRegister)
+    function->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                      b.getI32IntegerAttr(255));
+}
+
 FailureOr<SmallVector<GPUKernelInfo>>
 mlir::attn::lowerSpecOpsToGPU(ModuleOp module, const GPUOptions &options) {
   if (options.blockKeys <= 0 || options.blockKeys > kMaxBlockSize ||

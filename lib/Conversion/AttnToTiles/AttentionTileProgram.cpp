@@ -31,7 +31,6 @@
 #include "attn/Dialect/Tile/IR/TileOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include <limits>
 
@@ -312,14 +311,10 @@ LogicalResult mlir::attn::buildAttentionTileKernel(OpBuilder &b, AttentionOp op,
       qb);
   FunctionOpInterface function = kernel.func;
   auto func = cast<gpu::GPUFuncOp>(function.getOperation());
-  DenseI32ArrayAttr blockSize =
-      b.getDenseI32ArrayAttr({int32_t(32 * kTensorCoreAttentionWarps), 1, 1});
-  func.setKnownBlockSizeAttr(blockSize);
-  func->setAttr("nvvm.maxntid", blockSize);
-  // Every register a thread may have at 128 threads: left to itself ptxas
-  // caps some of these kernels (neighborhood masks) at 128 and spills.
-  func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
-                b.getI32IntegerAttr(255));
+  // Every register: left to itself ptxas caps some of these kernels
+  // (neighborhood masks) at 128 and spills.
+  setKernelBlockSize(func, 32 * kTensorCoreAttentionWarps,
+                     /*everyRegister=*/true);
   launch = {GridOrder::QueryBlocksHeadsBatch,
             32 * kTensorCoreAttentionWarps,
             /*workspaceWords=*/0,

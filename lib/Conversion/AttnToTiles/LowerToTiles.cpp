@@ -17,6 +17,7 @@
 #include "AttentionTileProgram.h"
 #include "HybridTileProgram.h"
 #include "LinearTileProgram.h"
+#include "attn/Conversion/GPUKernels.h"
 #include "attn/Conversion/KernelBuilder.h"
 #include "attn/Conversion/KernelEmitter.h"
 #include "attn/Conversion/MmaFragments.h"
@@ -30,7 +31,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -467,14 +467,9 @@ static LogicalResult buildSimtKernel(OpBuilder &b, Operation *specOp,
     return specOp->emitError() << "a GPU kernel must be a gpu.func";
   int64_t threads = options.gpuThreads;
   function->setAttr(kSimtKernelAttrName, b.getUnitAttr());
-  DenseI32ArrayAttr blockSize =
-      b.getDenseI32ArrayAttr({int32_t(threads), 1, 1});
-  function.setKnownBlockSizeAttr(blockSize);
-  function->setAttr("nvvm.maxntid", blockSize);
-  // Every register a thread may have: left to itself ptxas caps some of
-  // these kernels at 64 and spills.
-  function->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
-                    b.getI32IntegerAttr(255));
+  // Every register: left to itself ptxas caps some of these kernels at 64
+  // and spills.
+  setKernelBlockSize(function, threads, /*everyRegister=*/true);
   TileLayouts layouts = TileLayouts::simtStrategy();
   GPULaunch geometry;
   geometry.threads = threads;
@@ -626,13 +621,9 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
       emitLinearTileProgram(e, linear, kernel, bi, h, v0, columns, layouts);
     }
     FunctionOpInterface func = kernel.func;
-    if (auto function = dyn_cast<gpu::GPUFuncOp>(func.getOperation())) {
-      DenseI32ArrayAttr blockSize =
-          b.getDenseI32ArrayAttr({int32_t(32 * kTensorCoreChunkWarps), 1, 1});
-      function.setKnownBlockSizeAttr(blockSize);
-      // ptxas may then plan registers for exactly this block size.
-      function->setAttr("nvvm.maxntid", blockSize);
-    }
+    if (auto function = dyn_cast<gpu::GPUFuncOp>(func.getOperation()))
+      setKernelBlockSize(function, 32 * kTensorCoreChunkWarps,
+                         /*everyRegister=*/false);
     if (launch) {
       *launch = {GridOrder::HeadsBatch, 32 * kTensorCoreChunkWarps,
                  /*workspaceWords=*/0,
