@@ -451,8 +451,8 @@ static constexpr std::pair<int64_t, int64_t> kSimtAttentionTiles[] = {
 ///  - attn.attention: a block per query block (x: query blocks, y: heads,
 ///    z: sequences), its tiles in shared memory, as large as fit in
 ///    kSimtSharedBytes (kSimtAttentionTiles, at most `options.blockKeys`
-///    keys; a block mask fixes the keys and its query blocks hold whole
-///    numbers of the kernel's).
+///    keys; or, under a block mask, its keys and query rows that divide
+///    its query blocks).
 ///  - attn.linear_attention and attn.hybrid: a block per (head, sequence)
 ///    carries the chunk loop, its tiles in shared memory, the largest in
 ///    the workspace slice of its (sequence, head) where they do not fit.
@@ -475,20 +475,24 @@ static LogicalResult buildSimtKernel(OpBuilder &b, Operation *specOp,
   geometry.threads = threads;
 
   if (auto op = dyn_cast<AttentionOp>(specOp)) {
-    std::optional<ArrayRef<int64_t>> blocks = op.getBlockSize();
+    // The tiles to try: a block mask fixes the keys, and its query blocks
+    // must hold whole numbers of the kernel's.
+    SmallVector<std::pair<int64_t, int64_t>> candidates;
+    if (std::optional<ArrayRef<int64_t>> blocks = op.getBlockSize()) {
+      for (int64_t rows : {32, 16, 8, 4, 2, 1})
+        if ((*blocks)[0] % rows == 0)
+          candidates.push_back({rows, (*blocks)[1]});
+    } else {
+      for (auto [rows, keys] : kSimtAttentionTiles)
+        if (keys <= options.blockKeys)
+          candidates.push_back({rows, keys});
+    }
     HeadShape shape = getHeadShape(op);
     int64_t needed = 0;
     // Builds the program with the given tiles before b's insertion point,
     // measures it, and takes it back where it does not fit.
     Operation *end = &*b.getInsertionPoint();
-    for (auto [rows, keys] : kSimtAttentionTiles) {
-      if (blocks) {
-        keys = (*blocks)[1];
-        if ((*blocks)[0] % rows != 0)
-          continue;
-      } else if (keys > options.blockKeys) {
-        continue;
-      }
+    for (auto [rows, keys] : candidates) {
       Operation *before = end->getPrevNode();
       Emitter e(b, loc);
       Value query = kernel.get(KernelArgRole::Query);
