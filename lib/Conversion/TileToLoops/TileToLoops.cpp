@@ -11,8 +11,9 @@
 ///     iteration overwrites a buffer still to be read. The upstream
 ///     structural conversion then carries the memrefs.
 ///  3. Each `<Op>Lowering` writes its result buffer element by element.
-/// Layouts are ignored: they say where a GPU keeps each element, and one
-/// CPU thread keeps them all.
+/// Layouts are ignored: they say where a GPU keeps each element, and a
+/// buffer keeps them all (the SIMT strategy runs these patterns too, with
+/// TileLoopOptions).
 //
 //===----------------------------------------------------------------------===//
 
@@ -290,7 +291,8 @@ struct StoreLowering : TileOpLowering<StoreOp> {
   }
 };
 
-/// One thread holds every element, so a layout change changes nothing.
+/// A buffer holds every element of its tile (on the CPU, and in the SIMT
+/// strategy's scratch), so a layout change changes nothing.
 struct ConvertLayoutLowering : TileOpLowering<ConvertLayoutOp> {
   using TileOpLowering::TileOpLowering;
   LogicalResult
