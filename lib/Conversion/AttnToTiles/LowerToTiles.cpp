@@ -465,7 +465,13 @@ static LogicalResult buildSimtKernel(OpBuilder &b, Operation *specOp,
   auto function = dyn_cast<gpu::GPUFuncOp>(func.getOperation());
   if (!function)
     return specOp->emitError() << "a GPU kernel must be a gpu.func";
-  int64_t threads = options.gpuThreads;
+  // A linear or hybrid kernel has one block per (sequence, head) and
+  // tiles of C x F and F x Dv elements: it takes 256 threads, as many as
+  // 255 registers each leave a block (the chunked loops it replaced took
+  // up to 256 too).
+  int64_t threads = isa<AttentionOp>(specOp)
+                        ? options.gpuThreads
+                        : std::max<int64_t>(options.gpuThreads, 256);
   function->setAttr(kSimtKernelAttrName, b.getUnitAttr());
   // Every register: left to itself ptxas caps some of these kernels at 64
   // and spills.
