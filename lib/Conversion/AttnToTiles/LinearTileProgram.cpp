@@ -1156,10 +1156,13 @@ bool mlir::attn::canRunLinearOnTensorCores(LinearAttentionOp op,
       linear.gate != GateKind::per_key || element(KernelArgRole::Gate).isF32();
   // The denominators' state is one column wide, narrower than an MMA tile.
   bool denominator = op.getNormalization() == LinearNormalization::denominator;
-  return sixteenBit && gates && !denominator && op.getCausal() &&
-         !linear.featureMapRegion &&
-         linear.featureMap.value_or(FeatureMap::identity) ==
-             FeatureMap::identity &&
+  // Elementwise feature maps (named or a region) are a map over each
+  // loaded Q and K tile; taylor2 and hedgehog change the feature width.
+  FeatureMap map = linear.featureMap.value_or(FeatureMap::identity);
+  bool elementwise = linear.featureMapRegion || map == FeatureMap::identity ||
+                     map == FeatureMap::relu ||
+                     map == FeatureMap::elu_plus_one;
+  return sixteenBit && gates && !denominator && op.getCausal() && elementwise &&
          (columns == 32 || columns == 64) && shape.valueDim % columns == 0 &&
          op.getChunkSize() == 64 && shape.keyDim % 64 == 0 &&
          shape.keyDim <= 128;
