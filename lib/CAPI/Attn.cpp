@@ -381,6 +381,16 @@ resolveShapes(const AttnKernel &kernel, const ProblemSizes &sizes) {
   return shapes;
 }
 
+extern "C" void attnKernelWorkspaceFlags(const AttnKernel *kernel,
+                                         int64_t batch, int64_t numQueries,
+                                         int64_t *first, int64_t *end) {
+  std::pair<int64_t, int64_t> flags{0, 0};
+  if (kernel->options.cuda)
+    flags = getLaunchWorkspaceFlags(kernel->device.launch, batch, numQueries);
+  *first = flags.first;
+  *end = flags.second;
+}
+
 extern "C" char *attnKernelResolveShapes(const AttnKernel *kernel,
                                          const char *sizesJson, char **error) {
   auto parsed = llvm::json::parse(sizesJson);

@@ -48,6 +48,7 @@ static void forEachEntryPoint(CudaEntryPoints &api, Visitor &&visit) {
   visit("cuMemcpyHtoD_v2", api.cuMemcpyHtoD);
   visit("cuMemcpyDtoH_v2", api.cuMemcpyDtoH);
   visit("cuMemsetD8_v2", api.cuMemsetD8);
+  visit("cuMemsetD2D8_v2", api.cuMemsetD2D8);
   visit("cuPointerGetAttribute", api.cuPointerGetAttribute);
 }
 
@@ -246,6 +247,15 @@ llvm::Error CudaDriver::fill(CUdeviceptr destination, uint8_t value,
                              size_t bytes) {
   return check(api.cuMemsetD8(destination, value, bytes), "cuMemsetD8_v2",
                "setting " + llvm::Twine(bytes) + " bytes of device memory at " +
+                   hex(destination));
+}
+
+llvm::Error CudaDriver::fillRows(CUdeviceptr destination, size_t pitch,
+                                 uint8_t value, size_t width, size_t height) {
+  return check(api.cuMemsetD2D8(destination, pitch, value, width, height),
+               "cuMemsetD2D8_v2",
+               "setting " + llvm::Twine(width) + " bytes of each of " +
+                   llvm::Twine(height) + " rows of device memory at " +
                    hex(destination));
 }
 

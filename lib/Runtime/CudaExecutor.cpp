@@ -170,9 +170,14 @@ llvm::Expected<double> CudaExecutor::run(const KernelKey &key,
     auto pointer = buffers.allocate(static_cast<size_t>(*workspaceBytes));
     if (!pointer)
       return pointer.takeError();
-    // The flags of a chunk-parallel kernel start at zero.
-    if (kernel.launch.segmentWords > 0)
-      if (llvm::Error error = driver->fill(*pointer, 0, *workspaceBytes))
+    // The flags of a chunk-parallel kernel start at zero; its boundaries and
+    // inverses are written before they are read.
+    auto [firstFlag, endFlags] =
+        getLaunchWorkspaceFlags(kernel.launch, batch, numQueries);
+    if (endFlags > firstFlag)
+      if (llvm::Error error = driver->fillRows(
+              *pointer + 4 * firstFlag, 4 * workspaceWords, 0,
+              4 * (endFlags - firstFlag), batch * kernel.launch.heads))
         return std::move(error);
     DeviceTensor workspace;
     workspace.pointer = *pointer;

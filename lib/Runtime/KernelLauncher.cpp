@@ -352,6 +352,16 @@ mlir::attn::runtime::getLaunchWorkspaceWords(const KernelManifestLaunch &launch,
       getDeltaWorkspace(launch, numQueries));
 }
 
+std::pair<int64_t, int64_t> mlir::attn::runtime::getLaunchWorkspaceFlags(
+    const KernelManifestLaunch &launch, int64_t batch, int64_t numQueries) {
+  if (launch.segmentWords <= 0)
+    return {0, 0};
+  return getSegmentedWorkspaceFlags(
+      launch.segmentWords, launch.valueSplits,
+      getLaunchSegments(launch, batch, numQueries),
+      getDeltaWorkspace(launch, numQueries));
+}
+
 llvm::Expected<LaunchGeometry>
 mlir::attn::runtime::computeGrid(const KernelManifestLaunch &launch,
                                  int64_t batch, int64_t numQueries) {

@@ -73,6 +73,10 @@ _lib.attnKernelImage.argtypes = [ctypes.c_void_p]
 _lib.attnKernelResolveShapes.restype = ctypes.c_void_p
 _lib.attnKernelResolveShapes.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
                                          ctypes.POINTER(ctypes.c_void_p)]
+_lib.attnKernelWorkspaceFlags.restype = None
+_lib.attnKernelWorkspaceFlags.argtypes = [
+    ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+    ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64)]
 _lib.attnKernelRun.restype = ctypes.c_int
 _lib.attnKernelRun.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttnTensor),
                                ctypes.c_int, ctypes.c_void_p,
@@ -143,6 +147,14 @@ class Handle:
         if not text:
             return None, _take_string(error.value)
         return json.loads(_take_string(text)), None
+
+    def workspace_flags(self, batch, num_queries):
+        """The words [first, end) of each (sequence, head) workspace slice
+        that must be zero before a run (a chunk-parallel kernel's flags)."""
+        first, end = ctypes.c_int64(), ctypes.c_int64()
+        _lib.attnKernelWorkspaceFlags(self.pointer, batch, num_queries,
+                                      ctypes.byref(first), ctypes.byref(end))
+        return first.value, end.value
 
     def run(self, tensors, stream):
         array = (AttnTensor * len(tensors))(*tensors)

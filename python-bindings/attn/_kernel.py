@@ -169,10 +169,15 @@ class Kernel:
         workspace = None
         if self.has_workspace:
             ws = [a for a in self.args if a["role"] == "workspace"][0]
-            # A chunk-parallel kernel's flags start at zero.
             workspace = _tensors.empty_like_kind(
-                first, by_name[ws["name"]], _tensors.F32,
-                zeroed=self.description.get("segment_words", 0) > 0)
+                first, by_name[ws["name"]], _tensors.F32)
+            # A chunk-parallel kernel's flags start at zero (its boundaries
+            # and inverses are written before they are read).
+            if self.description.get("segment_words", 0) > 0:
+                begin, end = self.handle.workspace_flags(sizes.get("B", 0),
+                                                         sizes.get("Nq", 0))
+                if end > begin:
+                    workspace[:, :, begin:end] = 0
             infos[ws["name"]] = _tensors.describe(workspace, ws["name"])
         record = None
         if self.index_errors is not None:

@@ -114,6 +114,15 @@ TEST_F(CAPITest, RunChecksCapturedShapesAgainstTheirIndices) {
                          "it needs at least Nq = 16 entries, got 0");
 }
 
+TEST_F(CAPITest, CPUKernelsHaveNoWorkspaceFlags) {
+  // Only a chunk-parallel CUDA kernel has flags to zero
+  // (ComputeGridTest covers their words).
+  int64_t first = -1, end = -1;
+  attnKernelWorkspaceFlags(kernel, 2, 4096, &first, &end);
+  EXPECT_EQ(first, 0);
+  EXPECT_EQ(end, 0);
+}
+
 TEST_F(CAPITest, ResolveDefaultsCapturesAndChecksSizes) {
   EXPECT_EQ(resolve(R"({"B": 2, "Nq": 7, "Nk": 5})"),
             "[[2,2,7,8],[2,2,5,8],[2,2,5,8],[2,7],[2,2,7,8]]");

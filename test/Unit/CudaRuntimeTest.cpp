@@ -526,6 +526,11 @@ TEST(ComputeGridTest, ChunkSegments) {
   EXPECT_EQ(geometry.grid[2], 2u * 7);
   // 3 boundaries of 128 x 128 words and a flag per (split, boundary).
   EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 2, 32768), 3 * (128 * 128 + 2));
+  // Only the flags start at zero: the 6 words after the boundaries.
+  EXPECT_EQ(getLaunchWorkspaceFlags(launch, 2, 32768),
+            std::make_pair(int64_t(3 * 128 * 128), int64_t(3 * 128 * 128 + 6)));
+  EXPECT_EQ(getLaunchWorkspaceFlags(launch, 8, 8192),
+            std::make_pair(int64_t(0), int64_t(0)));
   // A segment takes 8 chunks or more: 1000 tokens (16 chunks) make 2
   // segments however few the blocks, 511 tokens (8 chunks) one.
   EXPECT_EQ(getLaunchSegments(launch, 1, 1000), 2);
@@ -559,6 +564,10 @@ TEST(ComputeGridTest, DeltaChunkSegments) {
   int64_t header = 7 * (128 * 128 + 4) + 64;
   EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 2, 32768),
             (header + 3) / 4 * 4 + 512 * 64 * 64);
+  // The flags to zero: the chain blocks' and the transform blocks', not
+  // the padding or the inverses.
+  EXPECT_EQ(getLaunchWorkspaceFlags(launch, 2, 32768),
+            std::make_pair(int64_t(7 * 128 * 128), int64_t(header)));
   // 1000 tokens: 16 chunks, 2 segments, 2 transform blocks.
   EXPECT_EQ(getLaunchSegments(launch, 1, 1000), 2);
   EXPECT_EQ(unwrap(computeGrid(launch, 1, 1000)).grid[2], 2u + 4 + 4);
@@ -566,6 +575,8 @@ TEST(ComputeGridTest, DeltaChunkSegments) {
   EXPECT_EQ(getLaunchSegments(launch, 1, 1 << 22), 1);
   EXPECT_EQ(unwrap(computeGrid(launch, 1, 1 << 22)).grid[2], 2u);
   EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 1, 1 << 22), 0);
+  EXPECT_EQ(getLaunchWorkspaceFlags(launch, 1, 1 << 22),
+            std::make_pair(int64_t(0), int64_t(0)));
 }
 
 TEST(ComputeGridTest, InvalidManifestsAndSizes) {
@@ -968,6 +979,8 @@ CudaEntryPoints fakeEntryPoints() {
   api.cuMemsetD8 = [](CUdeviceptr, unsigned char, size_t) -> CUresult {
     return CUDA_SUCCESS;
   };
+  api.cuMemsetD2D8 = [](CUdeviceptr, size_t, unsigned char, size_t,
+                        size_t) -> CUresult { return CUDA_SUCCESS; };
   api.cuPointerGetAttribute = [](void *value, int attribute,
                                  CUdeviceptr pointer) -> CUresult {
     llvm::Expected<PointerInfo> info = fakeQuery(pointer);

@@ -83,6 +83,13 @@ char *attnKernelImage(const AttnKernel *kernel);
 char *attnKernelResolveShapes(const AttnKernel *kernel, const char *sizes,
                               char **error);
 
+/* The words [*first, *end) of each (sequence, head)'s slice of the
+ * workspace that must be zero before a run with `batch` sequences of
+ * `numQueries` tokens: the flags of a chunk-parallel kernel (the rest is
+ * written before it is read). Empty (*first == *end) for other kernels. */
+void attnKernelWorkspaceFlags(const AttnKernel *kernel, int64_t batch,
+                              int64_t numQueries, int64_t *first, int64_t *end);
+
 /* Runs the kernel on `args` (all arguments in signature order, outputs and
  * the workspace included) on `stream` (a CUstream; NULL for the default
  * stream). Every argument is checked before anything runs: count, dtype,

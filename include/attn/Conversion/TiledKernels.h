@@ -54,7 +54,8 @@ struct GPULaunch {
   /// (chooseChunkSegments); for S segments the grid's z axis is then
   /// valueSplits (2 S - 1) (boundary blocks, then output blocks), and the
   /// workspace holds getSegmentedWorkspaceWords words per (sequence, head),
-  /// zeroed before each launch.
+  /// whose flags (getSegmentedWorkspaceFlags) are zeroed before each
+  /// launch.
   int64_t segmentWords = 0;
   /// Tokens per chunk (a kernel with a chunk-parallel form).
   int64_t chunk = 0;
@@ -97,6 +98,13 @@ struct DeltaWorkspace {
 int64_t getSegmentedWorkspaceWords(int64_t segmentWords, int64_t valueSplits,
                                    int64_t segments,
                                    const DeltaWorkspace &delta = {});
+
+/// The words [first, second) of that workspace's slice of each (sequence,
+/// head) that must be zero before the launch: its flags (the boundaries and
+/// the inverses are written before they are read). Empty for one segment.
+std::pair<int64_t, int64_t>
+getSegmentedWorkspaceFlags(int64_t segmentWords, int64_t valueSplits,
+                           int64_t segments, const DeltaWorkspace &delta = {});
 
 struct TiledOptions {
   /// Queries and keys per tile (a block mask imposes its own block size).

@@ -115,6 +115,9 @@ struct CudaEntryPoints {
                            size_t bytes) = nullptr;
   CUresult (*cuMemsetD8)(cuda::CUdeviceptr destination, unsigned char value,
                          size_t bytes) = nullptr;
+  CUresult (*cuMemsetD2D8)(cuda::CUdeviceptr destination, size_t pitch,
+                           unsigned char value, size_t width,
+                           size_t height) = nullptr;
   CUresult (*cuPointerGetAttribute)(void *value, int attribute,
                                     cuda::CUdeviceptr pointer) = nullptr;
 };
@@ -202,6 +205,10 @@ public:
                          size_t bytes);
   /// Sets `bytes` bytes at `destination` to `value`.
   llvm::Error fill(cuda::CUdeviceptr destination, uint8_t value, size_t bytes);
+  /// Sets the first `width` bytes of each of `height` rows, `pitch` bytes
+  /// apart from `destination` on, to `value`.
+  llvm::Error fillRows(cuda::CUdeviceptr destination, size_t pitch,
+                       uint8_t value, size_t width, size_t height);
 
   /// Returns what kind of memory `pointer` addresses, and on which device.
   /// An address the driver does not know is Memory::Unknown, not an error.

@@ -206,11 +206,18 @@ int64_t getLaunchSegments(const KernelManifestLaunch &launch, int64_t batch,
                           int64_t numQueries);
 
 /// The f32 words per (sequence, head) of the workspace of a chunk-parallel
-/// kernel at these sizes (zeroed before the launch), or `words` (the
+/// kernel at these sizes (its flags zeroed before the launch), or `words` (the
 /// manifest's fixed count) for other kernels.
 int64_t getLaunchWorkspaceWords(const KernelManifestLaunch &launch,
                                 int64_t words, int64_t batch,
                                 int64_t numQueries);
+
+/// The words [first, second) of each (sequence, head)'s workspace slice
+/// that must be zero before the launch (getSegmentedWorkspaceFlags); empty
+/// for a kernel without a chunk-parallel form or with one segment.
+std::pair<int64_t, int64_t>
+getLaunchWorkspaceFlags(const KernelManifestLaunch &launch, int64_t batch,
+                        int64_t numQueries);
 
 /// Returns the launch geometry of a kernel described by `launch` for
 /// `batch` sequences of `numQueries` queries. Fails on a manifest that makes

@@ -216,6 +216,20 @@ int64_t mlir::attn::getSegmentedWorkspaceWords(int64_t segmentWords,
          delta.chunks * delta.chunk * delta.chunk;
 }
 
+std::pair<int64_t, int64_t>
+mlir::attn::getSegmentedWorkspaceFlags(int64_t segmentWords,
+                                       int64_t valueSplits, int64_t segments,
+                                       const DeltaWorkspace &delta) {
+  if (segments <= 1)
+    return {0, 0};
+  int64_t boundaries = segments - 1;
+  int64_t first = boundaries * segmentWords;
+  if (delta.groupChunks <= 0)
+    return {first, first + boundaries * valueSplits};
+  return {first, first + boundaries * valueSplits * delta.chainsPerSplit +
+                     delta.groups()};
+}
+
 namespace {
 /// The blocks of a chunk-parallel tensor-core kernel (ChunkSegments): the
 /// grid is heads x sequences x (value splits x (2 segments - 1)). The
