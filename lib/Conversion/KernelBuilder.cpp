@@ -560,6 +560,12 @@ Value FloatMath::max(Value x, Value y) {
   return arith::MaximumFOp::create(b, loc, x, y);
 }
 Value FloatMath::exp(Value x) { return math::ExpOp::create(b, loc, x); }
+
+Value mlir::attn::createTileExp(OpBuilder &b, Location loc, Value x) {
+  Value log2e = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(x.getType(), 1.4426950408889634));
+  return math::Exp2Op::create(b, loc, arith::MulFOp::create(b, loc, x, log2e));
+}
 Value FloatMath::log(Value x) { return math::LogOp::create(b, loc, x); }
 Value FloatMath::select(Value condition, Value x, Value y) {
   return arith::SelectOp::create(b, loc, condition, x, y);

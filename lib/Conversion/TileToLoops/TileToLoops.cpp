@@ -603,9 +603,9 @@ struct DecayStateLowering : TileOpLowering<DecayStateOp> {
     LoopBuilder lb = loops(rewriter, op.getLoc());
     Value last = lb.idx(op.getLogDecay().getType().getRows() - 1);
     lb.forEachElement(op.getType().getShape(), [&](ValueRange at) {
-      Value decay = math::ExpOp::create(
-          rewriter, op.getLoc(),
-          loadLogDecay(lb, adaptor.getLogDecay(), last, at[0]));
+      Value decay =
+          createTileExp(rewriter, op.getLoc(),
+                        loadLogDecay(lb, adaptor.getLogDecay(), last, at[0]));
       lb.store(lb.mulf(decay, lb.load(adaptor.getState(), at)), buffer, at);
     });
     rewriter.replaceOp(op, buffer);
@@ -674,7 +674,7 @@ struct DecayedScoresLowering : TileOpLowering<DecayedScoresOp> {
                 rewriter, loc, lb.load(adaptor.getLogs(), {i, f}),
                 lb.load(keyLogs, {j, f}));
             // Not kept entries may overflow here; the select drops them.
-            Value decay = math::ExpOp::create(rewriter, loc, exponent);
+            Value decay = createTileExp(rewriter, loc, exponent);
             return lb.mulf(lb.mulf(lb.loadF32(adaptor.getQueries(), {i, f}),
                                    lb.loadF32(adaptor.getKeys(), {j, f})),
                            decay);

@@ -1080,7 +1080,7 @@ static void decayStateRows(OpBuilder &b, Location loc, ThreadIds &ids,
   Value lastToken = ids.idx(tokens - 1);
   if (cast<MemRefType>(logs.getType()).getRank() == 1) {
     Value last = memref::LoadOp::create(b, loc, logs, ValueRange{lastToken});
-    Value decay = math::ExpOp::create(b, loc, last);
+    Value decay = createTileExp(b, loc, last);
     for (Value &x : c)
       x = arith::MulFOp::create(b, loc, x, decay);
     return;
@@ -1088,8 +1088,7 @@ static void decayStateRows(OpBuilder &b, Location loc, ThreadIds &ids,
   for (int64_t e = 0; e < g.numElements(); ++e) {
     Value f = ids.coordinates(g, e).first;
     Value last = memref::LoadOp::create(b, loc, logs, ValueRange{lastToken, f});
-    c[e] =
-        arith::MulFOp::create(b, loc, c[e], math::ExpOp::create(b, loc, last));
+    c[e] = arith::MulFOp::create(b, loc, c[e], createTileExp(b, loc, last));
   }
 }
 
@@ -1940,9 +1939,9 @@ struct DecayedScoresLowering : MmaSyncLowering<DecayedScoresOp> {
                 for (int64_t i = 0; i < width; ++i) {
                   Value d =
                       arith::SubFOp::create(nb, loc, logs[i], firstLogs[i]);
-                  Value up = math::ExpOp::create(nb, loc, d);
-                  Value down = math::ExpOp::create(
-                      nb, loc, arith::NegFOp::create(nb, loc, d));
+                  Value up = createTileExp(nb, loc, d);
+                  Value down =
+                      createTileExp(nb, loc, arith::NegFOp::create(nb, loc, d));
                   qd.push_back(convertFloat(
                       nb, loc, m.mul(convertFloat(nb, loc, qs[i], f32), up),
                       element));
@@ -1998,8 +1997,7 @@ struct DecayedScoresLowering : MmaSyncLowering<DecayedScoresOp> {
           return memref::LoadOp::create(b, loc, memory, ValueRange{r, f})
               .getResult();
         };
-        Value decay =
-            math::ExpOp::create(b, loc, m.sub(read(p, i), read(p, j)));
+        Value decay = createTileExp(b, loc, m.sub(read(p, i), read(p, j)));
         Value term = m.mul(m.mul(convertFloat(b, loc, read(q, i), f32),
                                  convertFloat(b, loc, read(k, j), f32)),
                            decay);
