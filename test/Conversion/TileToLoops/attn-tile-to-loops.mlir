@@ -52,7 +52,9 @@ func.func @carried_state(%k: memref<?x16xf32>, %v: memref<?x8xf32>,
 // CHECK: scf.for %[[F:.*]] = %{{.*}} to %{{.*}}
 // CHECK:   scf.for %[[D:.*]] = %{{.*}} to %{{.*}}
 // CHECK:     %[[P:.*]] = memref.load %{{.*}}[%[[LAST]], %[[F]]] : memref<4x16xf32>
-// CHECK:     %[[E:.*]] = math.exp %[[P]]
+// exp(x) as exp2(x log2(e)).
+// CHECK:     %[[X:.*]] = arith.mulf %[[P]], %{{.*}} : f32
+// CHECK:     %[[E:.*]] = math.exp2 %[[X]]
 // CHECK:     %[[S:.*]] = memref.load %{{.*}}[%[[F]], %[[D]]] : memref<16x8xf32>
 // CHECK:     arith.mulf %[[E]], %[[S]]
 func.func @decay_state(%s: memref<16x8xf32>, %p: memref<4x16xf32>,

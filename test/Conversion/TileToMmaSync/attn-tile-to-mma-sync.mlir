@@ -246,10 +246,12 @@ gpu.module @kernels {
   // token; one per state row for a gate per key feature).
   // CHECK-LABEL: gpu.func @decay_state
   // CHECK: %[[LAST:.*]] = memref.load %{{.*}}[%c63] : memref<64xf32, #gpu.address_space<workgroup>>
-  // CHECK: %[[DECAY:.*]] = math.exp %[[LAST]]
+  // CHECK: %[[SCALED:.*]] = arith.mulf %[[LAST]], %{{.*}} : f32
+  // CHECK: %[[DECAY:.*]] = math.exp2 %[[SCALED]]
   // CHECK-COUNT-32: arith.mulf %{{.*}}, %[[DECAY]]
   // CHECK: memref.load %{{.*}}[%c63{{.*}}, %{{.*}}] : memref<64x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>
-  // CHECK-NEXT: math.exp
+  // CHECK: arith.mulf
+  // CHECK-NEXT: math.exp2
   // CHECK-NEXT: arith.mulf
   gpu.func @decay_state(%g: memref<?x2x?xf32>,
                         %gk: memref<?x2x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>,
