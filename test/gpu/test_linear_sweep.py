@@ -42,6 +42,11 @@ working on the other kernels:
   delta_segments  the delta rule's chunk-parallel form: few (sequence,
            head) pairs and N from 1500 to 4097, every gate kind it takes,
            states, GQA, f16 with strong gates, Dk = 64, rms_norm.
+  fmap     elementwise feature maps on q and k (relu, elu_plus_one and a
+           traced region, squared ReLU), which the tensor-core chunk kernel
+           applies to each loaded tile: every gate kind, the delta rule
+           (relu keeps a normalized key's norm at most 1), states, and the
+           chunk-parallel forms of both rules.
 
 Each case asserts max|got - ref| / max|ref| <= 2e-2 (bf16) or 1e-2 (f16)
 for the output and the final state, and finite outputs.
@@ -71,13 +76,13 @@ class Case:
     def __init__(self, sweep, dtype="bf16", n=300, dk=128, dv=128,
                  gate="per_token", strength="mild", state=False, heads=16,
                  kv_heads=16, batch=2, norm=None, rule="additive",
-                 gate_dtype="f32"):
+                 gate_dtype="f32", fmap=None):
         self.sweep, self.dtype, self.n, self.dk, self.dv = (sweep, dtype, n,
                                                             dk, dv)
         self.gate, self.strength, self.state = gate, strength, state
         self.heads, self.kv_heads, self.batch, self.norm = (heads, kv_heads,
                                                             batch, norm)
-        self.rule, self.gate_dtype = rule, gate_dtype
+        self.rule, self.gate_dtype, self.fmap = rule, gate_dtype, fmap
 
     @property
     def id(self):
@@ -87,7 +92,8 @@ class Case:
                 f"-h{self.heads}x{self.kv_heads}-b{self.batch}"
                 f"{'-' + self.norm if self.norm else ''}"
                 f"{'-delta' if self.rule == 'delta' else ''}"
-                f"{'-gates_' + self.gate_dtype if self.gate_dtype != 'f32' else ''}")
+                f"{'-gates_' + self.gate_dtype if self.gate_dtype != 'f32' else ''}"
+                f"{'-' + self.fmap if self.fmap else ''}")
 
 
 def cases():
@@ -169,6 +175,20 @@ def cases():
                  heads=1, kv_heads=1, batch=2, rule="delta"),
             Case("delta_segments", n=3001, dv=64, norm="rms_norm", heads=2,
                  kv_heads=2, batch=1, rule="delta")]
+    for fmap, gate in (("relu", "per_token"), ("relu", "per_key"),
+                       ("elu_plus_one", "none"), ("elu_plus_one", "per_head"),
+                       ("squared_relu", "per_token")):
+        for n in (65, 1000):
+            out.append(Case("fmap", n=n, gate=gate, fmap=fmap))
+    out += [Case("fmap", n=300, state=True, fmap="elu_plus_one"),
+            Case("fmap", "f16", n=300, fmap="squared_relu"),
+            Case("fmap", n=1000, rule="delta", fmap="relu"),
+            Case("fmap", n=1000, rule="delta", gate="none",
+                 fmap="squared_relu"),
+            Case("fmap", n=4097, heads=2, kv_heads=2, batch=1,
+                 fmap="elu_plus_one"),
+            Case("fmap", n=4097, heads=2, kv_heads=2, batch=1, rule="delta",
+                 fmap="relu")]
     out += [Case("delta", "f16", rule="delta"),
             Case("delta", n=129, state=True, rule="delta"),
             Case("delta", kv_heads=4, batch=3, rule="delta"),
@@ -230,6 +250,16 @@ def recurrence_reference(q, k, v, g, beta, s0, scale, norm, eps=1e-6):
     return o, state
 
 
+# How the kernel is told each feature map, and what it computes.
+FEATURE_MAPS = {
+    "relu": ("relu", torch.relu),
+    "elu_plus_one": ("elu_plus_one",
+                     lambda x: torch.nn.functional.elu(x) + 1),
+    "squared_relu": (lambda x: attn.maximum(x, 0.0) * attn.maximum(x, 0.0),
+                     lambda x: torch.relu(x) ** 2),
+}
+
+
 def relative_error(got, ref):
     scale = ref.abs().max().item()
     return (got.double() - ref).abs().max().item() / max(scale, 1e-30)
@@ -280,17 +310,22 @@ def test_linear(case):
         beta = torch.sigmoid(randn(b, h, n)).to(dtype)
         kwargs["rule"] = "delta"
         kwargs["beta"] = beta
+    qf, kf = q, k
+    if case.fmap:
+        kwargs["feature_map"], phi = FEATURE_MAPS[case.fmap]
+        qf, kf = phi(q.double()), phi(k.double())
     result = attn.linear_attention(q, k, v, chunk=64, **kwargs)
     out, state = (result if case.state else (result, None))
     torch.cuda.synchronize()
     rep = h // hk
-    kr = k.repeat_interleave(rep, dim=1)
+    kr = kf.repeat_interleave(rep, dim=1)
     vr = v.repeat_interleave(rep, dim=1)
     if case.rule == "delta" or case.gate == "per_key":
-        ref_out, ref_state = recurrence_reference(q, kr, vr, g_full, beta, s0,
-                                                  case.dk ** -0.5, case.norm)
+        ref_out, ref_state = recurrence_reference(qf, kr, vr, g_full, beta,
+                                                  s0, case.dk ** -0.5,
+                                                  case.norm)
     else:
-        ref_out, ref_state = reference(q, kr, vr, g_full, s0,
+        ref_out, ref_state = reference(qf, kr, vr, g_full, s0,
                                        case.dk ** -0.5, case.norm)
     assert torch.isfinite(out).all(), "non-finite output"
     if n:
