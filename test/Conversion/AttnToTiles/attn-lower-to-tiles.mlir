@@ -156,13 +156,19 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>,
 // CHECK:   scf.if %[[ISB]] {
 // CHECK:     %[[L0:.*]] = attn_tile.splat %{{.*}} : f32 -> !attn_tile.tile<8x4xf32>
 // CHECK:     %[[D0:.*]] = attn_tile.splat %{{.*}} : f32 -> !attn_tile.tile<8x4xf32>
-// CHECK:     %[[LD:.*]]:2 = scf.for %{{.*}} = %[[BEGIN]] to %[[END]] step %{{.*}} iter_args(%[[L:.*]] = %[[L0]], %[[D:.*]] = %[[D0]])
-// CHECK:       %[[BK:.*]] = attn_tile.load %arg1[
-// CHECK:       %[[BV:.*]] = attn_tile.load %arg2[
+// The boundary loop fetches the next chunk's K and V ahead; the gates
+// are read first, in their own chunk.
+// CHECK:     %[[BT0:.*]] = arith.muli %[[BEGIN]], %c16
+// CHECK:     %[[BK0:.*]] = attn_tile.load %arg1[%{{.*}}, %{{.*}}, %[[BT0]], %c0]
+// CHECK:     %[[BV0:.*]] = attn_tile.load %arg2[%{{.*}}, %{{.*}}, %[[BT0]], %c0]
+// CHECK:     %[[LD:.*]]:4 = scf.for %{{.*}} = %[[BEGIN]] to %[[END]] step %{{.*}} iter_args(%[[L:.*]] = %[[L0]], %[[D:.*]] = %[[D0]], %[[BK:.*]] = %[[BK0]], %[[BV:.*]] = %[[BV0]])
+// CHECK:       %[[BG:.*]] = attn_tile.load %arg3[
+// CHECK:       %[[BKN:.*]] = attn_tile.load %arg1[
+// CHECK:       %[[BVN:.*]] = attn_tile.load %arg2[
 // CHECK:       %[[BP:.*]] = attn_tile.cumsum
 // CHECK:       %[[LN:.*]] = attn_tile.state_update %[[L]], %[[BK]], %[[BV]] log_decay %[[BP]]
 // CHECK:       %[[DN:.*]] = attn_tile.decay_state %[[D]] log_decay %[[BP]]
-// CHECK:       scf.yield %[[LN]], %[[DN]]
+// CHECK:       scf.yield %[[LN]], %[[DN]], %[[BKN]], %[[BVN]]
 // CHECK:     } {attn.stage = "segment_boundary"}
 // CHECK:     %[[START:.*]] = scf.if %{{.*}} -> (!attn_tile.tile<8x4xf32>) {
 // CHECK:       scf.yield %[[L0]]
