@@ -100,10 +100,18 @@ Value mlir::attn::getUnitStrideRows(OpBuilder &b, Location loc, Value memory,
 Value mlir::attn::getWorkspaceView(OpBuilder &b, Location loc, Value workspace,
                                    Value bi, Value h, OpFoldResult start,
                                    OpFoldResult rows,
-                                   ArrayRef<int64_t> rowShape) {
+                                   ArrayRef<int64_t> rowShape, Type element) {
+  if (!element)
+    element = b.getF32Type();
+  // Elements per f32 word: 1, or 2 of a 16-bit type.
+  int64_t perWord = 32 / element.getIntOrFloatBitWidth();
+  assert(perWord * element.getIntOrFloatBitWidth() == 32 &&
+         "a workspace view holds 32- or 16-bit elements");
   int64_t rowWords = 1;
   for (int64_t extent : rowShape)
     rowWords *= extent;
+  assert(rowWords % perWord == 0 && "a view's rows fill whole words");
+  rowWords /= perWord;
   std::optional<int64_t> staticRows = getConstantIntValue(rows);
   OpFoldResult words =
       staticRows ? OpFoldResult(b.getIndexAttr(*staticRows * rowWords))
@@ -126,7 +134,7 @@ Value mlir::attn::getWorkspaceView(OpBuilder &b, Location loc, Value workspace,
   for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
     strides[d] = strides[d + 1] * shape[d + 1];
   auto type = MemRefType::get(
-      shape, b.getF32Type(),
+      shape, element,
       StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides));
   SmallVector<OpFoldResult> viewSizes = {rows}, viewStrides;
   for (int64_t extent : rowShape)
@@ -134,9 +142,31 @@ Value mlir::attn::getWorkspaceView(OpBuilder &b, Location loc, Value workspace,
   for (int64_t stride : strides)
     viewStrides.push_back(b.getIndexAttr(stride));
   auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, flat);
-  return memref::ReinterpretCastOp::create(b, loc, type, flat,
-                                           OpFoldResult(metadata.getOffset()),
-                                           viewSizes, viewStrides);
+  if (perWord == 1)
+    return memref::ReinterpretCastOp::create(
+        b, loc, type, flat, OpFoldResult(metadata.getOffset()), viewSizes,
+        viewStrides);
+  // 16-bit elements: the workspace's base buffer as one of that type, and
+  // the offset in its elements. No memref op changes the element type; the
+  // cast is between two descriptors that lower to the same LLVM struct
+  // (opaque pointers), which reconcile-unrealized-casts folds away once
+  // memrefs are lowered.
+  Value base = metadata.getBaseBuffer();
+  auto baseType = cast<MemRefType>(base.getType());
+  Value typedBase =
+      UnrealizedConversionCastOp::create(
+          b, loc,
+          MemRefType::get(baseType.getShape(), element,
+                          MemRefLayoutAttrInterface{},
+                          baseType.getMemorySpace()),
+          ValueRange{base})
+          .getResult(0);
+  Value offset = arith::MulIOp::create(
+      b, loc, metadata.getOffset(),
+      arith::ConstantIndexOp::create(b, loc, perWord));
+  return memref::ReinterpretCastOp::create(b, loc, type, typedBase,
+                                           OpFoldResult(offset), viewSizes,
+                                           viewStrides);
 }
 
 Value mlir::attn::getDynamicSharedView(OpBuilder &b, Location loc,

@@ -38,6 +38,7 @@ mlir::attn::runtime::describeDeviceKernel(const GPUKernelInfo &kernel) {
   device.launch.transformGroupChunks =
       perRow ? 0 : kernel.launch.transformGroupChunks;
   device.launch.chainsPerSplit = perRow ? 1 : kernel.launch.chainsPerSplit;
+  device.launch.transformWords = perRow ? 0 : kernel.launch.transformWords;
   device.workspaceWords = kernel.launch.workspaceWords;
   return device;
 }

@@ -312,7 +312,7 @@ static DeltaWorkspace getDeltaWorkspace(const KernelManifestLaunch &launch,
   int64_t chunks =
       (std::max<int64_t>(numQueries, 0) + launch.chunk - 1) / launch.chunk;
   return {launch.transformGroupChunks, chunks, launch.chunk,
-          std::max<int64_t>(launch.chainsPerSplit, 1)};
+          std::max<int64_t>(launch.chainsPerSplit, 1), launch.transformWords};
 }
 
 int64_t
@@ -327,13 +327,14 @@ mlir::attn::runtime::getLaunchSegments(const KernelManifestLaunch &launch,
   int64_t segments =
       chooseChunkSegments(launch.heads * batch * launch.valueSplits, numQueries,
                           launch.chunk, delta.groupChunks > 0 ? 512 : 256);
-  // The delta rule's form stores an inverse per chunk: where its workspace
-  // would pass 32-bit element offsets, the whole sequence runs as one
-  // segment (which needs no workspace) instead.
+  // The delta rule's form stores its transforms per chunk in 16-bit
+  // elements, two a word: where their offsets in the workspace would pass
+  // 32 bits, the whole sequence runs as one segment (which needs no
+  // workspace) instead.
   if (segments > 1 && delta.groupChunks > 0) {
     int64_t words = getSegmentedWorkspaceWords(
         launch.segmentWords, launch.valueSplits, segments, delta);
-    if (double(words) * double(batch) * double(launch.heads) >=
+    if (2.0 * double(words) * double(batch) * double(launch.heads) >=
         double(std::numeric_limits<int32_t>::max()))
       return 1;
   }

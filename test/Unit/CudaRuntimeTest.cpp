@@ -549,6 +549,8 @@ TEST(ComputeGridTest, DeltaChunkSegments) {
   KernelManifestLaunch launch = segmentedLinearLaunch();
   launch.transformGroupChunks = 8;
   launch.chainsPerSplit = 2;
+  // W [64, 128] and U [64, 128] per chunk, two 16-bit elements a word.
+  launch.transformWords = 64 * (128 + 128) / 2;
   // 8 sequences: 256 blocks, one segment: only output blocks, no
   // workspace.
   EXPECT_EQ(getLaunchSegments(launch, 8, 8192), 1);
@@ -560,18 +562,19 @@ TEST(ComputeGridTest, DeltaChunkSegments) {
   EXPECT_EQ(getLaunchSegments(launch, 2, 32768), 8);
   EXPECT_EQ(unwrap(computeGrid(launch, 2, 32768)).grid[2], 64u + 4 + 16);
   // 7 boundaries, a flag per (chain block, boundary), a flag per transform
-  // block, rounded up to 4 words, then a 64 x 64 inverse per chunk.
+  // block, rounded up to 4 words, then the transforms of each chunk.
   int64_t header = 7 * (128 * 128 + 4) + 64;
   EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 2, 32768),
-            (header + 3) / 4 * 4 + 512 * 64 * 64);
+            (header + 3) / 4 * 4 + 512 * 64 * 128);
   // The flags to zero: the chain blocks' and the transform blocks', not
-  // the padding or the inverses.
+  // the padding or the transforms.
   EXPECT_EQ(getLaunchWorkspaceFlags(launch, 2, 32768),
             std::make_pair(int64_t(7 * 128 * 128), int64_t(header)));
   // 1000 tokens: 16 chunks, 2 segments, 2 transform blocks.
   EXPECT_EQ(getLaunchSegments(launch, 1, 1000), 2);
   EXPECT_EQ(unwrap(computeGrid(launch, 1, 1000)).grid[2], 2u + 4 + 4);
-  // Where the inverses would pass 32-bit element offsets, one segment.
+  // Where the transforms' 16-bit elements would pass 32-bit offsets, one
+  // segment.
   EXPECT_EQ(getLaunchSegments(launch, 1, 1 << 22), 1);
   EXPECT_EQ(unwrap(computeGrid(launch, 1, 1 << 22)).grid[2], 2u);
   EXPECT_EQ(getLaunchWorkspaceWords(launch, 0, 1, 1 << 22), 0);

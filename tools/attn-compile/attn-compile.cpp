@@ -188,10 +188,13 @@ static void writeManifest(llvm::raw_ostream &os,
             // getSegmentedWorkspaceWords give the grid and workspace).
             json.attribute("segment_words", kernel.launch.segmentWords);
             json.attribute("chunk", kernel.launch.chunk);
-            // The delta rule's form: chunks per transform block.
+            // The delta rule's form: chunks per transform block, chain
+            // blocks per value split and the words of a chunk's stored
+            // transforms.
             json.attribute("transform_group_chunks",
                            kernel.launch.transformGroupChunks);
             json.attribute("chains_per_split", kernel.launch.chainsPerSplit);
+            json.attribute("transform_words", kernel.launch.transformWords);
           });
           json.attributeArray("params", [&] {
             for (const KernelArg &arg : kernel.signature.args) {

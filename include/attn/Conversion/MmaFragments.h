@@ -52,13 +52,14 @@ Value getUnitStrideRows(OpBuilder &b, Location loc, Value memory,
 Value getDynamicSharedView(OpBuilder &b, Location loc, MemRefType type,
                            Value byteOffset);
 
-/// A row-major f32 view [rows, rowShape...] from word `start` of the slice
-/// [bi, h, :] of a workspace [B, H, words]. The runtime allocates the
-/// workspace contiguous, so the view's strides are static (loads and stores
-/// fold them); its offset is dynamic.
+/// A row-major view [rows, rowShape...] of `element`s (f32 if null, or a
+/// 16-bit float, two a word) from word `start` of the slice [bi, h, :] of
+/// an f32 workspace [B, H, words]. The runtime allocates the workspace
+/// contiguous, so the view's strides are static (loads and stores fold
+/// them); its offset is dynamic.
 Value getWorkspaceView(OpBuilder &b, Location loc, Value workspace, Value bi,
                        Value h, OpFoldResult start, OpFoldResult rows,
-                       ArrayRef<int64_t> rowShape);
+                       ArrayRef<int64_t> rowShape, Type element = {});
 
 } // namespace mlir::attn
 

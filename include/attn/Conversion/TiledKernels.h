@@ -69,6 +69,10 @@ struct GPULaunch {
   /// its columns); the z axis then holds valueSplits chainsPerSplit of
   /// them.
   int64_t chainsPerSplit = 1;
+  /// The f32 words of the transforms the delta rule's form stores per
+  /// chunk (ChunkSegments::DeltaTransforms: W [C, F] and U [C, Dv] in the
+  /// kernel's 16-bit type).
+  int64_t transformWords = 0;
 };
 
 /// The segments a chunk-parallel kernel cuts each sequence of `numQueries`
@@ -79,10 +83,12 @@ int64_t chooseChunkSegments(int64_t blocks, int64_t numQueries, int64_t chunk,
                             int64_t targetBlocks = 256);
 
 /// The delta rule's part of a chunk-parallel kernel's workspace: chunks per
-/// transform block (0: an additive kernel, no part), chunks per sequence
-/// and tokens per chunk.
+/// transform block (0: an additive kernel, no part), chunks per sequence,
+/// tokens per chunk, chain blocks per value split and the f32 words of
+/// one chunk's stored transforms.
 struct DeltaWorkspace {
-  int64_t groupChunks = 0, chunks = 0, chunk = 0, chainsPerSplit = 1;
+  int64_t groupChunks = 0, chunks = 0, chunk = 0, chainsPerSplit = 1,
+          transformWords = 0;
   /// The transform blocks, one per group of chunks.
   int64_t groups() const {
     return groupChunks > 0 ? (chunks + groupChunks - 1) / groupChunks : 0;
@@ -93,15 +99,15 @@ struct DeltaWorkspace {
 /// kernel run with `segments` segments: the segment boundaries, then one
 /// flag per (value split, boundary) (per chain block and boundary for the
 /// delta rule); for the delta rule then one flag per
-/// transform block and, from the next multiple of 4 words, a [C, C] UT
-/// inverse per chunk. 0 for one segment.
+/// transform block and, from the next multiple of 4 words, the transforms
+/// of each chunk (W, then U). 0 for one segment.
 int64_t getSegmentedWorkspaceWords(int64_t segmentWords, int64_t valueSplits,
                                    int64_t segments,
                                    const DeltaWorkspace &delta = {});
 
 /// The words [first, second) of that workspace's slice of each (sequence,
 /// head) that must be zero before the launch: its flags (the boundaries and
-/// the inverses are written before they are read). Empty for one segment.
+/// the transforms are written before they are read). Empty for one segment.
 std::pair<int64_t, int64_t>
 getSegmentedWorkspaceFlags(int64_t segmentWords, int64_t valueSplits,
                            int64_t segments, const DeltaWorkspace &delta = {});

@@ -197,6 +197,9 @@ struct KernelManifestLaunch {
   int64_t transformGroupChunks = 0;
   /// Its chain blocks per value split (GPULaunch::chainsPerSplit).
   int64_t chainsPerSplit = 1;
+  /// The f32 words of its stored transforms per chunk
+  /// (GPULaunch::transformWords).
+  int64_t transformWords = 0;
 };
 
 /// The segments each sequence is cut into for `batch` sequences of

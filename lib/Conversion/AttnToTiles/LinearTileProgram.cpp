@@ -225,18 +225,19 @@ private:
   double scale;
   Type valueElement;
   const ChunkSegments *segments;
-  /// Whether storedInverse reads the inverses the transform blocks stored
-  /// (the delta rule's chunk-parallel form, more than one segment), and
-  /// the first chunk of the chunk loop being built (it waits for the
-  /// transforms there too).
-  bool storedInverses = false;
+  /// Whether the chunks read the transforms W and U the transform blocks
+  /// stored (the delta rule's chunk-parallel form, more than one segment)
+  /// instead of V and beta, and the first chunk of the chunk loop being
+  /// built (it waits for the transforms there too).
+  bool storedTransforms = false;
   Value loopBegin;
   /// Whether the output blocks of the delta rule's chunk-parallel form read
-  /// the stored inverses (else each chunk solves its own, as with one
+  /// the stored transforms (else each chunk solves its own, as with one
   /// segment). Not with a gate per token: reading them, the output loop
   /// needs more registers than solving (ptxas for sm_90a at 64 value
-  /// columns: 28 bytes spilled, against none).
-  bool outputsReadStoredInverses() const {
+  /// columns: 28 bytes spilled, against none, when the form stored UT
+  /// inverses).
+  bool outputsReadStoredTransforms() const {
     return linear.gate != GateKind::per_token;
   }
   /// Whether the chain block fetches each chunk's inputs one chunk ahead.
@@ -253,9 +254,10 @@ private:
     /// unless the queries lag).
     Value t0, beta, qf, kf, logs, queryLogs, scores, decayedQueries, rowLogs,
         keys;
-    /// The delta rule's UT inverse when it was read from memory (else
-    /// solved in deltaValues).
-    Value inverse;
+    /// The delta rule's stored transforms W and U of the chunk, when they
+    /// were read from memory (else the chunk solves its UT inverse in
+    /// deltaValues).
+    Value keyTransform, valueTransform;
     /// The states as right matmul operands (stateOperand).
     DenseMap<Value, Value> stateOperands;
   };
@@ -266,7 +268,8 @@ private:
   }
   SmallVector<Value> initialStates(bool denominator);
   /// The inputs of the chunk at t0 the loop carries: Q, K, V, the log
-  /// gates per token and the delta rule's beta (those that exist). Under a
+  /// gates per token and the delta rule's beta (those that exist); with
+  /// stored transforms U in place of V and W in place of beta. Under a
   /// lag L, t0 starts the keys and values, t0 + L the queries, and the
   /// gates cover both: [t0, t0 + L + C).
   SmallVector<Value> loadInputs(Value t0);
@@ -290,7 +293,7 @@ private:
            linear.gate != GateKind::per_key;
   }
   SmallVector<Value> buildChunk(Value t0, ValueRange states, ValueRange inputs,
-                                Value perKeyGates, Value inverse);
+                                Value perKeyGates);
   Value scores(Chunk &c);
   /// body(inputs) at each element (i, j) of a [C, C] chunk tile, times the
   /// decay mask of `logs` (attn_tile.decay_mask), or, without logs, where
@@ -304,10 +307,9 @@ private:
   /// The UT inverse (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1 of
   /// the chunk, solved (a shared f32 tile on the GPU).
   Value solveInverse(Chunk &c);
-  /// The inverse of the chunk at t0 as the transform blocks stored it (the
-  /// delta rule's chunk-parallel form), or null when the chunk solves its
-  /// own. Read before the chunk's other inputs, so it lands with them.
-  Value storedInverse(Value t0);
+  /// W [C, F] and U [C, W] of the chunk at t0 (this program's value
+  /// columns) as the transform blocks stored them, once they have.
+  std::pair<Value, Value> loadTransforms(Value t0);
   Value deltaValues(Chunk &c, Value v, Value state);
   Value stateOperand(Chunk &c, Value s);
   std::pair<Value, Value> numeratorAndState(Chunk &c, Value vals, Value s);
@@ -427,9 +429,7 @@ Value LinearTileProgram::solveInverse(Chunk &c) {
   return tile::UTSolveOp::create(b, loc, t.withLayout(lower, t.layouts.loaded));
 }
 
-Value LinearTileProgram::storedInverse(Value t0) {
-  if (!storedInverses)
-    return Value();
+std::pair<Value, Value> LinearTileProgram::loadTransforms(Value t0) {
   const ChunkSegments::DeltaTransforms &delta = *segments->delta;
   Value ci = e.divui(t0, chunk);
   // A group's transforms are waited for once, at its first chunk or where
@@ -440,7 +440,7 @@ Value LinearTileProgram::storedInverse(Value t0) {
   Value first = arith::OrIOp::create(
       b, loc, groupStart, e.cmpi(arith::CmpIPredicate::eq, ci, loopBegin));
   // A chunk fetched ahead past the last has no transform (nor flag).
-  Value rows = e.dim(delta.inverses, 0);
+  Value rows = e.dim(delta.keyTransforms, 0);
   first = arith::AndIOp::create(b, loc, first,
                                 e.cmpi(arith::CmpIPredicate::ult, t0, rows));
   auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, first,
@@ -450,15 +450,32 @@ Value LinearTileProgram::storedInverse(Value t0) {
     b.setInsertionPointToStart(ifOp.thenBlock());
     delta.awaitTransforms(e.divui(ci, delta.groupChunks));
   }
-  return t.load(t.tileOf({chunk, chunk}, t.f32(), t.layouts.loaded),
-                delta.inverses, {t0, zero}, rows);
+  Value keys = t.load(
+      t.tileOf({chunk, linear.featureDim}, valueElement, t.layouts.loaded),
+      delta.keyTransforms, {t0, zero}, rows);
+  Value values =
+      t.load(t.tileOf({chunk, width}, valueElement, t.layouts.loaded),
+             delta.valueTransforms, {t0, v0}, rows);
+  return {keys, values};
 }
 
 Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
   const TileLayouts &layouts = t.layouts;
-  Value betaRows = t.withLayout(c.beta, layouts.rows());
-  Value inverse = c.inverse ? c.inverse : solveInverse(c);
   tile::TileType valuesType = t.tileOf({chunk, width}, t.f32(), acc());
+  if (c.keyTransform) {
+    // U - W S: one product of the chunk.
+    Value keyStates =
+        tile::MatmulOp::create(b, loc, c.keyTransform, stateOperand(c, state),
+                               t.zeros(valuesType), false, false);
+    Value u = t.map(valuesType, {t.withLayout(c.valueTransform, acc()), keyStates},
+                    {-1, -1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                      FloatMath f{nb, loc};
+                      return f.sub(convertFloat(nb, loc, x[0], t.f32()), x[1]);
+                    });
+    return t.rhsOperand(u, valueElement);
+  }
+  Value betaRows = t.withLayout(c.beta, layouts.rows());
+  Value inverse = solveInverse(c);
   Value keyStates = tile::MatmulOp::create(b, loc, c.kf, stateOperand(c, state),
                                            t.zeros(valuesType), false, false);
   SmallVector<Value> inputs = {t.withLayout(v, acc()), keyStates, betaRows};
@@ -602,13 +619,19 @@ Value LinearTileProgram::loadRows(KernelArgRole role, Value head, Value t0) {
 SmallVector<Value> LinearTileProgram::loadInputs(Value t0) {
   Value queryStart = lag ? e.addi(t0, e.idx(lag)) : t0;
   SmallVector<Value> inputs = {loadRows(KernelArgRole::Query, h, queryStart),
-                               loadRows(KernelArgRole::Key, kh, t0),
-                               loadRows(KernelArgRole::Value, vh, t0)};
+                               loadRows(KernelArgRole::Key, kh, t0)};
+  std::pair<Value, Value> transforms;
+  if (storedTransforms) {
+    transforms = loadTransforms(t0);
+    inputs.push_back(transforms.second);
+  } else {
+    inputs.push_back(loadRows(KernelArgRole::Value, vh, t0));
+  }
   if (linear.gate == GateKind::per_token)
     inputs.push_back(loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate),
                                     bi, h, t0, n, chunk + lag));
   if (term.update == UpdateRule::delta)
-    inputs.push_back(loadBeta(t0));
+    inputs.push_back(storedTransforms ? transforms.first : loadBeta(t0));
   return inputs;
 }
 
@@ -641,17 +664,19 @@ LinearTileProgram::Chunk LinearTileProgram::loadDeltaKeys(Value t0) {
 
 SmallVector<Value> LinearTileProgram::buildChunk(Value t0, ValueRange carried,
                                                  ValueRange inputs,
-                                                 Value perKeyGates,
-                                                 Value inverse) {
+                                                 Value perKeyGates) {
   const TileLayouts &layouts = t.layouts;
   Chunk c;
   c.t0 = t0;
-  c.inverse = inverse;
   // 1.
   Value q = inputs[0], k = inputs[1], v = inputs[2];
   Value gates = linear.gate == GateKind::per_token ? inputs[3] : perKeyGates;
-  if (term.update == UpdateRule::delta)
+  if (storedTransforms) {
+    c.valueTransform = v;
+    c.keyTransform = inputs.back();
+  } else if (term.update == UpdateRule::delta) {
     c.beta = inputs.back();
+  }
   c.qf = emitTileFeatures(t, linear, q, /*side=*/0, h);
   c.kf = emitTileFeatures(t, linear, k, /*side=*/1, h);
   c.logs = c.queryLogs =
@@ -791,9 +816,10 @@ void LinearTileProgram::publishSegmentBoundary(Value begin, Value end) {
   segments->publish(segments->index);
 }
 
-/// A transform block of the delta rule's chunk-parallel form: the UT
-/// inverse of each chunk of its group, stored for the chain and output
-/// blocks.
+/// A transform block of the delta rule's chunk-parallel form: W and U of
+/// each chunk of its group (ChunkSegments::DeltaTransforms), stored for
+/// the chain and output blocks, which then need one product of the chunk
+/// for its values instead of two (and no inverse to convert).
 void LinearTileProgram::publishChunkTransforms(Value numChunks) {
   const ChunkSegments::DeltaTransforms &delta = *segments->delta;
   Value groupChunks = e.idx(delta.groupChunks);
@@ -807,8 +833,39 @@ void LinearTileProgram::publishChunkTransforms(Value numChunks) {
       [&](Value ci, ValueRange) -> SmallVector<Value> {
         Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
         Chunk c = loadDeltaKeys(t0);
-        tile::StoreOp::create(b, loc, solveInverse(c), delta.inverses,
-                              ValueRange{t0, zero}, Value());
+        Value inverse = t.lhsOperand(solveInverse(c), valueElement);
+        Value betaRows = t.withLayout(c.beta, t.layouts.rows());
+        // T A for the rows of A scaled by beta (and, for W, by exp(p)).
+        auto transform = [&](Value rows, bool decayed) {
+          auto type = cast<tile::TileType>(rows.getType());
+          tile::TileType resultType =
+              t.tileOf({chunk, type.getShape()[1]}, t.f32(), acc());
+          SmallVector<Value> inputs = {t.withLayout(rows, acc()), betaRows};
+          SmallVector<int64_t> broadcast = {-1, 0};
+          if (decayed && c.logs) {
+            inputs.push_back(t.withLayout(c.logs, t.layouts.rows()));
+            broadcast.push_back(0);
+          }
+          Value scaled = t.map(
+              resultType, inputs, broadcast,
+              [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                FloatMath f{nb, loc};
+                Value element = f.mul(convertFloat(nb, loc, x[0], t.f32()), x[1]);
+                return x.size() > 2 ? f.mul(element, f.exp(x[2])) : element;
+              });
+          return tile::MatmulOp::create(b, loc, inverse,
+                                        t.rhsOperand(scaled, valueElement),
+                                        t.zeros(resultType), false, false);
+        };
+        tile::StoreOp::create(b, loc, transform(c.kf, /*decayed=*/true),
+                              delta.keyTransforms, ValueRange{t0, zero},
+                              Value());
+        Value values = t.load(
+            t.tileOf({chunk, shape.valueDim}, valueElement, t.layouts.loaded),
+            kernel.get(KernelArgRole::Value), {bi, vh, t0, zero}, n);
+        tile::StoreOp::create(b, loc, transform(values, /*decayed=*/false),
+                              delta.valueTransforms, ValueRange{t0, zero},
+                              Value());
         return {};
       },
       "chunk_transforms");
@@ -817,10 +874,10 @@ void LinearTileProgram::publishChunkTransforms(Value numChunks) {
 
 /// The chain block of the delta rule's chunk-parallel form: the state
 /// through the chunks of every segment but the last, from the stored
-/// inverses (U, then the state update: no scores and no output), stored and
-/// published where each segment ends. It is the critical path of the form,
-/// so the loop fetches each chunk's inputs (inverse, K, V, beta, gates)
-/// one chunk ahead where registers allow (chainFetchesAhead).
+/// transforms (the values U - W S, then the state update: no scores and no
+/// output), stored and published where each segment ends. It is the
+/// critical path of the form, so the loop fetches each chunk's inputs (W,
+/// K, U, gates) one chunk ahead where registers allow (chainFetchesAhead).
 void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
                                                Value numChunks) {
   Value boundaries = e.subi(segments->count, e.idx(1));
@@ -828,9 +885,10 @@ void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
       b, loc, arith::MulIOp::create(b, loc, boundaries, perSegment), numChunks);
   Value gate = kernel.get(KernelArgRole::Gate);
   auto inputsAt = [&](Value t0) {
-    SmallVector<Value> inputs = {
-        storedInverse(t0), loadRows(KernelArgRole::Key, kh, t0),
-        loadRows(KernelArgRole::Value, vh, t0), loadBeta(t0)};
+    auto [keyTransform, valueTransform] = loadTransforms(t0);
+    SmallVector<Value> inputs = {keyTransform,
+                                 loadRows(KernelArgRole::Key, kh, t0),
+                                 valueTransform};
     if (linear.gate == GateKind::per_token)
       inputs.push_back(loadChunkGates(t, linear, gate, bi, h, t0, n, chunk));
     return inputs;
@@ -857,10 +915,11 @@ void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
           inputs = inputsAt(t0);
         }
         Chunk c =
-            deltaKeys(t0, inputs[1], inputs[3],
-                      linear.gate == GateKind::per_token ? inputs[4] : Value());
-        c.inverse = inputs[0];
-        Value u = deltaValues(c, inputs[2], iterArgs[0]);
+            deltaKeys(t0, inputs[1], /*beta=*/Value(),
+                      linear.gate == GateKind::per_token ? inputs[3] : Value());
+        c.keyTransform = inputs[0];
+        c.valueTransform = inputs[2];
+        Value u = deltaValues(c, /*v=*/Value(), iterArgs[0]);
         Value state =
             tile::StateUpdateOp::create(b, loc, iterArgs[0], c.keys, u, c.logs);
         // Where a segment ends.
@@ -970,19 +1029,19 @@ void LinearTileProgram::build() {
                                          e.idx(columns)));
                 LinearTileProgram chain(e, term, kernel, bi, h, column, columns,
                                         t.layouts, segments, output);
-                chain.storedInverses = true;
+                chain.storedTransforms = true;
                 chain.publishDeltaBoundaries(perSegment, numChunks);
               },
               [&] {
-                storedInverses = outputsRead;
+                storedTransforms = outputsRead;
                 buildCausal(begin, end);
-                storedInverses = false;
+                storedTransforms = false;
               });
         });
   };
-  if (!outputsReadStoredInverses())
+  if (!outputsReadStoredTransforms())
     return kinds(false);
-  // Output blocks that read the inverses need them stored: one segment,
+  // Output blocks that read the transforms need them stored: one segment,
   // which has none, is the whole chunk loop solving each chunk's.
   branch(
       e.cmpi(arith::CmpIPredicate::eq, segments->count, e.idx(1)),
@@ -1014,7 +1073,6 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
                 ? loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate), bi,
                                  h, t0, n, chunk + lag)
                 : Value();
-        Value inverse = storedInverse(t0);
         SmallVector<Value> inputs, next;
         if (ahead) {
           next = loadInputs(
@@ -1024,7 +1082,7 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
           inputs = loadInputs(t0);
         }
         SmallVector<Value> yielded = buildChunk(
-            t0, iterArgs.take_front(numStates), inputs, perKeyGates, inverse);
+            t0, iterArgs.take_front(numStates), inputs, perKeyGates);
         llvm::append_range(yielded, next);
         return yielded;
       },

@@ -110,15 +110,16 @@ inline constexpr int64_t kDeltaTransformGroupChunks = 8;
 ///  - a transform block (`delta->transformBlock`) solves the UT inverses
 ///    of the chunks [group G, (group + 1) G) (G = `delta->groupChunks`,
 ///    `delta->group`), the part of a chunk that needs no state, stores
-///    each at `delta->inverses[chunk]` and calls
-///    `delta->publishTransforms(group)`;
+///    each chunk's W and U (`delta->keyTransforms`, `valueTransforms`) and
+///    calls `delta->publishTransforms(group)`;
 ///  - the chain block of each value split (`boundaryBlock`) runs the state
 ///    through the chunks of every segment but the last with the stored
-///    inverses (`delta->awaitTransforms(group)` before a group's first
-///    chunk): two products and the state update a chunk, no solve and no
-///    output; it stores the state where each segment ends at
+///    transforms (`delta->awaitTransforms(group)` before a group's first
+///    chunk): the values U - W S and the state update a chunk, no solve
+///    and no output; it stores the state where each segment ends at
 ///    `boundaries[segment, 0, v0]` and calls `publish(segment)`;
-///  - output blocks as above, their delta values from the stored inverses.
+///  - output blocks as above, their delta values from the stored
+///    transforms.
 /// A transform block waits for nothing, a chain block only for transform
 /// blocks, an output block for both.
 struct ChunkSegments {
@@ -134,9 +135,13 @@ struct ChunkSegments {
   struct DeltaTransforms {
     Value transformBlock, group;
     int64_t groupChunks = kDeltaTransformGroupChunks;
-    /// [chunks C, C] f32: the inverse (I + L)^-1 of each chunk, chunk c's
-    /// at rows [c C, c C + C).
-    Value inverses;
+    /// What the transform blocks store of each chunk (chunk c's at rows
+    /// [c C, c C + C)), in the values' type: W = T diag(exp(p)) phi(K)
+    /// ([chunks C, F]) and U = T V ([chunks C, Dv]), with T the chunk's UT
+    /// transform (I + diag(beta) ((phi(K) phi(K)^T) o D o M_<))^-1
+    /// diag(beta). The chunk's values are then U - W S from the state S
+    /// where it starts.
+    Value keyTransforms, valueTransforms;
     /// The chain blocks of one value split: each runs width /
     /// chainsPerSplit of its columns, `chainPart` the part of this block
     /// (a chain block's publish raises its part's flag; an output block's

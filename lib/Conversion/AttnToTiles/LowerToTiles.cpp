@@ -138,14 +138,23 @@ static void emitCPUSegments(Emitter &e, LinearAttentionOp op,
   // transform blocks (one per group of chunks) and its chain block, when
   // there is more than one segment.
   bool delta = op.getUpdate() == UpdateRule::delta;
-  Value transforms, chains = numBoundaries, inverses;
+  Value transforms, chains = numBoundaries;
   ChunkSegments::DeltaTransforms transformSpec;
   if (delta) {
-    int64_t chunk = op.getChunkSize();
-    inverses = memref::AllocOp::create(
-        b, loc, MemRefType::get({ShapedType::kDynamic, chunk}, b.getF32Type()),
-        ValueRange{arith::MulIOp::create(b, loc, numChunks, e.idx(chunk))});
-    transformSpec.inverses = inverses;
+    // W [chunks C, F] and U [chunks C, Dv] in the values' type, as the GPU
+    // stores them.
+    Value rows =
+        arith::MulIOp::create(b, loc, numChunks, e.idx(op.getChunkSize()));
+    Type element =
+        cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
+            .getElementType();
+    auto rowsOf = [&](int64_t width) -> Value {
+      return memref::AllocOp::create(
+          b, loc, MemRefType::get({ShapedType::kDynamic, width}, element),
+          ValueRange{rows});
+    };
+    transformSpec.keyTransforms = rowsOf(features);
+    transformSpec.valueTransforms = rowsOf(shape.valueDim);
     // Groups of 2 chunks: short sequences have several.
     transformSpec.groupChunks = 2;
     transformSpec.publishTransforms = transformSpec.awaitTransforms = nothing;
@@ -177,8 +186,10 @@ static void emitCPUSegments(Emitter &e, LinearAttentionOp op,
       },
       "segment_blocks");
   memref::DeallocOp::create(b, loc, boundaries);
-  if (inverses)
-    memref::DeallocOp::create(b, loc, inverses);
+  if (delta) {
+    memref::DeallocOp::create(b, loc, transformSpec.keyTransforms);
+    memref::DeallocOp::create(b, loc, transformSpec.valueTransforms);
+  }
 }
 
 } // namespace
@@ -211,9 +222,9 @@ int64_t mlir::attn::getSegmentedWorkspaceWords(int64_t segmentWords,
     return (segments - 1) * (segmentWords + valueSplits);
   int64_t words =
       (segments - 1) * (segmentWords + valueSplits * delta.chainsPerSplit);
-  // The transform flags, then the inverses from a 16-byte boundary.
+  // The transform flags, then the transforms from a 16-byte boundary.
   return llvm::alignTo(words + delta.groups(), 4) +
-         delta.chunks * delta.chunk * delta.chunk;
+         delta.chunks * delta.transformWords;
 }
 
 std::pair<int64_t, int64_t>
@@ -247,7 +258,8 @@ namespace {
 /// blocks and value splits x segments output blocks (with one segment, the
 /// output blocks only), and the workspace as the boundaries, a flag per
 /// (chain block, boundary), a flag per transform block and, from the next
-/// multiple of 4 words, the inverses (getSegmentedWorkspaceWords). Chain
+/// multiple of 4 words, the transforms W and U of each chunk
+/// (getSegmentedWorkspaceWords). Chain
 /// blocks wait only for transform blocks, output blocks for both; each
 /// kind comes after those it waits for.
 struct GridSegments {
@@ -259,11 +271,12 @@ struct GridSegments {
   /// The delta rule's form (`delta`, groups of `groupChunks` chunks): the
   /// transform blocks come first along z, then `parts` chain blocks per
   /// value split (`part`: which), then the output blocks; none of the
-  /// first two with one segment. `transformFlags` and `inverses` are word
-  /// offsets.
+  /// first two with one segment. `transformFlags` and `transformsStart` are
+  /// word offsets.
   bool delta = false;
   int64_t parts = 1;
-  Value transformBlock, group, part, transformFlags, inverses, numChunks;
+  Value transformBlock, group, part, transformFlags, transformsStart,
+      numChunks;
 
   GridSegments(Emitter &e, Value workspace, int64_t splits,
                int64_t segmentWords, int64_t groupChunks = 0, int64_t chunk = 0,
@@ -303,9 +316,10 @@ struct GridSegments {
       transformFlags =
           e.addi(flags, arith::MulIOp::create(b, loc, boundaries,
                                               e.idx(splits * parts)));
-      // Rounded up to 4 words: each inverse's rows start 16-byte aligned.
+      // Rounded up to 4 words: each transform's rows start 16-byte
+      // aligned.
       Value end = e.addi(transformFlags, groups);
-      inverses = arith::MulIOp::create(
+      transformsStart = arith::MulIOp::create(
           b, loc, arith::CeilDivUIOp::create(b, loc, end, e.idx(4)), e.idx(4));
     }
     SegmentBlock kind(e, z, transforms, before, splits, parts, delta);
@@ -349,11 +363,21 @@ struct GridSegments {
   Value boundaries(int64_t features, int64_t valueDim) {
     return view(e.idx(0), e.subi(count, e.idx(1)), features, valueDim);
   }
-  /// The delta rule's inverses, [chunks C, C].
-  Value inverseTiles(int64_t chunk) {
-    Value tiles = view(inverses, numChunks, chunk, chunk);
-    return memref::CollapseShapeOp::create(
-        e.b, e.loc, tiles, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  /// The delta rule's stored transforms of `element`s (16-bit): W
+  /// [chunks C, F], then U [chunks C, Dv].
+  std::pair<Value, Value> transformTiles(int64_t chunk, int64_t features,
+                                         int64_t valueDim, Type element) {
+    OpBuilder &b = e.b;
+    Location loc = e.loc;
+    Value rows = arith::MulIOp::create(b, loc, numChunks, e.idx(chunk));
+    Value keys = getWorkspaceView(b, loc, workspace, bi, h, transformsStart,
+                                  rows, {features}, element);
+    Value valuesStart =
+        e.addi(transformsStart,
+               arith::MulIOp::create(b, loc, rows, e.idx(features / 2)));
+    Value values = getWorkspaceView(b, loc, workspace, bi, h, valuesStart,
+                                    rows, {valueDim}, element);
+    return {keys, values};
   }
   /// [rows, d1, d2] f32 from word `start` of this block's (sequence, head).
   Value view(Value start, Value rows, int64_t d1, int64_t d2) {
@@ -625,7 +649,11 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
         transforms.transformBlock = grid.transformBlock;
         transforms.group = grid.group;
         transforms.groupChunks = groupChunks;
-        transforms.inverses = grid.inverseTiles(linear.getChunkSize());
+        std::tie(transforms.keyTransforms, transforms.valueTransforms) =
+            grid.transformTiles(
+                linear.getChunkSize(), features, shape.valueDim,
+                cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
+                    .getElementType());
         transforms.publishTransforms = [&](Value g) {
           grid.publishTransforms(g);
         };
@@ -657,6 +685,12 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
       launch->segmentWords = segmentWords;
       launch->transformGroupChunks = groupChunks;
       launch->chainsPerSplit = chainsPerSplit;
+      // W and U per chunk, 16-bit.
+      if (groupChunks > 0)
+        launch->transformWords = linear.getChunkSize() *
+                                 (getLinearSpec(linear).featureDim +
+                                  shape.valueDim) /
+                                 2;
       launch->chunk = linear.getChunkSize();
     }
     return success();

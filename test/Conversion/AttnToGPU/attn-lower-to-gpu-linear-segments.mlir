@@ -55,12 +55,13 @@ func.func @simple_gla(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, 
 // else a transform block per 8 chunks, two chain blocks per value split
 // (32 of its 64 columns each), then the output blocks. The workspace holds
 // the boundaries, a flag per chain block and boundary, a flag per
-// transform block and, from a multiple of 4 words, a 64x64 UT inverse per
-// chunk ([chunks 64, 64]). Transform blocks store the inverses and raise
-// their flag; the chain block fetches each chunk's inverse (after its
-// group's flag) and inputs one chunk ahead, runs no solve, and stores and
-// raises each boundary; output blocks (ungated here) read the inverses too
-// and wait for both chain blocks of their split.
+// transform block and, from a multiple of 4 words, each chunk's transforms
+// in bf16, two a word: W ([chunks 64, 128]), then U ([chunks 64, 128]).
+// Transform blocks solve each chunk's UT inverse, store W and U and raise
+// their flag; the chain block fetches each chunk's W, K and U (after its
+// group's flag) one chunk ahead, runs no solve, and stores and raises each
+// boundary; output blocks (ungated here) read W and U too and wait for
+// both chain blocks of their split.
 
 // CHECK-LABEL: gpu.func @delta_0_gpu(
 // CHECK-SAME:    %[[DWS:arg5]]: memref<?x16x?xf32
@@ -72,26 +73,31 @@ func.func @simple_gla(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, 
 // CHECK: %[[TRANSFORMS:.*]] = arith.select %[[SPLIT]], %[[GROUPS]], %c0
 // CHECK: %[[CHAINS:.*]] = arith.select %[[SPLIT]], %c4, %c0
 // CHECK: %[[IST:.*]] = arith.cmpi ult, %[[DZ]], %[[TRANSFORMS]]
-// CHECK: %[[TILES:.*]] = memref.reinterpret_cast %{{.*}} to offset: [%{{.*}}], sizes: [%[[DCHUNKS]], 64, 64], strides: [4096, 64, 1]
-// CHECK: %[[INVS:.*]] = memref.collapse_shape %[[TILES]] {{\[}}[0, 1], [2]]
+// CHECK: %[[WBASE:.*]] = builtin.unrealized_conversion_cast %{{.*}} : memref<f32> to memref<bf16>
+// CHECK: %[[WS:.*]] = memref.reinterpret_cast %[[WBASE]] to offset: [%{{.*}}], sizes: [%[[ROWS:.*]], 128], strides: [128, 1]
+// CHECK: %[[UBASE:.*]] = builtin.unrealized_conversion_cast %{{.*}} : memref<f32> to memref<bf16>
+// CHECK: %[[US:.*]] = memref.reinterpret_cast %[[UBASE]] to offset: [%{{.*}}], sizes: [%[[ROWS]], 128], strides: [128, 1]
 // CHECK: scf.if %{{.*}} {
 // CHECK:   attn_tile.ut_solve
 // CHECK: } {attn.stage = "chunks"}
 // CHECK: } else {
 // CHECK:   scf.if %[[IST]] {
 // CHECK:     scf.for
-// CHECK:       %[[INV:.*]] = attn_tile.ut_solve
-// CHECK:       attn_tile.store %[[INV]], %[[INVS]]
+// CHECK:       attn_tile.ut_solve
+// CHECK:       attn_tile.store %{{.*}}, %[[WS]]
+// CHECK:       attn_tile.store %{{.*}}, %[[US]]
 // CHECK:     } {attn.stage = "chunk_transforms"}
 // CHECK:     llvm.fence syncscope("device") acq_rel
 // CHECK:     memref.atomic_rmw addf %{{.*}}, %[[DWS]]
 // CHECK:   } else {
 // CHECK:       scf.while
 // CHECK:         memref.atomic_rmw addf %{{.*}}, %[[DWS]]
-// CHECK:       attn_tile.load %[[INVS]][%c0{{.*}}, %c0{{.*}}] rows_below
-// CHECK:       scf.for {{.*}} -> (!attn_tile.tile<128x32xf32, {{.*}}>, !attn_tile.tile<64x64xf32, #attn_tile.shared>
+// CHECK:       attn_tile.load %[[WS]][%c0{{.*}}, %c0{{.*}}] rows_below
+// CHECK:       attn_tile.load %[[US]][%c0{{.*}}, %{{.*}}] rows_below {{.*}} -> !attn_tile.tile<64x32xbf16, #attn_tile.shared>
+// CHECK:       scf.for {{.*}} -> (!attn_tile.tile<128x32xf32, {{.*}}>, !attn_tile.tile<64x128xbf16, #attn_tile.shared>
 // CHECK:         scf.while
-// CHECK:         attn_tile.load %[[INVS]]
+// CHECK:         attn_tile.load %[[WS]]
+// CHECK:         attn_tile.load %[[US]]
 // CHECK-NOT:     attn_tile.ut_solve
 // CHECK:         attn_tile.state_update
 // CHECK:         attn_tile.store {{.*}} : !attn_tile.tile<128x32xf32
@@ -101,7 +107,8 @@ func.func @simple_gla(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, 
 // CHECK:       scf.while
 // CHECK:       scf.while
 // CHECK:     scf.for
-// CHECK:       attn_tile.load %[[INVS]]
+// CHECK:       attn_tile.load %[[WS]]
+// CHECK:       attn_tile.load %[[US]]
 // CHECK-NOT:   attn_tile.ut_solve
 // CHECK:       attn_tile.state_update
 // CHECK:     } {attn.stage = "chunks"}

@@ -65,38 +65,46 @@
 
 // The delta rules run their chunk-parallel form on the CPU too
 // (ChunkSegments' delta transforms): one segment is the whole chunk loop,
-// solving each chunk's UT inverse; more are transform blocks (the inverses,
-// stored), a chain block (the state through each segment from the stored
-// inverses, stored where the segment ends) and output blocks. Ungated, the
-// output blocks read the stored inverses as well.
+// solving each chunk's UT inverse; more are transform blocks (each chunk's
+// W = T diag(exp(p)) K and U = T V, stored in the values' type), a chain
+// block (the state through each segment from the values U - W S, stored
+// where the segment ends) and output blocks. Ungated, the output blocks
+// read the stored transforms as well.
 // RUN: attn-opt %S/../../../examples/deltanet.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=DELTA
-// DELTA: %[[INV:.*]] = memref.alloc(%{{.*}}) : memref<?x64xf32>
+// DELTA: %[[W:.*]] = memref.alloc(%{{.*}}) : memref<?x128xbf16>
+// DELTA: %[[U:.*]] = memref.alloc(%{{.*}}) : memref<?x128xbf16>
 // DELTA: attn_tile.matmul {{.*}} {transpose_rhs}
 // DELTA-NEXT: attn_tile.map
 // DELTA: arith.cmpi sle
 // DELTA: attn_tile.ut_solve
 // DELTA: attn_tile.state_update
 // DELTA: } {attn.stage = "chunks"}
-// DELTA: %[[T:.*]] = attn_tile.ut_solve
-// DELTA: attn_tile.store %[[T]], %[[INV]][
+// DELTA: attn_tile.ut_solve
+// DELTA: %[[TW:.*]] = attn_tile.matmul {{.*}} : !attn_tile.tile<64x64xbf16>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x128xf32>
+// DELTA-NEXT: attn_tile.store %[[TW]], %[[W]][
+// DELTA: %[[TU:.*]] = attn_tile.matmul {{.*}} : !attn_tile.tile<64x64xbf16>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x128xf32>
+// DELTA-NEXT: attn_tile.store %[[TU]], %[[U]][
 // DELTA: } {attn.stage = "chunk_transforms"}
-// DELTA: attn_tile.load %[[INV]][
+// DELTA: attn_tile.load %[[W]][
+// DELTA: attn_tile.load %[[U]][
+// DELTA-NOT: attn_tile.ut_solve
 // DELTA: attn_tile.state_update
 // DELTA: } {attn.stage = "chain_chunks"}
 // DELTA: } {attn.stage = "chain_tail"}
-// DELTA: attn_tile.load %[[INV]][
+// DELTA: attn_tile.load %[[W]][
+// DELTA: attn_tile.load %[[U]][
 // DELTA-NOT: attn_tile.ut_solve
 // DELTA: } {attn.stage = "chunks"}
 
 // With a gate per token the output blocks solve their own inverses.
 // RUN: attn-opt %S/../../../examples/gated_deltanet.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=GATED
-// GATED: %[[INV:.*]] = memref.alloc(%{{.*}}) : memref<?x64xf32>
+// GATED: %[[W:.*]] = memref.alloc(%{{.*}}) : memref<?x128xbf16>
 // GATED: %[[P:.*]] = attn_tile.cumsum
 // GATED: attn_tile.decay_mask %[[P]], %[[P]] {diagonal = -1 : i64}
-// GATED: %[[T:.*]] = attn_tile.ut_solve
-// GATED: attn_tile.store %[[T]], %[[INV]][
+// GATED: attn_tile.ut_solve
+// GATED: attn_tile.store %{{.*}}, %[[W]][
 // GATED: } {attn.stage = "chunk_transforms"}
-// GATED: attn_tile.load %[[INV]][
+// GATED: attn_tile.load %[[W]][
 // GATED: %[[CP:.*]] = attn_tile.cumsum
 // GATED: attn_tile.state_update {{.*}} log_decay %[[CP]]
 // GATED: } {attn.stage = "chain_chunks"}
