@@ -235,14 +235,15 @@ private:
   /// the stored transforms (else each chunk solves its own, as with one
   /// segment). Not with a gate per token: reading them, the output loop
   /// needs more registers than solving (ptxas for sm_90a at 64 value
-  /// columns: 28 bytes spilled, against none, when the form stored UT
-  /// inverses).
+  /// columns: 52 bytes spilled, against none).
   bool outputsReadStoredTransforms() const {
     return linear.gate != GateKind::per_token;
   }
   /// Whether the chain block fetches each chunk's inputs one chunk ahead.
   /// Not with a gate per token: beside output blocks that solve, ptxas
-  /// then spills 116 bytes of the kernel for sm_90a (none in-iteration).
+  /// then spills 116 bytes of the kernel for sm_90a (none in-iteration),
+  /// also with the gates read in their own chunk and only W, K and U
+  /// fetched ahead.
   bool chainFetchesAhead() const { return linear.gate != GateKind::per_token; }
   /// Where each chunk's output rows go; null: to the op's output.
   const LinearChunkOutput *output;
