@@ -143,9 +143,9 @@ Value mlir::attn::getWorkspaceView(OpBuilder &b, Location loc, Value workspace,
     viewStrides.push_back(b.getIndexAttr(stride));
   auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, flat);
   if (perWord == 1)
-    return memref::ReinterpretCastOp::create(
-        b, loc, type, flat, OpFoldResult(metadata.getOffset()), viewSizes,
-        viewStrides);
+    return memref::ReinterpretCastOp::create(b, loc, type, flat,
+                                             OpFoldResult(metadata.getOffset()),
+                                             viewSizes, viewStrides);
   // 16-bit elements: the workspace's base buffer as one of that type, and
   // the offset in its elements. No memref op changes the element type; the
   // cast is between two descriptors that lower to the same LLVM struct
@@ -153,20 +153,18 @@ Value mlir::attn::getWorkspaceView(OpBuilder &b, Location loc, Value workspace,
   // memrefs are lowered.
   Value base = metadata.getBaseBuffer();
   auto baseType = cast<MemRefType>(base.getType());
-  Value typedBase =
-      UnrealizedConversionCastOp::create(
-          b, loc,
-          MemRefType::get(baseType.getShape(), element,
-                          MemRefLayoutAttrInterface{},
-                          baseType.getMemorySpace()),
-          ValueRange{base})
-          .getResult(0);
-  Value offset = arith::MulIOp::create(
-      b, loc, metadata.getOffset(),
-      arith::ConstantIndexOp::create(b, loc, perWord));
-  return memref::ReinterpretCastOp::create(b, loc, type, typedBase,
-                                           OpFoldResult(offset), viewSizes,
-                                           viewStrides);
+  Value typedBase = UnrealizedConversionCastOp::create(
+                        b, loc,
+                        MemRefType::get(baseType.getShape(), element,
+                                        MemRefLayoutAttrInterface{},
+                                        baseType.getMemorySpace()),
+                        ValueRange{base})
+                        .getResult(0);
+  Value offset =
+      arith::MulIOp::create(b, loc, metadata.getOffset(),
+                            arith::ConstantIndexOp::create(b, loc, perWord));
+  return memref::ReinterpretCastOp::create(
+      b, loc, type, typedBase, OpFoldResult(offset), viewSizes, viewStrides);
 }
 
 Value mlir::attn::getDynamicSharedView(OpBuilder &b, Location loc,

@@ -468,11 +468,12 @@ Value LinearTileProgram::deltaValues(Chunk &c, Value v, Value state) {
     Value keyStates =
         tile::MatmulOp::create(b, loc, c.keyTransform, stateOperand(c, state),
                                t.zeros(valuesType), false, false);
-    Value u = t.map(valuesType, {t.withLayout(c.valueTransform, acc()), keyStates},
-                    {-1, -1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
-                      FloatMath f{nb, loc};
-                      return f.sub(convertFloat(nb, loc, x[0], t.f32()), x[1]);
-                    });
+    Value u =
+        t.map(valuesType, {t.withLayout(c.valueTransform, acc()), keyStates},
+              {-1, -1}, [&](OpBuilder &nb, ValueRange, ValueRange x) {
+                FloatMath f{nb, loc};
+                return f.sub(convertFloat(nb, loc, x[0], t.f32()), x[1]);
+              });
     return t.rhsOperand(u, valueElement);
   }
   Value betaRows = t.withLayout(c.beta, layouts.rows());
@@ -851,7 +852,8 @@ void LinearTileProgram::publishChunkTransforms(Value numChunks) {
               resultType, inputs, broadcast,
               [&](OpBuilder &nb, ValueRange, ValueRange x) {
                 FloatMath f{nb, loc};
-                Value element = f.mul(convertFloat(nb, loc, x[0], t.f32()), x[1]);
+                Value element =
+                    f.mul(convertFloat(nb, loc, x[0], t.f32()), x[1]);
                 return x.size() > 2 ? f.mul(element, f.exp(x[2])) : element;
               });
           return tile::MatmulOp::create(b, loc, inverse,
@@ -887,9 +889,8 @@ void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
   Value gate = kernel.get(KernelArgRole::Gate);
   auto inputsAt = [&](Value t0) {
     auto [keyTransform, valueTransform] = loadTransforms(t0);
-    SmallVector<Value> inputs = {keyTransform,
-                                 loadRows(KernelArgRole::Key, kh, t0),
-                                 valueTransform};
+    SmallVector<Value> inputs = {
+        keyTransform, loadRows(KernelArgRole::Key, kh, t0), valueTransform};
     if (linear.gate == GateKind::per_token)
       inputs.push_back(loadChunkGates(t, linear, gate, bi, h, t0, n, chunk));
     return inputs;
@@ -1082,8 +1083,8 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
         } else {
           inputs = loadInputs(t0);
         }
-        SmallVector<Value> yielded = buildChunk(
-            t0, iterArgs.take_front(numStates), inputs, perKeyGates);
+        SmallVector<Value> yielded =
+            buildChunk(t0, iterArgs.take_front(numStates), inputs, perKeyGates);
         llvm::append_range(yielded, next);
         return yielded;
       },
@@ -1240,8 +1241,7 @@ bool mlir::attn::canRunLinearOnTensorCores(LinearAttentionOp op,
   // loaded Q and K tile; taylor2 and hedgehog change the feature width.
   FeatureMap map = linear.featureMap.value_or(FeatureMap::identity);
   bool elementwise = linear.featureMapRegion || map == FeatureMap::identity ||
-                     map == FeatureMap::relu ||
-                     map == FeatureMap::elu_plus_one;
+                     map == FeatureMap::relu || map == FeatureMap::elu_plus_one;
   return sixteenBit && gates && !denominator && op.getCausal() && elementwise &&
          (columns == 32 || columns == 64) && shape.valueDim % columns == 0 &&
          op.getChunkSize() == 64 && shape.keyDim % 64 == 0 &&

@@ -145,9 +145,8 @@ static void emitCPUSegments(Emitter &e, LinearAttentionOp op,
     // stores them.
     Value rows =
         arith::MulIOp::create(b, loc, numChunks, e.idx(op.getChunkSize()));
-    Type element =
-        cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
-            .getElementType();
+    Type element = cast<MemRefType>(kernel.get(KernelArgRole::Value).getType())
+                       .getElementType();
     auto rowsOf = [&](int64_t width) -> Value {
       return memref::AllocOp::create(
           b, loc, MemRefType::get({ShapedType::kDynamic, width}, element),
@@ -275,8 +274,7 @@ struct GridSegments {
   /// word offsets.
   bool delta = false;
   int64_t parts = 1;
-  Value transformBlock, group, part, transformFlags, transformsStart,
-      numChunks;
+  Value transformBlock, group, part, transformFlags, transformsStart, numChunks;
 
   GridSegments(Emitter &e, Value workspace, int64_t splits,
                int64_t segmentWords, int64_t groupChunks = 0, int64_t chunk = 0,
@@ -375,8 +373,8 @@ struct GridSegments {
     Value valuesStart =
         e.addi(transformsStart,
                arith::MulIOp::create(b, loc, rows, e.idx(features / 2)));
-    Value values = getWorkspaceView(b, loc, workspace, bi, h, valuesStart,
-                                    rows, {valueDim}, element);
+    Value values = getWorkspaceView(b, loc, workspace, bi, h, valuesStart, rows,
+                                    {valueDim}, element);
     return {keys, values};
   }
   /// [rows, d1, d2] f32 from word `start` of this block's (sequence, head).
@@ -687,10 +685,9 @@ LogicalResult mlir::attn::buildTiledKernel(OpBuilder &b, Operation *specOp,
       launch->chainsPerSplit = chainsPerSplit;
       // W and U per chunk, 16-bit.
       if (groupChunks > 0)
-        launch->transformWords = linear.getChunkSize() *
-                                 (getLinearSpec(linear).featureDim +
-                                  shape.valueDim) /
-                                 2;
+        launch->transformWords =
+            linear.getChunkSize() *
+            (getLinearSpec(linear).featureDim + shape.valueDim) / 2;
       launch->chunk = linear.getChunkSize();
     }
     return success();
