@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -863,12 +864,20 @@ void LinearTileProgram::publishChunkTransforms(Value numChunks) {
         tile::StoreOp::create(b, loc, transform(c.kf, /*decayed=*/true),
                               delta.keyTransforms, ValueRange{t0, zero},
                               Value());
-        Value values = t.load(
-            t.tileOf({chunk, shape.valueDim}, valueElement, t.layouts.loaded),
-            kernel.get(KernelArgRole::Value), {bi, vh, t0, zero}, n);
-        tile::StoreOp::create(b, loc, transform(values, /*decayed=*/false),
-                              delta.valueTransforms, ValueRange{t0, zero},
-                              Value());
+        // U in one product up to Dv = 128, else by 64 value columns (or
+        // 32) at a time: a [C, 192] accumulator spills (12 bytes for
+        // sm_90a, 28 for sm_80).
+        int64_t piece = shape.valueDim <= 128
+                            ? shape.valueDim
+                            : std::gcd(shape.valueDim, int64_t(64));
+        for (int64_t column = 0; column < shape.valueDim; column += piece) {
+          Value values = t.load(
+              t.tileOf({chunk, piece}, valueElement, t.layouts.loaded),
+              kernel.get(KernelArgRole::Value), {bi, vh, t0, e.idx(column)}, n);
+          tile::StoreOp::create(b, loc, transform(values, /*decayed=*/false),
+                                delta.valueTransforms,
+                                ValueRange{t0, e.idx(column)}, Value());
+        }
         return {};
       },
       "chunk_transforms");

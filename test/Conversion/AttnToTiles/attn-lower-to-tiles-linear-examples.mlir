@@ -83,7 +83,7 @@
 // DELTA: %[[TW:.*]] = attn_tile.matmul {{.*}} : !attn_tile.tile<64x64xbf16>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x128xf32>
 // DELTA-NEXT: attn_tile.store %[[TW]], %[[W]][
 // DELTA: %[[TU:.*]] = attn_tile.matmul {{.*}} : !attn_tile.tile<64x64xbf16>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x128xf32>
-// DELTA-NEXT: attn_tile.store %[[TU]], %[[U]][
+// DELTA: attn_tile.store %[[TU]], %[[U]][
 // DELTA: } {attn.stage = "chunk_transforms"}
 // DELTA: attn_tile.load %[[W]][
 // DELTA: attn_tile.load %[[U]][
@@ -95,6 +95,13 @@
 // DELTA: attn_tile.load %[[U]][
 // DELTA-NOT: attn_tile.ut_solve
 // DELTA: } {attn.stage = "chunks"}
+
+// Past Dv = 128 the transform blocks compute U by 64 value columns.
+// RUN: attn-opt %S/../../ptx/linear_tc_delta_dv192.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=DV192
+// DV192: attn_tile.store %{{.*}}, %{{.*}}[%{{.*}}, %c0{{.*}}] : !attn_tile.tile<64x64xf32> -> memref<?x192xbf16>
+// DV192: attn_tile.store %{{.*}}, %{{.*}}[%{{.*}}, %c64{{.*}}] : !attn_tile.tile<64x64xf32> -> memref<?x192xbf16>
+// DV192: attn_tile.store %{{.*}}, %{{.*}}[%{{.*}}, %c128{{.*}}] : !attn_tile.tile<64x64xf32> -> memref<?x192xbf16>
+// DV192: } {attn.stage = "chunk_transforms"}
 
 // With a gate per token the output blocks solve their own inverses.
 // RUN: attn-opt %S/../../../examples/gated_deltanet.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=GATED
