@@ -296,6 +296,21 @@ private:
   }
   SmallVector<Value> buildChunk(Value t0, ValueRange states, ValueRange inputs,
                                 Value perKeyGates);
+  /// A loop over the chunks [begin, end) carrying `states`; returns their
+  /// values after the last chunk. Iteration ci, whose chunk starts at t0,
+  /// reads `ownRead(t0)` of its chunk (if given; null otherwise), then runs
+  /// `body(ci, t0, states, inputs, own)` on the chunk's `inputsAt(t0)`. With
+  /// `ahead` the loop carries the inputs: each iteration asks for the next
+  /// chunk's after its own read, so that waiting for that read does not wait
+  /// for them.
+  SmallVector<Value> emitChunkLoop(
+      Value begin, Value end, ValueRange states, bool ahead,
+      function_ref<SmallVector<Value>(Value t0)> inputsAt,
+      function_ref<Value(Value t0)> ownRead,
+      function_ref<SmallVector<Value>(Value ci, Value t0, ValueRange states,
+                                      ArrayRef<Value> inputs, Value own)>
+          body,
+      StringRef stage);
   Value scores(Chunk &c);
   /// body(inputs) at each element (i, j) of a [C, C] chunk tile, times the
   /// decay mask of `logs` (attn_tile.decay_mask), or, without logs, where
@@ -752,6 +767,41 @@ void LinearTileProgram::storeFinalStates(ArrayRef<Value> finalStates) {
                           Value());
 }
 
+SmallVector<Value> LinearTileProgram::emitChunkLoop(
+    Value begin, Value end, ValueRange states, bool ahead,
+    function_ref<SmallVector<Value>(Value t0)> inputsAt,
+    function_ref<Value(Value t0)> ownRead,
+    function_ref<SmallVector<Value>(Value ci, Value t0, ValueRange states,
+                                    ArrayRef<Value> inputs, Value own)>
+        body,
+    StringRef stage) {
+  size_t numStates = states.size();
+  SmallVector<Value> carried(states.begin(), states.end());
+  if (ahead)
+    llvm::append_range(carried, inputsAt(b.createOrFold<arith::MulIOp>(
+                                    loc, begin, e.idx(chunk))));
+  SmallVector<Value> results = emitFor(
+      b, loc, begin, end, carried,
+      [&](Value ci, ValueRange iterArgs) -> SmallVector<Value> {
+        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
+        Value own = ownRead ? ownRead(t0) : Value();
+        SmallVector<Value> inputs, next;
+        if (ahead) {
+          next = inputsAt(e.addi(t0, e.idx(chunk)));
+          inputs = llvm::to_vector(iterArgs.drop_front(numStates));
+        } else {
+          inputs = inputsAt(t0);
+        }
+        SmallVector<Value> yielded =
+            body(ci, t0, iterArgs.take_front(numStates), inputs, own);
+        llvm::append_range(yielded, next);
+        return yielded;
+      },
+      stage);
+  results.resize(numStates);
+  return results;
+}
+
 /// A boundary block of ChunkSegments for the chunks [begin, end) of its
 /// segment: the segment's local state L and decay D, then the state after
 /// the segment, D o S + L, from the state S before it. A chunk's work is
@@ -773,24 +823,14 @@ void LinearTileProgram::publishSegmentBoundary(Value begin, Value end) {
     inits.push_back(tile::SplatOp::create(
         b, loc, stateType(),
         arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0))));
-  size_t numStates = inits.size();
-  if (ahead)
-    llvm::append_range(
-        inits, inputsAt(arith::MulIOp::create(b, loc, begin, e.idx(chunk))));
-  SmallVector<Value> local = emitFor(
-      b, loc, begin, end, inits,
-      [&](Value ci, ValueRange carried) -> SmallVector<Value> {
-        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
-        // The chunk's gates before the next chunk is asked for, so that
-        // waiting for them does not wait for it.
-        Value gates = loadChunkGates(t, linear, gate, bi, h, t0, n, chunk);
-        SmallVector<Value> inputs, fetched;
-        if (ahead) {
-          fetched = inputsAt(e.addi(t0, e.idx(chunk)));
-          inputs = llvm::to_vector(carried.drop_front(numStates));
-        } else {
-          inputs = inputsAt(t0);
-        }
+  SmallVector<Value> local = emitChunkLoop(
+      begin, end, inits, ahead, inputsAt,
+      // The chunk's gates, read before the next chunk is asked for.
+      [&](Value t0) {
+        return loadChunkGates(t, linear, gate, bi, h, t0, n, chunk);
+      },
+      [&](Value, Value t0, ValueRange carried, ArrayRef<Value> inputs,
+          Value gates) -> SmallVector<Value> {
         Value keys = t.withElementType(
             emitTileFeatures(t, linear, inputs[0], /*side=*/1, h),
             valueElement);
@@ -800,7 +840,6 @@ void LinearTileProgram::publishSegmentBoundary(Value begin, Value end) {
             b, loc, carried[0], keys, inputs[1], logs)};
         if (gated)
           next.push_back(tile::DecayStateOp::create(b, loc, carried[1], logs));
-        llvm::append_range(next, fetched);
         return next;
       },
       "segment_boundary");
@@ -910,21 +949,11 @@ void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
     segments->publish(segment);
   };
   loopBegin = zero;
-  bool ahead = chainFetchesAhead();
-  SmallVector<Value> carried = {initialStates(/*denominator=*/false)[0]};
-  if (ahead)
-    llvm::append_range(carried, inputsAt(zero));
-  SmallVector<Value> results = emitFor(
-      b, loc, zero, chainEnd, carried,
-      [&](Value ci, ValueRange iterArgs) -> SmallVector<Value> {
-        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
-        SmallVector<Value> next, inputs;
-        if (ahead) {
-          next = inputsAt(e.addi(t0, e.idx(chunk)));
-          inputs = llvm::to_vector(iterArgs.drop_front());
-        } else {
-          inputs = inputsAt(t0);
-        }
+  SmallVector<Value> results = emitChunkLoop(
+      zero, chainEnd, {initialStates(/*denominator=*/false)[0]},
+      chainFetchesAhead(), inputsAt, /*ownRead=*/{},
+      [&](Value ci, Value t0, ValueRange iterArgs, ArrayRef<Value> inputs,
+          Value) -> SmallVector<Value> {
         Chunk c =
             deltaKeys(t0, inputs[1], /*beta=*/Value(),
                       linear.gate == GateKind::per_token ? inputs[3] : Value());
@@ -947,9 +976,7 @@ void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
                            e.idx(1)),
                     state);
         }
-        SmallVector<Value> yielded = {state};
-        llvm::append_range(yielded, next);
-        return yielded;
+        return {state};
       },
       "chain_chunks");
   // Segments that end past the sequence (the last ones may be empty) end
@@ -1066,39 +1093,23 @@ void LinearTileProgram::buildCausal(Value begin, Value end) {
   // A chunk-parallel program has no denominator state (canSplitIntoSegments).
   SmallVector<Value> states = segments ? SmallVector<Value>{segmentStartState()}
                                        : initialStates(term.denominatorState);
-  size_t numStates = states.size();
-  bool ahead = prefetchesInputs();
   loopBegin = begin;
-  SmallVector<Value> carried = states;
-  if (ahead)
-    llvm::append_range(carried, loadInputs(arith::MulIOp::create(
-                                    b, loc, begin, e.idx(chunk))));
-  SmallVector<Value> results = emitFor(
-      b, loc, begin, end, carried,
-      [&](Value ci, ValueRange iterArgs) {
-        Value t0 = arith::MulIOp::create(b, loc, ci, e.idx(chunk));
-        // A gate per key feature is as large as K: it is not carried but
-        // read in its own chunk, before the next chunk is asked for.
-        Value perKeyGates =
-            linear.gate == GateKind::per_key
-                ? loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate), bi,
-                                 h, t0, n, chunk + lag)
-                : Value();
-        SmallVector<Value> inputs, next;
-        if (ahead) {
-          next = loadInputs(
-              arith::AddIOp::create(b, loc, t0, e.idx(chunk)).getResult());
-          inputs = llvm::to_vector(iterArgs.drop_front(numStates));
-        } else {
-          inputs = loadInputs(t0);
-        }
-        SmallVector<Value> yielded =
-            buildChunk(t0, iterArgs.take_front(numStates), inputs, perKeyGates);
-        llvm::append_range(yielded, next);
-        return yielded;
+  SmallVector<Value> finalStates = emitChunkLoop(
+      begin, end, states, prefetchesInputs(),
+      [&](Value t0) { return loadInputs(t0); },
+      // A gate per key feature is as large as K: it is not carried but
+      // read in its own chunk.
+      [&](Value t0) {
+        return linear.gate == GateKind::per_key
+                   ? loadChunkGates(t, linear, kernel.get(KernelArgRole::Gate),
+                                    bi, h, t0, n, chunk + lag)
+                   : Value();
+      },
+      [&](Value, Value t0, ValueRange iterStates, ArrayRef<Value> inputs,
+          Value perKeyGates) {
+        return buildChunk(t0, iterStates, inputs, perKeyGates);
       },
       "chunks");
-  ArrayRef<Value> finalStates = ArrayRef<Value>(results).take_front(numStates);
   if (!segments)
     return storeFinalStates(finalStates);
   Value last = e.cmpi(arith::CmpIPredicate::eq,
