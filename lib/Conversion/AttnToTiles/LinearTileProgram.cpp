@@ -232,20 +232,6 @@ private:
   /// built (it waits for the transforms there too).
   bool storedTransforms = false;
   Value loopBegin;
-  /// Whether the output blocks of the delta rule's chunk-parallel form read
-  /// the stored transforms (else each chunk solves its own, as with one
-  /// segment). Not with a gate per token: reading them, the output loop
-  /// needs more registers than solving (ptxas for sm_90a at 64 value
-  /// columns: 52 bytes spilled, against none).
-  bool outputsReadStoredTransforms() const {
-    return linear.gate != GateKind::per_token;
-  }
-  /// Whether the chain block fetches each chunk's inputs one chunk ahead.
-  /// Not with a gate per token: beside output blocks that solve, ptxas
-  /// then spills 116 bytes of the kernel for sm_90a (none in-iteration),
-  /// also with the gates read in their own chunk and only W, K and U
-  /// fetched ahead.
-  bool chainFetchesAhead() const { return linear.gate != GateKind::per_token; }
   /// Where each chunk's output rows go; null: to the op's output.
   const LinearChunkOutput *output;
 
@@ -928,7 +914,7 @@ void LinearTileProgram::publishChunkTransforms(Value numChunks) {
 /// transforms (the values U - W S, then the state update: no scores and no
 /// output), stored and published where each segment ends. It is the
 /// critical path of the form, so the loop fetches each chunk's inputs (W,
-/// K, U, gates) one chunk ahead where registers allow (chainFetchesAhead).
+/// K, U, gates) one chunk ahead.
 void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
                                                Value numChunks) {
   Value boundaries = e.subi(segments->count, e.idx(1));
@@ -951,7 +937,7 @@ void LinearTileProgram::publishDeltaBoundaries(Value perSegment,
   loopBegin = zero;
   SmallVector<Value> results = emitChunkLoop(
       zero, chainEnd, {initialStates(/*denominator=*/false)[0]},
-      chainFetchesAhead(), inputsAt, /*ownRead=*/{},
+      /*ahead=*/true, inputsAt, /*ownRead=*/{},
       [&](Value ci, Value t0, ValueRange iterArgs, ArrayRef<Value> inputs,
           Value) -> SmallVector<Value> {
         Chunk c =
@@ -1046,44 +1032,45 @@ void LinearTileProgram::build() {
     return branch(
         segments->boundaryBlock, [&] { publishSegmentBoundary(begin, end); },
         [&] { buildCausal(begin, end); });
-  // The delta rule: with more than one segment, the three kinds of block
-  // (with one, every block is an output block of the one segment).
-  auto kinds = [&](bool outputsRead) {
-    branch(
-        segments->delta->transformBlock,
-        [&] { publishChunkTransforms(numChunks); },
-        [&] {
-          branch(
-              segments->boundaryBlock,
-              [&] {
-                // A chain block runs its part of the split's columns.
-                int64_t parts = segments->delta->chainsPerSplit;
-                int64_t columns = width / parts;
-                Value column =
-                    parts == 1
-                        ? v0
-                        : e.addi(v0, arith::MulIOp::create(
-                                         b, loc, segments->delta->chainPart,
-                                         e.idx(columns)));
-                LinearTileProgram chain(e, term, kernel, bi, h, column, columns,
-                                        t.layouts, segments, output);
-                chain.storedTransforms = true;
-                chain.publishDeltaBoundaries(perSegment, numChunks);
-              },
-              [&] {
-                storedTransforms = outputsRead;
-                buildCausal(begin, end);
-                storedTransforms = false;
-              });
-        });
-  };
-  if (!outputsReadStoredTransforms())
-    return kinds(false);
-  // Output blocks that read the transforms need them stored: one segment,
-  // which has none, is the whole chunk loop solving each chunk's.
+  // The delta rule: with more than one segment, the three kinds of block,
+  // the output blocks reading the stored transforms; with one segment,
+  // which stores none, every block is an output block of the whole
+  // sequence, solving each chunk's. (With a gate per token, output blocks
+  // reading the transforms spilled 52 bytes for sm_90a until the state
+  // update scaled K^T instead of V and the decay mask took exp2: none now.)
   branch(
       e.cmpi(arith::CmpIPredicate::eq, segments->count, e.idx(1)),
-      [&] { buildCausal(begin, end); }, [&] { kinds(true); });
+      [&] { buildCausal(begin, end); },
+      [&] {
+        branch(
+            segments->delta->transformBlock,
+            [&] { publishChunkTransforms(numChunks); },
+            [&] {
+              branch(
+                  segments->boundaryBlock,
+                  [&] {
+                    // A chain block runs its part of the split's columns.
+                    int64_t parts = segments->delta->chainsPerSplit;
+                    int64_t columns = width / parts;
+                    Value column =
+                        parts == 1
+                            ? v0
+                            : e.addi(v0, arith::MulIOp::create(
+                                             b, loc, segments->delta->chainPart,
+                                             e.idx(columns)));
+                    LinearTileProgram chain(e, term, kernel, bi, h, column,
+                                            columns, t.layouts, segments,
+                                            output);
+                    chain.storedTransforms = true;
+                    chain.publishDeltaBoundaries(perSegment, numChunks);
+                  },
+                  [&] {
+                    storedTransforms = true;
+                    buildCausal(begin, end);
+                    storedTransforms = false;
+                  });
+            });
+      });
 }
 
 /// The chunk loop over the chunks [begin, end) of a sequence; with

@@ -1068,9 +1068,6 @@ struct MatmulLowering : MmaSyncLowering<MatmulOp> {
   }
 };
 
-/// S' = exp(p_last) S + K^T diag(exp(p_last - p)) V on mma.sync: K^T is
-/// the A operand (ldmatrix.trans of K), V the B operand, whose rows (the
-/// tokens) are scaled in registers.
 /// Multiplies each element (f, d) of a state's accumulator registers `c` by
 /// exp(p_last,f), its row's decay over the chunk whose log decays `logs`
 /// ([C], or [C, F] for one per key feature, in shared memory) hold.
@@ -1116,6 +1113,31 @@ struct DecayStateLowering : MmaSyncLowering<DecayStateOp> {
   }
 };
 
+/// The A fragment (16 state rows x 16 tokens) at (m0, k0) of K^T, read
+/// from the shared keys K [tokens][features], each register's pair scaled
+/// by `decays[r]` (vector<2xf32>) in f32 and rounded back: the decayed
+/// keys of a state update.
+static Fragment scaledKeysA(ThreadIds &ids, Value keys, Value m0, Value k0,
+                            ArrayRef<Value> decays) {
+  OpBuilder &b = ids.b;
+  Location loc = ids.loc;
+  auto [row, column] = matrixAddress(ids, k0, m0, false);
+  std::array<Value, 4> m =
+      loadMatrices(b, loc, keys, row, column, /*transpose=*/true);
+  Fragment fa;
+  for (int r = 0; r < 4; ++r) {
+    auto type = cast<VectorType>(m[r].getType());
+    Value wide = arith::ExtFOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()), m[r]);
+    wide = arith::MulFOp::create(b, loc, wide, decays[r]);
+    fa[r] = getMmaOperand(b, loc, arith::TruncFOp::create(b, loc, type, wide));
+  }
+  return fa;
+}
+
+/// S' = exp(p_last) S + K^T diag(exp(p_last - p)) V on mma.sync: K^T is
+/// the A operand (ldmatrix.trans of K), its columns (the tokens) scaled in
+/// registers (scaledKeysA), V the B operand.
 struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
   using MmaSyncLowering::MmaSyncLowering;
   LogicalResult
@@ -1148,48 +1170,55 @@ struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
     SmallVector<Value> c = unpack(rewriter, loc, adaptor.getState());
     Type f32 = rewriter.getF32Type();
     auto pairF32 = VectorType::get({2}, f32);
-    Value last;
+    Value last, last2, log2e;
     if (logs) {
       decayStateRows(rewriter, loc, ids, g, c, logs, tokens);
       last = memref::LoadOp::create(rewriter, loc, logs,
                                     ValueRange{ids.idx(tokens - 1)});
+      log2e = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getF32FloatAttr(1.4426950408889634));
+      last2 = arith::MulFOp::create(rewriter, loc, last, log2e);
     }
     Value warpRow = ids.warpRow(g);
     for (int64_t s = 0; s < tokens / 16; ++s) {
       Value k0 = ids.idx(16 * s);
-      // The decays of the four tokens whose rows this thread's B registers
-      // hold: 16 s + 2 q + {0, 1} and 16 s + 8 + 2 q + {0, 1}.
-      std::array<Value, 2> decays;
+      // The decays of the four tokens whose columns of K^T this thread's A
+      // registers hold: 16 s + 2 q + {0, 1} (a0, a1) and 16 s + 8 + 2 q +
+      // {0, 1} (a2, a3). They scale A, once per 16 state rows, rather than
+      // V's B fragments, once per 16 state rows and 16 value columns.
+      std::array<Value, 4> decays;
       if (logs) {
         for (int half = 0; half < 2; ++half) {
           SmallVector<Value> pair;
           for (int h = 0; h < 2; ++h) {
             Value token = ids.add(ids.mul(ids.quad, 2), 16 * s + 8 * half + h);
             Value p = memref::LoadOp::create(rewriter, loc, logs, token);
-            pair.push_back(math::ExpOp::create(
-                rewriter, loc, arith::SubFOp::create(rewriter, loc, last, p)));
+            pair.push_back(math::Exp2Op::create(
+                rewriter, loc,
+                arith::SubFOp::create(
+                    rewriter, loc, last2,
+                    arith::MulFOp::create(rewriter, loc, p, log2e))));
           }
-          decays[half] = pack(rewriter, loc, pairF32, pair);
+          decays[2 * half] = decays[2 * half + 1] =
+              pack(rewriter, loc, pairF32, pair);
         }
       }
+      // Each B fragment is read once for every 16 state rows of the warp:
+      // the A fragments of all of them are read first.
+      SmallVector<Fragment> fa;
       for (int64_t rep = 0; rep < g.repM; ++rep) {
         Value m0 = ids.add(warpRow, 16 * rep);
-        Fragment fa = sharedA(ids, adaptor.getKeys(), m0, k0,
-                              /*transposed=*/true);
-        for (int64_t pair = 0; pair < state.getColumns() / 16; ++pair) {
-          std::array<Value, 4> fb =
-              sharedB(ids, adaptor.getValues(), k0, ids.idx(16 * pair),
-                      /*transposed=*/false);
-          if (logs) {
-            for (int i = 0; i < 4; ++i) {
-              auto type = cast<VectorType>(fb[i].getType());
-              Value wide = arith::ExtFOp::create(rewriter, loc, pairF32, fb[i]);
-              wide = arith::MulFOp::create(rewriter, loc, wide, decays[i % 2]);
-              fb[i] = arith::TruncFOp::create(rewriter, loc, type, wide);
-            }
-          }
-          accumulateTilePair(rewriter, loc, element, g, c, rep, pair, fa, fb);
-        }
+        fa.push_back(logs ? scaledKeysA(ids, adaptor.getKeys(), m0, k0, decays)
+                          : sharedA(ids, adaptor.getKeys(), m0, k0,
+                                    /*transposed=*/true));
+      }
+      for (int64_t pair = 0; pair < state.getColumns() / 16; ++pair) {
+        std::array<Value, 4> fb =
+            sharedB(ids, adaptor.getValues(), k0, ids.idx(16 * pair),
+                    /*transposed=*/false);
+        for (int64_t rep = 0; rep < g.repM; ++rep)
+          accumulateTilePair(rewriter, loc, element, g, c, rep, pair, fa[rep],
+                             fb);
       }
     }
     rewriter.replaceOp(op, pack(rewriter, loc, g.vectorType(), c));
@@ -1224,31 +1253,23 @@ struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
       }
       for (int64_t s = 0; s < tokens / 16; ++s) {
         Value k0 = ids.idx(16 * s);
-        auto [row, column] = matrixAddress(ids, k0, m0, false);
-        std::array<Value, 4> m = loadMatrices(rewriter, loc, adaptor.getKeys(),
-                                              row, column, /*transpose=*/true);
-        Fragment fa;
         // a_r holds (f = m0 + group + 8 (r % 2), j = k0 + 2 quad + 8 (r / 2)
         // + {0, 1}).
+        std::array<Value, 4> decays;
         for (int r = 0; r < 4; ++r) {
-          SmallVector<Value> decays;
+          SmallVector<Value> pair;
           for (int h = 0; h < 2; ++h) {
             Value token =
                 ids.add(ids.mul(ids.quad, 2), 16 * s + 8 * (r / 2) + h);
             Value p = memref::LoadOp::create(
                 rewriter, loc, logs, ValueRange{token, features[r % 2]});
-            decays.push_back(math::ExpOp::create(
+            pair.push_back(math::ExpOp::create(
                 rewriter, loc,
                 arith::SubFOp::create(rewriter, loc, lasts[r % 2], p)));
           }
-          auto type = cast<VectorType>(m[r].getType());
-          Value wide = arith::ExtFOp::create(rewriter, loc, pairF32, m[r]);
-          wide = arith::MulFOp::create(rewriter, loc, wide,
-                                       pack(rewriter, loc, pairF32, decays));
-          fa[r] =
-              getMmaOperand(rewriter, loc,
-                            arith::TruncFOp::create(rewriter, loc, type, wide));
+          decays[r] = pack(rewriter, loc, pairF32, pair);
         }
+        Fragment fa = scaledKeysA(ids, adaptor.getKeys(), m0, k0, decays);
         for (int64_t pair = 0; pair < state.getColumns() / 16; ++pair) {
           std::array<Value, 4> fb =
               sharedB(ids, adaptor.getValues(), k0, ids.idx(16 * pair),
@@ -1518,10 +1539,20 @@ struct DecayMaskLowering : MmaSyncLowering<DecayMaskOp> {
     Location loc = op.getLoc();
     ThreadIds ids(rewriter, loc);
     MmaTileGeometry g(type);
+    // exp(r - c) as exp2(r log2(e) - c log2(e)): the logs are scaled once
+    // per thread's rows and columns, not once per element.
     SmallVector<Value> rows, columns;
     if (adaptor.getRowLogs()) {
-      rows = unpack(rewriter, loc, adaptor.getRowLogs());
-      columns = unpack(rewriter, loc, adaptor.getColumnLogs());
+      Value log2e = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getF32FloatAttr(1.4426950408889634));
+      auto scaled = [&](Value logs) {
+        SmallVector<Value> out = unpack(rewriter, loc, logs);
+        for (Value &x : out)
+          x = arith::MulFOp::create(rewriter, loc, x, log2e);
+        return out;
+      };
+      rows = scaled(adaptor.getRowLogs());
+      columns = scaled(adaptor.getColumnLogs());
     }
     Value one =
         arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(1.0));
@@ -1533,7 +1564,7 @@ struct DecayMaskLowering : MmaSyncLowering<DecayMaskOp> {
       Value keep = ids.keeps(i, j, op.getDiagonal());
       Value kept = one;
       if (!rows.empty())
-        kept = math::ExpOp::create(
+        kept = math::Exp2Op::create(
             rewriter, loc,
             arith::SubFOp::create(rewriter, loc, rows[rowSlot(g, e)],
                                   columns[columnSlot(g, e)]));

@@ -103,21 +103,32 @@
 // DV192: attn_tile.store %{{.*}}, %{{.*}}[%{{.*}}, %c128{{.*}}] : !attn_tile.tile<64x64xf32> -> memref<?x192xbf16>
 // DV192: } {attn.stage = "chunk_transforms"}
 
-// With a gate per token the output blocks solve their own inverses.
+// With a gate per token too: one segment solves each chunk's inverse (its
+// mask with the decays); with more, the transform blocks store W (the
+// decays in it), the chain fetches ahead, and the output blocks read W and U.
 // RUN: attn-opt %S/../../../examples/gated_deltanet.mlir --attn-lower-to-tiles | FileCheck %s --check-prefix=GATED
 // GATED: %[[W:.*]] = memref.alloc(%{{.*}}) : memref<?x128xbf16>
+// GATED: %[[U:.*]] = memref.alloc(%{{.*}}) : memref<?x128xbf16>
+// GATED: %[[SP:.*]] = attn_tile.cumsum
+// GATED: attn_tile.decay_mask %[[SP]], %[[SP]] {diagonal = -1 : i64}
+// GATED: attn_tile.ut_solve
+// GATED: attn_tile.state_update {{.*}} log_decay %[[SP]]
+// GATED: } {attn.stage = "chunks"}
 // GATED: %[[P:.*]] = attn_tile.cumsum
 // GATED: attn_tile.decay_mask %[[P]], %[[P]] {diagonal = -1 : i64}
 // GATED: attn_tile.ut_solve
 // GATED: attn_tile.store %{{.*}}, %[[W]][
 // GATED: } {attn.stage = "chunk_transforms"}
+// GATED: scf.for {{.*}} iter_args({{.*}}) -> (!attn_tile.tile<128x128xf32>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64x128xbf16>, !attn_tile.tile<64xf32>)
 // GATED: attn_tile.load %[[W]][
 // GATED: %[[CP:.*]] = attn_tile.cumsum
 // GATED: attn_tile.state_update {{.*}} log_decay %[[CP]]
 // GATED: } {attn.stage = "chain_chunks"}
+// GATED: attn_tile.load %[[W]][
+// GATED: attn_tile.load %[[U]][
+// GATED-NOT: attn_tile.ut_solve
 // GATED: %[[OP:.*]] = attn_tile.cumsum
-// GATED: attn_tile.decay_mask %[[OP]], %[[OP]] {diagonal = -1 : i64}
-// GATED: attn_tile.ut_solve
+// GATED-NOT: attn_tile.ut_solve
 // GATED: attn_tile.state_update {{.*}} log_decay %[[OP]]
 // GATED: } {attn.stage = "chunks"}
 
