@@ -2,6 +2,7 @@
 
 #mma = #attn_tile.mma<warps = [4, 1]>
 #rows = #attn_tile.slice<dim = 1, parent = #mma>
+#columns = #attn_tile.slice<dim = 0, parent = #mma>
 
 module attributes {gpu.container_module} {
 gpu.module @kernels {
@@ -238,6 +239,81 @@ gpu.module @kernels {
           !attn_tile.tile<64x64xf32, #attn_tile.shared>
     attn_tile.store %s1, %s[%b, %h, %c0, %c0]
         : !attn_tile.tile<64x64xf32, #mma> -> memref<?x2x64x64xf32>
+    gpu.return
+  }
+
+  // A gate per token. The decay mask scales the row and column logs by
+  // log2(e) once per thread, then takes one exp2 of a difference per
+  // element. The state update scales K^T's A fragments by their tokens'
+  // decays, exp2(last log2(e) - p log2(e)), once per 16 state rows; a
+  // 128-row state has two per warp, read before the B fragments of V,
+  // each of which is read once, unscaled, for both.
+  // CHECK-LABEL: gpu.func @token_decays
+  // CHECK: %[[R0:.*]] = arith.mulf %{{.*}}, %[[LOG2E:.*]] : f32
+  // CHECK-NEXT: arith.mulf %{{.*}}, %[[LOG2E]] : f32
+  // CHECK: %[[C0:.*]] = arith.mulf %{{.*}}, %[[LOG2E]] : f32
+  // CHECK-COUNT-15: arith.mulf %{{.*}}, %[[LOG2E]] : f32
+  // CHECK-NOT: arith.mulf
+  // CHECK: %[[D:.*]] = arith.subf %[[R0]], %[[C0]] : f32
+  // CHECK-NEXT: math.exp2 %[[D]]
+  // The state update: the state's decay, then the tokens' decays.
+  // CHECK: memref.load %{{.*}}[%c63{{.*}}] : memref<64xf32, #gpu.address_space<workgroup>>
+  // CHECK: %[[DECAY:.*]] = math.exp2
+  // CHECK-COUNT-32: arith.mulf %{{.*}}, %[[DECAY]] : f32
+  // CHECK: %[[LAST:.*]] = memref.load %{{.*}}[%c63{{.*}}] : memref<64xf32, #gpu.address_space<workgroup>>
+  // CHECK: %[[LAST2:.*]] = arith.mulf %[[LAST]]
+  // CHECK: arith.subf %[[LAST2]]
+  // CHECK-NEXT: math.exp2
+  // CHECK: nvgpu.ldmatrix {{.*}} : memref<64x136xbf16, {{.*}}>
+  // CHECK: arith.extf
+  // CHECK-NEXT: arith.mulf
+  // CHECK-NEXT: arith.truncf
+  // CHECK: nvgpu.ldmatrix {{.*}} : memref<64x136xbf16, {{.*}}>
+  // CHECK: nvgpu.ldmatrix {{.*}} : memref<64x40xbf16, {{.*}}>
+  // CHECK-NOT: arith.extf
+  // CHECK: nvvm.mma.sync A[%[[A0:[0-9, %]+]]]  B
+  // CHECK-NEXT: llvm.extractvalue
+  // CHECK: nvvm.mma.sync A[%[[A0]]]  B
+  // CHECK: nvvm.mma.sync A[%[[A1:[0-9, %]+]]]  B
+  // CHECK: nvvm.mma.sync A[%[[A1]]]  B
+  // CHECK-NOT: arith.extf
+  // CHECK: nvgpu.ldmatrix {{.*}} : memref<64x40xbf16, {{.*}}>
+  // CHECK-NOT: arith.extf
+  // CHECK: nvvm.mma.sync A[%[[A0]]]  B
+  gpu.func @token_decays(%x: memref<?x2x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                         %v: memref<?x2x?x32xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+                         %g: memref<?x2x?xf32>, %o: memref<?x2x?x64xf32>,
+                         %s: memref<?x2x128x32xf32>, %b: index, %h: index,
+                         %t0: index, %n: index) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %c0 = arith.constant 0 : index
+    %zero = arith.constant 0.0 : f32
+    %gates = attn_tile.load %g[%b, %h, %t0] rows_below %n
+        : memref<?x2x?xf32> -> !attn_tile.tile<64xf32, #attn_tile.shared>
+    %p = attn_tile.cumsum %gates : !attn_tile.tile<64xf32, #attn_tile.shared>
+    %pr = attn_tile.convert_layout %p
+        : !attn_tile.tile<64xf32, #attn_tile.shared> -> !attn_tile.tile<64xf32, #rows>
+    %pc = attn_tile.convert_layout %p
+        : !attn_tile.tile<64xf32, #attn_tile.shared> -> !attn_tile.tile<64xf32, #columns>
+    %mask = attn_tile.decay_mask %pr, %pc
+        : (!attn_tile.tile<64xf32, #rows>, !attn_tile.tile<64xf32, #columns>)
+          -> !attn_tile.tile<64x64xf32, #mma>
+    attn_tile.store %mask, %o[%b, %h, %t0, %c0] rows_below %n
+        : !attn_tile.tile<64x64xf32, #mma> -> memref<?x2x?x64xf32>
+    %keys = attn_tile.load %x[%b, %h, %t0, %c0] rows_below %n
+        : memref<?x2x?x128xbf16, strided<[?, ?, ?, 1], offset: ?>>
+          -> !attn_tile.tile<64x128xbf16, #attn_tile.shared>
+    %values = attn_tile.load %v[%b, %h, %t0, %c0] rows_below %n
+        : memref<?x2x?x32xbf16, strided<[?, ?, ?, 1], offset: ?>>
+          -> !attn_tile.tile<64x32xbf16, #attn_tile.shared>
+    %s0 = attn_tile.splat %zero : f32 -> !attn_tile.tile<128x32xf32, #mma>
+    %s1 = attn_tile.state_update %s0, %keys, %values log_decay %p
+        : !attn_tile.tile<128x32xf32, #mma>,
+          !attn_tile.tile<64x128xbf16, #attn_tile.shared>,
+          !attn_tile.tile<64x32xbf16, #attn_tile.shared>,
+          !attn_tile.tile<64xf32, #attn_tile.shared>
+    attn_tile.store %s1, %s[%b, %h, %c0, %c0]
+        : !attn_tile.tile<128x32xf32, #mma> -> memref<?x2x128x32xf32>
     gpu.return
   }
 
