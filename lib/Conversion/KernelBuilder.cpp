@@ -17,6 +17,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -561,9 +562,12 @@ Value FloatMath::max(Value x, Value y) {
 }
 Value FloatMath::exp(Value x) { return math::ExpOp::create(b, loc, x); }
 
+Value mlir::attn::createLog2E(OpBuilder &b, Location loc, Type type) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, M_LOG2E));
+}
+
 Value mlir::attn::createTileExp(OpBuilder &b, Location loc, Value x) {
-  Value log2e = arith::ConstantOp::create(
-      b, loc, b.getFloatAttr(x.getType(), 1.4426950408889634));
+  Value log2e = createLog2E(b, loc, x.getType());
   return math::Exp2Op::create(b, loc, arith::MulFOp::create(b, loc, x, log2e));
 }
 Value FloatMath::log(Value x) { return math::LogOp::create(b, loc, x); }

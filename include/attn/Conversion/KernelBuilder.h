@@ -193,6 +193,10 @@ SmallVector<Value> emitIf(OpBuilder &b, Location loc, Value condition,
                           function_ref<SmallVector<Value>()> thenBody,
                           function_ref<SmallVector<Value>()> elseBody);
 
+/// The constant log2(e) of float type `type`: a natural log times it is a
+/// log in base 2, for exp2.
+Value createLog2E(OpBuilder &b, Location loc, Type type);
+
 /// exp(x) as exp2(x log2(e)): on the GPU a multiply and one ex2.approx,
 /// where math.exp becomes libdevice's accurate expf (about four times the
 /// instructions); the CPU computes the same expression.

@@ -1170,13 +1170,13 @@ struct StateUpdateLowering : MmaSyncLowering<StateUpdateOp> {
     SmallVector<Value> c = unpack(rewriter, loc, adaptor.getState());
     Type f32 = rewriter.getF32Type();
     auto pairF32 = VectorType::get({2}, f32);
-    Value last, last2, log2e;
+    // The last token's log decay in base 2.
+    Value last2, log2e;
     if (logs) {
       decayStateRows(rewriter, loc, ids, g, c, logs, tokens);
-      last = memref::LoadOp::create(rewriter, loc, logs,
-                                    ValueRange{ids.idx(tokens - 1)});
-      log2e = arith::ConstantOp::create(
-          rewriter, loc, rewriter.getF32FloatAttr(1.4426950408889634));
+      Value last = memref::LoadOp::create(rewriter, loc, logs,
+                                          ValueRange{ids.idx(tokens - 1)});
+      log2e = createLog2E(rewriter, loc, f32);
       last2 = arith::MulFOp::create(rewriter, loc, last, log2e);
     }
     Value warpRow = ids.warpRow(g);
@@ -1543,8 +1543,7 @@ struct DecayMaskLowering : MmaSyncLowering<DecayMaskOp> {
     // per thread's rows and columns, not once per element.
     SmallVector<Value> rows, columns;
     if (adaptor.getRowLogs()) {
-      Value log2e = arith::ConstantOp::create(
-          rewriter, loc, rewriter.getF32FloatAttr(1.4426950408889634));
+      Value log2e = createLog2E(rewriter, loc, rewriter.getF32Type());
       auto scaled = [&](Value logs) {
         SmallVector<Value> out = unpack(rewriter, loc, logs);
         for (Value &x : out)
